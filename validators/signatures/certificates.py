@@ -1,0 +1,264 @@
+"""Reading certificates and CRLs, naming signers, and checking one signed object's signature."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from functools import lru_cache
+
+from asn1crypto import algos, core, crl, keys, pem, x509
+
+from validators.signatures.crypto import (
+    UnsupportedAlgorithm,
+    digest_by_oid,
+    key_algorithm_oid,
+    new_hash,
+    public_key_bits,
+    signature_digest_oid,
+    verify_signature,
+)
+from validators.signatures.model import CertificateSummary, SignerIdentity
+
+__all__ = [
+    "OID_OGRN",
+    "OID_OGRNIP",
+    "OID_SNILS",
+    "OID_INN",
+    "OID_INN_LE",
+    "der_blocks",
+    "load_certificates",
+    "load_crls",
+    "fingerprint",
+    "format_name",
+    "identity_of",
+    "summary_of",
+    "verify_signed_by",
+    "SignedObjectCheck",
+]
+
+OID_OGRN = "1.2.643.100.1"
+OID_OGRNIP = "1.2.643.100.5"
+OID_SNILS = "1.2.643.100.3"
+OID_INN = "1.2.643.3.131.1.1"
+OID_INN_LE = "1.2.643.100.4"
+
+_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+
+
+def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[bytes]:
+    """DER bodies of a file that may be DER, PEM (several blocks) or bare base64."""
+    stripped = data.strip()
+    if pem.detect(stripped):
+        blocks = []
+        for type_name, _headers, der in pem.unarmor(stripped, multiple=True):
+            if pem_types is None or type_name in pem_types:
+                blocks.append(der)
+        return blocks
+    if stripped[:1] == b"\x30":
+        return [stripped]
+    if stripped and _BASE64_TEXT.match(stripped):
+        try:
+            return [base64.b64decode(b"".join(stripped.split()), validate=True)]
+        except (binascii.Error, ValueError):
+            return []
+    return []
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Certificates from DER, PEM (one or many) or base64 bytes; unreadable ones are skipped."""
+    certificates = []
+    for der in der_blocks(data):
+        try:
+            cert = x509.Certificate.load(der)
+            _parse_now(cert)
+        except (ValueError, TypeError, KeyError):
+            continue
+        certificates.append(cert)
+    return certificates
+
+
+def load_crls(data: bytes) -> list[crl.CertificateList]:
+    """CRLs from DER or PEM bytes; unreadable ones are skipped."""
+    crls = []
+    for der in der_blocks(data):
+        try:
+            item = crl.CertificateList.load(der)
+            item["tbs_cert_list"]["this_update"].native
+            item["tbs_cert_list"]["revoked_certificates"].native
+            item["tbs_cert_list"]["crl_extensions"].native
+        except (ValueError, TypeError, KeyError):
+            continue
+        crls.append(item)
+    return crls
+
+
+def _parse_now(cert: x509.Certificate) -> None:
+    """Parse every part the verifier reads, so malformed input fails here and not mid-check.
+
+    (``cert.native`` cannot be used: asn1crypto has no spec for GOST public keys.)
+    """
+    tbs = cert["tbs_certificate"]
+    for part in ("version", "serial_number", "issuer", "validity", "subject"):
+        tbs[part].native
+    for extension in tbs["extensions"]:
+        extension["extn_id"].native
+        extension["critical"].native
+    # The extensions the verifier interprets (others, e.g. Microsoft template names that
+    # some CAs encode with the wrong string type, are never parsed).
+    cert.key_usage_value
+    cert.basic_constraints_value
+    cert.certificate_policies_value
+    cert.extended_key_usage_value
+    cert.key_identifier
+    cert.authority_key_identifier
+    cert["signature_algorithm"].native
+    cert["signature_value"].native
+    public_key_bits(cert.public_key)
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER, hexadecimal."""
+    return cert.sha256.hex()
+
+
+def format_name(name: x509.Name) -> str:
+    """A distinguished name as one readable line, most specific attribute first."""
+    parts = []
+    for rdn in name.chosen:
+        for attribute in rdn:
+            type_name = attribute["type"]
+            label = _ATTRIBUTE_LABELS.get(type_name.dotted) or _short_label(type_name)
+            value = attribute["value"].native
+            parts.append(f"{label}={value}")
+    return ", ".join(reversed(parts))
+
+
+_ATTRIBUTE_LABELS = {
+    OID_OGRN: "OGRN",
+    OID_OGRNIP: "OGRNIP",
+    OID_SNILS: "SNILS",
+    OID_INN: "INN",
+    OID_INN_LE: "INNLE",
+    "2.5.4.3": "CN",
+    "2.5.4.4": "SN",
+    "2.5.4.42": "GN",
+    "2.5.4.12": "T",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.6": "C",
+    "2.5.4.8": "ST",
+    "2.5.4.7": "L",
+    "2.5.4.9": "STREET",
+    "1.2.840.113549.1.9.1": "E",
+}
+
+
+def _short_label(type_name: x509.NameType) -> str:
+    return type_name.native if type_name.native != type_name.dotted else type_name.dotted
+
+
+def _attributes(name: x509.Name) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for rdn in name.chosen:
+        for attribute in rdn:
+            value = attribute["value"].native
+            if isinstance(value, str):
+                values.setdefault(attribute["type"].dotted, value.strip())
+    return values
+
+
+def identity_of(cert: x509.Certificate) -> SignerIdentity:
+    """The signer's identity from the subject (FSB Order 795 attribute OIDs).
+
+    Older certificates of legal entities carry the organisation's ИНН in the personal
+    INN attribute as 12 digits with a leading ``00`` (e.g. the 2018 ГУЦ root); that is
+    read as ИНН ЮЛ when no INNLE attribute is present.
+    """
+    values = _attributes(cert.subject)
+    inn = values.get(OID_INN)
+    inn_le = values.get(OID_INN_LE)
+    if inn_le is None and inn and len(inn) == 12 and inn.startswith("00") and OID_OGRN in values:
+        inn_le = inn[2:]
+    email = values.get("1.2.840.113549.1.9.1")
+    return SignerIdentity(
+        common_name=values.get("2.5.4.3"),
+        surname=values.get("2.5.4.4"),
+        given_name=values.get("2.5.4.42"),
+        title=values.get("2.5.4.12"),
+        organization=values.get("2.5.4.10"),
+        ogrn=values.get(OID_OGRN),
+        ogrnip=values.get(OID_OGRNIP),
+        inn=inn,
+        inn_le=inn_le,
+        snils=values.get(OID_SNILS),
+        email=email,
+    )
+
+
+def summary_of(cert: x509.Certificate) -> CertificateSummary:
+    """Serial, issuer and validity period, as on a signature stamp."""
+    validity = cert["tbs_certificate"]["validity"]
+    return CertificateSummary(
+        serial=format(cert.serial_number, "X"),
+        issuer=format_name(cert.issuer),
+        not_before=validity["not_before"].native,
+        not_after=validity["not_after"].native,
+        sha256=fingerprint(cert),
+    )
+
+
+class SignedObjectCheck:
+    """Outcome of checking one signed structure against an issuer key."""
+
+    __slots__ = ("valid", "problem")
+
+    def __init__(self, valid: bool, problem: str | None = None) -> None:
+        self.valid = valid
+        self.problem = problem
+
+
+def verify_signed_by(
+    tbs_der: bytes,
+    signature_algorithm: algos.SignedDigestAlgorithm,
+    signature: bytes,
+    issuer_key: keys.PublicKeyInfo,
+) -> SignedObjectCheck:
+    """Check the signature of a certificate, CRL or OCSP response with the issuer's key.
+
+    Results are cached: the same CA certificate appears in many chains.
+    """
+    return _verify_signed_by_cached(
+        tbs_der, signature_algorithm.dump(), signature, issuer_key.dump()
+    )
+
+
+@lru_cache(maxsize=4096)
+def _verify_signed_by_cached(
+    tbs_der: bytes, algorithm_der: bytes, signature: bytes, key_der: bytes
+) -> SignedObjectCheck:
+    algorithm = algos.SignedDigestAlgorithm.load(algorithm_der)
+    key = keys.PublicKeyInfo.load(key_der)
+    try:
+        digest_oid = signature_digest_oid(
+            algorithm["algorithm"].dotted, key_algorithm_oid(key), _pss_digest(algorithm)
+        )
+        hasher = new_hash(digest_by_oid(digest_oid))
+        hasher.update(tbs_der)
+        valid = verify_signature(key, algorithm, digest_oid, hasher.digest(), signature)
+    except UnsupportedAlgorithm as exc:
+        return SignedObjectCheck(False, str(exc))
+    except (ValueError, TypeError) as exc:
+        return SignedObjectCheck(False, f"malformed signature or key: {exc}")
+    return SignedObjectCheck(valid, None if valid else "signature does not verify")
+
+
+def _pss_digest(algorithm: algos.SignedDigestAlgorithm) -> str | None:
+    if algorithm["algorithm"].dotted == "1.2.840.113549.1.1.10":
+        return algorithm["parameters"]["hash_algorithm"]["algorithm"].dotted
+    return None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

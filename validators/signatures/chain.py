@@ -1,0 +1,209 @@
+"""Certificate path building and X.509 checks at the validation time (SPEC section 3).
+
+The path goes from the signer certificate to a certificate in ``roots/``; every link's
+signature is verified (GOST CA certificates through the gost engine), and every
+certificate must be within its validity period at the validation time. CA certificates
+must be CAs (basicConstraints, keyCertSign, path length); unknown critical extensions
+fail the path, as RFC 5280 requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import x509
+
+from validators.signatures.certificates import fingerprint, format_name, verify_signed_by
+from validators.trust import TrustStore
+
+__all__ = [
+    "CertificatePath",
+    "build_path",
+    "validity_problems",
+    "ca_constraint_problems",
+    "signer_key_usage_problem",
+    "MAX_PATH_LENGTH",
+]
+
+MAX_PATH_LENGTH = 8
+
+# Extensions this verifier understands (RFC 5280 and the FSB Order 795 ones); any other
+# extension marked critical makes the certificate unusable.
+_HANDLED_EXTENSIONS = {
+    "2.5.29.14",  # subjectKeyIdentifier
+    "2.5.29.35",  # authorityKeyIdentifier
+    "2.5.29.15",  # keyUsage
+    "2.5.29.37",  # extendedKeyUsage
+    "2.5.29.19",  # basicConstraints
+    "2.5.29.32",  # certificatePolicies
+    "2.5.29.17",  # subjectAltName
+    "2.5.29.18",  # issuerAltName
+    "2.5.29.16",  # privateKeyUsagePeriod
+    "2.5.29.31",  # cRLDistributionPoints
+    "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
+    "1.2.643.100.111",  # subjectSignTool
+    "1.2.643.100.112",  # issuerSignTool
+    "1.2.643.100.114",  # identificationKind
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatePath:
+    """Signer first, trust anchor last; empty when no path was found."""
+
+    certificates: tuple[x509.Certificate, ...]
+    problem: str | None = None
+    """Why no path was found (which issuer is missing or whose signature fails)."""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.certificates)
+
+    def describe(self) -> str:
+        return " -> ".join(_short(c) for c in self.certificates)
+
+
+def _short(cert: x509.Certificate) -> str:
+    subject = cert.subject.native
+    return str(subject.get("common_name") or format_name(cert.subject))
+
+
+def _issuer_candidates(
+    cert: x509.Certificate, store: TrustStore, extra: dict[str, list[x509.Certificate]]
+) -> list[x509.Certificate]:
+    found = list(store.certificates_with_subject(cert.issuer))
+    seen = {fingerprint(c) for c in found}
+    for candidate in extra.get(cert.issuer.hashable, ()):
+        if fingerprint(candidate) not in seen:
+            seen.add(fingerprint(candidate))
+            found.append(candidate)
+    wanted = cert.authority_key_identifier
+    if wanted is not None:
+        # Prefer the issuer whose key identifier matches; keep the others (some CAs
+        # compute identifiers differently) but try them last.
+        found.sort(key=lambda c: c.key_identifier != wanted)
+    return found
+
+
+def build_path(
+    signer: x509.Certificate, extra_certificates: list[x509.Certificate], store: TrustStore
+) -> CertificatePath:
+    """Find a path from ``signer`` to a trust anchor with every signature verified.
+
+    ``extra_certificates`` are those carried by the signature (CMS ``certificates``,
+    CAdES ``certValues``): usable for path building but never anchors.
+    """
+    extra: dict[str, list[x509.Certificate]] = {}
+    for cert in extra_certificates:
+        extra.setdefault(cert.subject.hashable, []).append(cert)
+    failures: list[str] = []
+
+    def extend(path: list[x509.Certificate]) -> list[x509.Certificate] | None:
+        current = path[-1]
+        if store.is_anchor(current):
+            return path
+        if len(path) >= MAX_PATH_LENGTH:
+            failures.append(f"path longer than {MAX_PATH_LENGTH} certificates")
+            return None
+        in_path = {fingerprint(c) for c in path}
+        candidates = [c for c in _issuer_candidates(current, store, extra) if fingerprint(c) not in in_path]
+        if not candidates:
+            if current.self_signed != "no":
+                failures.append(f"'{_short(current)}' is self-signed and not a trust anchor")
+            else:
+                failures.append(
+                    f"no issuer certificate for '{_short(current)}' "
+                    f"(issuer: {format_name(current.issuer)}) in the trust store or the signature"
+                )
+            return None
+        for candidate in candidates:
+            check = verify_signed_by(
+                current["tbs_certificate"].dump(),
+                current["signature_algorithm"],
+                current["signature_value"].native,
+                candidate.public_key,
+            )
+            if not check.valid:
+                failures.append(
+                    f"certificate '{_short(current)}' (serial {current.serial_number:X}): "
+                    f"signature by '{_short(candidate)}' does not verify ({check.problem})"
+                )
+                continue
+            result = extend([*path, candidate])
+            if result is not None:
+                return result
+        return None
+
+    path = extend([signer])
+    if path is None:
+        return CertificatePath((), "; ".join(dict.fromkeys(failures)) or "no path to a trust anchor")
+    return CertificatePath(tuple(path))
+
+
+def validity_problems(path: CertificatePath, at: datetime) -> list[tuple[x509.Certificate, str, str]]:
+    """Certificates outside their validity period at ``at``: (certificate, kind, detail).
+
+    ``kind`` is ``not_yet_valid`` or ``expired``.
+    """
+    problems = []
+    for cert in path.certificates:
+        validity = cert["tbs_certificate"]["validity"]
+        not_before = validity["not_before"].native
+        not_after = validity["not_after"].native
+        if at < not_before:
+            problems.append((cert, "not_yet_valid", f"'{_short(cert)}' is valid only from {not_before:%Y-%m-%d %H:%M:%S}Z"))
+        elif at > not_after:
+            problems.append((cert, "expired", f"'{_short(cert)}' expired on {not_after:%Y-%m-%d %H:%M:%S}Z"))
+    return problems
+
+
+def _unknown_critical(cert: x509.Certificate) -> list[str]:
+    return [
+        ext["extn_id"].dotted
+        for ext in cert["tbs_certificate"]["extensions"]
+        if ext["critical"].native and ext["extn_id"].dotted not in _HANDLED_EXTENSIONS
+    ]
+
+
+def ca_constraint_problems(path: CertificatePath, store: TrustStore) -> list[str]:
+    """basicConstraints, keyUsage and pathLenConstraint of every CA in the path, and
+    unknown critical extensions anywhere in it."""
+    problems = []
+    certificates = path.certificates
+    for cert in certificates:
+        unknown = _unknown_critical(cert)
+        if unknown:
+            problems.append(f"'{_short(cert)}' has unsupported critical extensions {', '.join(unknown)}")
+    for index, cert in enumerate(certificates[1:], start=1):
+        if store.is_anchor(cert):
+            # A trust anchor is trusted by configuration (RFC 5937): only its name and key
+            # matter; old roots (TC26 test root, v1 roots) carry no basicConstraints.
+            continue
+        constraints = cert.basic_constraints_value
+        if constraints is None or not constraints["ca"].native:
+            problems.append(f"'{_short(cert)}' issues certificates but is not a CA (basicConstraints)")
+            continue
+        key_usage = cert.key_usage_value
+        if key_usage is not None and "key_cert_sign" not in key_usage.native:
+            problems.append(f"'{_short(cert)}' keyUsage does not allow keyCertSign")
+        if constraints is not None and constraints["path_len_constraint"].native is not None:
+            # Intermediate CA certificates below this one (self-issued ones do not count).
+            below = sum(1 for c in certificates[1:index] if c.self_issued is False)
+            if below > constraints["path_len_constraint"].native:
+                problems.append(
+                    f"'{_short(cert)}' allows {constraints['path_len_constraint'].native} "
+                    f"intermediate CA(s) below it, the path has {below}"
+                )
+    return problems
+
+
+def signer_key_usage_problem(signer: x509.Certificate) -> str | None:
+    """The signer certificate must allow digitalSignature or nonRepudiation."""
+    key_usage = signer.key_usage_value
+    if key_usage is None:
+        return None
+    allowed = key_usage.native
+    if "digital_signature" in allowed or "non_repudiation" in allowed:
+        return None
+    return f"keyUsage is {', '.join(sorted(allowed)) or 'empty'}: neither digitalSignature nor nonRepudiation"

@@ -1,0 +1,200 @@
+"""Reading CMS SignedData (RFC 5652) as members' tools write it.
+
+DER or BER (indefinite lengths, chunked eContent), PEM armour (``CMS``, ``PKCS7``,
+``SIGNED MESSAGE``…), or bare base64 with line breaks as CryptoPro writes ``.sig``/``.sgn``.
+Anything else is a format failure with a clear reason, never an exception to the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asn1crypto import cms, core, crl, ocsp, x509
+
+from validators.signatures.certificates import _parse_now, der_blocks
+
+__all__ = ["ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
+
+MAX_SIGNER_INFOS = 64
+
+_OID_REVOCATION_VALUES = "1.2.840.113549.1.9.16.2.24"
+_OID_CERT_VALUES = "1.2.840.113549.1.9.16.2.23"
+
+
+class CmsFormatError(ValueError):
+    """The bytes are not a usable CMS SignedData."""
+
+
+@dataclass(frozen=True)
+class ParsedSignedData:
+    """A parsed SignedData and what it carries."""
+
+    signed_data: cms.SignedData
+    content_type: str
+    """eContentType OID (normally id-data 1.2.840.113549.1.7.1)."""
+    content: bytes | None
+    """The attached content, or None for a detached signature."""
+    certificates: tuple[x509.Certificate, ...]
+    crls: tuple[crl.CertificateList, ...]
+    encoding: str
+    """``der``, ``ber``, ``pem`` or ``base64``: how the file was written."""
+
+    @property
+    def signer_infos(self) -> list[cms.SignerInfo]:
+        return list(self.signed_data["signer_infos"])
+
+
+def _encoding_of(data: bytes) -> tuple[bytes, str]:
+    stripped = data.strip()
+    blocks = der_blocks(stripped)
+    if not blocks:
+        raise CmsFormatError("the file is neither DER/BER, PEM nor base64 CMS")
+    if len(blocks) > 1:
+        raise CmsFormatError("the file holds several PEM blocks; one CMS signature expected")
+    if stripped[:1] == b"\x30":
+        return blocks[0], "der"
+    return blocks[0], "pem" if stripped.startswith(b"-----BEGIN") else "base64"
+
+
+def parse_signed_data(data: bytes) -> ParsedSignedData:
+    """Parse a signature file; raises :class:`CmsFormatError` saying what is wrong."""
+    if not data.strip():
+        raise CmsFormatError("the signature file is empty")
+    der, encoding = _encoding_of(data)
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        content_type = info["content_type"].dotted
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CmsFormatError(f"not a CMS ContentInfo: {_first_line(exc)}") from None
+    if content_type != "1.2.840.113549.1.7.2":
+        raise CmsFormatError(f"CMS content type is {content_type}, not signedData")
+    try:
+        signed_data = info["content"]
+        signer_infos = signed_data["signer_infos"]
+        encap = signed_data["encap_content_info"]
+        econtent_type = encap["content_type"].dotted
+        econtent = encap["content"]
+        content = _econtent_bytes(encap)
+        certificates = []
+        for choice in signed_data["certificates"] or ():
+            if choice.name == "certificate":
+                cert = choice.chosen
+                _parse_now(cert)
+                certificates.append(cert)
+        crls = []
+        for choice in signed_data["crls"] or ():
+            if choice.name == "crl":
+                crls.append(choice.chosen)
+        for signer_info in signer_infos:
+            signer_info["sid"].chosen.native
+            signer_info["digest_algorithm"]["algorithm"].dotted
+            signer_info["signature_algorithm"]["algorithm"].dotted
+            signer_info["signature"].native
+            _ = signer_info["signed_attrs"].contents
+        if is_ber(der):
+            encoding = "ber" if encoding == "der" else encoding
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CmsFormatError(f"malformed SignedData: {_first_line(exc)}") from None
+    if len(signer_infos) == 0:
+        raise CmsFormatError("the SignedData has no SignerInfo (no signer)")
+    if len(signer_infos) > MAX_SIGNER_INFOS:
+        raise CmsFormatError(f"more than {MAX_SIGNER_INFOS} signers")
+    return ParsedSignedData(
+        signed_data=signed_data,
+        content_type=econtent_type,
+        content=content,
+        certificates=tuple(certificates),
+        crls=tuple(crls),
+        encoding=encoding,
+    )
+
+
+def is_ber(der: bytes) -> bool:
+    """True when the outer structure uses an indefinite length (BER, as CryptoPro writes)."""
+    return len(der) > 1 and der[1] == 0x80
+
+
+def signed_attributes_der(signer_info: cms.SignerInfo) -> bytes | None:
+    """The bytes a signature over signed attributes covers: the attributes re-tagged
+    as an explicit SET OF (RFC 5652, 5.4), exactly as they were received."""
+    attrs = signer_info["signed_attrs"]
+    if attrs.contents is None or not len(signer_info["signed_attrs"]):
+        return None
+    body = bytes(attrs.contents)
+    return b"\x31" + _der_length(len(body)) + body
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def attribute_values(attributes: cms.CMSAttributes | None, oid: str) -> list[object]:
+    """All values of the attributes with ``oid`` (parsed where asn1crypto knows them)."""
+    values: list[object] = []
+    if attributes is None or attributes.contents is None:
+        return values
+    for attribute in attributes:
+        if attribute["type"].dotted == oid:
+            values.extend(attribute["values"])
+    return values
+
+
+def revocation_values(signer_info: cms.SignerInfo) -> tuple[list[crl.CertificateList], list[ocsp.BasicOCSPResponse]]:
+    """CRLs and basic OCSP responses of the CAdES ``revocationValues`` unsigned attribute."""
+    crls: list[crl.CertificateList] = []
+    responses: list[ocsp.BasicOCSPResponse] = []
+    for value in attribute_values(signer_info["unsigned_attrs"], _OID_REVOCATION_VALUES):
+        try:
+            parsed = cms.RevocationValues.load(value.dump())  # type: ignore[attr-defined]
+            for item in parsed["crl_vals"] or ():
+                item["tbs_cert_list"]["this_update"].native
+                crls.append(item)
+            for item in parsed["ocsp_vals"] or ():
+                item["tbs_response_data"]["produced_at"].native
+                responses.append(item)
+        except (ValueError, TypeError, KeyError):
+            continue
+    return crls, responses
+
+
+def certificate_values(signer_info: cms.SignerInfo) -> list[x509.Certificate]:
+    """Certificates of the CAdES ``certValues`` unsigned attribute."""
+    found: list[x509.Certificate] = []
+    for value in attribute_values(signer_info["unsigned_attrs"], _OID_CERT_VALUES):
+        try:
+            found.extend(_sequence_of_certificates(value.dump()))  # type: ignore[attr-defined]
+        except (ValueError, TypeError, KeyError):
+            continue
+    return found
+
+
+class _Certificates(core.SequenceOf):
+    _child_spec = x509.Certificate
+
+
+def _econtent_bytes(encap: cms.EncapsulatedContentInfo) -> bytes | None:
+    """The attached content; chunked (constructed) OCTET STRINGs are joined by asn1crypto."""
+    econtent = encap["content"]
+    if isinstance(econtent, core.Void) or econtent.contents is None:
+        return None
+    value = econtent.native
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    # A content type asn1crypto parses (not id-data): the signed bytes are the inner
+    # OCTET STRING's contents.
+    return bytes(econtent.contents)
+
+
+def _sequence_of_certificates(der: bytes) -> list[x509.Certificate]:
+    certificates = []
+    for cert in _Certificates.load(der):
+        _parse_now(cert)
+        certificates.append(cert)
+    return certificates
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

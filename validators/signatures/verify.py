@@ -1,0 +1,595 @@
+"""Verification of CMS/CAdES signatures: from a signature file to a :class:`VerificationReport`.
+
+Each SignerInfo goes through the same ordered steps (the ETSI EN 319 102-1 building
+blocks: format checking, identification of the signing certificate, cryptographic
+verification, X.509 validation, revocation, and our qualified-profile check). Every step
+records a named check for staff; the verdict is the first TOTAL_FAILED failure, else the
+first INDETERMINATE one, else TOTAL_PASSED. ``qualified`` never rescues a failed signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from asn1crypto import cms, tsp, x509
+
+from validators import gost
+from validators.signatures import chain as chains
+from validators.signatures.certificates import (
+    fingerprint,
+    identity_of,
+    load_certificates,
+    summary_of,
+)
+from validators.signatures.cms import (
+    CmsFormatError,
+    ParsedSignedData,
+    attribute_values,
+    certificate_values,
+    parse_signed_data,
+    revocation_values,
+    signed_attributes_der,
+)
+from validators.signatures.crypto import (
+    DigestAlgorithm,
+    UnsupportedAlgorithm,
+    digest_by_oid,
+    digest_file,
+    key_algorithm_oid,
+    new_hash,
+    signature_algorithm_name,
+    signature_digest_oid,
+    verify_signature,
+)
+from validators.signatures.model import (
+    DocumentSummary,
+    Indication,
+    SignatureCheck,
+    SignatureReport,
+    SubIndication,
+    VerificationReport,
+)
+from validators.signatures.qualified import accreditation_problem, profile_problems
+from validators.signatures.revocation import (
+    RevocationEvidence,
+    RevocationMode,
+    RevocationStatus,
+    check_path_revocation,
+)
+from validators.trust import TrustStore
+
+__all__ = [
+    "VerificationPolicy",
+    "verify_cms",
+    "describe_document",
+    "MAX_SIGNATURE_FILE_SIZE",
+    "GOST_2001_SUNSET",
+]
+
+#: A signature file larger than this is refused unread (attached CMS is held in memory).
+MAX_SIGNATURE_FILE_SIZE = 64 * 1024 * 1024
+
+#: GOST R 34.10-2001 signing was allowed until the end of 2019 (FSB transition notice);
+#: later signatures with it are not acceptable.
+GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=timezone.utc)
+#: SHA-1 and MD5 are not acceptable for signatures made after this moment.
+WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=timezone.utc)
+_WEAK_DIGESTS = {"1.3.14.3.2.26", "1.2.840.113549.2.5"}
+_GOST_2001_SIGNATURES = {"1.2.643.2.2.19", "1.2.643.2.2.3"}
+
+_OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_OID_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
+_OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+_OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
+_STREEBOG_256 = "1.2.643.7.1.1.2.2"
+_SHA256 = "2.16.840.1.101.3.4.2.1"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """How to judge: revocation mode, the validation time, the clock."""
+
+    revocation: RevocationMode = RevocationMode.REQUIRE
+    at: datetime | None = None
+    """``--at``: judge certificates at this moment instead of the signing time."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+
+
+def describe_document(
+    path: Path, extra: tuple[DigestAlgorithm, ...] = ()
+) -> tuple[DocumentSummary, dict[str, bytes]]:
+    """Size and SHA-256/Streebog-256 of a file, plus any extra digests, in one pass."""
+    algorithms = {_SHA256: digest_by_oid(_SHA256)}
+    if gost.gost_support().available:
+        algorithms[_STREEBOG_256] = digest_by_oid(_STREEBOG_256)
+    for algorithm in extra:
+        if algorithm.is_gost and not gost.gost_support().available:
+            continue
+        algorithms[algorithm.oid] = algorithm
+    digests = digest_file(path, algorithms.values())
+    summary = DocumentSummary(
+        name=path.name,
+        size=os.stat(path).st_size,
+        sha256=digests[_SHA256].hex(),
+        streebog256=digests[_STREEBOG_256].hex() if _STREEBOG_256 in digests else None,
+    )
+    return summary, digests
+
+
+class _Steps:
+    """Collects checks and the failures that decide the verdict."""
+
+    def __init__(self) -> None:
+        self.checks: list[SignatureCheck] = []
+        self.failures: list[SubIndication] = []
+
+    def ok(self, name: str, detail: str, *, warning: bool = False) -> None:
+        self.checks.append(SignatureCheck(name, True, detail, warning))
+
+    def fail(self, name: str, detail: str, sub: SubIndication | None) -> None:
+        self.checks.append(SignatureCheck(name, False, detail))
+        if sub is not None:
+            self.failures.append(sub)
+
+    def verdict(self) -> tuple[Indication, SubIndication | None]:
+        for wanted in (Indication.TOTAL_FAILED, Indication.INDETERMINATE):
+            for sub in self.failures:
+                if sub.indication is wanted:
+                    return wanted, sub
+        return Indication.TOTAL_PASSED, None
+
+
+def _find_signer_certificate(
+    signer_info: cms.SignerInfo, candidates: list[x509.Certificate], store: TrustStore
+) -> x509.Certificate | None:
+    sid = signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        issuer = sid.chosen["issuer"]
+        serial = sid.chosen["serial_number"].native
+        for cert in candidates:
+            if cert.serial_number == serial and cert.issuer.hashable == issuer.hashable:
+                return cert
+        return store.find_by_issuer_serial(issuer, serial)
+    key_id = sid.chosen.native
+    for cert in candidates:
+        if cert.key_identifier == key_id:
+            return cert
+    return store.find_by_key_identifier(key_id)
+
+
+def _signing_time(signer_info: cms.SignerInfo) -> datetime | None:
+    values = attribute_values(signer_info["signed_attrs"], _OID_SIGNING_TIME)
+    if len(values) != 1:
+        return None
+    value = values[0].native  # type: ignore[attr-defined]
+    return value if isinstance(value, datetime) else None
+
+
+def _check_signing_certificate_reference(
+    signer_info: cms.SignerInfo, cert: x509.Certificate, steps: _Steps
+) -> None:
+    """ESS signingCertificate(V2): the signed attributes name the certificate by hash."""
+    attrs = signer_info["signed_attrs"]
+    v2 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE_V2)
+    v1 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE)
+    if not v1 and not v2:
+        steps.ok("signer.certificate_reference", "no signingCertificate attribute (not CAdES-BES); identified by issuer and serial")
+        return
+    try:
+        if v2:
+            first = tsp.SigningCertificateV2.load(v2[0].dump())["certs"][0]  # type: ignore[attr-defined]
+            algorithm_oid = first["hash_algorithm"]["algorithm"].dotted
+            expected = first["cert_hash"].native
+        else:
+            first = tsp.SigningCertificate.load(v1[0].dump())["certs"][0]  # type: ignore[attr-defined]
+            algorithm_oid = "1.3.14.3.2.26"
+            expected = first["cert_hash"].native
+        hasher = new_hash(digest_by_oid(algorithm_oid))
+        hasher.update(cert.dump())
+        issuer_serial = first["issuer_serial"]
+    except (UnsupportedAlgorithm, ValueError, TypeError, KeyError, IndexError) as exc:
+        steps.fail("signer.certificate_reference", f"unreadable signingCertificate attribute: {exc}", SubIndication.FORMAT_FAILURE)
+        return
+    if hasher.digest() != expected:
+        steps.fail(
+            "signer.certificate_reference",
+            "the signed signingCertificate hash does not match the certificate used: "
+            "the certificate was replaced or altered",
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+        )
+        return
+    if issuer_serial.native is not None and issuer_serial["serial_number"].native != cert.serial_number:
+        steps.fail("signer.certificate_reference", "signingCertificate names another serial number", SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
+        return
+    steps.ok("signer.certificate_reference", "signingCertificate attribute matches the signer certificate")
+
+
+def _check_signed_attributes(
+    signer_info: cms.SignerInfo, parsed: ParsedSignedData, steps: _Steps
+) -> bytes | None:
+    """contentType and messageDigest (RFC 5652, 5.3); returns the signed messageDigest."""
+    attrs = signer_info["signed_attrs"]
+    content_types = attribute_values(attrs, _OID_CONTENT_TYPE)
+    digests = attribute_values(attrs, _OID_MESSAGE_DIGEST)
+    if len(digests) != 1 or len(content_types) != 1:
+        steps.fail(
+            "cms.signed_attributes",
+            "signed attributes must hold exactly one contentType and one messageDigest "
+            f"(found {len(content_types)} and {len(digests)})",
+            SubIndication.FORMAT_FAILURE,
+        )
+        return None
+    if content_types[0].dotted != parsed.content_type:  # type: ignore[attr-defined]
+        steps.fail(
+            "cms.signed_attributes",
+            f"signed contentType {content_types[0].dotted} differs from eContentType {parsed.content_type}",  # type: ignore[attr-defined]
+            SubIndication.FORMAT_FAILURE,
+        )
+        return None
+    protection = attribute_values(attrs, _OID_ALGORITHM_PROTECTION)
+    if protection:
+        try:
+            declared = protection[0]["digest_algorithm"]["algorithm"].dotted  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            declared = None
+        if declared is not None and declared != signer_info["digest_algorithm"]["algorithm"].dotted:
+            steps.fail("cms.signed_attributes", "CMSAlgorithmProtection names another digest algorithm", SubIndication.FORMAT_FAILURE)
+            return None
+    steps.ok("cms.signed_attributes", "contentType and messageDigest present")
+    return bytes(digests[0].native)  # type: ignore[attr-defined]
+
+
+def _check_algorithm_policy(
+    signature_oid: str, digest_oid: str, at: datetime, steps: _Steps
+) -> None:
+    if signature_oid in _GOST_2001_SIGNATURES and at >= GOST_2001_SUNSET:
+        steps.fail(
+            "algorithm.policy",
+            f"GOST R 34.10-2001 may not be used for signatures made after {GOST_2001_SUNSET:%Y-%m-%d}",
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+        )
+    elif digest_oid in _WEAK_DIGESTS and at >= WEAK_DIGEST_SUNSET:
+        steps.fail("algorithm.policy", f"digest {digest_by_oid(digest_oid).title} is too weak", SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    else:
+        steps.ok("algorithm.policy", "algorithms acceptable at the signing time")
+
+
+def _verify_signer(
+    signer_info: cms.SignerInfo,
+    parsed: ParsedSignedData,
+    content_digests: dict[str, bytes] | None,
+    store: TrustStore,
+    policy: VerificationPolicy,
+    kind: str,
+    signature_file: str | None,
+) -> SignatureReport:
+    steps = _Steps()
+    digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
+    signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
+    signing_time = _signing_time(signer_info)
+    at = policy.at or signing_time or policy.clock()
+    carried = [*parsed.certificates, *certificate_values(signer_info)]
+    cert = _find_signer_certificate(signer_info, carried, store)
+
+    def report(qualified: bool = False) -> SignatureReport:
+        indication, sub = steps.verdict()
+        return SignatureReport(
+            indication=indication,
+            sub_indication=sub,
+            qualified=qualified and indication is Indication.TOTAL_PASSED,
+            signer=identity_of(cert) if cert is not None else None,
+            certificate=summary_of(cert) if cert is not None else None,
+            signing_time=signing_time,
+            digest_algorithm=_digest_title(digest_oid),
+            signature_algorithm=signature_algorithm_name(signature_oid),
+            checks=tuple(steps.checks),
+            kind=kind,
+            signature_file=signature_file,
+            validation_time=at,
+        )
+
+    # 1. Format: signed attributes, when present, bind content type and digest.
+    signed_attrs = signed_attributes_der(signer_info)
+    signed_digest = _check_signed_attributes(signer_info, parsed, steps) if signed_attrs else None
+    if signed_attrs is None:
+        steps.ok("cms.signed_attributes", "no signed attributes: the signature covers the content itself")
+
+    # 2. Identification of the signing certificate.
+    if cert is None:
+        steps.fail(
+            "signer.certificate",
+            "the signer certificate is neither in the signature nor in the trust store",
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+        )
+        return report()
+    steps.ok("signer.certificate", f"serial {cert.serial_number:X}, issued by {summary_of(cert).issuer}")
+    if signed_attrs is not None:
+        _check_signing_certificate_reference(signer_info, cert, steps)
+
+    # 3. Cryptographic verification: content digest, then the signature value.
+    key_oid = key_algorithm_oid(cert.public_key)
+    try:
+        effective_digest = signature_digest_oid(signature_oid, key_oid, digest_oid)
+    except UnsupportedAlgorithm as exc:
+        steps.fail("signature.algorithm", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
+        return report()
+    if content_digests is None:
+        steps.fail(
+            "content.digest",
+            "detached signature and no signed document to check it against",
+            SubIndication.SIGNED_DATA_NOT_FOUND,
+        )
+    elif effective_digest not in content_digests:
+        steps.fail(
+            "content.digest",
+            f"digest {_digest_title(effective_digest)} of the content is not available"
+            + (f": {gost.gost_support().problem}" if not gost.gost_support().available else ""),
+            SubIndication.GENERIC,
+        )
+    elif signed_attrs is not None:
+        if signed_digest is not None:
+            if content_digests[effective_digest] == signed_digest:
+                steps.ok("content.digest", f"{_digest_title(effective_digest)} of the document matches messageDigest")
+            else:
+                steps.fail(
+                    "content.digest",
+                    "the document differs from the signed one: its digest does not match messageDigest",
+                    SubIndication.HASH_FAILURE,
+                )
+    else:
+        steps.ok("content.digest", f"{_digest_title(effective_digest)} of the document computed")
+
+    if signed_attrs is not None:
+        hasher = new_hash_or_none(effective_digest)
+        tbs_digest = None
+        if hasher is not None:
+            hasher.update(signed_attrs)
+            tbs_digest = hasher.digest()
+    else:
+        tbs_digest = content_digests.get(effective_digest) if content_digests else None
+    if tbs_digest is not None:
+        try:
+            valid = verify_signature(
+                cert.public_key, signer_info["signature_algorithm"], effective_digest, tbs_digest, signer_info["signature"].native
+            )
+        except gost.GostUnavailable as exc:
+            steps.fail("signature.value", str(exc), SubIndication.GENERIC)
+        except UnsupportedAlgorithm as exc:
+            steps.fail("signature.value", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
+        else:
+            if valid:
+                steps.ok("signature.value", f"{signature_algorithm_name(signature_oid)} signature verifies with the signer's public key")
+            else:
+                steps.fail(
+                    "signature.value",
+                    "the signature value does not verify with the signer's public key "
+                    "(signed attributes or signature altered, or another key)",
+                    SubIndication.SIG_CRYPTO_FAILURE,
+                )
+    elif gost.gost_support().available or not digest_by_oid(effective_digest).is_gost:
+        if content_digests is not None:
+            steps.fail("signature.value", "signature value not checked", SubIndication.GENERIC)
+    else:
+        steps.fail("signature.value", gost.gost_support().problem or "GOST unavailable", SubIndication.GENERIC)
+
+    _check_algorithm_policy(signature_oid, effective_digest, at, steps)
+
+    # 4. X.509 validation at the validation time.
+    time_source = "--at" if policy.at else "signingTime" if signing_time else "current time (no signingTime)"
+    steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
+    path = chains.build_path(cert, carried, store)
+    if not path.found:
+        steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        return report()
+    steps.ok("chain.path", f"path to a trust anchor: {path.describe()} (every certificate signature verified)")
+
+    validity = chains.validity_problems(path, at)
+    if validity:
+        for problem_cert, problem_kind, detail in validity:
+            sub = SubIndication.NOT_YET_VALID if problem_kind == "not_yet_valid" else SubIndication.OUT_OF_BOUNDS_NO_POE
+            steps.fail("chain.validity", detail, sub)
+    else:
+        steps.ok("chain.validity", "every certificate of the path was valid at the validation time")
+
+    constraints = chains.ca_constraint_problems(path, store)
+    if constraints:
+        for detail in constraints:
+            steps.fail("chain.constraints", detail, SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+    else:
+        steps.ok("chain.constraints", "CA certificates are CAs allowed to issue (basicConstraints, keyUsage)")
+
+    key_usage_problem = chains.signer_key_usage_problem(cert)
+    if key_usage_problem:
+        steps.fail("signer.key_usage", key_usage_problem, SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+    else:
+        steps.ok("signer.key_usage", "the certificate allows signing (digitalSignature/nonRepudiation)")
+
+    # 5. Revocation.
+    _check_revocation(signer_info, parsed, path.certificates, carried, store, policy, at, steps)
+
+    # 6. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
+    qualified = True
+    problems = profile_problems(cert)
+    if problems:
+        qualified = False
+        steps.fail("qualified.profile", "not a qualified certificate: " + "; ".join(problems), None)
+    else:
+        steps.ok("qualified.profile", "qualified certificate profile (FSB Order 795) present")
+    if len(path.certificates) > 1:
+        accreditation = accreditation_problem(path.certificates[1], store.tsl, at)
+        if accreditation:
+            qualified = False
+            steps.fail("qualified.accreditation", accreditation, None)
+        elif store.tsl is not None:
+            steps.ok("qualified.accreditation", "the issuing CA was accredited at the validation time (tsl.xml)")
+    else:
+        qualified = False
+        steps.fail("qualified.accreditation", "the signer certificate is itself a trust anchor, not issued by an accredited CA", None)
+    if signature_oid in _GOST_2001_SIGNATURES or not key_oid.startswith("1.2.643."):
+        qualified = False
+        steps.fail("qualified.algorithm", "a qualified signature uses GOST R 34.10-2012", None)
+    return report(qualified)
+
+
+def new_hash_or_none(oid: str) -> "hashlib._Hash | None":
+    try:
+        return new_hash(digest_by_oid(oid))
+    except (gost.GostUnavailable, UnsupportedAlgorithm):
+        return None
+
+
+def _check_revocation(
+    signer_info: cms.SignerInfo,
+    parsed: ParsedSignedData,
+    path: tuple[x509.Certificate, ...],
+    carried: list[x509.Certificate],
+    store: TrustStore,
+    policy: VerificationPolicy,
+    at: datetime,
+    steps: _Steps,
+) -> None:
+    if policy.revocation is RevocationMode.OFF:
+        steps.ok("chain.revocation", "revocation not checked (--revocation off)", warning=True)
+        return
+    embedded_crls, embedded_ocsp = revocation_values(signer_info)
+    evidence = RevocationEvidence(
+        crls=(*embedded_crls, *parsed.crls),
+        ocsp_responses=tuple(embedded_ocsp),
+        certificates=tuple(carried),
+    )
+    anchors = {fingerprint(c) for c in path if store.is_anchor(c)}
+    statuses = check_path_revocation(path, anchors, store.crls, evidence, at)
+    signer_fp = fingerprint(path[0])
+    for status in statuses:
+        is_signer = fingerprint(status.certificate) == signer_fp
+        if status.status is RevocationStatus.GOOD:
+            steps.ok("chain.revocation", status.detail)
+        elif status.status is RevocationStatus.REVOKED:
+            assert status.revoked_at is not None
+            if status.revoked_at <= at:
+                steps.fail("chain.revocation", status.detail, SubIndication.REVOKED)
+            else:
+                sub = SubIndication.REVOKED_NO_POE if is_signer else SubIndication.REVOKED_CA_NO_POE
+                steps.fail(
+                    "chain.revocation",
+                    status.detail + "; revoked after the claimed signing time, which nothing proves",
+                    sub,
+                )
+        elif policy.revocation is RevocationMode.SOFT:
+            steps.ok("chain.revocation", "revocation status unknown, accepted (--revocation soft): " + status.detail, warning=True)
+        else:
+            steps.fail("chain.revocation", "revocation status unknown: " + status.detail, SubIndication.TRY_LATER)
+
+
+def _digest_title(oid: str) -> str:
+    try:
+        return digest_by_oid(oid).title
+    except UnsupportedAlgorithm:
+        return oid
+
+
+def verify_cms(
+    signature_bytes: bytes,
+    store: TrustStore,
+    policy: VerificationPolicy,
+    *,
+    document: Path | None = None,
+    signature_file: str | None = None,
+) -> VerificationReport:
+    """Verify every signer of a CMS signature, detached (``document`` given) or attached.
+
+    Never raises for bad input: an unreadable signature gives a report with
+    ``sub_indication=FORMAT_FAILURE`` and the reason in ``problems``.
+    """
+    summary = None
+    try:
+        parsed = parse_signed_data(signature_bytes)
+    except CmsFormatError as exc:
+        if document is not None:
+            summary, _ = describe_document(document)
+        return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (f"{signature_file or 'signature'}: {exc}",))
+
+    wanted = []
+    for signer_info in parsed.signer_infos:
+        try:
+            wanted.append(digest_by_oid(signer_info["digest_algorithm"]["algorithm"].dotted))
+            wanted.append(
+                digest_by_oid(
+                    signature_digest_oid(
+                        signer_info["signature_algorithm"]["algorithm"].dotted,
+                        "",
+                        signer_info["digest_algorithm"]["algorithm"].dotted,
+                    )
+                )
+            )
+        except UnsupportedAlgorithm:
+            continue
+    problems: list[str] = []
+    content_digests: dict[str, bytes] | None = None
+    if document is not None:
+        summary, file_digests = describe_document(document, tuple(wanted))
+        content_digests = file_digests
+    if parsed.content is not None:
+        attached = _digest_bytes(parsed.content, wanted)
+        if content_digests is not None and attached.get(_SHA256) != content_digests.get(_SHA256):
+            problems.append("the signature holds its own content, which differs from the given document")
+            content_digests = {}
+        else:
+            content_digests = attached
+    kind = "attached" if parsed.content is not None else "detached"
+    reports = tuple(
+        _verify_signer(si, parsed, content_digests, store, policy, kind, signature_file)
+        for si in parsed.signer_infos
+    )
+    if content_digests == {} and problems:
+        reports = tuple(_with_content_mismatch(r) for r in reports)
+    return VerificationReport(summary, reports, None, tuple(problems))
+
+
+def _with_content_mismatch(report: SignatureReport) -> SignatureReport:
+    checks = (
+        SignatureCheck("content.matches_document", False, "the attached content differs from the given document"),
+        *report.checks,
+    )
+    return SignatureReport(
+        Indication.TOTAL_FAILED,
+        SubIndication.HASH_FAILURE,
+        False,
+        report.signer,
+        report.certificate,
+        report.signing_time,
+        report.digest_algorithm,
+        report.signature_algorithm,
+        checks,
+        report.kind,
+        report.signature_file,
+        report.validation_time,
+    )
+
+
+def _digest_bytes(content: bytes, algorithms: list[DigestAlgorithm]) -> dict[str, bytes]:
+    digests: dict[str, bytes] = {}
+    for algorithm in {a.oid: a for a in [digest_by_oid(_SHA256), *algorithms]}.values():
+        hasher = new_hash_or_none(algorithm.oid)
+        if hasher is not None:
+            hasher.update(content)
+            digests[algorithm.oid] = hasher.digest()
+    return digests
+
+
+def load_signature_file(path: Path) -> bytes:
+    """Read a signature file, refusing absurd sizes before reading (never a MemoryError)."""
+    size = os.stat(path).st_size
+    if size > MAX_SIGNATURE_FILE_SIZE:
+        raise CmsFormatError(f"signature file is {size} bytes, more than {MAX_SIGNATURE_FILE_SIZE}")
+    return path.read_bytes()
+
+
+__all__ += ["load_signature_file", "load_certificates"]

@@ -1,0 +1,129 @@
+"""The trust store (SPEC section 4): ``roots/``, ``ca/``, ``crl/`` and an optional ``tsl.xml``.
+
+Loaded once into an immutable :class:`TrustStore`; unreadable files are listed in
+``problems`` rather than silently ignored, so an operator sees a broken store.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import crl, x509
+
+from validators.signatures.certificates import fingerprint, load_certificates, load_crls
+from validators.tsl import AccreditedCaList, TslError, load_tsl
+
+__all__ = ["TrustStore", "load_trust_store"]
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """Trust anchors, further CA certificates, CRLs and the accredited-CA list."""
+
+    roots: tuple[x509.Certificate, ...] = ()
+    intermediates: tuple[x509.Certificate, ...] = ()
+    crls: tuple[crl.CertificateList, ...] = ()
+    tsl: AccreditedCaList | None = None
+    problems: tuple[str, ...] = ()
+    """Files that could not be read (shown by ``gateway trust`` and at start-up)."""
+    source: str | None = None
+    _root_fingerprints: frozenset[str] = field(default=frozenset(), repr=False)
+    _by_subject: dict[str, tuple[x509.Certificate, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        by_subject: dict[str, list[x509.Certificate]] = defaultdict(list)
+        seen: set[str] = set()
+        for cert in (*self.roots, *self.intermediates):
+            fp = fingerprint(cert)
+            if fp not in seen:
+                seen.add(fp)
+                by_subject[cert.subject.hashable].append(cert)
+        object.__setattr__(self, "_by_subject", {k: tuple(v) for k, v in by_subject.items()})
+        object.__setattr__(self, "_root_fingerprints", frozenset(fingerprint(c) for c in self.roots))
+
+    def is_anchor(self, cert: x509.Certificate) -> bool:
+        """True for a certificate placed in ``roots/``."""
+        return fingerprint(cert) in self._root_fingerprints
+
+    def certificates_with_subject(self, name: x509.Name) -> tuple[x509.Certificate, ...]:
+        return self._by_subject.get(name.hashable, ())
+
+    def find_by_issuer_serial(self, issuer: x509.Name, serial: int) -> x509.Certificate | None:
+        """A certificate of the store by issuer and serial (for CMS without certificates)."""
+        for cert in (*self.roots, *self.intermediates):
+            if cert.serial_number == serial and cert.issuer.hashable == issuer.hashable:
+                return cert
+        return None
+
+    def find_by_key_identifier(self, key_id: bytes) -> x509.Certificate | None:
+        for cert in (*self.roots, *self.intermediates):
+            if cert.key_identifier == key_id:
+                return cert
+        return None
+
+    @property
+    def empty(self) -> bool:
+        return not self.roots
+
+
+def _read_certificates(folder: Path, problems: list[str]) -> list[x509.Certificate]:
+    found: list[x509.Certificate] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            certificates = load_certificates(path.read_bytes())
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror}")
+            continue
+        if not certificates:
+            if path.name.startswith(".") or path.suffix.lower() in {".md", ".txt"}:
+                continue
+            problems.append(f"{path}: no certificate could be read")
+        found.extend(certificates)
+    return found
+
+
+def _read_crls(folder: Path, problems: list[str]) -> list[crl.CertificateList]:
+    found: list[crl.CertificateList] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            items = load_crls(path.read_bytes())
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror}")
+            continue
+        if not items:
+            if path.name.startswith(".") or path.suffix.lower() in {".md", ".txt"}:
+                continue
+            problems.append(f"{path}: no CRL could be read")
+        found.extend(items)
+    return found
+
+
+def load_trust_store(directory: Path) -> TrustStore:
+    """Read a trust store folder. A missing folder gives an empty store (nothing trusted)."""
+    problems: list[str] = []
+    if not directory.is_dir():
+        problems.append(f"{directory}: trust store folder not found")
+    roots = _read_certificates(directory / "roots", problems)
+    intermediates = _read_certificates(directory / "ca", problems)
+    crls = _read_crls(directory / "crl", problems)
+    tsl = None
+    tsl_path = directory / "tsl.xml"
+    if tsl_path.is_file():
+        try:
+            tsl = load_tsl(tsl_path)
+        except TslError as exc:
+            problems.append(str(exc))
+    return TrustStore(
+        roots=tuple(roots),
+        intermediates=tuple(intermediates),
+        crls=tuple(crls),
+        tsl=tsl,
+        problems=tuple(problems),
+        source=str(directory),
+    )
