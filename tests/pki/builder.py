@@ -54,18 +54,18 @@ KeyType = Literal["gost256", "gost512", "rsa", "ec"]
 # --------------------------------------------------------------------------
 
 KPK_NAME = 'КПК "Тест"'
-KPK_OGRN = "1027700000001"
-KPK_INNLE = "7700000001"
+KPK_OGRN = "1027700000008"
+KPK_INNLE = "7700000009"
 
 FOREIGN_NAME = 'ООО "Чужая"'
-FOREIGN_OGRN = "1037700000002"
-FOREIGN_INNLE = "7700000002"
+FOREIGN_OGRN = "1037700000007"
+FOREIGN_INNLE = "7700000016"
 
 HEAD_SURNAME = "Иванов"
 HEAD_GIVEN_NAME = "Иван Петрович"
 HEAD_TITLE = "Председатель правления"
-HEAD_INN = "770000000011"
-HEAD_SNILS = "12345678901"
+HEAD_INN = "770000000082"
+HEAD_SNILS = "12345678964"
 HEAD_EMAIL = "head@kpk-test.ru"
 
 ACCOUNTANT_SURNAME = "Петрова"

@@ -49,15 +49,19 @@ _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 
 def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[bytes]:
     """DER bodies of a file that may be DER, PEM (several blocks) or bare base64."""
+    if data[:1] == b"\x30":
+        # Binary DER/BER: never strip, the last content octet may well be 0x20 or 0x0a.
+        return [data]
     stripped = data.strip()
     if pem.detect(stripped):
         blocks = []
-        for type_name, _headers, der in pem.unarmor(stripped, multiple=True):
-            if pem_types is None or type_name in pem_types:
-                blocks.append(der)
+        try:
+            for type_name, _headers, der in pem.unarmor(stripped, multiple=True):
+                if pem_types is None or type_name in pem_types:
+                    blocks.append(der)
+        except (ValueError, binascii.Error):
+            return []
         return blocks
-    if stripped[:1] == b"\x30":
-        return [stripped]
     if stripped and _BASE64_TEXT.match(stripped):
         try:
             return [base64.b64decode(b"".join(stripped.split()), validate=True)]
@@ -73,7 +77,7 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
         try:
             cert = x509.Certificate.load(der)
             _parse_now(cert)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError):
             continue
         certificates.append(cert)
     return certificates
@@ -88,7 +92,7 @@ def load_crls(data: bytes) -> list[crl.CertificateList]:
             item["tbs_cert_list"]["this_update"].native
             item["tbs_cert_list"]["revoked_certificates"].native
             item["tbs_cert_list"]["crl_extensions"].native
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError):
             continue
         crls.append(item)
     return crls

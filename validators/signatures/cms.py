@@ -13,12 +13,26 @@ from asn1crypto import cms, core, crl, ocsp, x509
 
 from validators.signatures.certificates import _parse_now, der_blocks
 
-__all__ = ["ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
+__all__ = ["ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
 
 MAX_SIGNER_INFOS = 64
 
 _OID_REVOCATION_VALUES = "1.2.840.113549.1.9.16.2.24"
 _OID_CERT_VALUES = "1.2.840.113549.1.9.16.2.23"
+
+
+#: What asn1crypto raises on malformed input: besides ValueError, hostile bytes reach
+#: code paths that raise these (found by the mutation tests in tests/validators).
+ASN1_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
+_ASN1_ERRORS = ASN1_ERRORS
 
 
 class CmsFormatError(ValueError):
@@ -45,15 +59,14 @@ class ParsedSignedData:
 
 
 def _encoding_of(data: bytes) -> tuple[bytes, str]:
-    stripped = data.strip()
-    blocks = der_blocks(stripped)
+    blocks = der_blocks(data)
     if not blocks:
         raise CmsFormatError("the file is neither DER/BER, PEM nor base64 CMS")
     if len(blocks) > 1:
         raise CmsFormatError("the file holds several PEM blocks; one CMS signature expected")
-    if stripped[:1] == b"\x30":
+    if data[:1] == b"\x30":
         return blocks[0], "der"
-    return blocks[0], "pem" if stripped.startswith(b"-----BEGIN") else "base64"
+    return blocks[0], "pem" if data.lstrip().startswith(b"-----BEGIN") else "base64"
 
 
 def parse_signed_data(data: bytes) -> ParsedSignedData:
@@ -62,9 +75,10 @@ def parse_signed_data(data: bytes) -> ParsedSignedData:
         raise CmsFormatError("the signature file is empty")
     der, encoding = _encoding_of(data)
     try:
-        info = cms.ContentInfo.load(der, strict=True)
+        # Trailing bytes after the structure are ignored, as OpenSSL does.
+        info = cms.ContentInfo.load(der)
         content_type = info["content_type"].dotted
-    except (ValueError, TypeError, KeyError) as exc:
+    except _ASN1_ERRORS as exc:
         raise CmsFormatError(f"not a CMS ContentInfo: {_first_line(exc)}") from None
     if content_type != "1.2.840.113549.1.7.2":
         raise CmsFormatError(f"CMS content type is {content_type}, not signedData")
@@ -93,7 +107,7 @@ def parse_signed_data(data: bytes) -> ParsedSignedData:
             _ = signer_info["signed_attrs"].contents
         if is_ber(der):
             encoding = "ber" if encoding == "der" else encoding
-    except (ValueError, TypeError, KeyError) as exc:
+    except _ASN1_ERRORS as exc:
         raise CmsFormatError(f"malformed SignedData: {_first_line(exc)}") from None
     if len(signer_infos) == 0:
         raise CmsFormatError("the SignedData has no SignerInfo (no signer)")
@@ -148,14 +162,14 @@ def revocation_values(signer_info: cms.SignerInfo) -> tuple[list[crl.Certificate
     responses: list[ocsp.BasicOCSPResponse] = []
     for value in attribute_values(signer_info["unsigned_attrs"], _OID_REVOCATION_VALUES):
         try:
-            parsed = cms.RevocationValues.load(value.dump())  # type: ignore[attr-defined]
+            parsed = RevocationValues.load(value.dump())  # type: ignore[attr-defined]
             for item in parsed["crl_vals"] or ():
                 item["tbs_cert_list"]["this_update"].native
                 crls.append(item)
             for item in parsed["ocsp_vals"] or ():
                 item["tbs_response_data"]["produced_at"].native
                 responses.append(item)
-        except (ValueError, TypeError, KeyError):
+        except _ASN1_ERRORS:
             continue
     return crls, responses
 
@@ -166,13 +180,31 @@ def certificate_values(signer_info: cms.SignerInfo) -> list[x509.Certificate]:
     for value in attribute_values(signer_info["unsigned_attrs"], _OID_CERT_VALUES):
         try:
             found.extend(_sequence_of_certificates(value.dump()))  # type: ignore[attr-defined]
-        except (ValueError, TypeError, KeyError):
+        except _ASN1_ERRORS:
             continue
     return found
 
 
 class _Certificates(core.SequenceOf):
     _child_spec = x509.Certificate
+
+
+class _CertificateLists(core.SequenceOf):
+    _child_spec = crl.CertificateList
+
+
+class _BasicOcspResponses(core.SequenceOf):
+    _child_spec = ocsp.BasicOCSPResponse
+
+
+class RevocationValues(core.Sequence):
+    """CAdES RevocationValues (ETSI EN 319 122-1; explicit tagging module)."""
+
+    _fields = [
+        ("crl_vals", _CertificateLists, {"explicit": 0, "optional": True}),
+        ("ocsp_vals", _BasicOcspResponses, {"explicit": 1, "optional": True}),
+        ("other_rev_vals", core.Any, {"explicit": 2, "optional": True}),
+    ]
 
 
 def _econtent_bytes(encap: cms.EncapsulatedContentInfo) -> bytes | None:

@@ -27,6 +27,7 @@ from validators.signatures.certificates import (
     summary_of,
 )
 from validators.signatures.cms import (
+    ASN1_ERRORS,
     CmsFormatError,
     ParsedSignedData,
     attribute_values,
@@ -545,12 +546,41 @@ def verify_cms(
             content_digests = attached
     kind = "attached" if parsed.content is not None else "detached"
     reports = tuple(
-        _verify_signer(si, parsed, content_digests, store, policy, kind, signature_file)
+        _verify_signer_safely(si, parsed, content_digests, store, policy, kind, signature_file)
         for si in parsed.signer_infos
     )
     if content_digests == {} and problems:
         reports = tuple(_with_content_mismatch(r) for r in reports)
     return VerificationReport(summary, reports, None, tuple(problems))
+
+
+def _verify_signer_safely(
+    signer_info: cms.SignerInfo,
+    parsed: ParsedSignedData,
+    content_digests: dict[str, bytes] | None,
+    store: TrustStore,
+    policy: VerificationPolicy,
+    kind: str,
+    signature_file: str | None,
+) -> SignatureReport:
+    """asn1crypto parses lazily: a malformed part deep inside a SignerInfo or certificate
+    surfaces only when read. That is a format failure of this signer, not a crash."""
+    try:
+        return _verify_signer(signer_info, parsed, content_digests, store, policy, kind, signature_file)
+    except ASN1_ERRORS as exc:
+        return SignatureReport(
+            indication=Indication.TOTAL_FAILED,
+            sub_indication=SubIndication.FORMAT_FAILURE,
+            qualified=False,
+            signer=None,
+            certificate=None,
+            signing_time=None,
+            digest_algorithm=None,
+            signature_algorithm=None,
+            checks=(SignatureCheck("cms.format", False, f"malformed signer data: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"),),
+            kind=kind,
+            signature_file=signature_file,
+        )
 
 
 def _with_content_mismatch(report: SignatureReport) -> SignatureReport:

@@ -1,0 +1,170 @@
+"""Command line: ``gateway serve``, ``gateway verify``, ``gateway trust``.
+
+Exit codes of ``verify`` (SPEC section 7): 0 when every signature is TOTAL_PASSED and
+qualified; 1 otherwise (no signature, unreadable signature included); 2 for usage or
+I/O errors. Heavy imports (aiohttp) happen only in the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from gateway.config import REPO_ROOT, Config, ConfigError, load_config
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep that
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gateway", description="SRO intake gateway")
+    parser.add_argument("--config", type=Path, default=None, help="config.toml (default: embedded defaults)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+
+    verify = commands.add_parser("verify", help="verify the signatures of one document")
+    verify.add_argument("document", type=Path)
+    verify.add_argument("--signature", type=Path, default=None, help="detached signature (.sig/.p7s/.sgn)")
+    verify.add_argument("--trust", type=Path, default=None, help="trust store folder (roots/, ca/, crl/)")
+    verify.add_argument("--at", type=_parse_time, default=None, help="judge certificates at this ISO time")
+    verify.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
+    verify.add_argument("--json", action="store_true", help="print the JSON report")
+    verify.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
+    trust = commands.add_parser("trust", help="show the trust store")
+    trust.add_argument("--trust", type=Path, default=None)
+    trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    return parser
+
+
+def _load_config(path: Path | None) -> Config:
+    if path is None:
+        default = REPO_ROOT / "config.toml"
+        path = default if default.is_file() else None
+    return load_config(path)
+
+
+def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
+    from validators.gost import gost_support
+    from validators.signatures.locate import verify_document
+    from validators.signatures.revocation import RevocationMode
+    from validators.signatures.verify import VerificationPolicy
+    from validators.trust import load_trust_store
+
+    support = gost_support(config.verification.openssl_gost_conf)
+    if not support.available:
+        print(support.problem, file=sys.stderr)
+    document: Path = args.document
+    if not document.is_file():
+        print(f"gateway verify: {document}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    if args.signature is not None and not args.signature.is_file():
+        print(f"gateway verify: {args.signature}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    trust_dir = args.trust or config.verification.trust_dir
+    if not trust_dir.is_dir():
+        print(f"gateway verify: trust store {trust_dir}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    store = load_trust_store(trust_dir)
+    for problem in store.problems:
+        print(f"gateway verify: trust store: {problem}", file=sys.stderr)
+    policy = VerificationPolicy(
+        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation,
+        at=args.at,
+    )
+    try:
+        report = verify_document(document, store, policy, args.signature)
+    except OSError as exc:
+        print(f"gateway verify: {exc.filename or document}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from gateway.render import render_text
+
+        print(render_text(report))
+    return EXIT_OK if report.all_qualified_and_passed else EXIT_NOT_VALID
+
+
+def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
+    from validators.gost import gost_support
+    from validators.signatures.certificates import format_name
+    from validators.trust import load_trust_store
+
+    gost_support(config.verification.openssl_gost_conf)
+    trust_dir = args.trust or config.verification.trust_dir
+    store = load_trust_store(trust_dir)
+    print(f"trust store {trust_dir}")
+    for title, certificates in (("roots", store.roots), ("ca", store.intermediates)):
+        print(f"{title}: {len(certificates)}")
+        for cert in certificates:
+            validity = cert["tbs_certificate"]["validity"]
+            print(
+                f"  {format_name(cert.subject)[:90]}  serial {cert.serial_number:X}  "
+                f"{validity['not_before'].native:%Y-%m-%d}..{validity['not_after'].native:%Y-%m-%d}"
+            )
+    print(f"crl: {len(store.crls)}")
+    for item in store.crls:
+        tbs = item["tbs_cert_list"]
+        next_update = tbs["next_update"].native
+        until = f"{next_update:%Y-%m-%d}" if next_update else "(no next update)"
+        print(
+            f"  {format_name(item.issuer)[:90]}  {tbs['this_update'].native:%Y-%m-%d}..{until}  "
+            f"{len(tbs['revoked_certificates'])} revoked"
+        )
+    print(f"tsl.xml: {'%d accredited centres' % len(store.tsl.centres) if store.tsl else 'absent'}")
+    for problem in store.problems:
+        print(f"problem: {problem}")
+    return EXIT_NOT_VALID if store.problems else EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from gateway.app import run
+
+    run(config, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gateway`` command."""
+    args = _build_parser().parse_args(argv)
+    try:
+        config = _load_config(args.config)
+    except ConfigError as exc:
+        print(f"gateway: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve}
+    try:
+        return handlers[args.command](args, config)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

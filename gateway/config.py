@@ -1,0 +1,137 @@
+"""Configuration: frozen dataclasses read from ``config.toml``; unknown keys are refused.
+
+Relative paths are resolved against the folder of the configuration file. Secrets (API
+keys) may be given as ``env:NAME`` so they stay out of the file and the repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from validators.signatures.revocation import RevocationMode
+
+__all__ = ["Config", "ServerConfig", "VerificationConfig", "ConfigError", "load_config", "REPO_ROOT"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_request_bytes: int = 256 * 1024 * 1024
+    """Bodies over this size are cut off with HTTP 413."""
+    verify_workers: int = 2
+    """Threads running signature verification off the event loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationConfig:
+    trust_dir: Path = REPO_ROOT / "certs"
+    revocation: RevocationMode = RevocationMode.REQUIRE
+    openssl_gost_conf: Path = REPO_ROOT / "certs" / "openssl-gost.cnf"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    """role -> key. When empty, the API is open (embedded default on loopback)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = ServerConfig()
+    verification: VerificationConfig = VerificationConfig()
+    auth: AuthConfig = AuthConfig()
+    source: Path | None = None
+
+
+def _section(cls: type, data: Any, name: str, base: Path) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"[{name}] unknown key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        default = known[key].default
+        try:
+            values[key] = _convert(raw, default, base)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[{name}] {key}: {exc}") from None
+    return cls(**values)
+
+
+def _convert(raw: Any, default: Any, base: Path) -> Any:
+    if isinstance(default, Path):
+        if not isinstance(raw, str):
+            raise TypeError("a path string is expected")
+        path = Path(os.path.expanduser(raw))
+        return path if path.is_absolute() else (base / path).resolve()
+    if isinstance(default, RevocationMode):
+        return RevocationMode(raw)
+    if isinstance(default, bool) or isinstance(default, int):
+        if type(raw) is not type(default):
+            raise TypeError(f"{type(default).__name__} expected, got {raw!r}")
+        if isinstance(raw, int) and raw < 0:
+            raise ValueError("must not be negative")
+        return raw
+    if isinstance(default, str):
+        if not isinstance(raw, str):
+            raise TypeError("a string is expected")
+        return raw
+    return raw
+
+
+def _auth(data: Any) -> AuthConfig:
+    if not isinstance(data, dict):
+        raise ConfigError("[auth] must be a table")
+    unknown = sorted(set(data) - {"api_keys"})
+    if unknown:
+        raise ConfigError(f"[auth] unknown key(s): {', '.join(unknown)}")
+    keys: dict[str, str] = {}
+    for role, value in (data.get("api_keys") or {}).items():
+        if role not in {"portal", "staff", "registry"}:
+            raise ConfigError(f"[auth.api_keys] unknown role {role!r}; roles: portal, staff, registry")
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"[auth.api_keys] {role}: a non-empty string is expected")
+        if value.startswith("env:"):
+            resolved = os.environ.get(value[4:])
+            if not resolved:
+                raise ConfigError(f"[auth.api_keys] {role}: environment variable {value[4:]} is not set")
+            value = resolved
+        keys[role] = value
+    return AuthConfig(api_keys=keys)
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``config.toml``; ``None`` gives the embedded defaults."""
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as stream:
+            data = tomllib.load(stream)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    base = path.resolve().parent
+    unknown = sorted(set(data) - {"server", "verification", "auth"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
+    return Config(
+        server=_section(ServerConfig, data.get("server", {}), "server", base),
+        verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
+        auth=_auth(data.get("auth", {})),
+        source=path,
+    )

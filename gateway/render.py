@@ -1,0 +1,75 @@
+"""Human-readable verification summary: the signature stamp, in Russian with English terms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from validators.signatures.model import Indication, SignatureReport, VerificationReport
+
+__all__ = ["render_text"]
+
+_VERDICTS = {
+    Indication.TOTAL_PASSED: "ПОДПИСЬ ДЕЙСТВИТЕЛЬНА",
+    Indication.TOTAL_FAILED: "ПОДПИСЬ НЕДЕЙСТВИТЕЛЬНА",
+    Indication.INDETERMINATE: "СТАТУС ПОДПИСИ НЕ УСТАНОВЛЕН",
+}
+
+
+def _date(value: datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d.%m.%Y %H:%M:%S UTC" if with_time else "%d.%m.%Y")
+
+
+def _stamp(index: int, report: SignatureReport) -> list[str]:
+    signer = report.signer
+    cert = report.certificate
+    verdict = _VERDICTS[report.indication]
+    sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
+    qualified = "квалифицированная (qualified)" if report.qualified else "не квалифицированная (not qualified)"
+    lines = [
+        f"┌─ Подпись {index} ({report.kind}{', ' + report.signature_file if report.signature_file else ''})",
+        "│  ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
+    ]
+    if cert is not None:
+        lines.append(f"│  Сертификат (serial): {cert.serial}")
+    if signer is not None:
+        owner = ", ".join(p for p in (signer.full_name or signer.common_name, signer.title, signer.organization) if p)
+        lines.append(f"│  Владелец (owner):    {owner or '—'}")
+        ids = [
+            f"ОГРН {signer.ogrn}" if signer.ogrn else "",
+            f"ОГРНИП {signer.ogrnip}" if signer.ogrnip else "",
+            f"ИНН ЮЛ {signer.inn_le}" if signer.inn_le else "",
+            f"ИНН {signer.inn}" if signer.inn and signer.inn != (signer.inn_le and "00" + signer.inn_le) else "",
+            f"СНИЛС {signer.snils}" if signer.snils else "",
+        ]
+        if any(ids):
+            lines.append(f"│  Реквизиты:           {', '.join(i for i in ids if i)}")
+    if cert is not None:
+        lines.append(f"│  Издатель (issuer):   {cert.issuer}")
+        lines.append(f"│  Действителен:        с {_date(cert.not_before, False)} по {_date(cert.not_after, False)}")
+    lines.append(f"│  Время подписи:       {_date(report.signing_time)}")
+    lines.append(f"│  Алгоритмы:           {report.signature_algorithm or '—'}; {report.digest_algorithm or '—'}")
+    lines.append(f"│  Результат (result):  {verdict} ({report.indication.value}{sub}), {qualified}")
+    for check in report.checks:
+        mark = "✓" if check.passed and not check.warning else "!" if check.passed else "✗"
+        lines.append(f"│   {mark} {check.name}: {check.detail}")
+    lines.append("└─")
+    return lines
+
+
+def render_text(report: VerificationReport) -> str:
+    """The whole report as text for a terminal."""
+    lines: list[str] = []
+    document = report.document
+    if document is not None:
+        lines.append(f"Документ (document): {document.name}, {document.size} байт")
+        lines.append(f"  SHA-256:               {document.sha256}")
+        lines.append(f"  ГОСТ Р 34.11-2012/256: {document.streebog256 or 'недоступно (GOST support unavailable)'}")
+    sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
+    lines.append(f"Итог (overall): {_VERDICTS[report.indication]} ({report.indication.value}{sub}), подписей: {len(report.signatures)}")
+    for problem in report.problems:
+        lines.append(f"  ! {problem}")
+    for index, signature in enumerate(report.signatures, start=1):
+        lines.extend(_stamp(index, signature))
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Which signatures a document has: a given one, detached ones beside it, or itself attached.
+
+SPEC section 7: ``gateway verify DOCUMENT [--signature SIG]`` verifies a detached signature
+given or found beside the document (``DOCUMENT.sig|.p7s|.sgn``), or an attached CMS given
+as DOCUMENT. (PDF-embedded signatures are added by the PDF validator.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validators.signatures.cms import CmsFormatError
+from validators.signatures.model import SubIndication, VerificationReport
+from validators.signatures.verify import (
+    VerificationPolicy,
+    describe_document,
+    load_signature_file,
+    verify_cms,
+)
+from validators.trust import TrustStore
+
+__all__ = ["DETACHED_SUFFIXES", "find_detached_signatures", "verify_document"]
+
+DETACHED_SUFFIXES = (".sig", ".p7s", ".sgn")
+
+
+def find_detached_signatures(document: Path) -> list[Path]:
+    """``DOCUMENT.sig``, ``DOCUMENT.p7s``, ``DOCUMENT.sgn`` that exist beside the document."""
+    return [p for p in (document.with_name(document.name + s) for s in DETACHED_SUFFIXES) if p.is_file()]
+
+
+def _looks_like_signature(document: Path) -> bool:
+    if document.suffix.lower() in (*DETACHED_SUFFIXES, ".p7m", ".p7b", ".pem", ".cms"):
+        return True
+    with open(document, "rb") as stream:
+        head = stream.read(64).lstrip()
+    return head[:1] == b"\x30" or head.startswith(b"-----BEGIN") or head[:4] == b"MII"
+
+
+def verify_document(
+    document: Path,
+    store: TrustStore,
+    policy: VerificationPolicy,
+    signature: Path | None = None,
+) -> VerificationReport:
+    """Verify every signature of ``document``; never raises for bad signature input.
+
+    Raises ``OSError`` only when the document itself cannot be read (a usage/I-O error).
+    """
+    if signature is not None:
+        return _verify_file(signature, store, policy, document)
+    detached = find_detached_signatures(document)
+    if detached:
+        reports = [_verify_file(sig, store, policy, document) for sig in detached]
+        first = reports[0]
+        return VerificationReport(
+            first.document,
+            tuple(s for r in reports for s in r.signatures),
+            next((r.sub_indication for r in reports if r.sub_indication), None),
+            tuple(p for r in reports for p in r.problems),
+        )
+    if _looks_like_signature(document):
+        report = _verify_file(document, store, policy, None)
+        summary, _ = describe_document(document)
+        if report.sub_indication is None and any(s.kind == "detached" for s in report.signatures):
+            return VerificationReport(
+                summary,
+                (),
+                None,
+                (f"{document.name} is a detached signature: give the signed document with it",),
+            )
+        return VerificationReport(summary, report.signatures, report.sub_indication, report.problems)
+    summary, _ = describe_document(document)
+    return VerificationReport(
+        summary,
+        (),
+        None,
+        (f"no signature found for {document.name} (looked for {', '.join(document.name + s for s in DETACHED_SUFFIXES)})",),
+    )
+
+
+def _verify_file(
+    signature: Path, store: TrustStore, policy: VerificationPolicy, document: Path | None
+) -> VerificationReport:
+    try:
+        data = load_signature_file(signature)
+    except CmsFormatError as exc:
+        summary = describe_document(document)[0] if document is not None else None
+        return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (f"{signature.name}: {exc}",))
+    return verify_cms(data, store, policy, document=document, signature_file=signature.name)
