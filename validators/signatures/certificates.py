@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from asn1crypto import algos, core, crl, keys, pem, x509
 
+from validators import gost
 from validators.signatures.crypto import (
     UnsupportedAlgorithm,
     digest_by_oid,
@@ -251,7 +252,7 @@ def _verify_signed_by_cached(
         hasher = new_hash(digest_by_oid(digest_oid))
         hasher.update(tbs_der)
         valid = verify_signature(key, algorithm, digest_oid, hasher.digest(), signature)
-    except UnsupportedAlgorithm as exc:
+    except (UnsupportedAlgorithm, gost.GostUnavailable) as exc:
         return SignedObjectCheck(False, str(exc))
     except (ValueError, TypeError) as exc:
         return SignedObjectCheck(False, f"malformed signature or key: {exc}")

@@ -567,6 +567,20 @@ def _verify_signer_safely(
     surfaces only when read. That is a format failure of this signer, not a crash."""
     try:
         return _verify_signer(signer_info, parsed, content_digests, store, policy, kind, signature_file)
+    except gost.GostUnavailable as exc:
+        return SignatureReport(
+            indication=Indication.INDETERMINATE,
+            sub_indication=SubIndication.GENERIC,
+            qualified=False,
+            signer=None,
+            certificate=None,
+            signing_time=None,
+            digest_algorithm=None,
+            signature_algorithm=None,
+            checks=(SignatureCheck("gost.support", False, str(exc)),),
+            kind=kind,
+            signature_file=signature_file,
+        )
     except ASN1_ERRORS as exc:
         return SignatureReport(
             indication=Indication.TOTAL_FAILED,

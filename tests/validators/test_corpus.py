@@ -1,0 +1,123 @@
+"""Real signatures from shared/corpus/gost-cms: the same verdict as OpenSSL (corpus/MANIFEST.md).
+
+The trust store is built from corpus/certs (self-signed certificates become anchors, the
+rest intermediates, CRLs go to crl/), and certificates are judged at the signing time the
+MANIFEST gives (``--at``). Revocation is ``soft``: the public CRLs of these CAs are not in
+the corpus, so an unknown status must give a warning, while the CRLs that are present are
+still checked.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from validators.signatures.certificates import load_certificates, load_crls
+from validators.signatures.locate import verify_document
+from validators.signatures.model import Indication, SubIndication
+from validators.signatures.revocation import RevocationMode
+from validators.signatures.verify import VerificationPolicy
+from validators.trust import TrustStore, load_trust_store
+
+
+@pytest.fixture(scope="module")
+def corpus_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> TrustStore:
+    trust = tmp_path_factory.mktemp("corpus-trust")
+    for folder in ("roots", "ca", "crl"):
+        (trust / folder).mkdir()
+    for path in sorted((corpus / "certs").iterdir()):
+        data = path.read_bytes()
+        certificates = load_certificates(data)
+        if certificates:
+            cert = certificates[0]
+            anchor = cert.self_issued and cert.self_signed != "no"
+            shutil.copy(path, trust / ("roots" if anchor else "ca") / path.name)
+        elif load_crls(data):
+            shutil.copy(path, trust / "crl" / path.name)
+    store = load_trust_store(trust)
+    assert not store.problems
+    return store
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+# (signature, signed document or None for attached, signing time per MANIFEST, qualified)
+VERIFIED_BY_OPENSSL = [
+    ("cpsia_report.pdf.sig", "cpsia_report.pdf", "2023-05-14T10:43:45", True),
+    ("nicesoft_fns_qualified_gost_test.txt.p7s", None, "2025-06-23T16:32:08", True),
+    ("pycryptoprosdk_attached_qwerty_2012.sig", None, "2019-06-26T11:14:52", False),
+    ("pycryptoprosdk_doc.txt.2017-10.sig", "pycryptoprosdk_doc.txt", "2017-10-23T12:00:00", False),
+    ("pycryptoprosdk_doc.txt.2018-01.sgn", "pycryptoprosdk_doc.txt", "2018-01-24T12:00:00", False),
+    ("pycryptoprosdk_doc.txt.2019-02.sgn", "pycryptoprosdk_doc.txt", "2019-02-22T12:00:00", False),
+    ("pycryptoprosdk_test.txt.sig", "pycryptoprosdk_test.txt", "2017-09-22T12:00:00", False),
+    ("tc26_signed_a111.pem", None, "2019-03-20T12:00:00", False),
+    ("tc26_signed_a121.pem", None, "2019-03-20T12:00:00", False),
+    ("tk26cms_signed_256_nocerts.p7m", None, "2020-01-01T00:00:00", False),
+    ("tk26cms_signed_512_nocerts.p7m", None, "2020-01-01T00:00:00", False),
+]
+
+
+@pytest.mark.parametrize(("signature", "document", "signed_at", "qualified"), VERIFIED_BY_OPENSSL, ids=[c[0] for c in VERIFIED_BY_OPENSSL])
+def test_corpus_signature_verified_by_openssl_passes(
+    corpus: Path, corpus_store: TrustStore, signature: str, document: str | None, signed_at: str, qualified: bool
+) -> None:
+    folder = corpus / "gost-cms"
+    target = folder / (document or signature)
+    policy = VerificationPolicy(revocation=RevocationMode.SOFT, at=_at(signed_at))
+    report = verify_document(target, corpus_store, policy, folder / signature if document else None)
+    assert report.sub_indication is None, report.problems
+    assert len(report.signatures) == 1
+    result = report.signatures[0]
+    assert result.indication is Indication.TOTAL_PASSED, [c for c in result.checks if not c.passed]
+    assert result.qualified is qualified
+
+
+def test_corpus_signature_with_tampered_certificate_fails(corpus: Path, corpus_store: TrustStore) -> None:
+    folder = corpus / "gost-cms"
+    policy = VerificationPolicy(revocation=RevocationMode.SOFT, at=_at("2023-05-14T10:43:45"))
+    report = verify_document(folder / "cpsia_report.pdf", corpus_store, policy, folder / "cpsia_report.pdf.tampered_cert.sig")
+    result = report.signatures[0]
+    assert result.indication is not Indication.TOTAL_PASSED
+    failed = {c.name for c in result.checks if not c.passed}
+    # The CMS signature itself is intact (openssl -noverify accepts it); the certificate is not.
+    assert "signature.value" not in failed
+    assert {"signer.certificate_reference", "chain.path"} <= failed
+
+
+def test_real_qualified_signature_names_the_signer_organisation(corpus: Path, corpus_store: TrustStore) -> None:
+    folder = corpus / "gost-cms"
+    report = verify_document(folder / "cpsia_report.pdf", corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT), folder / "cpsia_report.pdf.sig")
+    signer = report.signatures[0].signer
+    assert signer.organization == 'ООО "ЦПСИА"' and signer.ogrn == "1227700638197" and signer.inn_le == "7720876531"
+
+
+def test_real_qualified_signature_is_not_passed_without_revocation_data(corpus: Path, corpus_store: TrustStore) -> None:
+    folder = corpus / "gost-cms"
+    report = verify_document(folder / "cpsia_report.pdf", corpus_store, VerificationPolicy(), folder / "cpsia_report.pdf.sig")
+    result = report.signatures[0]
+    assert (result.indication, result.sub_indication) == (Indication.INDETERMINATE, SubIndication.TRY_LATER)
+
+
+def test_signature_whose_content_is_missing_still_has_its_value_checked(corpus: Path, corpus_store: TrustStore) -> None:
+    folder = corpus / "gost-cms"
+    report = verify_document(
+        folder / "gisgkh_smev3_attachment_detached_nocontent.p7s", corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT)
+    )
+    assert report.signatures == ()
+    assert "detached signature" in report.problems[0]
+
+
+def test_detached_signature_without_content_reports_signed_data_not_found(corpus: Path, corpus_store: TrustStore) -> None:
+    from validators.signatures.verify import verify_cms
+
+    data = (corpus / "gost-cms" / "gisgkh_smev3_attachment_detached_nocontent.p7s").read_bytes()
+    report = verify_cms(data, corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT))
+    result = report.signatures[0]
+    assert result.sub_indication is SubIndication.SIGNED_DATA_NOT_FOUND
+    # The GOST signature over the signed attributes (signwithdigest OID 1.2.643.7.1.1.3.2) verifies.
+    assert next(c for c in result.checks if c.name == "signature.value").passed
