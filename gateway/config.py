@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from validators.signatures.revocation import RevocationMode
+from validators.signatures.model import RevocationMode
 
 __all__ = ["Config", "ServerConfig", "VerificationConfig", "ConfigError", "load_config", "REPO_ROOT"]
 

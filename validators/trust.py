@@ -12,7 +12,7 @@ from pathlib import Path
 
 from asn1crypto import crl, x509
 
-from validators.signatures.certificates import fingerprint, load_certificates, load_crls
+from validators.signatures.certificates import fingerprint, load_certificates, load_crls, name_key
 from validators.tsl import AccreditedCaList, TslError, load_tsl
 
 __all__ = ["TrustStore", "load_trust_store"]
@@ -39,7 +39,7 @@ class TrustStore:
             fp = fingerprint(cert)
             if fp not in seen:
                 seen.add(fp)
-                by_subject[cert.subject.hashable].append(cert)
+                by_subject[name_key(cert.subject)].append(cert)
         object.__setattr__(self, "_by_subject", {k: tuple(v) for k, v in by_subject.items()})
         object.__setattr__(self, "_root_fingerprints", frozenset(fingerprint(c) for c in self.roots))
 
@@ -48,12 +48,12 @@ class TrustStore:
         return fingerprint(cert) in self._root_fingerprints
 
     def certificates_with_subject(self, name: x509.Name) -> tuple[x509.Certificate, ...]:
-        return self._by_subject.get(name.hashable, ())
+        return self._by_subject.get(name_key(name), ())
 
     def find_by_issuer_serial(self, issuer: x509.Name, serial: int) -> x509.Certificate | None:
         """A certificate of the store by issuer and serial (for CMS without certificates)."""
         for cert in (*self.roots, *self.intermediates):
-            if cert.serial_number == serial and cert.issuer.hashable == issuer.hashable:
+            if cert.serial_number == serial and name_key(cert.issuer) == name_key(issuer):
                 return cert
         return None
 

@@ -29,6 +29,8 @@ __all__ = [
     "OID_INN",
     "OID_INN_LE",
     "der_blocks",
+    "name_key",
+    "certificate_from_der",
     "load_certificates",
     "load_crls",
     "fingerprint",
@@ -71,6 +73,21 @@ def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[by
     return []
 
 
+@lru_cache(maxsize=2048)
+def certificate_from_der(der: bytes) -> x509.Certificate:
+    """A fully parsed certificate, shared between signatures that carry the same one.
+
+    Members sign with a handful of certificates; parsing each anew for every document
+    was the largest cost of verifying small files. Raises ValueError when malformed.
+    """
+    cert = x509.Certificate.load(der)
+    try:
+        _parse_now(cert)
+    except (TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"malformed certificate: {exc}") from None
+    return cert
+
+
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Certificates from DER, PEM (one or many) or base64 bytes; unreadable ones are skipped."""
     certificates = []
@@ -97,6 +114,20 @@ def load_crls(data: bytes) -> list[crl.CertificateList]:
             continue
         crls.append(item)
     return crls
+
+
+def name_key(name: x509.Name) -> str:
+    """A comparison key for a distinguished name (RFC 5280 7.1 string preparation).
+
+    asn1crypto's ``Name.hashable`` runs stringprep on every call, which dominated the
+    verification of small documents; the key is cached by the name's DER.
+    """
+    return _name_key(name.dump())
+
+
+@lru_cache(maxsize=16384)
+def _name_key(der: bytes) -> str:
+    return x509.Name.load(der).hashable
 
 
 def _parse_now(cert: x509.Certificate) -> None:

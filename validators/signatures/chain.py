@@ -14,7 +14,7 @@ from datetime import datetime
 
 from asn1crypto import x509
 
-from validators.signatures.certificates import fingerprint, format_name, verify_signed_by
+from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
 from validators.trust import TrustStore
 
 __all__ = [
@@ -74,7 +74,7 @@ def _issuer_candidates(
 ) -> list[x509.Certificate]:
     found = list(store.certificates_with_subject(cert.issuer))
     seen = {fingerprint(c) for c in found}
-    for candidate in extra.get(cert.issuer.hashable, ()):
+    for candidate in extra.get(name_key(cert.issuer), ()):
         if fingerprint(candidate) not in seen:
             seen.add(fingerprint(candidate))
             found.append(candidate)
@@ -96,7 +96,7 @@ def build_path(
     """
     extra: dict[str, list[x509.Certificate]] = {}
     for cert in extra_certificates:
-        extra.setdefault(cert.subject.hashable, []).append(cert)
+        extra.setdefault(name_key(cert.subject), []).append(cert)
     failures: list[str] = []
 
     def extend(path: list[x509.Certificate]) -> list[x509.Certificate] | None:

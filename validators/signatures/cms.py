@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, core, crl, ocsp, x509
 
-from validators.signatures.certificates import _parse_now, der_blocks
+from validators.signatures.certificates import _parse_now, certificate_from_der, der_blocks
 
 __all__ = ["ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
 
@@ -92,9 +92,7 @@ def parse_signed_data(data: bytes) -> ParsedSignedData:
         certificates = []
         for choice in signed_data["certificates"] or ():
             if choice.name == "certificate":
-                cert = choice.chosen
-                _parse_now(cert)
-                certificates.append(cert)
+                certificates.append(certificate_from_der(choice.chosen.dump()))
         crls = []
         for choice in signed_data["crls"] or ():
             if choice.name == "crl":

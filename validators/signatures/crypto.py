@@ -8,14 +8,17 @@ certificate, a CRL or an OCSP response, is checked through :func:`verify_signatu
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Iterable
-
 from asn1crypto import algos, core, keys
 
 from validators import gost
+from validators.digests import (
+    DigestAlgorithm,
+    UnsupportedAlgorithm,
+    digest_by_oid,
+    digest_file,
+    digest_stream,
+    new_hash,
+)
 
 __all__ = [
     "DigestAlgorithm",
@@ -34,43 +37,6 @@ __all__ = [
     "GOST_2012_256_KEY",
     "GOST_2012_512_KEY",
 ]
-
-CHUNK_SIZE = 1 << 20
-
-
-class UnsupportedAlgorithm(ValueError):
-    """An algorithm this verifier does not know (reported, never guessed)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DigestAlgorithm:
-    """A digest algorithm known to the verifier."""
-
-    oid: str
-    hashlib_name: str
-    """Name for :func:`hashlib.new` (GOST names come from the OpenSSL GOST provider)."""
-    title: str
-    """Human name, used in reports."""
-
-    @property
-    def is_gost(self) -> bool:
-        return self.oid.startswith("1.2.643.")
-
-
-_DIGESTS = {
-    d.oid: d
-    for d in (
-        DigestAlgorithm("1.2.643.7.1.1.2.2", "md_gost12_256", "GOST R 34.11-2012 (Streebog) 256"),
-        DigestAlgorithm("1.2.643.7.1.1.2.3", "md_gost12_512", "GOST R 34.11-2012 (Streebog) 512"),
-        DigestAlgorithm("1.2.643.2.2.9", "md_gost94", "GOST R 34.11-94"),
-        DigestAlgorithm("2.16.840.1.101.3.4.2.1", "sha256", "SHA-256"),
-        DigestAlgorithm("2.16.840.1.101.3.4.2.2", "sha384", "SHA-384"),
-        DigestAlgorithm("2.16.840.1.101.3.4.2.3", "sha512", "SHA-512"),
-        DigestAlgorithm("2.16.840.1.101.3.4.2.4", "sha224", "SHA-224"),
-        DigestAlgorithm("1.3.14.3.2.26", "sha1", "SHA-1"),
-        DigestAlgorithm("1.2.840.113549.2.5", "md5", "MD5"),
-    )
-}
 
 GOST_2001_KEY = "1.2.643.2.2.19"
 GOST_2012_256_KEY = "1.2.643.7.1.1.1.1"
@@ -110,43 +76,6 @@ _GOST_KEY_DIGEST = {
     GOST_2012_512_KEY: "1.2.643.7.1.1.2.3",
     GOST_2001_KEY: "1.2.643.2.2.9",
 }
-
-
-def digest_by_oid(oid: str) -> DigestAlgorithm:
-    """The digest algorithm for an OID; raises :class:`UnsupportedAlgorithm`."""
-    try:
-        return _DIGESTS[oid]
-    except KeyError:
-        raise UnsupportedAlgorithm(f"unsupported digest algorithm {oid}") from None
-
-
-def new_hash(algorithm: DigestAlgorithm) -> "hashlib._Hash":
-    """A fresh hash object; GOST digests need the OpenSSL GOST provider switched on."""
-    if algorithm.is_gost and not gost.gost_support().available:
-        raise gost.GostUnavailable(gost.gost_support().problem or "GOST support unavailable")
-    try:
-        return hashlib.new(algorithm.hashlib_name)
-    except ValueError as exc:  # provider missing although the engine loaded
-        raise gost.GostUnavailable(f"{algorithm.title} is not available: {exc}") from None
-
-
-def digest_stream(stream: BinaryIO, algorithms: Iterable[DigestAlgorithm]) -> dict[str, bytes]:
-    """Digest a stream once with several algorithms; returns {oid: digest}. Chunked."""
-    hashes = {a.oid: new_hash(a) for a in algorithms}
-    updaters = [h.update for h in hashes.values()]
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    while n := stream.readinto(buffer):  # type: ignore[attr-defined]
-        chunk = view[:n]
-        for update in updaters:
-            update(chunk)
-    return {oid: h.digest() for oid, h in hashes.items()}
-
-
-def digest_file(path: Path, algorithms: Iterable[DigestAlgorithm]) -> dict[str, bytes]:
-    """Digest a file once with several algorithms, never holding it whole in memory."""
-    with open(path, "rb", buffering=0) as stream:
-        return digest_stream(stream, algorithms)
 
 
 def signature_digest_oid(signature_oid: str, key_oid: str, declared_digest_oid: str | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from validators.digests import FileDigests
 from validators.signatures.cms import CmsFormatError
 from validators.signatures.model import SubIndication, VerificationReport
 from validators.signatures.verify import (
@@ -42,16 +43,19 @@ def verify_document(
     store: TrustStore,
     policy: VerificationPolicy,
     signature: Path | None = None,
+    digests: FileDigests | None = None,
 ) -> VerificationReport:
     """Verify every signature of ``document``; never raises for bad signature input.
 
+    ``digests`` may carry digests of the document already started in the background.
     Raises ``OSError`` only when the document itself cannot be read (a usage/I-O error).
     """
+    digests = digests or FileDigests(document)
     if signature is not None:
-        return _verify_file(signature, store, policy, document)
+        return _verify_file(signature, store, policy, digests)
     detached = find_detached_signatures(document)
     if detached:
-        reports = [_verify_file(sig, store, policy, document) for sig in detached]
+        reports = [_verify_file(sig, store, policy, digests) for sig in detached]
         first = reports[0]
         return VerificationReport(
             first.document,
@@ -61,7 +65,7 @@ def verify_document(
         )
     if _looks_like_signature(document):
         report = _verify_file(document, store, policy, None)
-        summary, _ = describe_document(document)
+        summary, _ = describe_document(digests)
         if report.sub_indication is None and any(s.kind == "detached" for s in report.signatures):
             return VerificationReport(
                 summary,
@@ -70,7 +74,7 @@ def verify_document(
                 (f"{document.name} is a detached signature: give the signed document with it",),
             )
         return VerificationReport(summary, report.signatures, report.sub_indication, report.problems)
-    summary, _ = describe_document(document)
+    summary, _ = describe_document(digests)
     return VerificationReport(
         summary,
         (),
@@ -80,7 +84,7 @@ def verify_document(
 
 
 def _verify_file(
-    signature: Path, store: TrustStore, policy: VerificationPolicy, document: Path | None
+    signature: Path, store: TrustStore, policy: VerificationPolicy, document: FileDigests | None
 ) -> VerificationReport:
     try:
         data = load_signature_file(signature)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "RevocationMode",
     "Indication",
     "SubIndication",
     "SignatureCheck",
@@ -22,6 +23,14 @@ __all__ = [
     "VerificationReport",
     "worst_indication",
 ]
+
+
+class RevocationMode(StrEnum):
+    """``--revocation``: what an undecidable revocation status means (SPEC section 7)."""
+
+    REQUIRE = "require"
+    SOFT = "soft"
+    OFF = "off"
 
 
 class Indication(StrEnum):

@@ -25,7 +25,8 @@ from enum import StrEnum
 
 from asn1crypto import crl, ocsp, x509
 
-from validators.signatures.certificates import fingerprint, format_name, verify_signed_by
+from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
+from validators.signatures.model import RevocationMode
 from validators.signatures.crypto import UnsupportedAlgorithm, digest_by_oid, new_hash, public_key_bits
 
 __all__ = [
@@ -39,14 +40,6 @@ __all__ = [
 
 OCSP_MAX_AGE = timedelta(hours=1)
 _OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
-
-
-class RevocationMode(StrEnum):
-    """``--revocation``: what an undecidable status means (SPEC section 7)."""
-
-    REQUIRE = "require"
-    SOFT = "soft"
-    OFF = "off"
 
 
 class RevocationStatus(StrEnum):
@@ -81,7 +74,7 @@ def _name(cert: x509.Certificate) -> str:
 
 
 def _crl_signed_by(item: crl.CertificateList, issuer: x509.Certificate) -> bool:
-    if item.issuer.hashable != issuer.subject.hashable:
+    if name_key(item.issuer) != name_key(issuer.subject):
         return False
     aki = item.authority_key_identifier
     if aki is not None and issuer.key_identifier is not None and aki != issuer.key_identifier:
@@ -117,7 +110,7 @@ def _status_from_crls(
     not_after = cert["tbs_certificate"]["validity"]["not_after"].native
     reasons_unusable: list[str] = []
     for item in crls:
-        if item.issuer.hashable != issuer.subject.hashable or _crl_scope_excludes(item, cert):
+        if name_key(item.issuer) != name_key(issuer.subject) or _crl_scope_excludes(item, cert):
             continue
         if not _crl_signed_by(item, issuer):
             reasons_unusable.append("a CRL whose signature does not verify")
@@ -189,7 +182,7 @@ def _ocsp_signer(
     candidates = [issuer, *pool, *[c for c in response["certs"] or ()]]
     for candidate in candidates:
         if responder_id.name == "by_name":
-            if candidate.subject.hashable != responder_id.chosen.hashable:
+            if name_key(candidate.subject) != name_key(responder_id.chosen):
                 continue
         elif hashlib.sha1(public_key_bits(candidate.public_key)).digest() != responder_id.chosen.native:
             continue
@@ -198,7 +191,7 @@ def _ocsp_signer(
             eku = candidate.extended_key_usage_value
             if eku is None or _OCSP_SIGNING not in [p.dotted for p in eku]:
                 continue
-            if candidate.issuer.hashable != issuer.subject.hashable or not verify_signed_by(
+            if name_key(candidate.issuer) != name_key(issuer.subject) or not verify_signed_by(
                 candidate["tbs_certificate"].dump(),
                 candidate["signature_algorithm"],
                 candidate["signature_value"].native,

@@ -19,11 +19,13 @@ from typing import Callable
 from asn1crypto import cms, tsp, x509
 
 from validators import gost
+from validators.digests import SHA256, STREEBOG_256, FileDigests
 from validators.signatures import chain as chains
 from validators.signatures.certificates import (
     fingerprint,
     identity_of,
     load_certificates,
+    name_key,
     summary_of,
 )
 from validators.signatures.cms import (
@@ -40,7 +42,6 @@ from validators.signatures.crypto import (
     DigestAlgorithm,
     UnsupportedAlgorithm,
     digest_by_oid,
-    digest_file,
     key_algorithm_oid,
     new_hash,
     signature_algorithm_name,
@@ -89,8 +90,6 @@ _OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
 _OID_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
 _OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 _OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
-_STREEBOG_256 = "1.2.643.7.1.1.2.2"
-_SHA256 = "2.16.840.1.101.3.4.2.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +103,20 @@ class VerificationPolicy:
 
 
 def describe_document(
-    path: Path, extra: tuple[DigestAlgorithm, ...] = ()
+    document: Path | FileDigests, extra: tuple[str, ...] = ()
 ) -> tuple[DocumentSummary, dict[str, bytes]]:
-    """Size and SHA-256/Streebog-256 of a file, plus any extra digests, in one pass."""
-    algorithms = {_SHA256: digest_by_oid(_SHA256)}
-    if gost.gost_support().available:
-        algorithms[_STREEBOG_256] = digest_by_oid(_STREEBOG_256)
-    for algorithm in extra:
-        if algorithm.is_gost and not gost.gost_support().available:
-            continue
-        algorithms[algorithm.oid] = algorithm
-    digests = digest_file(path, algorithms.values())
+    """Size and SHA-256/Streebog-256 of a file, plus any extra digests (by OID).
+
+    Accepts a :class:`FileDigests` so digests already started in the background (or
+    computed for an earlier signature of the same document) are reused, not recomputed.
+    """
+    digests_of = document if isinstance(document, FileDigests) else FileDigests(document)
+    digests = digests_of.get((SHA256, STREEBOG_256, *extra))
     summary = DocumentSummary(
-        name=path.name,
-        size=os.stat(path).st_size,
-        sha256=digests[_SHA256].hex(),
-        streebog256=digests[_STREEBOG_256].hex() if _STREEBOG_256 in digests else None,
+        name=digests_of.path.name,
+        size=os.stat(digests_of.path).st_size,
+        sha256=digests[SHA256].hex(),
+        streebog256=digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None,
     )
     return summary, digests
 
@@ -155,7 +152,7 @@ def _find_signer_certificate(
         issuer = sid.chosen["issuer"]
         serial = sid.chosen["serial_number"].native
         for cert in candidates:
-            if cert.serial_number == serial and cert.issuer.hashable == issuer.hashable:
+            if cert.serial_number == serial and name_key(cert.issuer) == name_key(issuer):
                 return cert
         return store.find_by_issuer_serial(issuer, serial)
     key_id = sid.chosen.native
@@ -501,7 +498,7 @@ def verify_cms(
     store: TrustStore,
     policy: VerificationPolicy,
     *,
-    document: Path | None = None,
+    document: Path | FileDigests | None = None,
     signature_file: str | None = None,
 ) -> VerificationReport:
     """Verify every signer of a CMS signature, detached (``document`` given) or attached.
@@ -517,29 +514,21 @@ def verify_cms(
             summary, _ = describe_document(document)
         return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (f"{signature_file or 'signature'}: {exc}",))
 
-    wanted = []
+    wanted: list[str] = []
     for signer_info in parsed.signer_infos:
+        declared = signer_info["digest_algorithm"]["algorithm"].dotted
+        wanted.append(declared)
         try:
-            wanted.append(digest_by_oid(signer_info["digest_algorithm"]["algorithm"].dotted))
-            wanted.append(
-                digest_by_oid(
-                    signature_digest_oid(
-                        signer_info["signature_algorithm"]["algorithm"].dotted,
-                        "",
-                        signer_info["digest_algorithm"]["algorithm"].dotted,
-                    )
-                )
-            )
+            wanted.append(signature_digest_oid(signer_info["signature_algorithm"]["algorithm"].dotted, "", declared))
         except UnsupportedAlgorithm:
             continue
     problems: list[str] = []
     content_digests: dict[str, bytes] | None = None
     if document is not None:
-        summary, file_digests = describe_document(document, tuple(wanted))
-        content_digests = file_digests
+        summary, content_digests = describe_document(document, tuple(wanted))
     if parsed.content is not None:
         attached = _digest_bytes(parsed.content, wanted)
-        if content_digests is not None and attached.get(_SHA256) != content_digests.get(_SHA256):
+        if content_digests is not None and attached.get(SHA256) != content_digests.get(SHA256):
             problems.append("the signature holds its own content, which differs from the given document")
             content_digests = {}
         else:
@@ -618,13 +607,13 @@ def _with_content_mismatch(report: SignatureReport) -> SignatureReport:
     )
 
 
-def _digest_bytes(content: bytes, algorithms: list[DigestAlgorithm]) -> dict[str, bytes]:
+def _digest_bytes(content: bytes, oids: list[str]) -> dict[str, bytes]:
     digests: dict[str, bytes] = {}
-    for algorithm in {a.oid: a for a in [digest_by_oid(_SHA256), *algorithms]}.values():
-        hasher = new_hash_or_none(algorithm.oid)
+    for oid in dict.fromkeys([SHA256, *oids]):
+        hasher = new_hash_or_none(oid)
         if hasher is not None:
             hasher.update(content)
-            digests[algorithm.oid] = hasher.digest()
+            digests[oid] = hasher.digest()
     return digests
 
 
