@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import shutil
 import tempfile
@@ -159,8 +160,6 @@ async def _verify(request: web.Request) -> web.Response:
 
 
 def _dumps(value: object) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -375,3 +375,15 @@ def test_ca_missing_from_tsl_gives_no_qualified_signature(pki: TestPki, trust_co
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     result = _only(verify(sig, load_trust_store(trust_copy), document))
     assert result.qualified is False
+
+
+def test_attached_signature_given_with_another_document_is_a_hash_failure(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    sig = pki.sign("head256", document, tmp_path / "doc.p7s", attached=True)
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"%PDF-1.4 another document")
+    report = verify(sig, store, other)
+    result = _only(report)
+    assert (result.indication, result.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
+    assert not result.checks[0].passed and result.checks[0].name == "content.matches_document"
+    # The signature itself is intact over its own content.
+    assert _check(result, "signature.value")[0].passed

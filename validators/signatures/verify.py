@@ -9,6 +9,7 @@ first INDETERMINATE one, else TOTAL_PASSED. ``qualified`` never rescues a failed
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from validators.signatures import chain as chains
 from validators.signatures.certificates import (
     fingerprint,
     identity_of,
-    load_certificates,
     name_key,
     summary_of,
 )
@@ -69,6 +69,7 @@ __all__ = [
     "VerificationPolicy",
     "verify_cms",
     "describe_document",
+    "load_signature_file",
     "MAX_SIGNATURE_FILE_SIZE",
     "GOST_2001_SUNSET",
 ]
@@ -526,19 +527,19 @@ def verify_cms(
     content_digests: dict[str, bytes] | None = None
     if document is not None:
         summary, content_digests = describe_document(document, tuple(wanted))
+    differs_from_document = False
     if parsed.content is not None:
         attached = _digest_bytes(parsed.content, wanted)
         if content_digests is not None and attached.get(SHA256) != content_digests.get(SHA256):
+            differs_from_document = True
             problems.append("the signature holds its own content, which differs from the given document")
-            content_digests = {}
-        else:
-            content_digests = attached
+        content_digests = attached
     kind = "attached" if parsed.content is not None else "detached"
     reports = tuple(
         _verify_signer_safely(si, parsed, content_digests, store, policy, kind, signature_file)
         for si in parsed.signer_infos
     )
-    if content_digests == {} and problems:
+    if differs_from_document:
         reports = tuple(_with_content_mismatch(r) for r in reports)
     return VerificationReport(summary, reports, None, tuple(problems))
 
@@ -587,23 +588,14 @@ def _verify_signer_safely(
 
 
 def _with_content_mismatch(report: SignatureReport) -> SignatureReport:
-    checks = (
-        SignatureCheck("content.matches_document", False, "the attached content differs from the given document"),
-        *report.checks,
-    )
-    return SignatureReport(
-        Indication.TOTAL_FAILED,
-        SubIndication.HASH_FAILURE,
-        False,
-        report.signer,
-        report.certificate,
-        report.signing_time,
-        report.digest_algorithm,
-        report.signature_algorithm,
-        checks,
-        report.kind,
-        report.signature_file,
-        report.validation_time,
+    """The signature may be valid over its own content, but that is not the document given."""
+    check = SignatureCheck("content.matches_document", False, "the attached content differs from the given document")
+    return dataclasses.replace(
+        report,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication=SubIndication.HASH_FAILURE,
+        qualified=False,
+        checks=(check, *report.checks),
     )
 
 
@@ -624,5 +616,3 @@ def load_signature_file(path: Path) -> bytes:
         raise CmsFormatError(f"signature file is {size} bytes, more than {MAX_SIGNATURE_FILE_SIZE}")
     return path.read_bytes()
 
-
-__all__ += ["load_signature_file", "load_certificates"]
