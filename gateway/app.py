@@ -11,9 +11,11 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
@@ -39,7 +41,22 @@ EXECUTOR_KEY = web.AppKey("executor", ThreadPoolExecutor)
 STARTED_KEY = web.AppKey("started", float)
 
 _CHUNK = 1 << 16
-_SAFE_NAME = "document"
+
+
+def _safe_name(filename: str | None, fallback: str) -> str:
+    """The uploaded file's own name for reports, reduced to a harmless single path part."""
+    name = filename or ""
+    if re.search(r"%[0-9A-Fa-f]{2}", name):
+        # aiohttp's own client percent-encodes non-ASCII names in filename="…".
+        try:
+            name = urllib.parse.unquote(name, errors="strict")
+        except UnicodeDecodeError:
+            pass
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if name in ("", ".", "..") or len(name.encode()) > 255:
+        return fallback
+    return name
 
 
 def _error(status: int, code: str, message_ru: str, detail: str) -> web.Response:
@@ -136,10 +153,12 @@ async def _verify(request: web.Request) -> web.Response:
             if not isinstance(part, BodyPartReader):
                 continue
             if part.name == "document" and document is None:
-                document = workdir / _SAFE_NAME
+                document = workdir / "document" / _safe_name(part.filename, "document")
+                document.parent.mkdir()
                 used = await _save_part(part, document, limit, used)
             elif part.name == "signature" and signature is None:
-                signature = workdir / "signature"
+                signature = workdir / "signature" / _safe_name(part.filename, "signature.sig")
+                signature.parent.mkdir()
                 used = await _save_part(part, signature, min(limit, used + MAX_SIGNATURE_FILE_SIZE), used)
             else:
                 await part.release()

@@ -44,6 +44,7 @@ async def test_verify_endpoint_returns_the_same_json_as_the_cli(
     body = await response.json()
     cli = json.loads(gateway("verify", document, "--signature", sig, "--trust", pki.trust_dir, "--json").stdout)
     assert body["indication"] == cli["indication"] == "TOTAL_PASSED"
+    assert body["document"]["name"] == document.name
     assert body["document"]["sha256"] == cli["document"]["sha256"]
     assert body["signatures"][0]["signer"] == cli["signatures"][0]["signer"]
     assert [c["name"] for c in body["signatures"][0]["checks"]] == [c["name"] for c in cli["signatures"][0]["checks"]]
@@ -121,3 +122,17 @@ async def test_non_multipart_body_is_a_400(aiohttp_client: ClientFactory, pki: T
     client = await aiohttp_client(create_app(_config(pki)))
     response = await client.post("/api/v1/verify", data=b"plain", headers={"Content-Type": "text/plain"})
     assert response.status == 400
+
+
+@pytest.mark.asyncio
+async def test_uploaded_file_name_with_path_parts_is_reduced_to_its_last_part(
+    aiohttp_client: ClientFactory, pki: TestPki, document: Path, tmp_path: Path
+) -> None:
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    form = aiohttp.FormData()
+    form.add_field("document", document.read_bytes(), filename="../../etc/Отчет.pdf")
+    form.add_field("signature", sig.read_bytes(), filename="..\\x.sig")
+    client = await aiohttp_client(create_app(_config(pki)))
+    body = await (await client.post("/api/v1/verify", data=form)).json()
+    assert body["document"]["name"] == "Отчет.pdf"
+    assert body["signatures"][0]["signature_file"] == "x.sig"
