@@ -122,6 +122,8 @@ def name_key(name: x509.Name) -> str:
     asn1crypto's ``Name.hashable`` runs stringprep on every call, which dominated the
     verification of small documents; the key is cached by the name's DER.
     """
+    if name.explicit or name.implicit:  # e.g. OCSP ResponderID byName is [1] EXPLICIT Name
+        name = name.untag()
     return _name_key(name.dump())
 
 
