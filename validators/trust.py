@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from asn1crypto import crl, x509
 
@@ -16,6 +17,8 @@ from validators.signatures.certificates import fingerprint, load_certificates, l
 from validators.tsl import AccreditedCaList, TslError, load_tsl
 
 __all__ = ["TrustStore", "load_trust_store"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,38 +71,19 @@ class TrustStore:
         return not self.roots
 
 
-def _read_certificates(folder: Path, problems: list[str]) -> list[x509.Certificate]:
-    found: list[x509.Certificate] = []
+def _read_folder(folder: Path, loader: Callable[[bytes], list[T]], what: str, problems: list[str]) -> list[T]:
+    """Everything ``loader`` reads from the files of a folder; unreadable files are reported."""
+    found: list[T] = []
     if not folder.is_dir():
         return found
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         try:
-            certificates = load_certificates(path.read_bytes())
+            items = loader(path.read_bytes())
         except OSError as exc:
             problems.append(f"{path}: {exc.strerror}")
             continue
-        if not certificates:
-            if path.name.startswith(".") or path.suffix.lower() in {".md", ".txt"}:
-                continue
-            problems.append(f"{path}: no certificate could be read")
-        found.extend(certificates)
-    return found
-
-
-def _read_crls(folder: Path, problems: list[str]) -> list[crl.CertificateList]:
-    found: list[crl.CertificateList] = []
-    if not folder.is_dir():
-        return found
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        try:
-            items = load_crls(path.read_bytes())
-        except OSError as exc:
-            problems.append(f"{path}: {exc.strerror}")
-            continue
-        if not items:
-            if path.name.startswith(".") or path.suffix.lower() in {".md", ".txt"}:
-                continue
-            problems.append(f"{path}: no CRL could be read")
+        if not items and not (path.name.startswith(".") or path.suffix.lower() in {".md", ".txt"}):
+            problems.append(f"{path}: no {what} could be read")
         found.extend(items)
     return found
 
@@ -109,9 +93,9 @@ def load_trust_store(directory: Path) -> TrustStore:
     problems: list[str] = []
     if not directory.is_dir():
         problems.append(f"{directory}: trust store folder not found")
-    roots = _read_certificates(directory / "roots", problems)
-    intermediates = _read_certificates(directory / "ca", problems)
-    crls = _read_crls(directory / "crl", problems)
+    roots = _read_folder(directory / "roots", load_certificates, "certificate", problems)
+    intermediates = _read_folder(directory / "ca", load_certificates, "certificate", problems)
+    crls = _read_folder(directory / "crl", load_crls, "CRL", problems)
     tsl = None
     tsl_path = directory / "tsl.xml"
     if tsl_path.is_file():

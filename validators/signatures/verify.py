@@ -558,33 +558,27 @@ def _verify_signer_safely(
     try:
         return _verify_signer(signer_info, parsed, content_digests, store, policy, kind, signature_file)
     except gost.GostUnavailable as exc:
-        return SignatureReport(
-            indication=Indication.INDETERMINATE,
-            sub_indication=SubIndication.GENERIC,
-            qualified=False,
-            signer=None,
-            certificate=None,
-            signing_time=None,
-            digest_algorithm=None,
-            signature_algorithm=None,
-            checks=(SignatureCheck("gost.support", False, str(exc)),),
-            kind=kind,
-            signature_file=signature_file,
-        )
+        return _unverifiable(SubIndication.GENERIC, SignatureCheck("gost.support", False, str(exc)), kind, signature_file)
     except ASN1_ERRORS as exc:
-        return SignatureReport(
-            indication=Indication.TOTAL_FAILED,
-            sub_indication=SubIndication.FORMAT_FAILURE,
-            qualified=False,
-            signer=None,
-            certificate=None,
-            signing_time=None,
-            digest_algorithm=None,
-            signature_algorithm=None,
-            checks=(SignatureCheck("cms.format", False, f"malformed signer data: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"),),
-            kind=kind,
-            signature_file=signature_file,
-        )
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        check = SignatureCheck("cms.format", False, f"malformed signer data: {detail}")
+        return _unverifiable(SubIndication.FORMAT_FAILURE, check, kind, signature_file)
+
+
+def _unverifiable(sub: SubIndication, check: SignatureCheck, kind: str, signature_file: str | None) -> SignatureReport:
+    return SignatureReport(
+        indication=sub.indication,
+        sub_indication=sub,
+        qualified=False,
+        signer=None,
+        certificate=None,
+        signing_time=None,
+        digest_algorithm=None,
+        signature_algorithm=None,
+        checks=(check,),
+        kind=kind,
+        signature_file=signature_file,
+    )
 
 
 def _with_content_mismatch(report: SignatureReport) -> SignatureReport:
