@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, Sequence
 
 from validators import gost
 
@@ -109,22 +109,66 @@ def digest_stream(
     return {oid: h.digest() for oid, h in hashes.items()}
 
 
-def digest_file(path: Path, algorithms: Iterable[DigestAlgorithm]) -> dict[str, bytes]:
-    """Digest a file once with several algorithms, never holding it whole in memory."""
+class _RangeReader:
+    """A readable view of some byte ranges of a file, in order (a PDF /ByteRange)."""
+
+    def __init__(self, stream: BinaryIO, ranges: Sequence[tuple[int, int]]) -> None:
+        self._stream = stream
+        self._ranges = list(ranges)
+        self._left = 0
+
+    def readinto(self, buffer: bytearray) -> int:
+        while self._left == 0:
+            if not self._ranges:
+                return 0
+            start, length = self._ranges.pop(0)
+            self._stream.seek(start)
+            self._left = length
+        view = memoryview(buffer)[: min(len(buffer), self._left)]
+        n = self._stream.readinto(view)  # type: ignore[attr-defined]
+        if not n:
+            raise OSError("the file ended inside a byte range")
+        self._left -= n
+        return n
+
+
+def digest_file(
+    path: Path, algorithms: Iterable[DigestAlgorithm], ranges: Sequence[tuple[int, int]] | None = None
+) -> dict[str, bytes]:
+    """Digest a file (or some byte ranges of it) once with several algorithms, streamed.
+
+    ``ranges`` are (offset, length) pairs; they must lie inside the file.
+    """
     with open(path, "rb", buffering=0) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        source: BinaryIO = stream
+        if ranges is not None:
+            for start, length in ranges:
+                if start < 0 or length < 0 or start + length > size:
+                    raise ValueError(f"byte range {start}+{length} lies outside the file of {size} bytes")
+            source = _RangeReader(stream, ranges)  # type: ignore[assignment]
+            size = sum(length for _, length in ranges)
         # Large chunks keep a background hashing thread from waiting on the GIL between
         # chunks; small files need no more buffer than their size.
-        size = os.fstat(stream.fileno()).st_size
-        return digest_stream(stream, algorithms, max(4096, min(CHUNK_SIZE, size + 1)))
+        return digest_stream(source, algorithms, max(4096, min(CHUNK_SIZE, size + 1)))
 
 
 class FileDigests:
     """The digests of one file, each computed once, optionally in the background."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ranges: Sequence[tuple[int, int]] | None = None) -> None:
         self.path = path
+        self.ranges = tuple(ranges) if ranges is not None else None
+        """Only these (offset, length) parts of the file are digested (a PDF /ByteRange)."""
         self._lock = threading.Lock()
         self._futures: dict[str, Future[bytes]] = {}
+
+    @property
+    def size(self) -> int:
+        """Bytes that are digested: the file, or the sum of its ranges."""
+        if self.ranges is not None:
+            return sum(length for _, length in self.ranges)
+        return os.stat(self.path).st_size
 
     def prefetch(self, oids: Iterable[str]) -> None:
         """Start computing these digests in one background thread, in one pass."""
@@ -180,7 +224,7 @@ class FileDigests:
         if not usable:
             return
         try:
-            digests = digest_file(self.path, [a for a, _ in usable])
+            digests = digest_file(self.path, [a for a, _ in usable], self.ranges)
         except BaseException as exc:  # delivered to whoever asks for the result
             for _, future in usable:
                 future.set_exception(exc)

@@ -384,6 +384,6 @@ def test_attached_signature_given_with_another_document_is_a_hash_failure(pki: T
     report = verify(sig, store, other)
     result = _only(report)
     assert (result.indication, result.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
-    assert not result.checks[0].passed and result.checks[0].name == "content.matches_document"
+    assert not _check(result, "content.matches_document")[0].passed
     # The signature itself is intact over its own content.
     assert _check(result, "signature.value")[0].passed

@@ -69,6 +69,7 @@ __all__ = [
     "VerificationPolicy",
     "verify_cms",
     "describe_document",
+    "amend",
     "load_signature_file",
     "MAX_SIGNATURE_FILE_SIZE",
     "GOST_2001_SUNSET",
@@ -115,7 +116,7 @@ def describe_document(
     digests = digests_of.get((SHA256, STREEBOG_256, *extra))
     summary = DocumentSummary(
         name=digests_of.path.name,
-        size=os.stat(digests_of.path).st_size,
+        size=digests_of.size,
         sha256=digests[SHA256].hex(),
         streebog256=digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None,
     )
@@ -260,21 +261,29 @@ def _check_algorithm_policy(
         steps.ok("algorithm.policy", "algorithms acceptable at the signing time")
 
 
-def _verify_signer(
-    signer_info: cms.SignerInfo,
-    parsed: ParsedSignedData,
-    content_digests: dict[str, bytes] | None,
-    store: TrustStore,
-    policy: VerificationPolicy,
-    kind: str,
-    signature_file: str | None,
-) -> SignatureReport:
+@dataclass(frozen=True)
+class _Context:
+    """What every signer of one signature is verified against."""
+
+    parsed: ParsedSignedData
+    content_digests: dict[str, bytes] | None
+    store: TrustStore
+    policy: VerificationPolicy
+    kind: str
+    signature_file: str | None
+    evidence: RevocationEvidence
+    """Certificates and revocation data from outside the CMS (a PDF's DSS)."""
+
+
+def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
+    parsed, content_digests, store, policy = ctx.parsed, ctx.content_digests, ctx.store, ctx.policy
+    kind, signature_file = ctx.kind, ctx.signature_file
     steps = _Steps()
     digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
     signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
     signing_time = _signing_time(signer_info)
     at = policy.at or signing_time or policy.clock()
-    carried = [*parsed.certificates, *certificate_values(signer_info)]
+    carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
     cert = _find_signer_certificate(signer_info, carried, store)
 
     def report(qualified: bool = False) -> SignatureReport:
@@ -411,7 +420,7 @@ def _verify_signer(
         steps.ok("signer.key_usage", "the certificate allows signing (digitalSignature/nonRepudiation)")
 
     # 5. Revocation.
-    _check_revocation(signer_info, parsed, path.certificates, carried, store, policy, at, steps)
+    _check_revocation(signer_info, ctx, path.certificates, carried, at, steps)
 
     # 6. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
     qualified = True
@@ -446,21 +455,20 @@ def new_hash_or_none(oid: str) -> "hashlib._Hash | None":
 
 def _check_revocation(
     signer_info: cms.SignerInfo,
-    parsed: ParsedSignedData,
+    ctx: _Context,
     path: tuple[x509.Certificate, ...],
     carried: list[x509.Certificate],
-    store: TrustStore,
-    policy: VerificationPolicy,
     at: datetime,
     steps: _Steps,
 ) -> None:
+    policy, store = ctx.policy, ctx.store
     if policy.revocation is RevocationMode.OFF:
         steps.ok("chain.revocation", "revocation not checked (--revocation off)", warning=True)
         return
     embedded_crls, embedded_ocsp = revocation_values(signer_info)
     evidence = RevocationEvidence(
-        crls=(*embedded_crls, *parsed.crls),
-        ocsp_responses=tuple(embedded_ocsp),
+        crls=(*embedded_crls, *ctx.parsed.crls, *ctx.evidence.crls),
+        ocsp_responses=(*embedded_ocsp, *ctx.evidence.ocsp_responses),
         certificates=tuple(carried),
     )
     anchors = {fingerprint(c) for c in path if store.is_anchor(c)}
@@ -501,6 +509,7 @@ def verify_cms(
     *,
     document: Path | FileDigests | None = None,
     signature_file: str | None = None,
+    evidence: RevocationEvidence = RevocationEvidence(),
 ) -> VerificationReport:
     """Verify every signer of a CMS signature, detached (``document`` given) or attached.
 
@@ -535,34 +544,24 @@ def verify_cms(
             problems.append("the signature holds its own content, which differs from the given document")
         content_digests = attached
     kind = "attached" if parsed.content is not None else "detached"
-    reports = tuple(
-        _verify_signer_safely(si, parsed, content_digests, store, policy, kind, signature_file)
-        for si in parsed.signer_infos
-    )
+    ctx = _Context(parsed, content_digests, store, policy, kind, signature_file, evidence)
+    reports = tuple(_verify_signer_safely(si, ctx) for si in parsed.signer_infos)
     if differs_from_document:
         reports = tuple(_with_content_mismatch(r) for r in reports)
     return VerificationReport(summary, reports, None, tuple(problems))
 
 
-def _verify_signer_safely(
-    signer_info: cms.SignerInfo,
-    parsed: ParsedSignedData,
-    content_digests: dict[str, bytes] | None,
-    store: TrustStore,
-    policy: VerificationPolicy,
-    kind: str,
-    signature_file: str | None,
-) -> SignatureReport:
+def _verify_signer_safely(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
     """asn1crypto parses lazily: a malformed part deep inside a SignerInfo or certificate
     surfaces only when read. That is a format failure of this signer, not a crash."""
     try:
-        return _verify_signer(signer_info, parsed, content_digests, store, policy, kind, signature_file)
+        return _verify_signer(signer_info, ctx)
     except gost.GostUnavailable as exc:
-        return _unverifiable(SubIndication.GENERIC, SignatureCheck("gost.support", False, str(exc)), kind, signature_file)
+        return _unverifiable(SubIndication.GENERIC, SignatureCheck("gost.support", False, str(exc)), ctx.kind, ctx.signature_file)
     except ASN1_ERRORS as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         check = SignatureCheck("cms.format", False, f"malformed signer data: {detail}")
-        return _unverifiable(SubIndication.FORMAT_FAILURE, check, kind, signature_file)
+        return _unverifiable(SubIndication.FORMAT_FAILURE, check, ctx.kind, ctx.signature_file)
 
 
 def _unverifiable(sub: SubIndication, check: SignatureCheck, kind: str, signature_file: str | None) -> SignatureReport:
@@ -581,16 +580,26 @@ def _unverifiable(sub: SubIndication, check: SignatureCheck, kind: str, signatur
     )
 
 
+def amend(report: SignatureReport, check: SignatureCheck, failure: SubIndication | None = None) -> SignatureReport:
+    """Add a check found outside the CMS (PDF coverage, content mismatch) to a report.
+
+    A failing check with a TOTAL_FAILED sub-indication overrides a passed or
+    indeterminate verdict; a TOTAL_FAILED verdict already there is kept.
+    """
+    checks = (*report.checks, check)
+    if failure is None or report.indication is Indication.TOTAL_FAILED:
+        return dataclasses.replace(report, checks=checks)
+    if failure.indication is Indication.INDETERMINATE and report.indication is Indication.INDETERMINATE:
+        return dataclasses.replace(report, checks=checks)
+    return dataclasses.replace(
+        report, indication=failure.indication, sub_indication=failure, qualified=False, checks=checks
+    )
+
+
 def _with_content_mismatch(report: SignatureReport) -> SignatureReport:
     """The signature may be valid over its own content, but that is not the document given."""
     check = SignatureCheck("content.matches_document", False, "the attached content differs from the given document")
-    return dataclasses.replace(
-        report,
-        indication=Indication.TOTAL_FAILED,
-        sub_indication=SubIndication.HASH_FAILURE,
-        qualified=False,
-        checks=(check, *report.checks),
-    )
+    return amend(report, check, SubIndication.HASH_FAILURE)
 
 
 def _digest_bytes(content: bytes, oids: list[str]) -> dict[str, bytes]:
