@@ -121,3 +121,58 @@ def test_detached_signature_without_content_reports_signed_data_not_found(corpus
     assert result.sub_indication is SubIndication.SIGNED_DATA_NOT_FOUND
     # The GOST signature over the signed attributes (signwithdigest OID 1.2.643.7.1.1.3.2) verifies.
     assert next(c for c in result.checks if c.name == "signature.value").passed
+
+
+# --- PDFs with embedded signatures (corpus/gost-pdf) -----------------------------------
+
+# file -> per signature: (indication, qualified). All were verified by openssl over their
+# ByteRange with the full chain at the signing time (MANIFEST). pdfscp_15 has no
+# signingTime, so it is judged at a moment inside its certificate's validity, as in the
+# MANIFEST. pdfscp_04's first signature is followed by a revision that pyHanko cannot
+# parse (raw non-ASCII bytes in a PDF name): what it changes is unknown -> INDETERMINATE.
+PASSED, UNKNOWN = Indication.TOTAL_PASSED, Indication.INDETERMINATE
+CORPUS_PDFS = {
+    "cryptopro_pdf_gost2001_test_signed.pdf": [(PASSED, False)],
+    "pdfscp_01_okular_BES.pdf": [(PASSED, False)],
+    "pdfscp_04_cam_BES_signers_free_area_signed_BES.pdf": [(UNKNOWN, False), (PASSED, False)],
+    "pdfscp_15_fns_1.pdf": [(PASSED, True)],
+    "pdfscp_16_Document_ARM_BES_revoced.pdf": [(PASSED, False)],
+    "pdfscp_17_acr_XLT1_revoced.pdf": [(PASSED, False)],
+    "pdfscp_20_acrob_T_revoced.pdf": [(PASSED, False)],
+    "pdfscp_25_cam_CADES-A.pdf": [(PASSED, False)],
+    "pdfscp_26_cades-xlt1-sign_task146042.pdf": [(PASSED, True)],
+    "pdfscp_27_cades-bes-sign_task146042.pdf": [(PASSED, True)],
+    "pdfscp_28_cades-t-sign_task146042.pdf": [(PASSED, True)],
+    "pdfscp_29_cades-xlt1-sign_tax-gov_task146042.pdf": [(PASSED, True)],
+    "pdfscp_35_pades-bes-itcom.pdf": [(PASSED, True)],
+    "pdfscp_36_pades-bes-sertum_pro.pdf": [(PASSED, True)],
+    "pdfscp_37_pades-bes-taxcom.pdf": [(PASSED, True)],
+    "pdfscp_38_pades-t-itcom.pdf": [(PASSED, True)],
+    "pdfscp_41_pades-xlt1-itcom.pdf": [(PASSED, True)],
+    "pdfscp_42_pades-xlt1-sertum_pro.pdf": [(PASSED, True)],
+    "pdfscp_cam_bes1.pdf": [(PASSED, False)],
+}
+
+
+def test_every_corpus_pdf_is_listed(corpus: Path) -> None:
+    assert sorted(p.name for p in (corpus / "gost-pdf").glob("*.pdf")) == sorted(CORPUS_PDFS)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_PDFS))
+def test_corpus_pdf_signatures_get_the_expected_verdict(corpus: Path, corpus_store: TrustStore, name: str) -> None:
+    at = _at("2024-07-03T12:00:00") if name == "pdfscp_15_fns_1.pdf" else None
+    report = verify_document(corpus / "gost-pdf" / name, corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT, at=at))
+    assert report.sub_indication is None, report.problems
+    got = [(s.indication, s.qualified) for s in report.signatures]
+    assert got == CORPUS_PDFS[name], [[c for c in s.checks if not c.passed] for s in report.signatures]
+    assert all(s.kind == "embedded" for s in report.signatures)
+
+
+@pytest.mark.parametrize("name", ["pdfscp_26_cades-xlt1-sign_task146042.pdf", "pdfscp_41_pades-xlt1-itcom.pdf"])
+def test_real_cades_xl_pdf_passes_revocation_from_its_own_ocsp_and_crl(corpus: Path, corpus_store: TrustStore, name: str) -> None:
+    """CAdES-X Long: the OCSP response and CRLs inside the signature decide revocation, so
+    these pass even under --revocation require."""
+    report = verify_document(corpus / "gost-pdf" / name, corpus_store, VerificationPolicy())
+    [signature] = report.signatures
+    assert signature.indication is Indication.TOTAL_PASSED and signature.qualified
+    assert any("OCSP" in c.detail for c in signature.checks if c.name == "chain.revocation")

@@ -183,10 +183,6 @@ def certificate_values(signer_info: cms.SignerInfo) -> list[x509.Certificate]:
     return found
 
 
-class _Certificates(core.SequenceOf):
-    _child_spec = x509.Certificate
-
-
 class _CertificateLists(core.SequenceOf):
     _child_spec = crl.CertificateList
 
@@ -219,10 +215,14 @@ def _econtent_bytes(encap: cms.EncapsulatedContentInfo) -> bytes | None:
 
 
 def _sequence_of_certificates(der: bytes) -> list[x509.Certificate]:
+    """Each readable certificate of a SEQUENCE OF Certificate; unreadable ones are skipped
+    (one odd certificate must not hide the others, e.g. the OCSP responder's)."""
     certificates = []
-    for cert in _Certificates.load(der):
-        _parse_now(cert)
-        certificates.append(cert)
+    for item in core.SequenceOf.load(der):
+        try:
+            certificates.append(certificate_from_der(item.dump()))
+        except _ASN1_ERRORS:
+            continue
     return certificates
 
 

@@ -1,17 +1,20 @@
 """Which signatures a document has: a given one, detached ones beside it, or itself attached.
 
 SPEC section 7: ``gateway verify DOCUMENT [--signature SIG]`` verifies a detached signature
-given or found beside the document (``DOCUMENT.sig|.p7s|.sgn``), or an attached CMS given
-as DOCUMENT. (PDF-embedded signatures are added by the PDF validator.)
+given or found beside the document (``DOCUMENT.sig|.p7s|.sgn``), an attached CMS given as
+DOCUMENT, or the signatures embedded in a PDF; a PDF with both embedded and detached
+signatures gets both verified and reported together.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from validators.digests import FileDigests
 from validators.signatures.cms import CmsFormatError
 from validators.signatures.model import SubIndication, VerificationReport
+from validators.signatures.pdf import is_pdf, verify_pdf
 from validators.signatures.verify import (
     VerificationPolicy,
     describe_document,
@@ -51,19 +54,17 @@ def verify_document(
     Raises ``OSError`` only when the document itself cannot be read (a usage/I-O error).
     """
     digests = digests or FileDigests(document)
-    if signature is not None:
-        return _verify_file(signature, store, policy, digests)
-    detached = find_detached_signatures(document)
-    if detached:
-        reports = [_verify_file(sig, store, policy, digests) for sig in detached]
-        first = reports[0]
-        return VerificationReport(
-            first.document,
-            tuple(s for r in reports for s in r.signatures),
-            next((r.sub_indication for r in reports if r.sub_indication), None),
-            tuple(p for r in reports for p in r.problems),
-        )
-    if _looks_like_signature(document):
+    parts: list[VerificationReport] = []
+    signatures = [signature] if signature is not None else find_detached_signatures(document)
+    if is_pdf(document):
+        embedded = verify_pdf(document, store, policy, digests)
+        if embedded.sub_indication is not None and signatures:
+            # An unreadable PDF has no embedded signatures, but its detached ones still
+            # decide; the PDF's problem is reported beside them.
+            embedded = dataclasses.replace(embedded, sub_indication=None)
+        parts.append(embedded)
+    parts.extend(_verify_file(sig, store, policy, digests) for sig in signatures)
+    if not parts and _looks_like_signature(document):
         report = _verify_file(document, store, policy, None)
         summary, _ = describe_document(digests)
         if report.sub_indication is None and any(s.kind == "detached" for s in report.signatures):
@@ -74,12 +75,26 @@ def verify_document(
                 (f"{document.name} is a detached signature: give the signed document with it",),
             )
         return VerificationReport(summary, report.signatures, report.sub_indication, report.problems)
-    summary, _ = describe_document(digests)
+    if not parts:
+        summary, _ = describe_document(digests)
+        looked_for = ", ".join(document.name + s for s in DETACHED_SUFFIXES)
+        return VerificationReport(summary, (), None, (f"no signature found for {document.name} (looked for {looked_for})",))
+    return _combine(parts)
+
+
+def _combine(parts: list[VerificationReport]) -> VerificationReport:
+    """One report for a document: embedded and detached signatures together."""
+    signatures = tuple(s for part in parts for s in part.signatures)
+    problems = tuple(p for part in parts for p in part.problems)
+    if signatures and len(parts) > 1:
+        # "no embedded signature" is not a problem when a detached one was given.
+        problems = tuple(p for p in problems if p != "the PDF has no embedded signature")
     return VerificationReport(
-        summary,
-        (),
-        None,
-        (f"no signature found for {document.name} (looked for {', '.join(document.name + s for s in DETACHED_SUFFIXES)})",),
+        parts[0].document or next((p.document for p in parts if p.document), None),
+        signatures,
+        next((p.sub_indication for p in parts if p.sub_indication), None),
+        problems,
+        tuple(t for part in parts for t in part.timestamps),
     )
 
 

@@ -235,6 +235,8 @@ class VerificationReport:
     """Set when the signature file itself is unreadable (FORMAT_FAILURE)."""
     problems: tuple[str, ...] = field(default=())
     """File-level explanations (unreadable signature, no signature found…)."""
+    timestamps: tuple[SignatureReport, ...] = field(default=())
+    """PDF document timestamps (/DocTimeStamp): reported, not counted as signatures."""
 
     @property
     def indication(self) -> Indication:
@@ -257,6 +259,7 @@ class VerificationReport:
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
             "document": self.document.to_json() if self.document else None,
             "signatures": [s.to_json() for s in self.signatures],
+            "timestamps": [t.to_json() for t in self.timestamps],
             "problems": list(self.problems),
         }
 
