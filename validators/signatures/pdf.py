@@ -367,8 +367,9 @@ def _attached_content(contents: bytes) -> bytes | None:
 
 def verify_pdf(path: Path, store: TrustStore, policy: VerificationPolicy, digests: FileDigests | None = None) -> VerificationReport:
     """``gateway verify`` for a PDF: its embedded signatures and document timestamps."""
-    summary: DocumentSummary = describe_document(digests or FileDigests(path))[0]
     reports = read_pdf_signatures(path, store, policy)
+    # Described last: the whole-file digests may still be running in the background.
+    summary: DocumentSummary = describe_document(digests or FileDigests(path))[0]
     if reports.problem is not None:
         return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (reports.problem,))
     problems = () if reports.signatures else ("the PDF has no embedded signature",)

@@ -534,7 +534,10 @@ def verify_cms(
             continue
     problems: list[str] = []
     content_digests: dict[str, bytes] | None = None
-    if document is not None:
+    if isinstance(document, FileDigests) and document.ranges is not None:
+        # A PDF ByteRange: only the signers' digests; the file is described by the caller.
+        content_digests = document.get(wanted)
+    elif document is not None:
         summary, content_digests = describe_document(document, tuple(wanted))
     differs_from_document = False
     if parsed.content is not None:
