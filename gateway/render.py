@@ -15,6 +15,9 @@ _VERDICTS = {
 }
 
 
+_KINDS = {"detached": "отсоединённая", "attached": "присоединённая", "embedded": "встроена в PDF"}
+
+
 def _date(value: datetime | None, with_time: bool = True) -> str:
     if value is None:
         return "—"
@@ -28,7 +31,7 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
     sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
     qualified = "квалифицированная (qualified)" if report.qualified else "не квалифицированная (not qualified)"
     lines = [
-        f"┌─ Подпись {index} ({report.kind}{', ' + report.signature_file if report.signature_file else ''})",
+        f"┌─ Подпись {index} ({_KINDS.get(report.kind, report.kind)}{', ' + report.signature_file if report.signature_file else ''})",
         "│  ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
     ]
     if cert is not None:
@@ -72,4 +75,10 @@ def render_text(report: VerificationReport) -> str:
         lines.append(f"  ! {problem}")
     for index, signature in enumerate(report.signatures, start=1):
         lines.extend(_stamp(index, signature))
+    for index, timestamp in enumerate(report.timestamps, start=1):
+        lines.append(f"Штамп времени документа {index} (document timestamp, {timestamp.signature_file}):")
+        lines.append(f"  {_VERDICTS[timestamp.indication]} ({timestamp.indication.value}), время: {_date(timestamp.signing_time)}")
+        for check in timestamp.checks:
+            if not check.passed:
+                lines.append(f"   ✗ {check.name}: {check.detail}")
     return "\n".join(lines)
