@@ -44,7 +44,7 @@ from validators.signatures.model import (
     VerificationReport,
 )
 from validators.signatures.revocation import RevocationEvidence
-from validators.signatures.verify import VerificationPolicy, amend, describe_document, verify_cms
+from validators.signatures.verify import VerificationPolicy, amend, describe_document, unverifiable, verify_cms
 from validators.trust import TrustStore
 
 __all__ = ["is_pdf", "verify_pdf", "PdfSignatureReports", "SUPPORTED_SUBFILTERS"]
@@ -258,19 +258,7 @@ def _timestamp_imprint_check(report: SignatureReport, contents: bytes, ranges_di
 
 
 def _format_failure(kind: str, name: str, detail: str) -> SignatureReport:
-    return SignatureReport(
-        indication=SubIndication.FORMAT_FAILURE.indication,
-        sub_indication=SubIndication.FORMAT_FAILURE,
-        qualified=False,
-        signer=None,
-        certificate=None,
-        signing_time=None,
-        digest_algorithm=None,
-        signature_algorithm=None,
-        checks=(SignatureCheck("pdf.signature", False, detail),),
-        kind=kind,
-        signature_file=name,
-    )
+    return unverifiable(SubIndication.FORMAT_FAILURE, SignatureCheck("pdf.signature", False, detail), kind, name)
 
 
 def read_pdf_signatures(path: Path, store: TrustStore, policy: VerificationPolicy) -> PdfSignatureReports:

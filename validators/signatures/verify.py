@@ -70,6 +70,7 @@ __all__ = [
     "verify_cms",
     "describe_document",
     "amend",
+    "unverifiable",
     "load_signature_file",
     "MAX_SIGNATURE_FILE_SIZE",
     "GOST_2001_SUNSET",
@@ -560,14 +561,15 @@ def _verify_signer_safely(signer_info: cms.SignerInfo, ctx: _Context) -> Signatu
     try:
         return _verify_signer(signer_info, ctx)
     except gost.GostUnavailable as exc:
-        return _unverifiable(SubIndication.GENERIC, SignatureCheck("gost.support", False, str(exc)), ctx.kind, ctx.signature_file)
+        return unverifiable(SubIndication.GENERIC, SignatureCheck("gost.support", False, str(exc)), ctx.kind, ctx.signature_file)
     except ASN1_ERRORS as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         check = SignatureCheck("cms.format", False, f"malformed signer data: {detail}")
-        return _unverifiable(SubIndication.FORMAT_FAILURE, check, ctx.kind, ctx.signature_file)
+        return unverifiable(SubIndication.FORMAT_FAILURE, check, ctx.kind, ctx.signature_file)
 
 
-def _unverifiable(sub: SubIndication, check: SignatureCheck, kind: str, signature_file: str | None) -> SignatureReport:
+def unverifiable(sub: SubIndication, check: SignatureCheck, kind: str, signature_file: str | None) -> SignatureReport:
+    """A report for a signer that could not be verified at all (only the reason is known)."""
     return SignatureReport(
         indication=sub.indication,
         sub_indication=sub,
