@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and prints their table (see bench/bench_verify.py).
+# Runs the benchmarks and prints their tables (bench/bench_verify.py, bench/bench_upload.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
-exec .venv/bin/python bench/bench_verify.py "$@"
+.venv/bin/python bench/bench_verify.py "$@"
+echo
+.venv/bin/python bench/bench_upload.py "$@"

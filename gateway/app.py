@@ -1,8 +1,9 @@
-"""The HTTP API (aiohttp): ``/healthz`` and ``POST /api/v1/verify`` for now.
+"""The HTTP API (aiohttp): the app factory, middlewares, ``/healthz`` and ``POST /api/v1/verify``.
 
-Uploads stream to a temporary folder (never held whole in memory), the CPU-heavy
-verification runs in a thread pool off the event loop, and every error becomes a JSON
-answer with a Russian message, never a traceback.
+Resources (database, blob store, member list, trust store, validation pipeline, thread
+pools) live in one ``cleanup_ctx``. Every error becomes a JSON answer with a Russian
+message, never a traceback. API keys per role (portal, staff, registry) are compared in
+constant time; with no keys configured the API is open (embedded default on loopback).
 """
 
 from __future__ import annotations
@@ -11,58 +12,51 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 import shutil
 import tempfile
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import BodyPartReader, web
 
+from gateway.api import error_response, safe_name, setup_routes
 from gateway.config import Config
-from validators.gost import GostSupport, gost_support
+from gateway.keys import (
+    BLOBS_KEY,
+    CONFIG_KEY,
+    DATABASE_KEY,
+    GOST_KEY,
+    MEMBERS_KEY,
+    METRICS_KEY,
+    PIPELINE_KEY,
+    REPOSITORY_KEY,
+    ROLE_KEY,
+    STARTED_KEY,
+    TRUST_KEY,
+    UPLOAD_EXECUTOR_KEY,
+    VERIFY_EXECUTOR_KEY,
+)
+from gateway.pipeline import Pipeline
+from gateway.store.blobs import BlobStore
+from gateway.store.db import Database
+from gateway.store.submissions import SubmissionRepository
+from validators.gost import gost_support
+from validators.members import MemberList
 from validators.signatures.locate import verify_document
-from validators.signatures.model import VerificationReport
+from validators.signatures.model import RevocationMode, VerificationReport
 from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy
-from validators.signatures.revocation import RevocationMode
-from validators.trust import TrustStore, load_trust_store
+from validators.trust import load_trust_store
 
-__all__ = ["create_app", "run", "CONFIG_KEY", "TRUST_KEY", "GOST_KEY"]
+__all__ = ["create_app", "run", "safe_name"]
 
 log = logging.getLogger("gateway")
 
-CONFIG_KEY = web.AppKey("config", Config)
-TRUST_KEY = web.AppKey("trust", TrustStore)
-GOST_KEY = web.AppKey("gost", GostSupport)
-EXECUTOR_KEY = web.AppKey("executor", ThreadPoolExecutor)
-STARTED_KEY = web.AppKey("started", float)
-
 _CHUNK = 1 << 16
+_OPEN_PATHS = {"/healthz", "/metrics", "/api/v1/openapi.json"}
 
-
-def _safe_name(filename: str | None, fallback: str) -> str:
-    """The uploaded file's own name for reports, reduced to a harmless single path part."""
-    name = filename or ""
-    if re.search(r"%[0-9A-Fa-f]{2}", name):
-        # aiohttp's own client percent-encodes non-ASCII names in filename="…".
-        try:
-            name = urllib.parse.unquote(name, errors="strict")
-        except UnicodeDecodeError:
-            pass
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    if name in ("", ".", "..") or len(name.encode()) > 255:
-        return fallback
-    return name
-
-
-def _error(status: int, code: str, message_ru: str, detail: str) -> web.Response:
-    return web.json_response(
-        {"error": {"code": code, "message_ru": message_ru, "detail": detail}}, status=status
-    )
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class _TooLarge(Exception):
@@ -70,34 +64,39 @@ class _TooLarge(Exception):
 
 
 @web.middleware
-async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
-            return _error(exc.status, "http.error", "Запрос не может быть выполнен.", exc.reason)
+            return error_response(exc.status, "http.error", "Запрос не может быть выполнен.", exc.reason)
         raise
     except asyncio.CancelledError:
         raise
     except Exception:  # the one place that turns a bug into a clean 500 (logged, no traceback to clients)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error(500, "internal", "Внутренняя ошибка шлюза. Повторите попытку позже.", "internal error; see gateway log")
+        return error_response(500, "internal", "Внутренняя ошибка шлюза. Повторите попытку позже.", "internal error; see gateway log")
 
 
 def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamResponse]]:
-    encoded = [k.encode() for k in keys.values()]
+    encoded = [(role, key.encode()) for role, key in keys.items()]
 
     @web.middleware
-    async def check_key(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        if not encoded or request.path in ("/healthz",):
+    async def check_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not encoded:
+            request[ROLE_KEY] = "staff"
+            return await handler(request)
+        if request.path in _OPEN_PATHS:
             return await handler(request)
         given = request.headers.get("X-API-Key", "").encode()
-        # Compare with every key, always, in constant time per key.
-        matched = False
-        for key in encoded:
-            matched |= hmac.compare_digest(given, key)
-        if not matched:
-            return _error(401, "auth.missing_key", "Нет доступа: не указан или неверен ключ API.", "X-API-Key missing or wrong")
+        role = None
+        # Compared with every key, always, each in constant time.
+        for candidate_role, key in encoded:
+            if hmac.compare_digest(given, key) and role is None:
+                role = candidate_role
+        if role is None:
+            return error_response(401, "auth.missing_key", "Нет доступа: не указан или неверен ключ API.", "X-API-Key missing or wrong")
+        request[ROLE_KEY] = role
         return await handler(request)
 
     return check_key
@@ -106,6 +105,7 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
 async def _healthz(request: web.Request) -> web.Response:
     support = request.app[GOST_KEY]
     store = request.app[TRUST_KEY]
+    members = request.app[MEMBERS_KEY]
     return web.json_response(
         {
             "status": "ok",
@@ -117,8 +117,11 @@ async def _healthz(request: web.Request) -> web.Response:
                 "tsl": store.tsl is not None,
                 "problems": list(store.problems),
             },
+            "members": {"count": len(members), "problem": members.problem},
+            "queue": request.app[PIPELINE_KEY].queue.qsize(),
             "uptime_seconds": round(time.monotonic() - request.app[STARTED_KEY], 1),
-        }
+        },
+        dumps=_dumps,
     )
 
 
@@ -134,15 +137,17 @@ async def _save_part(part: BodyPartReader, target: Path, limit: int, used: int) 
 
 
 async def _verify(request: web.Request) -> web.Response:
+    if request.get(ROLE_KEY) not in ("portal", "staff"):
+        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "role may not verify")
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
     if request.content_length is not None and request.content_length > limit:
-        return _error(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
+        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
     if not request.content_type.startswith("multipart/"):
-        return _error(400, "request.not_multipart", "Ожидается форма multipart/form-data с файлами document и signature.", f"content type {request.content_type}")
+        return error_response(400, "request.not_multipart", "Ожидается форма multipart/form-data с файлами document и signature.", f"content type {request.content_type}")
     revocation = request.query.get("revocation", config.verification.revocation.value)
     if revocation not in {m.value for m in RevocationMode}:
-        return _error(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
+        return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
     workdir = Path(tempfile.mkdtemp(prefix="gateway-verify-"))
     try:
         document: Path | None = None
@@ -153,27 +158,27 @@ async def _verify(request: web.Request) -> web.Response:
             if not isinstance(part, BodyPartReader):
                 continue
             if part.name == "document" and document is None:
-                document = workdir / "document" / _safe_name(part.filename, "document")
+                document = workdir / "document" / safe_name(part.filename, "document")
                 document.parent.mkdir()
                 used = await _save_part(part, document, limit, used)
             elif part.name == "signature" and signature is None:
-                signature = workdir / "signature" / _safe_name(part.filename, "signature.sig")
+                signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
                 signature.parent.mkdir()
                 used = await _save_part(part, signature, min(limit, used + MAX_SIGNATURE_FILE_SIZE), used)
             else:
                 await part.release()
         if document is None:
-            return _error(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
+            return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
         policy = VerificationPolicy(revocation=RevocationMode(revocation))
         loop = asyncio.get_running_loop()
         report: VerificationReport = await loop.run_in_executor(
-            request.app[EXECUTOR_KEY], verify_document, document, request.app[TRUST_KEY], policy, signature
+            request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[TRUST_KEY], policy, signature
         )
         return web.json_response(report.to_json(), dumps=_dumps)
     except _TooLarge:
-        return _error(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
+        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
     except ValueError as exc:  # malformed multipart
-        return _error(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
+        return error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -190,10 +195,23 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[TRUST_KEY] = load_trust_store(config.verification.trust_dir)
     for problem in app[TRUST_KEY].problems:
         log.warning("trust store: %s", problem)
-    app[EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=config.server.verify_workers, thread_name_prefix="verify")
+    app[MEMBERS_KEY] = MemberList(config.storage.members_csv)
+    if app[MEMBERS_KEY].problem:
+        log.warning("member list: %s", app[MEMBERS_KEY].problem)
+    data = config.storage.data_dir
+    app[DATABASE_KEY] = Database(data / "gateway.sqlite3")
+    app[REPOSITORY_KEY] = SubmissionRepository(app[DATABASE_KEY])
+    app[BLOBS_KEY] = BlobStore(data / "files")
+    app[VERIFY_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=config.server.verify_workers, thread_name_prefix="verify")
+    app[UPLOAD_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")
+    app[PIPELINE_KEY] = Pipeline(config, app[REPOSITORY_KEY], app[BLOBS_KEY], app[MEMBERS_KEY], app[TRUST_KEY])
+    await app[PIPELINE_KEY].start()
     app[STARTED_KEY] = time.monotonic()
     yield
-    app[EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
+    await app[PIPELINE_KEY].stop()
+    app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
+    app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
+    app[DATABASE_KEY].close()
 
 
 def create_app(config: Config) -> web.Application:
@@ -203,9 +221,11 @@ def create_app(config: Config) -> web.Application:
         client_max_size=config.server.max_request_bytes,
     )
     app[CONFIG_KEY] = config
+    app[METRICS_KEY] = {}
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/healthz", _healthz)
     app.router.add_post("/api/v1/verify", _verify)
+    setup_routes(app)
     return app
 
 

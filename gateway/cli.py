@@ -55,6 +55,19 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the JSON report")
     verify.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+    check = commands.add_parser("check", help="validate a package offline (the same pipeline, no server)")
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument("--doc-type", required=True)
+    check.add_argument("--member", required=True, help="the member's number in the SRO register")
+    check.add_argument("--report-kind", default=None)
+    check.add_argument("--regulation-kind", default=None)
+    check.add_argument("--members", type=Path, default=None, help="member list CSV (default: from config)")
+    check.add_argument("--trust", type=Path, default=None)
+    check.add_argument("--at", type=_parse_time, default=None)
+    check.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
+    check.add_argument("--json", action="store_true")
+    check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
     trust = commands.add_parser("trust", help="show the trust store")
     trust.add_argument("--trust", type=Path, default=None)
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -151,6 +164,76 @@ def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
     return EXIT_NOT_VALID if store.problems else EXIT_OK
 
 
+def _slot_for(path: Path, doc_type: str) -> str:
+    """Files are assigned to slots by content (SPEC/issue: PDF = document, archive =
+    attachment for letter-like types; .sig/.p7s/.sgn = detached signatures)."""
+    from validators.files import FileKind, detect_type
+    from validators.signatures.locate import DETACHED_SUFFIXES
+
+    if path.name.lower().endswith(DETACHED_SUFFIXES):
+        return "signature"
+    kind = detect_type(path).kind
+    if kind is FileKind.SIGNATURE:
+        return "signature"
+    if kind in (FileKind.ZIP, FileKind.RAR) and doc_type not in ("report", "charter", "regulation"):
+        return "attachment"
+    return "document"
+
+
+def _cmd_check(args: argparse.Namespace, config: Config) -> int:
+    import tempfile
+
+    from gateway.pipeline import PackageRequest, run_validation
+    from validators.catalogue import Slot
+    from validators.gost import gost_support
+    from validators.members import MemberList
+    from validators.package import UploadedFile
+    from validators.signatures.model import RevocationMode
+    from validators.signatures.verify import VerificationPolicy
+    from validators.trust import load_trust_store
+
+    support = gost_support(config.verification.openssl_gost_conf)
+    if not support.available:
+        print(support.problem, file=sys.stderr)
+    for path in args.files:
+        if not path.is_file():
+            print(f"gateway check: {path}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+    members_csv = args.members or config.storage.members_csv
+    if not members_csv.is_file():
+        print(f"gateway check: member list {members_csv}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    members = MemberList(members_csv)
+    if members.problem or len(members) == 0:
+        print(f"gateway check: member list: {members.problem or 'empty'}", file=sys.stderr)
+        return EXIT_USAGE
+    trust_dir = args.trust or config.verification.trust_dir
+    store = load_trust_store(trust_dir)
+    policy = VerificationPolicy(
+        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation, at=args.at
+    )
+    uploads = [UploadedFile(Slot(_slot_for(p, args.doc_type)), p.name, p) for p in args.files]
+    request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
+    with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:
+        decision, report = run_validation(request, config, members, store, policy, Path(scratch))
+    if args.json:
+        output = {k: report[k] for k in ("decision", "checks", "files", "signatures")}
+        json.dump(output, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"Решение (decision): {report['decision_ru']} ({decision.value})")
+        for check in report["checks"]:
+            print(f"  [{check['severity']}] {check['code']} {check['file'] or ''}: {check['message_ru']}")
+            print(f"      {check['remedy_ru']}")
+            if check["detail"]:
+                print(f"      ({check['detail']})")
+        for signature in report["signatures"]:
+            signer = signature.get("signer") or {}
+            who = " ".join(p for p in (signer.get("surname"), signer.get("given_name")) if p) or signer.get("common_name") or "?"
+            print(f"  подпись {signature['file']}: {who}, {signer.get('organization') or ''} — {signature['indication']}{'/' + signature['sub_indication'] if signature['sub_indication'] else ''}")
+    return EXIT_OK if decision.value == "accepted" else EXIT_NOT_VALID
+
+
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from gateway.app import run
 
@@ -166,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve}
+    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check}
     try:
         return handlers[args.command](args, config)
     except KeyboardInterrupt:

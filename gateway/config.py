@@ -15,7 +15,18 @@ from typing import Any, Mapping
 
 from validators.signatures.model import RevocationMode
 
-__all__ = ["Config", "ServerConfig", "VerificationConfig", "ConfigError", "load_config", "REPO_ROOT"]
+__all__ = [
+    "Config",
+    "ServerConfig",
+    "VerificationConfig",
+    "StorageConfig",
+    "LimitsConfig",
+    "DecisionConfig",
+    "AuthConfig",
+    "ConfigError",
+    "load_config",
+    "REPO_ROOT",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +53,37 @@ class VerificationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StorageConfig:
+    data_dir: Path = REPO_ROOT / "var"
+    """SQLite database, stored files and scratch space."""
+    members_csv: Path = REPO_ROOT / "var" / "members.csv"
+    """The member list (header number,ogrn,inn,name,email,head,status); re-read on change."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_document_bytes: int = 100 << 20
+    max_attachment_bytes: int = 500 << 20
+    max_signature_bytes: int = 1 << 20
+    archive_max_entries: int = 1000
+    archive_max_total_bytes: int = 1 << 30
+    archive_max_entry_bytes: int = 512 << 20
+    archive_max_ratio: int = 200
+    archive_max_depth: int = 2
+    validation_workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionConfig:
+    fatal: str = "rejected"
+    fixable: str = "returned"
+    warning: str = "accepted"
+    info: str = "accepted"
+    severity: Mapping[str, str] = field(default_factory=dict)
+    """Per check code severity overrides, e.g. {"pdf.active_content" = "fixable"}."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """role -> key. When empty, the API is open (embedded default on loopback)."""
@@ -52,6 +94,9 @@ class Config:
     server: ServerConfig = ServerConfig()
     verification: VerificationConfig = VerificationConfig()
     auth: AuthConfig = AuthConfig()
+    storage: StorageConfig = StorageConfig()
+    limits: LimitsConfig = LimitsConfig()
+    decision: DecisionConfig = DecisionConfig()
     source: Path | None = None
 
 
@@ -59,12 +104,13 @@ def _section(cls: type, data: Any, name: str, base: Path) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"[{name}] must be a table")
     known = {f.name: f for f in dataclasses.fields(cls)}
+    defaults = cls()
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"[{name}] unknown key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     values: dict[str, Any] = {}
     for key, raw in data.items():
-        default = known[key].default
+        default = getattr(defaults, key)
         try:
             values[key] = _convert(raw, default, base)
         except (TypeError, ValueError) as exc:
@@ -90,6 +136,10 @@ def _convert(raw: Any, default: Any, base: Path) -> Any:
         if not isinstance(raw, str):
             raise TypeError("a string is expected")
         return raw
+    if isinstance(raw, dict):
+        if not all(isinstance(v, str) for v in raw.values()):
+            raise TypeError("a table of strings is expected")
+        return dict(raw)
     return raw
 
 
@@ -126,12 +176,15 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
         verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
         auth=_auth(data.get("auth", {})),
+        storage=_section(StorageConfig, data.get("storage", {}), "storage", base),
+        limits=_section(LimitsConfig, data.get("limits", {}), "limits", base),
+        decision=_section(DecisionConfig, data.get("decision", {}), "decision", base),
         source=path,
     )

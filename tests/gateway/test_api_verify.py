@@ -11,17 +11,19 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
-from gateway.config import AuthConfig, Config, ServerConfig, VerificationConfig
+from gateway.config import AuthConfig, Config, ServerConfig, StorageConfig, VerificationConfig
 from tests.gateway.test_cli_verify import gateway
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
-def _config(pki: TestPki, **server: Any) -> Config:
+def make_config(pki: TestPki, data_dir: Path, **server: Any) -> Config:
+    """Embedded defaults with the test PKI's trust store and a private data folder."""
     return Config(
         server=ServerConfig(**server),
         verification=VerificationConfig(trust_dir=pki.trust_dir),
+        storage=StorageConfig(data_dir=data_dir, members_csv=data_dir / "members.csv"),
     )
 
 
@@ -38,7 +40,7 @@ async def test_verify_endpoint_returns_the_same_json_as_the_cli(
     aiohttp_client: ClientFactory, pki: TestPki, document: Path, tmp_path: Path
 ) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    client = await aiohttp_client(create_app(_config(pki)))
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     response = await client.post("/api/v1/verify", data=_form(document, sig))
     assert response.status == 200
     body = await response.json()
@@ -55,7 +57,7 @@ async def test_verify_endpoint_reports_an_attached_signature(
     aiohttp_client: ClientFactory, pki: TestPki, document: Path, tmp_path: Path
 ) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig", attached=True)
-    client = await aiohttp_client(create_app(_config(pki)))
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     response = await client.post("/api/v1/verify", data=_form(sig, None))
     body = await response.json()
     assert response.status == 200 and body["signatures"][0]["kind"] == "attached"
@@ -67,14 +69,14 @@ async def test_verify_endpoint_reports_a_forged_signature_as_failed(
 ) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     document.write_bytes(document.read_bytes() + b"appended after signing")
-    client = await aiohttp_client(create_app(_config(pki)))
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     body = await (await client.post("/api/v1/verify", data=_form(document, sig))).json()
     assert (body["indication"], body["signatures"][0]["sub_indication"]) == ("TOTAL_FAILED", "HASH_FAILURE")
 
 
 @pytest.mark.asyncio
-async def test_verify_without_document_is_a_400_in_russian(aiohttp_client: ClientFactory, pki: TestPki) -> None:
-    client = await aiohttp_client(create_app(_config(pki)))
+async def test_verify_without_document_is_a_400_in_russian(aiohttp_client: ClientFactory, pki: TestPki, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     form = aiohttp.FormData()
     form.add_field("other", b"x", filename="x")
     response = await client.post("/api/v1/verify", data=form)
@@ -87,7 +89,7 @@ async def test_verify_without_document_is_a_400_in_russian(aiohttp_client: Clien
 async def test_oversized_upload_is_cut_off_with_413(aiohttp_client: ClientFactory, pki: TestPki, tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(b"\0" * 300_000)
-    client = await aiohttp_client(create_app(_config(pki, max_request_bytes=100_000)))
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var", max_request_bytes=100_000)))
     response = await client.post("/api/v1/verify", data=_form(big, None))
     assert response.status == 413
     assert (await response.json())["error"]["code"] == "request.too_large"
@@ -99,6 +101,7 @@ async def test_api_key_is_required_when_configured(aiohttp_client: ClientFactory
     config = Config(
         verification=VerificationConfig(trust_dir=pki.trust_dir),
         auth=AuthConfig(api_keys={"portal": "k-portal-123", "staff": "k-staff-456"}),
+        storage=StorageConfig(data_dir=tmp_path / "var", members_csv=tmp_path / "members.csv"),
     )
     client = await aiohttp_client(create_app(config))
     assert (await client.post("/api/v1/verify", data=_form(document, sig))).status == 401
@@ -109,8 +112,8 @@ async def test_api_key_is_required_when_configured(aiohttp_client: ClientFactory
 
 
 @pytest.mark.asyncio
-async def test_healthz_reports_gost_and_trust_store(aiohttp_client: ClientFactory, pki: TestPki) -> None:
-    client = await aiohttp_client(create_app(_config(pki)))
+async def test_healthz_reports_gost_and_trust_store(aiohttp_client: ClientFactory, pki: TestPki, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     body = await (await client.get("/healthz")).json()
     assert body["status"] == "ok"
     assert body["gost"]["available"] is True
@@ -118,8 +121,8 @@ async def test_healthz_reports_gost_and_trust_store(aiohttp_client: ClientFactor
 
 
 @pytest.mark.asyncio
-async def test_non_multipart_body_is_a_400(aiohttp_client: ClientFactory, pki: TestPki) -> None:
-    client = await aiohttp_client(create_app(_config(pki)))
+async def test_non_multipart_body_is_a_400(aiohttp_client: ClientFactory, pki: TestPki, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     response = await client.post("/api/v1/verify", data=b"plain", headers={"Content-Type": "text/plain"})
     assert response.status == 400
 
@@ -132,7 +135,7 @@ async def test_uploaded_file_name_with_path_parts_is_reduced_to_its_last_part(
     form = aiohttp.FormData()
     form.add_field("document", document.read_bytes(), filename="../../etc/Отчет.pdf")
     form.add_field("signature", sig.read_bytes(), filename="..\\x.sig")
-    client = await aiohttp_client(create_app(_config(pki)))
+    client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
     body = await (await client.post("/api/v1/verify", data=form)).json()
     assert body["document"]["name"] == "Отчет.pdf"
     assert body["signatures"][0]["signature_file"] == "x.sig"

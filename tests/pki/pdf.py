@@ -57,7 +57,15 @@ def make_pdf(path: Path, text: str = "Report of the cooperative", padding_bytes:
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
-    return asyncio.run(coroutine)
+    """Run pyHanko's coroutine, also from inside an async test (on a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def sign_pdf_pyhanko(pki: TestPki, label: str, source: Path, target: Path, field: str = "Signature1") -> Path:

@@ -1,0 +1,367 @@
+"""``/api/v1/submissions``: upload, status and reports; ``/metrics``; the OpenAPI document.
+
+Uploads stream part by part: each chunk is handed to a writer thread that hashes it
+(SHA-256 and Streebog-256) and writes it, while the event loop reads the next one; the
+body is cut off with 413 past the configured size. The 202 answer comes only after the
+files are fsynced and the submission row is committed; validation runs after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import re
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, METRICS_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.reports import render_html
+from gateway.store.blobs import BlobWriter
+from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
+from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
+
+__all__ = ["setup_routes", "error_response", "safe_name", "openapi_document"]
+
+_CHUNK = 1 << 20
+_FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id"}
+_MAX_FIELD = 256
+
+
+def error_response(status: int, code: str, message_ru: str, detail: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message_ru": message_ru, "detail": detail}}, status=status, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _role(request: web.Request) -> str:
+    return request.get(ROLE_KEY, "staff")
+
+
+def _allowed(request: web.Request, *roles: str) -> web.Response | None:
+    if _role(request) in roles:
+        return None
+    return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {_role(request)} may not use {request.path}")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _stream_part(part: BodyPartReader, writer: BlobWriter, executor: ThreadPoolExecutor, budget: list[int]) -> None:
+    """Copy one part into its blob writer, hashing on the writer thread, within the body budget."""
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[None] | None = None
+    try:
+        while chunk := await part.read_chunk(_CHUNK):
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise _TooLarge()
+            if pending is not None:
+                await pending
+            pending = loop.run_in_executor(executor, writer.write, chunk)
+    finally:
+        if pending is not None:
+            await pending
+
+
+async def create_submission(request: web.Request) -> web.Response:
+    denied = _allowed(request, "portal", "staff")
+    if denied:
+        return denied
+    config = request.app[CONFIG_KEY]
+    limit = config.server.max_request_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body of {request.content_length} bytes over {limit}")
+    if not request.content_type.startswith("multipart/"):
+        return error_response(400, "request.not_multipart", "Ожидается форма multipart/form-data.", f"content type {request.content_type}")
+    repository = request.app[REPOSITORY_KEY]
+    blobs = request.app[BLOBS_KEY]
+    executor = request.app[UPLOAD_EXECUTOR_KEY]
+    loop = asyncio.get_running_loop()
+    fields: dict[str, str] = {}
+    writers: list[tuple[str, str, BlobWriter]] = []
+    budget = [limit]
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name in _FIELDS and part.filename is None:
+                value = (await part.read(decode=True)).decode("utf-8", "replace").strip()
+                if len(value) > _MAX_FIELD:
+                    return error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: {len(value)} characters")
+                fields[part.name] = value
+                if part.name == "external_id" and value:
+                    existing = await loop.run_in_executor(None, _find_external, repository, value)
+                    if existing is not None:
+                        return _accepted(existing, created=False)
+            elif part.name in {s.value for s in Slot}:
+                writer = await loop.run_in_executor(executor, blobs.writer)
+                writers.append((part.name, part.filename or part.name, writer))
+                await _stream_part(part, writer, executor, budget)
+            else:
+                await part.release()
+        missing = [name for name in ("member", "doc_type") if not fields.get(name)]
+        if missing:
+            return error_response(400, "request.missing_field", "Не заполнены обязательные поля: " + ", ".join(missing) + ".", f"missing {missing}")
+        if not writers:
+            return error_response(400, "request.no_files", "Не приложены файлы.", "no file parts (document, attachment, signature)")
+        stored = []
+        for position, (slot, name, writer) in enumerate(writers):
+            blob = await loop.run_in_executor(executor, writer.commit)
+            stored.append(StoredFile(position, slot, _safe_name(name), blob))
+        writers.clear()
+        new = NewSubmission(
+            member=fields["member"],
+            doc_type=fields["doc_type"],
+            report_kind=fields.get("report_kind") or None,
+            regulation_kind=fields.get("regulation_kind") or None,
+            external_id=fields.get("external_id") or None,
+        )
+        submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
+    except _TooLarge:
+        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body over {limit} bytes")
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return error_response(507, "storage.full", "Шлюз временно не может принять файлы. Повторите отправку позже.", "no space left on device")
+        raise
+    except ValueError as exc:
+        return error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
+    finally:
+        for _slot, _name, writer in writers:
+            await loop.run_in_executor(executor, writer.abort)
+    metrics = request.app[METRICS_KEY]
+    metrics["upload_bytes"] = metrics.get("upload_bytes", 0) + sum(f.blob.size for f in stored)
+    if created:
+        request.app[PIPELINE_KEY].submit(submission_id)
+    return _accepted(submission_id, created)
+
+
+def _find_external(repository: SubmissionRepository, external_id: str) -> str | None:
+    rows = repository.db.query("SELECT id FROM submissions WHERE external_id = ?", external_id)
+    return rows[0]["id"] if rows else None
+
+
+def _accepted(submission_id: str, created: bool) -> web.Response:
+    return web.json_response(
+        {"id": submission_id, "status_url": f"/api/v1/submissions/{submission_id}", "duplicate": not created},
+        status=202 if created else 200,
+    )
+
+
+def _safe_name(filename: str) -> str:
+    return safe_name(filename, "file")
+
+
+def safe_name(filename: str | None, fallback: str) -> str:
+    """The uploaded file's own name for reports, reduced to a harmless single path part."""
+    name = filename or ""
+    if re.search(r"%[0-9A-Fa-f]{2}", name):
+        # aiohttp's own client percent-encodes non-ASCII names in filename="…".
+        try:
+            name = urllib.parse.unquote(name, errors="strict")
+        except UnicodeDecodeError:
+            pass
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if name in ("", ".", "..") or len(name.encode()) > 255:
+        return fallback
+    return name
+
+
+async def get_submission(request: web.Request) -> web.Response:
+    denied = _allowed(request, "portal", "staff", "registry")
+    if denied:
+        return denied
+    loop = asyncio.get_running_loop()
+    record = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].get, request.match_info["id"])
+    if record is None:
+        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission")
+    return web.json_response(record.to_json(), dumps=_dumps)
+
+
+async def get_report(request: web.Request) -> web.StreamResponse:
+    denied = _allowed(request, "portal", "staff")
+    if denied:
+        return denied
+    repository = request.app[REPOSITORY_KEY]
+    loop = asyncio.get_running_loop()
+    submission_id = request.match_info["id"]
+    record = await loop.run_in_executor(None, repository.get, submission_id)
+    if record is None:
+        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission")
+    report = await loop.run_in_executor(None, repository.report, submission_id)
+    if report is None:
+        return web.json_response({"id": submission_id, "status": record.status, "report": None}, status=202)
+    report["submission"] = record.to_json()
+    wants_html = request.query.get("format") == "html" or "text/html" in request.headers.get("Accept", "")
+    if wants_html:
+        # Staff read HTML reports; the portal only for the member it acts for.
+        if _role(request) == "portal" and request.query.get("member") != record.member:
+            return error_response(403, "auth.forbidden", "Нет доступа к отчёту другого кооператива.", "portal may read HTML reports of the given member only")
+        return web.Response(text=render_html(report), content_type="text/html", charset="utf-8")
+    return web.json_response(report, dumps=_dumps)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    loop = asyncio.get_running_loop()
+    counts = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].counts_by_decision)
+    stats = request.app[PIPELINE_KEY].stats
+    lines = [
+        "# HELP gateway_submissions Submissions by current status.",
+        "# TYPE gateway_submissions gauge",
+        *[f'gateway_submissions{{status="{status}"}} {count}' for status, count in sorted(counts.items())],
+        "# HELP gateway_decisions_total Decisions taken by this process.",
+        "# TYPE gateway_decisions_total counter",
+        *[f'gateway_decisions_total{{decision="{d}"}} {n}' for d, n in sorted(stats.by_decision.items())],
+        "# HELP gateway_validation_seconds Time spent validating packages.",
+        "# TYPE gateway_validation_seconds summary",
+        f"gateway_validation_seconds_sum {stats.seconds_sum:.3f}",
+        f"gateway_validation_seconds_count {stats.seconds_count}",
+        "# HELP gateway_upload_bytes_total Bytes of files received.",
+        "# TYPE gateway_upload_bytes_total counter",
+        f"gateway_upload_bytes_total {request.app[METRICS_KEY].get('upload_bytes', 0)}",
+        "# HELP gateway_validation_queue Submissions waiting for validation.",
+        "# TYPE gateway_validation_queue gauge",
+        f"gateway_validation_queue {request.app[PIPELINE_KEY].queue.qsize()}",
+    ]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of the API."""
+    error = {"$ref": "#/components/schemas/Error"}
+    security = [{"apiKey": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SRO intake gateway", "version": "1"},
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "object", "properties": {k: {"type": "string"} for k in ("code", "message_ru", "detail")}}},
+                },
+                "Check": {
+                    "type": "object",
+                    "properties": {k: {"type": ["string", "null"]} for k in ("code", "severity", "file", "message_ru", "remedy_ru", "detail")},
+                },
+                "Submission": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "external_id": {"type": ["string", "null"]},
+                        "member": {"type": "string"},
+                        "doc_type": {"type": "string", "enum": sorted(DOC_TYPES)},
+                        "status": {"type": "string", "enum": ["received", "validating", "accepted", "returned", "rejected", "registered"]},
+                        "decision": {"type": ["string", "null"], "enum": ["accepted", "returned", "rejected", None]},
+                        "incoming_number": {"type": ["string", "null"]},
+                        "registered_at": {"type": ["string", "null"]},
+                        "received_at": {"type": "string"},
+                        "decided_at": {"type": ["string", "null"]},
+                    },
+                },
+                "Report": {
+                    "type": "object",
+                    "properties": {
+                        "decision": {"type": "string"},
+                        "decision_ru": {"type": "string"},
+                        "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
+                        "files": {"type": "array", "items": {"type": "object"}},
+                        "signatures": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/submissions": {
+                "post": {
+                    "summary": "Upload a package (multipart)",
+                    "security": security,
+                    "requestBody": {
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["member", "doc_type"],
+                                    "properties": {
+                                        "member": {"type": "string"},
+                                        "doc_type": {"type": "string", "enum": sorted(DOC_TYPES)},
+                                        "report_kind": {"type": "string", "enum": sorted(REPORT_KINDS)},
+                                        "regulation_kind": {"type": "string", "enum": sorted(REGULATION_KINDS)},
+                                        "external_id": {"type": "string"},
+                                        "document": {"type": "string", "format": "binary"},
+                                        "attachment": {"type": "string", "format": "binary"},
+                                        "signature": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "202": {"description": "Stored; validation follows"},
+                        "200": {"description": "The same external_id was received before: the first submission"},
+                        "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
+                        "401": {"description": "No or wrong API key", "content": {"application/json": {"schema": error}}},
+                        "413": {"description": "Body too large", "content": {"application/json": {"schema": error}}},
+                        "507": {"description": "Storage full", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/submissions/{id}": {
+                "get": {
+                    "summary": "Status, decision and incoming number",
+                    "security": security,
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The submission", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}},
+                        "404": {"description": "Unknown", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/submissions/{id}/report": {
+                "get": {
+                    "summary": "The validation report: JSON, or HTML for staff (format=html or Accept: text/html)",
+                    "security": security,
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
+                        {"name": "member", "in": "query", "schema": {"type": "string"}, "description": "portal key: the member it acts for"},
+                    ],
+                    "responses": {
+                        "200": {"description": "Report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}, "text/html": {}}},
+                        "202": {"description": "Not validated yet"},
+                        "403": {"description": "Not allowed", "content": {"application/json": {"schema": error}}},
+                        "404": {"description": "Unknown", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/verify": {
+                "post": {
+                    "summary": "Verify the signatures of one document (multipart: document, signature)",
+                    "security": security,
+                    "responses": {"200": {"description": "gateway verify JSON"}, "400": {"description": "Malformed"}, "413": {"description": "Too large"}},
+                }
+            },
+            "/healthz": {"get": {"summary": "Liveness and GOST support", "responses": {"200": {"description": "OK"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain"}}}},
+        },
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(), dumps=_dumps)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/submissions", create_submission)
+    app.router.add_get("/api/v1/submissions/{id}", get_submission)
+    app.router.add_get("/api/v1/submissions/{id}/report", get_report)
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,254 @@
+"""Validation of stored submissions: a queue, worker tasks, the CPU work in a thread pool.
+
+Submissions are taken from an in-process queue and, at start-up, from the database
+(``received`` or interrupted ``validating`` ones), so a restart loses nothing. The
+validators run in a thread pool (libmagic, archives and OpenSSL block); a crash of the
+validation of one package becomes a ``processing.error`` finding (returned, with the
+reason for staff), never a lost submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.config import Config
+from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.store.blobs import BlobStore
+from gateway.store.submissions import SubmissionRepository, now_iso
+from validators.archives import ArchiveLimits
+from validators.catalogue import DOC_TYPES, Slot
+from validators.checks import Severity, finding
+from validators.files import detect_type
+from validators.members import MemberList
+from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+from validators.signatures.verify import VerificationPolicy
+from validators.trust import TrustStore
+
+__all__ = ["Pipeline", "PackageRequest", "run_validation", "decision_policy", "package_limits", "ValidationStats"]
+
+log = logging.getLogger("gateway.pipeline")
+
+
+def decision_policy(config: Config) -> DecisionPolicy:
+    mapping = config.decision
+    return DecisionPolicy(
+        by_severity={
+            Severity.FATAL: Decision(mapping.fatal),
+            Severity.FIXABLE: Decision(mapping.fixable),
+            Severity.WARNING: Decision(mapping.warning),
+            Severity.INFO: Decision(mapping.info),
+        },
+        severity_overrides={code: Severity(value) for code, value in mapping.severity.items()},
+    )
+
+
+def package_limits(config: Config) -> PackageLimits:
+    limits = config.limits
+    return PackageLimits(
+        max_document_bytes=limits.max_document_bytes,
+        max_attachment_bytes=limits.max_attachment_bytes,
+        max_signature_bytes=limits.max_signature_bytes,
+        archive=ArchiveLimits(
+            max_entries=limits.archive_max_entries,
+            max_total_bytes=limits.archive_max_total_bytes,
+            max_entry_bytes=limits.archive_max_entry_bytes,
+            max_ratio=limits.archive_max_ratio,
+            max_depth=limits.archive_max_depth,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    member: str
+    doc_type: str
+    report_kind: str | None
+    regulation_kind: str | None
+    files: list[UploadedFile]
+    digests: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
+    """name -> (size, sha256, streebog256) when already computed at upload."""
+
+
+def run_validation(
+    request: PackageRequest,
+    config: Config,
+    members: MemberList,
+    trust: TrustStore,
+    policy: VerificationPolicy,
+    scratch: Path,
+) -> tuple[Decision, dict[str, Any]]:
+    """Validate one package and decide; returns the decision and the report (JSON-ready).
+
+    Never raises: an unexpected error becomes a ``processing.error`` finding.
+    """
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="package-", dir=scratch))
+    try:
+        ctx = ValidationContext(
+            member_number=request.member,
+            doc_type=request.doc_type,
+            report_kind=request.report_kind,
+            regulation_kind=request.regulation_kind,
+            members=members,
+            trust=trust,
+            policy=policy,
+            workdir=workdir,
+            limits=package_limits(config),
+        )
+        try:
+            result = validate_package(request.files, ctx)
+            checks, signatures, member = result.checks, result.signatures, result.member
+        except Exception as exc:  # noqa: BLE001 - a validator bug must not lose the package
+            log.exception("validation of a %s package failed", request.doc_type)
+            checks, signatures, member = (finding("processing.error", detail=f"{type(exc).__name__}: {exc}"[:500]),), (), None
+        decision, applied = decide(checks, decision_policy(config))
+        files = []
+        for upload in request.files:
+            size, sha256, streebog = request.digests.get(upload.name) or _digests(upload.path)
+            files.append(
+                {
+                    "slot": upload.slot.value,
+                    "name": upload.name,
+                    "size": size,
+                    "type": _mime(upload.path),
+                    "sha256": sha256,
+                    "streebog256": streebog,
+                }
+            )
+        doc_type = DOC_TYPES.get(request.doc_type)
+        report = {
+            "decision": decision.value,
+            "decision_ru": DECISION_NAMES_RU[decision],
+            "member": (
+                {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head}
+                if member
+                else None
+            ),
+            "doc_type": request.doc_type,
+            "doc_type_ru": doc_type.name_ru if doc_type else None,
+            "report_kind": request.report_kind,
+            "regulation_kind": request.regulation_kind,
+            "checks": [c.to_json() for c in applied],
+            "files": files,
+            "signatures": [s.to_json() for s in signatures],
+            "policy": {
+                "revocation": policy.revocation.value,
+                "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
+            },
+            "validated_at": now_iso(),
+            "validation_seconds": round(time.monotonic() - started, 3),
+        }
+        return decision, report
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _mime(path: Path) -> str | None:
+    try:
+        return detect_type(path).mime
+    except OSError:
+        return None
+
+
+def _digests(path: Path) -> tuple[int, str, str | None]:
+    from validators.digests import SHA256, STREEBOG_256, FileDigests
+
+    digests = FileDigests(path).get([SHA256, STREEBOG_256])
+    return path.stat().st_size, digests[SHA256].hex(), digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None
+
+
+@dataclass
+class ValidationStats:
+    """For /metrics."""
+
+    by_decision: dict[str, int] = field(default_factory=dict)
+    seconds_sum: float = 0.0
+    seconds_count: int = 0
+
+
+class Pipeline:
+    """Validates stored submissions in the background."""
+
+    def __init__(
+        self,
+        config: Config,
+        repository: SubmissionRepository,
+        blobs: BlobStore,
+        members: MemberList,
+        trust: TrustStore,
+    ) -> None:
+        self.config = config
+        self.repository = repository
+        self.blobs = blobs
+        self.members = members
+        self.trust = trust
+        self.policy = VerificationPolicy(revocation=config.verification.revocation)
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.executor = ThreadPoolExecutor(max_workers=config.limits.validation_workers, thread_name_prefix="validate")
+        self.scratch = config.storage.data_dir / "work"
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.stats = ValidationStats()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for submission_id in await loop.run_in_executor(None, self.repository.unfinished):
+            self.queue.put_nowait(submission_id)
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.limits.validation_workers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, submission_id: str) -> None:
+        self.queue.put_nowait(submission_id)
+
+    async def _worker(self) -> None:
+        while True:
+            submission_id = await self.queue.get()
+            try:
+                await self.process(submission_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - logged; the submission stays 'validating' and is retried at restart
+                log.exception("processing of submission %s failed", submission_id)
+            finally:
+                self.queue.task_done()
+
+    async def process(self, submission_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(self.executor, self.repository.claim, submission_id):
+            return
+        decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id)
+        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report)
+        self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
+        self.stats.seconds_sum += report["validation_seconds"]
+        self.stats.seconds_count += 1
+        log.info("submission %s: %s", submission_id, decision.value)
+
+    def _validate(self, submission_id: str) -> tuple[Decision, dict[str, Any]]:
+        record = self.repository.get(submission_id)
+        assert record is not None
+        stored = self.repository.files(submission_id)
+        uploads = [UploadedFile(Slot(f.slot), f.name, self.blobs.path(f.blob.key)) for f in stored]
+        request = PackageRequest(
+            member=record.member,
+            doc_type=record.doc_type,
+            report_kind=record.report_kind,
+            regulation_kind=record.regulation_kind,
+            files=uploads,
+            digests={f.name: (f.blob.size, f.blob.sha256, f.blob.streebog256) for f in stored},
+        )
+        decision, report = run_validation(request, self.config, self.members, self.trust, self.policy, self.scratch)
+        report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
+        return decision, report

@@ -1,0 +1,103 @@
+"""SQLite storage of submissions, their files and reports (the embedded default store).
+
+WAL journal with ``synchronous=FULL``: a transaction that returned is on disk, which is
+what the 202 answer promises. One connection per thread; every call is short.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+__all__ = ["Database"]
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE submissions (
+        id TEXT PRIMARY KEY,
+        external_id TEXT UNIQUE,
+        member TEXT NOT NULL,
+        doc_type TEXT NOT NULL,
+        report_kind TEXT,
+        regulation_kind TEXT,
+        status TEXT NOT NULL,
+        decision TEXT,
+        incoming_number TEXT,
+        registered_at TEXT,
+        received_at TEXT NOT NULL,
+        decided_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX submissions_status ON submissions(status);
+    CREATE TABLE files (
+        submission_id TEXT NOT NULL REFERENCES submissions(id),
+        position INTEGER NOT NULL,
+        slot TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        streebog256 TEXT,
+        blob TEXT NOT NULL,
+        PRIMARY KEY (submission_id, position)
+    );
+    CREATE TABLE reports (
+        submission_id TEXT PRIMARY KEY REFERENCES submissions(id),
+        report TEXT NOT NULL
+    );
+    """,
+]
+
+
+class Database:
+    """A SQLite file with the gateway's schema (migrated on open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+        connection = self._connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def query(self, sql: str, *args: object) -> list[sqlite3.Row]:
+        return self._connect().execute(sql, args).fetchall()
+
+    def _migrate(self) -> None:
+        with self.transaction() as connection:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version={number}")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None

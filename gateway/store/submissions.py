@@ -1,0 +1,153 @@
+"""Queries for submissions, their files and reports."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from gateway.store.blobs import StoredBlob
+from gateway.store.db import Database
+
+__all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    member: str
+    doc_type: str
+    report_kind: str | None
+    regulation_kind: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    position: int
+    slot: str
+    name: str
+    blob: StoredBlob
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slot": self.slot,
+            "name": self.name,
+            "size": self.blob.size,
+            "sha256": self.blob.sha256,
+            "streebog256": self.blob.streebog256,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRecord:
+    id: str
+    external_id: str | None
+    member: str
+    doc_type: str
+    report_kind: str | None
+    regulation_kind: str | None
+    status: str
+    decision: str | None
+    incoming_number: str | None
+    registered_at: str | None
+    received_at: str
+    decided_at: str | None
+    attempts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "external_id": self.external_id,
+            "member": self.member,
+            "doc_type": self.doc_type,
+            "report_kind": self.report_kind,
+            "regulation_kind": self.regulation_kind,
+            "status": self.status,
+            "decision": self.decision,
+            "incoming_number": self.incoming_number,
+            "registered_at": self.registered_at,
+            "received_at": self.received_at,
+            "decided_at": self.decided_at,
+        }
+
+
+class SubmissionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, new: NewSubmission, files: list[StoredFile]) -> tuple[str, bool]:
+        """Record a received submission in one transaction; (id, created).
+
+        The same ``external_id`` again returns the first submission (created=False).
+        """
+        with self.db.transaction() as connection:
+            if new.external_id:
+                row = connection.execute("SELECT id FROM submissions WHERE external_id = ?", (new.external_id,)).fetchone()
+                if row is not None:
+                    return row["id"], False
+            submission_id = uuid.uuid4().hex
+            connection.execute(
+                "INSERT INTO submissions (id, external_id, member, doc_type, report_kind, regulation_kind, status, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
+                (submission_id, new.external_id, new.member, new.doc_type, new.report_kind, new.regulation_kind, now_iso()),
+            )
+            connection.executemany(
+                "INSERT INTO files (submission_id, position, slot, name, size, sha256, streebog256, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (submission_id, f.position, f.slot, f.name, f.blob.size, f.blob.sha256, f.blob.streebog256, f.blob.key)
+                    for f in files
+                ],
+            )
+        return submission_id, True
+
+    def get(self, submission_id: str) -> SubmissionRecord | None:
+        rows = self.db.query("SELECT * FROM submissions WHERE id = ?", submission_id)
+        if not rows:
+            return None
+        row = rows[0]
+        return SubmissionRecord(**{k: row[k] for k in SubmissionRecord.__slots__})
+
+    def files(self, submission_id: str) -> list[StoredFile]:
+        rows = self.db.query("SELECT * FROM files WHERE submission_id = ? ORDER BY position", submission_id)
+        return [
+            StoredFile(r["position"], r["slot"], r["name"], StoredBlob(r["blob"], r["size"], r["sha256"], r["streebog256"]))
+            for r in rows
+        ]
+
+    def claim(self, submission_id: str) -> bool:
+        """received -> validating (counts the attempt); False when someone else has it."""
+        with self.db.transaction() as connection:
+            updated = connection.execute(
+                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')",
+                (submission_id,),
+            ).rowcount
+        return updated == 1
+
+    def decide(self, submission_id: str, decision: str, report: dict[str, Any]) -> None:
+        """Store the report and the decision together."""
+        with self.db.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
+                (submission_id, json.dumps(report, ensure_ascii=False)),
+            )
+            connection.execute(
+                "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL WHERE id = ?",
+                (decision, decision, now_iso(), submission_id),
+            )
+
+    def report(self, submission_id: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT report FROM reports WHERE submission_id = ?", submission_id)
+        return json.loads(rows[0]["report"]) if rows else None
+
+    def unfinished(self) -> list[str]:
+        """Submissions received or interrupted while validating (restart recovery)."""
+        return [r["id"] for r in self.db.query("SELECT id FROM submissions WHERE status IN ('received', 'validating') ORDER BY received_at")]
+
+    def counts_by_decision(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self.db.query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")}

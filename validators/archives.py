@@ -1,0 +1,917 @@
+"""Safe extraction of ZIP and RAR packages (and of archives nested in them).
+
+:func:`extract_archive` unpacks one uploaded archive into a destination folder and returns
+the extracted files plus findings (:class:`~validators.checks.Check`). It never raises for
+a bad archive: anything the readers throw becomes ``archive.corrupt`` (or a more precise
+code). It raises only when ``dest`` itself cannot be created or written (an environment
+problem, not the member's).
+
+How it stays safe
+-----------------
+* **Names are never used as paths.** Every file is written as ``<dir>/<NNNN>_<safe leaf>``
+  where ``NNNN`` is a running number and the leaf is the sanitised last name component;
+  the archive-internal name is kept in :attr:`ExtractedFile.name`. Files are created with
+  ``O_CREAT | O_EXCL | O_NOFOLLOW``. Nothing is written outside ``dest``; the RAR tool
+  writes only to a pipe.
+* **Header pass first.** All entries are classified before any byte is extracted:
+  encrypted entries, links/devices, unsafe paths (absolute, drive letter, ``..`` in ``/`` or
+  ``\\`` form), unknown compression, multi-volume parts, declared sizes over the limits.
+  Every such problem of one archive is reported at once and the archive is not extracted.
+  Invalid names (control characters, components over 255 bytes, empty) give
+  ``file.name_invalid`` but are extracted under a safe name.
+* **Limits are enforced while reading**, in 64 KiB chunks, *before* a chunk is written:
+  per-entry size, total size over all nesting levels, and the expansion ratio (only once an
+  entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted.
+  A limit breach (``archive.too_large``, ``archive.bomb``, ``archive.too_many_entries``)
+  stops the whole extraction; the partially written file is deleted.
+* **Nested archives** are recognised by content (magic bytes), listed as files and expanded
+  into ``<NNNN>_<leaf>.d/`` with ``depth + 1``, sharing the same counters. An archive whose
+  entries would lie deeper than ``max_depth`` is not expanded (``archive.nested_too_deep``).
+  A refused nested archive (corrupt, encrypted, ...) gets its finding and its siblings are
+  still processed. ZIP-based office documents (OOXML ``[Content_Types].xml``, ODF
+  ``mimetype``) are documents, not archives: they are listed but not expanded.
+
+ZIP
+---
+stdlib :mod:`zipfile`; ``import zipfile_deflate64`` adds Deflate64 (method 9). Names
+without the UTF-8 flag (bit 11) are decoded as CP866 (Russian Windows archivers) through
+``metadata_encoding``, which is what re-encoding zipfile's CP437 guess and decoding CP866
+would give. The entry count is read from the end-of-central-directory record before the
+central directory is parsed, so a ZIP with millions of entries is refused cheaply.
+
+RAR: what was measured and chosen
+---------------------------------
+Headers come from rarfile 4.5 (pure Python; opened with ``part_only=True`` so it never
+opens neighbouring "volumes", ``errors="strict"``, and an ``info_callback`` that stops
+parsing past ``max_entries``). Data comes from Debian's ``unar`` 1.10.1. Measured here:
+
+* rarfile's own ``rf.open(info)`` does stream through ``unar -o -``, but (a) it runs the
+  tool with stderr merged into stdout, so unar's error text ("Archive parsing failed!...")
+  arrives as file data and is only caught by the size/CRC check, (b) it selects the entry
+  by *name*, which unar treats as a wildcard pattern, (c) it omits ``-nr``, so unar may
+  recurse into a nested archive, (d) it has no timeout or resource limits, and (e) for
+  non-solid entries it writes a temporary single-entry RAR into the system temp dir.
+* So this module runs ``unar -q -nr -o - -i <index> a.rar`` itself, one process per entry,
+  reading stdout in 64 KiB chunks with the same counters as ZIP, stderr going to a file.
+  The index comes from ``lsar -j`` run once per archive; lsar and rarfile must agree on
+  the entry count, the directory flags and the sizes, otherwise the archive is refused as
+  corrupt (two parsers disagreeing is the classic smuggling trick). The process gets
+  ``RLIMIT_AS`` 2 GiB, ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` 0 (it may only write to the pipe),
+  ``RLIMIT_CORE`` 0 and a wall-clock timeout after which it is killed; when a limit trips
+  the pipe is closed and the process killed. The archive is hard-linked (or copied) into a
+  private work folder inside ``dest`` first, so unar can never pick up sibling files as
+  further volumes. After EOF the exit code must be 0 (unar checks CRC/BLAKE2) and the byte
+  count must equal the declared size.
+* Numbers (this machine): a 200 MB stored RAR entry streams at ~150 MB/s, first byte after
+  ~26 ms; stopping at 10 MB took 87 ms; unar's peak RSS while streaming 200 MB: 21 MB.
+  Each entry costs one unar start (~20-25 ms). Whole RAR part of the corpus: see the test
+  suite (well under a second per archive).
+* Cost of the choice: in a solid archive unar has to decode all earlier entries to reach
+  entry N, so extraction is quadratic in the number of entries (irrelevant for packages of
+  tens of files; the per-process timeout bounds it).
+* unar 1.10.1 cannot decode RAR5 *solid* archives ("Attempted to read more data than was
+  available"; ``lsar -t`` fails too). Such a failure on a solid RAR5 is reported as
+  ``archive.unsupported`` rather than ``archive.corrupt`` because WinRAR opens the file.
+
+Limits semantics
+----------------
+``max_entries`` counts every entry (directories included) of every archive level.
+``max_total_bytes`` counts every byte written to ``dest`` (a nested archive's own bytes
+and its contents both count). Entry depth never exceeds ``max_depth``. Duplicate names are
+both kept (different numbers on disk) and logged; they are not a finding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import resource
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Protocol
+
+import rarfile
+import zipfile_deflate64  # noqa: F401  (registers Deflate64, method 9, in zipfile)
+
+from validators.checks import Check, finding
+
+__all__ = ["ArchiveLimits", "ExtractedFile", "ArchiveResult", "extract_archive", "sniff_kind"]
+
+log = logging.getLogger(__name__)
+
+CHUNK = 64 << 10
+RATIO_GRACE_BYTES = 1 << 20
+"""The ratio limit applies only once an entry has produced more than this."""
+MAX_COMPONENT_BYTES = 255
+MAX_FINDINGS_PER_CODE = 10
+"""Per archive and code; further occurrences are summarised in the last detail."""
+
+UNAR_TIMEOUT_S = 300.0
+LSAR_TIMEOUT_S = 60.0
+UNAR_MEMORY_BYTES = 2 << 30
+UNAR_CPU_SECONDS = 300
+
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_RAR4_MAGIC = b"Rar!\x1a\x07\x00"
+_RAR5_MAGIC = b"Rar!\x1a\x07\x01\x00"
+
+_ZIP_METHODS = {
+    zipfile.ZIP_STORED,
+    zipfile.ZIP_DEFLATED,
+    9,  # Deflate64, via zipfile_deflate64
+    zipfile.ZIP_BZIP2,
+    zipfile.ZIP_LZMA,
+}
+_ZIP_AES = 99
+_ZIP_FLAG_ENCRYPTED = 0x1
+_ZIP_FLAG_STRONG = 0x40
+_ZIP_FLAG_CD_ENCRYPTED = 0x2000
+_SPECIAL_TYPES = {
+    stat.S_IFLNK: "symbolic link",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFSOCK: "socket",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_UNSAFE_LEAF_CHARS = re.compile(r"[^\w.\- ()\[\]{}+=,@#№]")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    """Limits that stop an extraction while it reads (not after inflating)."""
+
+    max_entries: int = 1000
+    """Entries (directories included) counted across all nesting levels."""
+    max_total_bytes: int = 1 << 30
+    """Uncompressed bytes written, all levels together."""
+    max_entry_bytes: int = 512 << 20
+    """One entry, uncompressed."""
+    max_ratio: int = 200
+    """Uncompressed/compressed per entry; enforced only once an entry has produced > 1 MiB."""
+    max_depth: int = 2
+    """Deepest entry depth: 1 = entries of the top archive. An archive whose entries would
+    lie deeper is refused (``archive.nested_too_deep``) and only listed as a file."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedFile:
+    """One regular file written under ``dest``."""
+
+    name: str
+    """Path inside the package, ``/``-separated and decoded, prefixed by the display name of
+    the top archive; nested archive names appear as parts: ``PPP_OD.zip/a.zip/форма.xml``."""
+    path: Path
+    """Where it was written (under ``dest``; the on-disk name is sanitised and numbered)."""
+    size: int
+    depth: int
+    """1 for entries of the top archive."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveResult:
+    """What :func:`extract_archive` found."""
+
+    files: tuple[ExtractedFile, ...]
+    """Regular files only; nested archives are listed (as files) and followed by their
+    entries. May be partial when the archive was refused."""
+    checks: tuple[Check, ...]
+    """Empty when the archive is acceptable."""
+    kind: str
+    """``"zip"``, ``"rar"`` or ``"unknown"`` (of the top archive, by magic bytes)."""
+
+
+def sniff_kind(head: bytes) -> str:
+    """``"zip"``, ``"rar"`` or ``"unknown"`` from the first bytes of a file."""
+    if head.startswith(_ZIP_MAGICS):
+        return "zip"
+    if head.startswith(_RAR4_MAGIC) or head.startswith(_RAR5_MAGIC):
+        return "rar"
+    return "unknown"
+
+
+def extract_archive(
+    archive: Path, dest: Path, display_name: str, limits: ArchiveLimits = ArchiveLimits()
+) -> ArchiveResult:
+    """Extract ``archive`` (ZIP or RAR, recognised by content) and nested archives into ``dest``.
+
+    ``display_name`` is how the archive is called in findings and in
+    :attr:`ExtractedFile.name` (usually the uploaded file name, e.g. ``PPP_OD.zip``).
+    ``dest`` is created if missing; nothing is written outside it. Returns the files written
+    and the findings; never raises because of the archive's content (only ``OSError`` when
+    ``dest`` cannot be written).
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    state = _State(dest=dest.resolve(), limits=limits)
+    try:
+        with open(archive, "rb") as fh:
+            kind = sniff_kind(fh.read(8))
+    except OSError as exc:
+        state.checks.append(finding("archive.corrupt", file=display_name, detail=f"cannot read the archive: {exc}"))
+        return state.result("unknown")
+    if kind == "unknown":
+        state.checks.append(
+            finding("archive.unsupported", file=display_name, detail="content is neither a ZIP nor a RAR archive (magic bytes)")
+        )
+        return state.result(kind)
+    try:
+        _expand(state, Path(archive), kind, display_name, state.dest, depth=1)
+    except (_Refused, _Abort):
+        pass
+    except _WriteFailed as exc:
+        raise exc.__cause__ or OSError("cannot write under dest") from None
+    except Exception as exc:  # noqa: BLE001 - the promise: bad input never raises
+        log.exception("unexpected failure while extracting %s", display_name)
+        state.checks.append(
+            finding("archive.corrupt", file=display_name, detail=f"unexpected {type(exc).__name__}: {exc}")
+        )
+    return state.result(kind)
+
+
+# ---------------------------------------------------------------------------------------
+# internals
+
+
+class _Refused(Exception):
+    """The current archive is refused; its findings are already recorded."""
+
+
+class _Abort(Exception):
+    """A global limit was hit: stop everything; the finding is already recorded."""
+
+
+class _WriteFailed(Exception):
+    """Writing under dest failed: re-raised to the caller as the original OSError."""
+
+
+@dataclass
+class _State:
+    dest: Path
+    limits: ArchiveLimits
+    files: list[ExtractedFile] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    entries: int = 0
+    total: int = 0
+    seq: int = 0
+
+    def result(self, kind: str) -> ArchiveResult:
+        return ArchiveResult(tuple(self.files), tuple(self.checks), kind)
+
+    def next_path(self, directory: Path, leaf: str, suffix: str = "") -> Path:
+        while True:
+            self.seq += 1
+            candidate = directory / f"{self.seq:04d}_{leaf}{suffix}"
+            if not os.path.lexists(candidate):
+                return candidate
+
+
+@dataclass
+class _Entry:
+    """One archive member as seen in the header pass."""
+
+    raw_name: str
+    parts: tuple[str, ...]
+    is_dir: bool
+    declared_size: int
+    packed_size: int
+    ref: object
+    """ZipInfo, or the lsar index of a RAR member."""
+
+
+class _Problems:
+    """Header-pass findings of one archive, at most MAX_FINDINGS_PER_CODE per code."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.blocking: list[Check] = []
+        self.soft: list[Check] = []
+        self._counts: dict[str, int] = {}
+
+    def add(self, code: str, name: str | None, detail: str, *, soft: bool = False) -> None:
+        n = self._counts.get(code, 0) + 1
+        self._counts[code] = n
+        target = self.soft if soft else self.blocking
+        where = f"{self.prefix}/{name}" if name is not None else self.prefix
+        if n <= MAX_FINDINGS_PER_CODE:
+            target.append(finding(code, file=where, detail=detail))
+        elif n == MAX_FINDINGS_PER_CODE + 1:
+            target.append(finding(code, file=self.prefix, detail="further entries with the same problem"))
+
+
+class _Reader(Protocol):
+    def read(self, n: int) -> bytes: ...
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+def _split_name(raw: str, problems: _Problems) -> tuple[tuple[str, ...], bool]:
+    """Normalised path parts and whether the name is safe to use (records the problems)."""
+    shown = raw
+    name = raw.replace("\\", "/")
+    unsafe = []
+    if name.startswith("/"):
+        unsafe.append("absolute path")
+    if _DRIVE.match(name):
+        unsafe.append("drive letter")
+    parts = tuple(p for p in name.split("/") if p not in ("", "."))
+    if ".." in parts:
+        unsafe.append("'..' component")
+    if unsafe:
+        problems.add("archive.unsafe_path", shown, f"entry name {raw!r}: {', '.join(unsafe)}")
+        return parts, False
+    if not parts:
+        problems.add("file.name_invalid", shown, f"entry name {raw!r} is empty", soft=True)
+    elif _CONTROL.search(name):
+        problems.add("file.name_invalid", shown, f"entry name {raw!r} contains control characters", soft=True)
+    else:
+        long = [p for p in parts if len(p.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES]
+        if long:
+            problems.add("file.name_invalid", shown, f"name component longer than {MAX_COMPONENT_BYTES} bytes", soft=True)
+    return parts, True
+
+
+def _safe_leaf(parts: tuple[str, ...]) -> str:
+    leaf = unicodedata.normalize("NFC", parts[-1]) if parts else "unnamed"
+    leaf = _UNSAFE_LEAF_CHARS.sub("_", leaf).strip(" .") or "unnamed"
+    encoded = leaf.encode("utf-8")
+    if len(encoded) > 120:
+        leaf = encoded[:120].decode("utf-8", "ignore").rstrip(" .") or "unnamed"
+    return leaf
+
+
+# --- the walk -----------------------------------------------------------------------------
+
+
+def _expand(state: _State, path: Path, kind: str, prefix: str, outdir: Path, depth: int) -> None:
+    """Header pass, then extraction of one archive whose entries get ``depth``."""
+    if kind == "zip":
+        opened = _ZipSource.open(state, path, prefix)
+    else:
+        opened = _RarSource.open(state, path, prefix, outdir)
+    try:
+        entries = opened.entries
+        problems = opened.problems
+        state.entries += len(entries)
+        if state.entries > state.limits.max_entries:
+            state.checks.append(
+                finding(
+                    "archive.too_many_entries",
+                    file=prefix,
+                    detail=f"{state.entries} entries so far, limit {state.limits.max_entries}",
+                )
+            )
+            raise _Abort
+        regular = [e for e in entries if not e.is_dir]
+        state.checks.extend(problems.blocking)
+        state.checks.extend(problems.soft)
+        if problems.blocking:
+            raise _Refused
+        if not regular:
+            state.checks.append(finding("archive.empty", file=prefix, detail=f"{len(entries)} entries, no regular file"))
+            raise _Refused
+        seen: dict[tuple[str, ...], int] = {}
+        for entry in regular:
+            display = "/".join(entry.parts) if entry.parts else "unnamed"
+            if entry.parts in seen:
+                log.info("duplicate entry name %r in %s (kept both)", display, prefix)
+            seen[entry.parts] = seen.get(entry.parts, 0) + 1
+            target = state.next_path(outdir, _safe_leaf(entry.parts))
+            size = _write_entry(state, opened, entry, target, f"{prefix}/{display}")
+            extracted = ExtractedFile(name=f"{prefix}/{display}", path=target, size=size, depth=depth)
+            state.files.append(extracted)
+            _maybe_expand_nested(state, extracted, depth)
+    finally:
+        opened.close()
+
+
+def _maybe_expand_nested(state: _State, extracted: ExtractedFile, depth: int) -> None:
+    with open(extracted.path, "rb") as fh:
+        kind = sniff_kind(fh.read(8))
+    if kind == "unknown":
+        return
+    if kind == "zip" and _is_office_document(extracted.path):
+        return
+    if depth + 1 > state.limits.max_depth:
+        state.checks.append(
+            finding(
+                "archive.nested_too_deep",
+                file=extracted.name,
+                detail=f"{kind} archive at depth {depth}; its entries would be at depth {depth + 1} > {state.limits.max_depth}",
+            )
+        )
+        return
+    subdir = state.next_path(extracted.path.parent, _safe_leaf((extracted.path.name,)), ".d")
+    try:
+        subdir.mkdir()
+    except OSError as exc:
+        raise _WriteFailed from exc
+    try:
+        _expand(state, extracted.path, kind, extracted.name, subdir, depth + 1)
+    except _Refused:
+        pass
+
+
+def _is_office_document(path: Path) -> bool:
+    """OOXML/ODF files are ZIPs but documents: they are not expanded."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if "[Content_Types].xml" in names:
+                return True
+            if names and names[0] == "mimetype":
+                with zf.open("mimetype") as fh:
+                    return fh.read(100).startswith(b"application/vnd.oasis.opendocument")
+    except Exception:  # noqa: BLE001 - a broken ZIP is handled by the normal path
+        return False
+    return False
+
+
+def _write_entry(state: _State, source: "_Source", entry: _Entry, target: Path, label: str) -> int:
+    """Stream one entry to ``target`` enforcing the limits; returns its size."""
+    limits = state.limits
+    if entry.declared_size > limits.max_entry_bytes:
+        _abort(state, "archive.too_large", label, f"declared size {entry.declared_size} > entry limit {limits.max_entry_bytes}")
+    if state.total + entry.declared_size > limits.max_total_bytes:
+        _abort(state, "archive.too_large", label, f"declared sizes exceed the total limit {limits.max_total_bytes}")
+    packed = max(1, min(entry.packed_size, source.archive_size))
+    if entry.declared_size > RATIO_GRACE_BYTES and entry.declared_size > limits.max_ratio * packed:
+        _abort(state, "archive.bomb", label, f"declared {entry.declared_size} bytes from {packed} (ratio > {limits.max_ratio})")
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise _WriteFailed from exc
+    written = 0
+    ok = False
+    try:
+        with os.fdopen(fd, "wb") as out, source.stream(entry, label) as reader:
+            while True:
+                chunk = source.read(reader, label)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limits.max_entry_bytes:
+                    _abort(state, "archive.too_large", label, f"entry produced more than {limits.max_entry_bytes} bytes")
+                if state.total + len(chunk) > limits.max_total_bytes:
+                    _abort(state, "archive.too_large", label, f"extracted data exceeds {limits.max_total_bytes} bytes")
+                if written > RATIO_GRACE_BYTES and written > limits.max_ratio * packed:
+                    _abort(state, "archive.bomb", label, f"{written} bytes from {packed} compressed (ratio > {limits.max_ratio})")
+                state.total += len(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise _WriteFailed from exc
+            source.finish(reader, entry, written, label)
+        ok = True
+    finally:
+        if not ok:
+            target.unlink(missing_ok=True)
+    return written
+
+
+def _abort(state: _State, code: str, label: str, detail: str) -> None:
+    state.checks.append(finding(code, file=label, detail=detail))
+    raise _Abort
+
+
+def _refuse(state: _State, code: str, label: str, detail: str) -> None:
+    state.checks.append(finding(code, file=label, detail=detail))
+    raise _Refused
+
+
+class _Source:
+    """One opened archive: its entries and how to stream them."""
+
+    entries: list[_Entry]
+    problems: _Problems
+    archive_size: int
+    state: _State
+
+    def stream(self, entry: _Entry, label: str):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read(self, reader: _Reader, label: str) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def finish(self, reader: _Reader, entry: _Entry, written: int, label: str) -> None:
+        """Called after EOF; refuses the archive when the stream was not complete."""
+
+    def close(self) -> None:
+        """Release files and processes."""
+
+
+# --- ZIP ----------------------------------------------------------------------------------
+
+
+class _ZipSource(_Source):
+    def __init__(self, state: _State, zf: zipfile.ZipFile, prefix: str, size: int) -> None:
+        self.state = state
+        self.zf = zf
+        self.prefix = prefix
+        self.archive_size = size
+        self.problems = _Problems(prefix)
+        self.entries = []
+
+    @classmethod
+    def open(cls, state: _State, path: Path, prefix: str) -> "_ZipSource":
+        size = path.stat().st_size
+        if _zip_header_encrypted(path):
+            _refuse(state, "archive.encrypted", prefix, "central directory is encrypted (PKWARE strong encryption, flag bits 0 and 13)")
+        declared = _zip_declared_entries(path)
+        if declared is not None and state.entries + declared > state.limits.max_entries:
+            _abort_many(state, prefix, state.entries + declared)
+        try:
+            zf = zipfile.ZipFile(path, metadata_encoding="cp866")
+        except zipfile.BadZipFile as exc:
+            if "span multiple disks" in str(exc):
+                _refuse(state, "archive.unsupported", prefix, f"multi-disk ZIP: {exc}")
+            _refuse(state, "archive.corrupt", prefix, f"zipfile: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a corrupt archive
+            _refuse(state, "archive.corrupt", prefix, f"zipfile: {type(exc).__name__}: {exc}")
+        source = cls(state, zf, prefix, size)
+        try:
+            source._scan()
+        except BaseException:
+            zf.close()
+            raise
+        return source
+
+    def _scan(self) -> None:
+        problems = self.problems
+        for info in self.zf.infolist():
+            raw = info.filename
+            parts, safe = _split_name(raw, problems)
+            mode = info.external_attr >> 16
+            ftype = stat.S_IFMT(mode)
+            is_dir = raw.endswith(("/", "\\")) or ftype == stat.S_IFDIR or bool(info.external_attr & 0x10 and info.file_size == 0)
+            if ftype in _SPECIAL_TYPES:
+                problems.add("archive.link", raw, f"{_SPECIAL_TYPES[ftype]} entry (mode {oct(mode)})")
+                continue
+            if is_dir:
+                self.entries.append(_Entry(raw, parts, True, 0, 0, info))
+                continue
+            if info.flag_bits & _ZIP_FLAG_ENCRYPTED or info.compress_type == _ZIP_AES:
+                how = "WinZip AES" if info.compress_type == _ZIP_AES else (
+                    "strong encryption" if info.flag_bits & _ZIP_FLAG_STRONG else "ZipCrypto"
+                )
+                problems.add("archive.encrypted", raw, f"entry is encrypted ({how})")
+                continue
+            if info.compress_type not in _ZIP_METHODS:
+                problems.add("archive.unsupported", raw, f"compression method {info.compress_type} is not supported")
+                continue
+            if safe:
+                self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, info))
+
+    def stream(self, entry: _Entry, label: str):
+        try:
+            return self.zf.open(entry.ref)  # type: ignore[arg-type]
+        except NotImplementedError as exc:
+            _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
+        except Exception as exc:  # noqa: BLE001
+            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    def read(self, reader: _Reader, label: str) -> bytes:
+        try:
+            return reader.read(CHUNK)
+        except NotImplementedError as exc:
+            _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
+        except Exception as exc:  # noqa: BLE001 - CRC errors, zlib/deflate64/bz2/lzma errors, EOF
+            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    def finish(self, reader: _Reader, entry: _Entry, written: int, label: str) -> None:
+        # zipfile checked the CRC at EOF; a short stream is still possible with a lying size.
+        if written != entry.declared_size:
+            _refuse(self.state, "archive.corrupt", label, f"entry produced {written} bytes, header declares {entry.declared_size}")
+
+    def close(self) -> None:
+        self.zf.close()
+
+
+def _zip_declared_entries(path: Path) -> int | None:
+    """Entry count from the end-of-central-directory record (before parsing the directory)."""
+    try:
+        with open(path, "rb") as fh:
+            endrec = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
+        if endrec:
+            return int(endrec[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - zipfile itself will report the damage
+        return None
+    return None
+
+
+def _zip_header_encrypted(path: Path) -> bool:
+    """PKWARE central-directory encryption: first local header has bits 0 and 13 set."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    if len(head) < 8 or not head.startswith(b"PK\x03\x04"):
+        return False
+    flags = int.from_bytes(head[6:8], "little")
+    return flags & (_ZIP_FLAG_ENCRYPTED | _ZIP_FLAG_CD_ENCRYPTED) == (_ZIP_FLAG_ENCRYPTED | _ZIP_FLAG_CD_ENCRYPTED)
+
+
+def _abort_many(state: _State, prefix: str, count: int) -> None:
+    state.checks.append(
+        finding("archive.too_many_entries", file=prefix, detail=f"{count} entries, limit {state.limits.max_entries}")
+    )
+    raise _Abort
+
+
+# --- RAR ----------------------------------------------------------------------------------
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _RarSource(_Source):
+    def __init__(self, state: _State, prefix: str, workdir: Path, size: int, solid5: bool) -> None:
+        self.state = state
+        self.prefix = prefix
+        self.workdir = workdir
+        self.archive_size = size
+        self.solid5 = solid5
+        self.problems = _Problems(prefix)
+        self.entries = []
+        self.digests: dict[int, tuple[Callable[[], _Hasher], int | bytes] | None] = {}
+
+    @classmethod
+    def open(cls, state: _State, path: Path, prefix: str, outdir: Path) -> "_RarSource":
+        size = path.stat().st_size
+        seen = 0
+
+        def count(_info: object) -> None:
+            nonlocal seen
+            seen += 1
+            if state.entries + seen > state.limits.max_entries:
+                raise _TooMany
+
+        try:
+            rf = rarfile.RarFile(str(path), charset="cp866", info_callback=count, errors="strict", part_only=True)
+        except _TooMany:
+            _abort_many(state, prefix, state.entries + seen)
+        except rarfile.NeedFirstVolume as exc:
+            _refuse(state, "archive.unsupported", prefix, f"a later volume of a multi-volume RAR: {exc}")
+        except rarfile.PasswordRequired as exc:
+            _refuse(state, "archive.encrypted", prefix, f"rarfile: {exc}")
+        except Exception as exc:  # noqa: BLE001
+            _refuse(state, "archive.corrupt", prefix, f"rarfile: {type(exc).__name__}: {exc}")
+        with rf:
+            infos = rf.infolist()
+            if rf.needs_password() and not infos:
+                _refuse(state, "archive.encrypted", prefix, "RAR headers are encrypted (file names need a password)")
+            main = getattr(rf._file_parser, "_main", None)  # no public accessor in rarfile 4.5
+            if main is not None and main.flags & rarfile.RAR_MAIN_VOLUME:
+                _refuse(state, "archive.unsupported", prefix, "multi-volume RAR (volume flag set); upload a single archive")
+            solid5 = rf.is_solid() and isinstance(main, rarfile.Rar5MainInfo)
+        workdir = Path(tempfile.mkdtemp(prefix=".rar-", dir=outdir))
+        source = cls(state, prefix, workdir, size, solid5)
+        try:
+            source._scan(infos, rf.is_solid())
+            if not source.problems.blocking and any(not e.is_dir for e in source.entries):
+                source._link_archive(path)
+                source._index(path)
+        except BaseException:
+            source.close()
+            raise
+        return source
+
+    def _scan(self, infos: list[rarfile.RarInfo], solid: bool) -> None:
+        problems = self.problems
+        cumulative_packed = 0
+        for position, info in enumerate(infos):
+            raw = _rar_name(info)
+            parts, safe = _split_name(raw, problems)
+            is_dir = info.is_dir()
+            mode = info.mode or 0
+            unix = info.host_os == rarfile.RAR_OS_UNIX
+            cumulative_packed += info.compress_size or 0
+            if info.file_redir:
+                kinds = {1: "unix symlink", 2: "windows symlink", 3: "junction", 4: "hard link", 5: "file copy"}
+                problems.add("archive.link", raw, f"{kinds.get(info.file_redir[0], 'redirection')} -> {info.file_redir[2]!r}")
+                continue
+            if info.is_symlink() or (unix and stat.S_IFMT(mode) in _SPECIAL_TYPES):
+                what = _SPECIAL_TYPES.get(stat.S_IFMT(mode), "symbolic link")
+                problems.add("archive.link", raw, f"{what} entry (mode {oct(mode)})")
+                continue
+            if info.flags & (rarfile.RAR_FILE_SPLIT_BEFORE | rarfile.RAR_FILE_SPLIT_AFTER):
+                problems.add("archive.unsupported", raw, "entry continues in another volume (multi-volume RAR)")
+                continue
+            if is_dir:
+                self.entries.append(_Entry(raw, parts, True, 0, 0, position))
+                continue
+            if info.needs_password():
+                problems.add("archive.encrypted", raw, "entry data is encrypted")
+                continue
+            # Solid: the ratio is measured against everything packed so far (later entries
+            # of a solid stream legitimately compress to almost nothing).
+            packed = cumulative_packed if solid else (info.compress_size or 0)
+            if safe:
+                self.entries.append(_Entry(raw, parts, False, info.file_size or 0, packed, position))
+                self.digests[position] = _rar_digest(info)
+
+    def _link_archive(self, path: Path) -> None:
+        """Give unar a private copy so it never sees sibling files (as volumes)."""
+        target = self.workdir / "a.rar"
+        try:
+            os.link(path, target)
+        except OSError:
+            try:
+                shutil.copyfile(path, target)
+            except OSError as exc:
+                raise _WriteFailed from exc
+
+    def _index(self, path: Path) -> None:
+        """Map rarfile entries to lsar/unar indexes; both parsers must agree."""
+        lsar = shutil.which("lsar")
+        if lsar is None or shutil.which("unar") is None:
+            _refuse(self.state, "archive.unsupported", self.prefix, "RAR extraction tool (unar/lsar) is not installed")
+        try:
+            proc = subprocess.run(
+                [lsar, "-j", "-nr", "a.rar"],
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=LSAR_TIMEOUT_S,
+                check=False,
+            )
+            listing = json.loads(proc.stdout.decode("utf-8", "replace"))
+            contents = listing.get("lsarContents") or []
+        except Exception as exc:  # noqa: BLE001 - timeout, bad JSON
+            _refuse(self.state, "archive.corrupt", self.prefix, f"lsar could not list the archive: {type(exc).__name__}: {exc}")
+        by_index = {int(e.get("XADIndex", -1)): e for e in contents}
+        for entry in self.entries:
+            other = by_index.get(int(entry.ref))  # type: ignore[call-overload]
+            agree = (
+                other is not None
+                and bool(other.get("XADIsDirectory")) == entry.is_dir
+                and (entry.is_dir or int(other.get("XADFileSize", -1)) == entry.declared_size)
+            )
+            if not agree:
+                _refuse(
+                    self.state,
+                    "archive.corrupt",
+                    f"{self.prefix}/{entry.raw_name}",
+                    f"rarfile and lsar disagree about entry {entry.ref} ({'missing in lsar' if other is None else 'size/type differ'})",
+                )
+
+    def stream(self, entry: _Entry, label: str) -> "_UnarReader":
+        digest = self.digests.get(int(entry.ref))  # type: ignore[call-overload]
+        try:
+            return _UnarReader(self.workdir, int(entry.ref), digest[0]() if digest else None)  # type: ignore[call-overload]
+        except OSError as exc:
+            _refuse(self.state, "archive.unsupported", label, f"cannot run unar: {exc}")
+        raise AssertionError("unreachable")
+
+    def read(self, reader: _Reader, label: str) -> bytes:
+        return reader.read(CHUNK)
+
+    def finish(self, reader: _Reader, entry: _Entry, written: int, label: str) -> None:
+        assert isinstance(reader, _UnarReader)
+        code, err = reader.wait()
+        # unar 1.10 exits 0 even when it fails to decode an entry (it then writes nothing),
+        # so the size and the checksum from the header are what prove the stream complete.
+        digest = self.digests.get(int(entry.ref))  # type: ignore[call-overload]
+        digest_ok = digest is None or reader.digest() == digest[1]
+        if code == 0 and written == entry.declared_size and digest_ok:
+            return
+        why = f"unar exit {code}, {written} of {entry.declared_size} bytes"
+        if written == entry.declared_size and not digest_ok:
+            why += ", checksum mismatch"
+        why = f"{why}; {err}".strip(" ;")
+        if self.solid5:
+            _refuse(self.state, "archive.unsupported", label, f"RAR5 solid archive that unar cannot decode: {why}")
+        _refuse(self.state, "archive.corrupt", label, why)
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _rar_name(info: rarfile.RarInfo) -> str:
+    """Entry name; legacy RAR3 names without the Unicode flag are OEM (CP866) unless UTF-8."""
+    name = info.filename or ""
+    if isinstance(info, rarfile.Rar3Info) and not info.flags & rarfile.RAR_FILE_UNICODE:
+        raw = info.orig_filename
+        if isinstance(raw, bytes):
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                name = raw.decode("cp866")
+            if info.is_dir() and not name.endswith(("/", "\\")):
+                name += "/"
+    return name
+
+
+class _Hasher(Protocol):
+    def update(self, data: bytes) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+def _rar_digest(info: rarfile.RarInfo) -> tuple[Callable[[], _Hasher], bytes] | None:
+    """How to check the data of an entry: CRC32 or BLAKE2sp from its header."""
+    if info.blake2sp_hash:
+        return rarfile.Blake2SP, bytes(info.blake2sp_hash)
+    if info.CRC is not None:
+        return _Crc32, (info.CRC & 0xFFFFFFFF).to_bytes(4, "big")
+    return None
+
+
+class _UnarReader:
+    """``unar -o -`` for one entry, with resource limits and a wall-clock timeout."""
+
+    def __init__(self, workdir: Path, index: int, hasher: _Hasher | None = None) -> None:
+        self._hasher = hasher
+        self._err = tempfile.TemporaryFile(dir=workdir)
+        self._proc = subprocess.Popen(
+            [shutil.which("unar") or "unar", "-q", "-nr", "-o", "-", "-i", "a.rar", str(index)],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            close_fds=True,
+        )
+        _limit_process(self._proc.pid)
+        self._timer = threading.Timer(UNAR_TIMEOUT_S, self._kill)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def __enter__(self) -> "_UnarReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+
+    def read(self, n: int) -> bytes:
+        assert self._proc.stdout is not None
+        data = self._proc.stdout.read(n)
+        if self._hasher is not None and data:
+            self._hasher.update(data)
+        return data
+
+    def digest(self) -> bytes | None:
+        return self._hasher.digest() if self._hasher is not None else None
+
+    def wait(self) -> tuple[int, str]:
+        """Exit code and the tail of stderr (without GNUstep date warnings)."""
+        code = self._proc.wait()
+        self._err.seek(0)
+        lines = [
+            ln
+            for ln in self._err.read(65536).decode("utf-8", "replace").splitlines()
+            if ln.strip() and "NSCalendarDate" not in ln
+        ]
+        return code, " | ".join(lines[-3:])[:500]
+
+    def close(self) -> None:
+        self._timer.cancel()
+        self._kill()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._proc.wait()
+        self._err.close()
+
+
+def _limit_process(pid: int) -> None:
+    """Resource limits for the unar child (set right after start; Linux prlimit)."""
+    limits = (
+        (resource.RLIMIT_AS, UNAR_MEMORY_BYTES),
+        (resource.RLIMIT_CPU, UNAR_CPU_SECONDS),
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_CORE, 0),
+    )
+    for which, value in limits:
+        try:
+            resource.prlimit(pid, which, (value, value))
+        except (OSError, ValueError, AttributeError):
+            pass
