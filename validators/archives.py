@@ -413,7 +413,9 @@ def _maybe_expand_nested(state: _State, extracted: ExtractedFile, depth: int) ->
             )
         )
         return
-    subdir = state.next_path(extracted.path.parent, _safe_leaf((extracted.path.name,)), ".d")
+    subdir = extracted.path.with_name(extracted.path.name + ".d")
+    if os.path.lexists(subdir):
+        subdir = state.next_path(extracted.path.parent, _safe_leaf((extracted.path.name,)), ".d")
     try:
         subdir.mkdir()
     except OSError as exc:

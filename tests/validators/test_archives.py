@@ -35,14 +35,17 @@ def snapshot(root: Path) -> set[str]:
 
 @pytest.fixture
 def sandbox(tmp_path: Path):
-    """A dest folder; asserts afterwards that nothing appeared beside it (outside dest)."""
+    """A dest folder (not yet created); asserts afterwards that nothing was written beside it
+    in its parent folder, i.e. outside dest."""
     work = tmp_path / "work"
     work.mkdir()
+    (work / "sibling.txt").write_bytes(b"keep")
     dest = work / "dest"
-    before = snapshot(tmp_path)
+    before = snapshot(work)
     yield dest
-    after = {p for p in snapshot(tmp_path) if not p.startswith(str(dest) + os.sep) and p != str(dest)}
+    after = {p for p in snapshot(work) if not p.startswith(str(dest) + os.sep) and p != str(dest)}
     assert after == before, f"written outside dest: {sorted(after - before)}"
+    assert (work / "sibling.txt").read_bytes() == b"keep"
 
 
 def codes(result: ArchiveResult) -> list[str]:
@@ -210,7 +213,8 @@ def test_zip_nested_in_rar_has_depth_two_and_a_path_through_the_inner_archive(co
         "PPP_OD.rar/payload/real_after.txt": 1,
     }
     inner = next(f for f in result.files if f.depth == 2)
-    assert inner.path.read_bytes().startswith(b"This")
+    assert inner.path.read_bytes() == b"inner content"
+    assert inner.path.parent.name == "0001_inner.zip.d"
 
 
 @needs_unar
