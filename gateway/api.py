@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, METRICS_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
@@ -53,21 +53,30 @@ class _TooLarge(Exception):
     pass
 
 
-async def _stream_part(part: BodyPartReader, writer: BlobWriter, executor: ThreadPoolExecutor, budget: list[int]) -> None:
-    """Copy one part into its blob writer, hashing on the writer thread, within the body budget."""
+async def _stream_part(
+    part: BodyPartReader, writer: BlobWriter, executors: tuple[ThreadPoolExecutor, ThreadPoolExecutor], budget: list[int]
+) -> None:
+    """Copy one part into its blob writer within the body budget.
+
+    While chunk n is written (+SHA-256) on one thread and Streebog-hashed on another, the
+    event loop reads chunk n+1: three cores' worth of work overlap on two.
+    """
     loop = asyncio.get_running_loop()
-    pending: asyncio.Future[None] | None = None
+    pending: list[asyncio.Future[None]] = []
     try:
         while chunk := await part.read_chunk(_CHUNK):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise _TooLarge()
-            if pending is not None:
-                await pending
-            pending = loop.run_in_executor(executor, writer.write, chunk)
+            if pending:
+                await asyncio.gather(*pending)
+            pending = [
+                loop.run_in_executor(executors[0], writer.write, chunk),
+                loop.run_in_executor(executors[1], writer.hash_gost, chunk),
+            ]
     finally:
-        if pending is not None:
-            await pending
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def create_submission(request: web.Request) -> web.Response:
@@ -104,7 +113,7 @@ async def create_submission(request: web.Request) -> web.Response:
             elif part.name in {s.value for s in Slot}:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
-                await _stream_part(part, writer, executor, budget)
+                await _stream_part(part, writer, (executor, request.app[GOST_EXECUTOR_KEY]), budget)
             else:
                 await part.release()
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]

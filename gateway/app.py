@@ -27,6 +27,7 @@ from gateway.keys import (
     BLOBS_KEY,
     CONFIG_KEY,
     DATABASE_KEY,
+    GOST_EXECUTOR_KEY,
     GOST_KEY,
     MEMBERS_KEY,
     METRICS_KEY,
@@ -204,6 +205,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[BLOBS_KEY] = BlobStore(data / "files")
     app[VERIFY_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=config.server.verify_workers, thread_name_prefix="verify")
     app[UPLOAD_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")
+    app[GOST_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-gost")
     app[PIPELINE_KEY] = Pipeline(config, app[REPOSITORY_KEY], app[BLOBS_KEY], app[MEMBERS_KEY], app[TRUST_KEY])
     await app[PIPELINE_KEY].start()
     app[STARTED_KEY] = time.monotonic()
@@ -211,6 +213,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await app[PIPELINE_KEY].stop()
     app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
+    app[GOST_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[DATABASE_KEY].close()
 
 

@@ -1,8 +1,8 @@
 """Content-addressed file store: a temporary file, fsync, rename to its SHA-256.
 
-Uploads arrive in chunks; :class:`BlobWriter` hashes (SHA-256 and Streebog-256) and
-writes them on a worker thread, so the event loop only hands chunks over and the file is
-never held whole in memory.
+Uploads arrive in chunks; :class:`BlobWriter` writes and hashes them (SHA-256 with the
+write on one worker thread, Streebog-256 on another), so the event loop only hands
+chunks over and the file is never held whole in memory.
 """
 
 from __future__ import annotations
@@ -39,11 +39,15 @@ class BlobWriter:
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
+        """Write and SHA-256 a chunk (one thread); :meth:`hash_gost` may run on another."""
         self._file.write(chunk)
         self._sha256.update(chunk)
+        self.size += len(chunk)
+
+    def hash_gost(self, chunk: bytes) -> None:
+        """Streebog-256 of a chunk: the slowest step (~180 MB/s), so it gets its own thread."""
         if self._streebog is not None:
             self._streebog.update(chunk)
-        self.size += len(chunk)
 
     def commit(self) -> StoredBlob:
         self._file.flush()

@@ -416,3 +416,112 @@ def test_every_check_code_has_russian_text() -> None:
         assert entry.message_ru and entry.remedy_ru, code
         assert any("а" <= ch <= "я" for ch in entry.message_ru.lower()), code
 
+
+
+# --- one package per remaining check code (decision, code, no 5xx) ---------------------
+
+
+def _nested(tmp_path: Path, depth: int) -> Path:
+    inner = tmp_path / "level0.zip"
+    with zipfile.ZipFile(inner, "w") as out:
+        out.writestr("deep.txt", "x")
+    for level in range(1, depth + 1):
+        outer = tmp_path / f"level{level}.zip"
+        with zipfile.ZipFile(outer, "w") as out:
+            out.write(inner, inner.name)
+        inner = outer
+    final = tmp_path / f"{MEMBER}_OD.zip"
+    inner.rename(final)
+    return final
+
+
+def _many_entries(tmp_path: Path) -> Path:
+    archive = tmp_path / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for index in range(1100):
+            out.writestr(f"f{index}.txt", "x")
+    return archive
+
+
+def _empty_zip(tmp_path: Path) -> Path:
+    archive = tmp_path / f"{MEMBER}_OD.zip"
+    zipfile.ZipFile(archive, "w").close()
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("label", "code", "decision"),
+    [
+        ("expired256", "signature.expired", "rejected"),
+        ("untrusted256", "signature.untrusted", "rejected"),
+        ("nosignku256", "signature.key_usage", "rejected"),
+        ("rsa_signer", "signature.not_qualified", "rejected"),
+    ],
+)
+async def test_signature_problem_gets_its_code(client: TestClient, pki: TestPki, tmp_path: Path, label: str, code: str, decision: str) -> None:
+    report = await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path, label=label)]})
+    assert report["decision"] == decision and code in codes(report), report["checks"]
+
+
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [(lambda p: _nested(p, 4), "archive.nested_too_deep"), (_many_entries, "archive.too_many_entries"), (_empty_zip, "archive.empty")],
+    ids=["nested", "many", "empty"],
+)
+async def test_hostile_archive_gets_its_code(client: TestClient, tmp_path: Path, build: Callable[[Path], Path], code: str) -> None:
+    report = await run_package(client, REPORT, {"document": [build(tmp_path)]})
+    assert report["decision"] == "rejected" and code in codes(report), report["checks"]
+
+
+async def test_report_name_of_the_wrong_shape_is_returned(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    report = await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path, name="отчет.zip")]})
+    assert report["decision"] == "returned" and "name.report_pattern" in codes(report)
+
+
+async def test_reserved_file_name_is_reported(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    charter = pdfs.sign_pdf_gost(pki, "head256", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "s.pdf")
+    form = aiohttp.FormData()
+    form.add_field("member", MEMBER)
+    form.add_field("doc_type", "charter")
+    form.add_field("document", charter.read_bytes(), filename="CON.pdf")
+    response = await client.post("/api/v1/submissions", data=form)
+    report = await decided(client, (await response.json())["id"])
+    assert "file.name_invalid" in codes(report) and report["decision"] == "returned"
+
+
+async def test_pdf_with_javascript_is_accepted_with_a_warning(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    scripted = pdfs.make_pdf(tmp_path / "scripted.pdf", catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    charter = pdfs.sign_pdf_gost(pki, "head256", scripted, tmp_path / "Устав.pdf")
+    report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [charter]})
+    assert report["decision"] == "accepted" and codes(report) == {"pdf.active_content"}
+
+
+async def test_encrypted_pdf_charter_is_rejected(client: TestClient, tmp_path: Path) -> None:
+    from pyhanko.pdf_utils.crypt import StandardSecurityHandler
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+    with open(pdfs.make_pdf(tmp_path / "p.pdf"), "rb") as stream:
+        writer = copy_into_new_writer(PdfFileReader(stream))
+        writer.encrypt = True
+        writer.security_handler = StandardSecurityHandler.build_from_pw("secret", "secret")
+        writer._encrypt = writer.add_object(writer.security_handler.as_pdf_object())
+        encrypted = tmp_path / "Устав.pdf"
+        with open(encrypted, "wb") as out:
+            writer.write(out)
+    report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [encrypted]})
+    assert report["decision"] == "rejected" and "pdf.encrypted" in codes(report)
+
+
+async def test_file_over_the_slot_limit_is_rejected(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    import dataclasses
+
+    tight = dataclasses.replace(config, limits=LimitsConfig(max_document_bytes=1000))
+    client = await aiohttp_client(create_app(tight))
+    report = await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+    assert report["decision"] == "rejected" and "file.too_large" in codes(report)
+
+
+async def test_unknown_doc_type_is_rejected(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    report = await run_package(client, {"member": MEMBER, "doc_type": "poem"}, {"document": [report_zip(pki, tmp_path)]})
+    assert report["decision"] == "rejected" and codes(report) == {"request.doc_type"}

@@ -26,11 +26,12 @@ __all__ = [
 ]
 
 
-def make_pdf(path: Path, text: str = "Report of the cooperative", padding_bytes: int = 0) -> Path:
-    """A small valid one-page PDF (with an optional large unused stream, for benchmarks)."""
+def make_pdf(path: Path, text: str = "Report of the cooperative", padding_bytes: int = 0, catalog_extra: bytes = b"") -> Path:
+    """A small valid one-page PDF (with an optional large unused stream, for benchmarks,
+    and optional extra catalog entries such as an /OpenAction)."""
     content = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
