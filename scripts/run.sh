@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The member list is operator data; start from the example (member 42 of the test PKI).
+mkdir -p var
+[[ -f var/members.csv ]] || cp members.example.csv var/members.csv
 exec .venv/bin/gateway serve --config config.toml "$@"
