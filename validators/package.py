@@ -22,7 +22,7 @@ from typing import Any
 
 from validators.archives import ArchiveLimits, ExtractedFile, extract_archive
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
-from validators.checks import Check, finding
+from validators.checks import Check, Severity, finding
 from validators.files import FileKind, check_file, detect_type
 from validators.members import Member, MemberList
 from validators.names import check_report_name
@@ -184,7 +184,7 @@ class _Run:
             self.checks.extend(found)
             if file_type is not None:
                 self.kinds[upload.name] = file_type.kind
-            if any(c.severity == "fatal" for c in found):
+            if any(c.severity is Severity.FATAL for c in found):
                 ok = False
         if doc_type.code == "report":
             for upload in self.files:
@@ -209,7 +209,7 @@ class _Run:
         dest = self.ctx.workdir / f"archive-{index}"
         result = extract_archive(upload.path, dest, upload.name, self.ctx.limits.archive)
         self.checks.extend(result.checks)
-        if result.checks:
+        if any(c.severity is Severity.FATAL for c in result.checks):
             return  # a refused archive: its contents are not judged further
         inner: dict[str, ExtractedFile] = {f.name: f for f in result.files}
         self.all_names.extend(inner)
