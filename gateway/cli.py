@@ -13,7 +13,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config
 
@@ -81,6 +81,26 @@ def _load_config(path: Path | None) -> Config:
     return load_config(path)
 
 
+def _verification_setup(command: str, args: argparse.Namespace, config: Config) -> tuple[Any, Any] | None:
+    """The trust store and verification policy of `verify` and `check` (None: usage error)."""
+    from validators.signatures.model import RevocationMode
+    from validators.signatures.verify import VerificationPolicy
+    from validators.trust import load_trust_store
+
+    trust_dir = args.trust or config.verification.trust_dir
+    if not trust_dir.is_dir():
+        print(f"gateway {command}: trust store {trust_dir}: no such folder", file=sys.stderr)
+        return None
+    store = load_trust_store(trust_dir)
+    for problem in store.problems:
+        print(f"gateway {command}: trust store: {problem}", file=sys.stderr)
+    policy = VerificationPolicy(
+        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation,
+        at=args.at,
+    )
+    return store, policy
+
+
 def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     from validators.digests import STREEBOG_256, FileDigests
     from validators.gost import gost_support
@@ -99,24 +119,14 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     digests.prefetch([STREEBOG_256])
 
     from validators.signatures.locate import verify_document
-    from validators.signatures.revocation import RevocationMode
-    from validators.signatures.verify import VerificationPolicy
-    from validators.trust import load_trust_store
 
     if args.signature is not None and not args.signature.is_file():
         print(f"gateway verify: {args.signature}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    trust_dir = args.trust or config.verification.trust_dir
-    if not trust_dir.is_dir():
-        print(f"gateway verify: trust store {trust_dir}: no such folder", file=sys.stderr)
+    setup = _verification_setup("verify", args, config)
+    if setup is None:
         return EXIT_USAGE
-    store = load_trust_store(trust_dir)
-    for problem in store.problems:
-        print(f"gateway verify: trust store: {problem}", file=sys.stderr)
-    policy = VerificationPolicy(
-        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation,
-        at=args.at,
-    )
+    store, policy = setup
     try:
         report = verify_document(document, store, policy, args.signature, digests)
     except OSError as exc:
@@ -188,9 +198,6 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     from validators.gost import gost_support
     from validators.members import MemberList
     from validators.package import UploadedFile
-    from validators.signatures.model import RevocationMode
-    from validators.signatures.verify import VerificationPolicy
-    from validators.trust import load_trust_store
 
     support = gost_support(config.verification.openssl_gost_conf)
     if not support.available:
@@ -207,11 +214,10 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     if members.problem or len(members) == 0:
         print(f"gateway check: member list: {members.problem or 'empty'}", file=sys.stderr)
         return EXIT_USAGE
-    trust_dir = args.trust or config.verification.trust_dir
-    store = load_trust_store(trust_dir)
-    policy = VerificationPolicy(
-        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation, at=args.at
-    )
+    setup = _verification_setup("check", args, config)
+    if setup is None:
+        return EXIT_USAGE
+    store, policy = setup
     uploads = [UploadedFile(Slot(_slot_for(p, args.doc_type)), p.name, p) for p in args.files]
     request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
     with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:

@@ -137,7 +137,7 @@ def gost_support(config: str | os.PathLike[str] | None = None) -> GostSupport:
     environment variable, the project's ``certs/openssl-gost.cnf``. A known-answer
     test (a real TC26 signature) must pass before GOST is declared available.
     """
-    global _support, _libcrypto
+    global _support
     with _lock:
         if _support is not None:
             return _support

@@ -497,18 +497,7 @@ async def test_pdf_with_javascript_is_accepted_with_a_warning(client: TestClient
 
 
 async def test_encrypted_pdf_charter_is_rejected(client: TestClient, tmp_path: Path) -> None:
-    from pyhanko.pdf_utils.crypt import StandardSecurityHandler
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.pdf_utils.writer import copy_into_new_writer
-
-    with open(pdfs.make_pdf(tmp_path / "p.pdf"), "rb") as stream:
-        writer = copy_into_new_writer(PdfFileReader(stream))
-        writer.encrypt = True
-        writer.security_handler = StandardSecurityHandler.build_from_pw("secret", "secret")
-        writer._encrypt = writer.add_object(writer.security_handler.as_pdf_object())
-        encrypted = tmp_path / "Устав.pdf"
-        with open(encrypted, "wb") as out:
-            writer.write(out)
+    encrypted = pdfs.encrypt_pdf(pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
     report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [encrypted]})
     assert report["decision"] == "rejected" and "pdf.encrypted" in codes(report)
 

@@ -23,6 +23,7 @@ __all__ = [
     "add_annotation",
     "replace_page_text",
     "timestamp_pdf",
+    "encrypt_pdf",
 ]
 
 
@@ -176,6 +177,22 @@ def replace_page_text(source: Path, target: Path, text: str = "Forged figures") 
         output = BytesIO()
         writer.write(output)
     target.write_bytes(output.getvalue())
+    return target
+
+
+def encrypt_pdf(source: Path, target: Path, password: str = "secret") -> Path:
+    """A password-protected copy (standard security handler)."""
+    from pyhanko.pdf_utils.crypt import StandardSecurityHandler
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+    with open(source, "rb") as stream:
+        writer = copy_into_new_writer(PdfFileReader(stream))
+        writer.encrypt = True
+        writer.security_handler = StandardSecurityHandler.build_from_pw(password, password)
+        writer._encrypt = writer.add_object(writer.security_handler.as_pdf_object())
+        with open(target, "wb") as out:
+            writer.write(out)
     return target
 
 

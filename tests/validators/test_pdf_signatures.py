@@ -127,19 +127,7 @@ def test_corrupt_pdf_is_a_format_failure(tmp_path: Path, store: TrustStore) -> N
 
 
 def test_encrypted_pdf_is_a_format_failure(plain_pdf: Path, store: TrustStore, tmp_path: Path) -> None:
-    from pyhanko.pdf_utils.crypt import StandardSecurityHandler
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.pdf_utils.writer import copy_into_new_writer
-
-    with open(plain_pdf, "rb") as stream:
-        writer = copy_into_new_writer(PdfFileReader(stream))
-        writer.encrypt = True
-        writer.security_handler = StandardSecurityHandler.build_from_pw("secret", "secret")
-        writer._encrypt = writer.add_object(writer.security_handler.as_pdf_object())
-        encrypted = tmp_path / "encrypted.pdf"
-        with open(encrypted, "wb") as out:
-            writer.write(out)
-    report = run(encrypted, store)
+    report = run(pdfs.encrypt_pdf(plain_pdf, tmp_path / "encrypted.pdf"), store)
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
     assert "encrypted" in report.problems[0]
 

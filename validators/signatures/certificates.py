@@ -8,7 +8,7 @@ import hashlib
 import re
 from functools import lru_cache
 
-from asn1crypto import algos, core, crl, keys, pem, x509
+from asn1crypto import algos, crl, keys, pem, x509
 
 from validators import gost
 from validators.signatures.crypto import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, core, crl, ocsp, x509
 
-from validators.signatures.certificates import _parse_now, certificate_from_der, der_blocks
+from validators.signatures.certificates import certificate_from_der, der_blocks
 
 __all__ = ["ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
 
@@ -87,7 +87,6 @@ def parse_signed_data(data: bytes) -> ParsedSignedData:
         signer_infos = signed_data["signer_infos"]
         encap = signed_data["encap_content_info"]
         econtent_type = encap["content_type"].dotted
-        econtent = encap["content"]
         content = _econtent_bytes(encap)
         certificates = []
         for choice in signed_data["certificates"] or ():

@@ -39,7 +39,6 @@ from validators.signatures.cms import (
     signed_attributes_der,
 )
 from validators.signatures.crypto import (
-    DigestAlgorithm,
     UnsupportedAlgorithm,
     digest_by_oid,
     key_algorithm_oid,
