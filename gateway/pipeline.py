@@ -17,10 +17,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from gateway.config import Config
 from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.effects import decision_jobs
 from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
@@ -128,7 +129,7 @@ def run_validation(
             "decision": decision.value,
             "decision_ru": DECISION_NAMES_RU[decision],
             "member": (
-                {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head}
+                {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
                 if member
                 else None
             ),
@@ -197,6 +198,8 @@ class Pipeline:
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.stats = ValidationStats()
         self._tasks: list[asyncio.Task[None]] = []
+        self.on_decided: Callable[[], None] | None = None
+        """Called after a decision is committed (wakes the outbox worker)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -230,7 +233,11 @@ class Pipeline:
         if not await loop.run_in_executor(self.executor, self.repository.claim, submission_id):
             return
         decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id)
-        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report)
+        member_email = (report.get("member") or {}).get("email") or None
+        effects = decision_jobs(submission_id, decision.value, report, member_email)
+        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
+        if self.on_decided is not None:
+            self.on_decided()
         self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
         self.stats.seconds_sum += report["validation_seconds"]
         self.stats.seconds_count += 1

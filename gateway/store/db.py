@@ -49,6 +49,40 @@ _MIGRATIONS = [
         report TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        submission_id TEXT,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_until REAL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(target, status, next_attempt_at);
+    CREATE TABLE registry_events (
+        event_id TEXT PRIMARY KEY,
+        submission_id TEXT NOT NULL REFERENCES submissions(id),
+        decision TEXT NOT NULL,
+        comment TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE notices (
+        notice_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    ALTER TABLE submissions ADD COLUMN staff_decision TEXT;
+    ALTER TABLE submissions ADD COLUMN staff_comment TEXT;
+    ALTER TABLE submissions ADD COLUMN member_email TEXT
+    """,
 ]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from gateway.store.blobs import StoredBlob
 from gateway.store.db import Database
@@ -59,6 +60,9 @@ class SubmissionRecord:
     received_at: str
     decided_at: str | None
     attempts: int
+    member_email: str | None = None
+    staff_decision: str | None = None
+    staff_comment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +78,8 @@ class SubmissionRecord:
             "registered_at": self.registered_at,
             "received_at": self.received_at,
             "decided_at": self.decided_at,
+            "staff_decision": self.staff_decision,
+            "staff_comment": self.staff_comment,
         }
 
 
@@ -129,17 +135,26 @@ class SubmissionRepository:
             ).rowcount
         return updated == 1
 
-    def decide(self, submission_id: str, decision: str, report: dict[str, Any]) -> None:
-        """Store the report and the decision together."""
+    def decide(
+        self,
+        submission_id: str,
+        decision: str,
+        report: dict[str, Any],
+        member_email: str | None = None,
+        effects: "Callable[[sqlite3.Connection], None] | None" = None,
+    ) -> None:
+        """Store the report and the decision, and queue their side effects, in one transaction."""
         with self.db.transaction() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
                 (submission_id, json.dumps(report, ensure_ascii=False)),
             )
             connection.execute(
-                "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL WHERE id = ?",
-                (decision, decision, now_iso(), submission_id),
+                "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
+                (decision, decision, now_iso(), member_email, submission_id),
             )
+            if effects is not None:
+                effects(connection)
 
     def report(self, submission_id: str) -> dict[str, Any] | None:
         rows = self.db.query("SELECT report FROM reports WHERE submission_id = ?", submission_id)

@@ -1,0 +1,110 @@
+"""Outbox job handlers: registry delivery and member emails.
+
+Handlers run in the outbox worker and return the effects to commit with "done": a
+registered package gets its incoming number and its "registered" email in the same
+transaction that closes its delivery job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.mail.compose import Attachment, MailSettings, compose
+from gateway.mail.transport import Transport
+from gateway.effects import email_job
+from gateway.outbox import Effects, Job
+from gateway.registry.model import OutgoingPackage, Registry
+from gateway.reports import render_html
+from gateway.store.blobs import BlobStore
+from gateway.store.submissions import SubmissionRepository
+
+__all__ = ["JobHandlers"]
+
+@dataclass
+class JobHandlers:
+    """Outbox handlers for 'registry' and 'email' jobs."""
+
+    repository: SubmissionRepository
+    blobs: BlobStore
+    registry: Registry
+    transport: Transport
+    mail: MailSettings
+
+    async def registry_job(self, job: Job) -> Effects:
+        assert job.submission_id is not None
+        submission_id = job.submission_id
+        package = await asyncio.to_thread(self._package, submission_id)
+        receipt = await self.registry.deliver(package)
+        record, report = await asyncio.to_thread(lambda: (self.repository.get(submission_id), self.repository.report(submission_id)))
+        member_email = record.member_email if record else None
+        member = (report or {}).get("member") or {}
+
+        def effects(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE submissions SET status = 'registered', incoming_number = ?, registered_at = ? WHERE id = ?",
+                (receipt.incoming_number, receipt.registered_at, submission_id),
+            )
+            if member_email:
+                email_job(
+                    connection,
+                    f"email:registered:{submission_id}",
+                    "registered",
+                    member_email,
+                    {
+                        "member_name": member.get("name", ""),
+                        "doc_type_ru": (report or {}).get("doc_type_ru", ""),
+                        "submission_id": submission_id,
+                        "incoming_number": receipt.incoming_number,
+                        "registered_at": receipt.registered_at,
+                    },
+                    submission_id,
+                )
+
+        return effects
+
+    def _package(self, submission_id: str) -> OutgoingPackage:
+        record = self.repository.get(submission_id)
+        report = self.repository.report(submission_id) or {}
+        assert record is not None
+        files = self.repository.files(submission_id)
+        metadata = {
+            "submission_id": submission_id,
+            "external_id": record.external_id,
+            "member": report.get("member") or {"number": record.member},
+            "doc_type": record.doc_type,
+            "report_kind": record.report_kind,
+            "regulation_kind": record.regulation_kind,
+            "received_at": record.received_at,
+            "files": [f.to_json() for f in files],
+            "validation": {
+                "decision": report.get("decision"),
+                "checks": report.get("checks", []),
+                "signatures": [
+                    {k: s.get(k) for k in ("file", "indication", "qualified", "signer", "certificate", "signing_time")}
+                    for s in report.get("signatures", [])
+                ],
+            },
+        }
+        return OutgoingPackage(submission_id, metadata, [(f.name, self.blobs.path(f.blob.key)) for f in files])
+
+    async def email_job(self, job: Job) -> None:
+        payload = job.payload
+        attachments: list[Attachment] = []
+        if payload.get("attach_report") and job.submission_id:
+            report = await asyncio.to_thread(self._report_with_submission, job.submission_id)
+            if report is not None:
+                attachments.append(Attachment("Отчет о проверке.html", "text/html", render_html(report).encode("utf-8")))
+        message = compose(payload["kind"], payload["to"], payload["context"], job.message_id, self.mail, attachments)
+        await self.transport.send(message)
+        return None
+
+    def _report_with_submission(self, submission_id: str) -> dict[str, Any] | None:
+        report = self.repository.report(submission_id)
+        record = self.repository.get(submission_id)
+        if report is not None and record is not None:
+            report["submission"] = record.to_json()
+        return report
+

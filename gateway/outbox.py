@@ -1,0 +1,247 @@
+"""The durable outbox: every side effect after a decision is a row, worked in the background.
+
+Rows are written in the same transaction as what causes them (the decision, a registry
+answer, a staff event), so a crash can neither lose a side effect nor run one for
+something that was not committed. Workers lease due rows (a lease that expires — a
+killed process — makes the row due again), run them with a concurrency limit per
+target, and then in one transaction mark the row done and apply its effects (the
+registered status, the next email). Failures back off exponentially with jitter, or as
+long as the other side's Retry-After asks; permanent failures and rows out of attempts
+go to the dead letter, visible in ``gateway outbox`` and ``/metrics``.
+
+Delivery is at least once; what the neighbours see is once: the registry deduplicates by
+``Idempotency-Key`` (the submission id), and every email carries a Message-ID derived
+from its row, so a resend after a crash is the same message (the ``.eml`` folder simply
+overwrites it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway.store.db import Database
+from gateway.store.submissions import now_iso
+
+__all__ = ["Job", "Outbox", "OutboxWorker", "RetryPolicy", "enqueue", "Effects"]
+
+log = logging.getLogger("gateway.outbox")
+
+#: Applied in the transaction that marks a job done (e.g. set 'registered', enqueue an email).
+Effects = Callable[[sqlite3.Connection], None]
+Handler = Callable[["Job"], Awaitable[Effects | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    target: str
+    dedupe_key: str
+    submission_id: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+    @property
+    def message_id(self) -> str:
+        """A stable id for what this job sends (emails use it as their Message-ID)."""
+        return f"outbox-{self.id}"
+
+
+def enqueue(
+    connection: sqlite3.Connection,
+    kind: str,
+    target: str,
+    dedupe_key: str,
+    payload: Mapping[str, Any],
+    submission_id: str | None = None,
+    delay: float = 0.0,
+) -> bool:
+    """Add a job inside the caller's transaction; a repeated ``dedupe_key`` is ignored."""
+    cursor = connection.execute(
+        "INSERT OR IGNORE INTO outbox (kind, target, dedupe_key, submission_id, payload, status, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+        (kind, target, dedupe_key, submission_id, json.dumps(payload, ensure_ascii=False), time.time() + delay, now_iso()),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 12
+    base_delay: float = 2.0
+    max_delay: float = 3600.0
+    lease_seconds: float = 300.0
+
+    def delay(self, attempts: int, retry_after: float | None) -> float:
+        backoff = min(self.max_delay, self.base_delay * (2 ** max(0, attempts - 1)))
+        jittered = backoff * random.uniform(0.5, 1.5)
+        return max(jittered, min(retry_after or 0.0, self.max_delay))
+
+
+class Outbox:
+    """Queries on the outbox table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def lease(self, target: str, limit: int, lease_seconds: float) -> list[Job]:
+        now = time.time()
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                "UPDATE outbox SET status = 'leased', lease_until = ?, attempts = attempts + 1"
+                " WHERE id IN (SELECT id FROM outbox WHERE target = ? AND next_attempt_at <= ?"
+                "   AND (status = 'pending' OR (status = 'leased' AND lease_until < ?)) ORDER BY id LIMIT ?)"
+                " RETURNING id, kind, target, dedupe_key, submission_id, payload, attempts",
+                (now + lease_seconds, target, now, now, limit),
+            ).fetchall()
+        return [
+            Job(r["id"], r["kind"], r["target"], r["dedupe_key"], r["submission_id"], json.loads(r["payload"]), r["attempts"])
+            for r in sorted(rows, key=lambda r: r["id"])
+        ]
+
+    def complete(self, job: Job, effects: Effects | None) -> None:
+        with self.db.transaction() as connection:
+            connection.execute("UPDATE outbox SET status = 'done', done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?", (now_iso(), job.id))
+            if effects is not None:
+                effects(connection)
+
+    def reschedule(self, job: Job, error: str, delay: float) -> None:
+        with self.db.transaction() as connection:
+            connection.execute(
+                "UPDATE outbox SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (time.time() + delay, error[:2000], job.id),
+            )
+
+    def bury(self, job: Job, error: str) -> None:
+        with self.db.transaction() as connection:
+            connection.execute(
+                "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", (error[:2000], job.id)
+            )
+
+    def retry_dead(self, job_id: int) -> bool:
+        """Staff asked to try a dead (or waiting) row again now."""
+        with self.db.transaction() as connection:
+            return connection.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status IN ('dead', 'pending')",
+                (time.time(), job_id),
+            ).rowcount == 1
+
+    def rows(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM outbox" + (" WHERE status = ?" if status else "") + " ORDER BY id DESC LIMIT ?"
+        args: tuple[Any, ...] = (status, limit) if status else (limit,)
+        return [dict(r) for r in self.db.query(sql, *args)]
+
+    def row(self, job_id: int) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM outbox WHERE id = ?", job_id)
+        return dict(rows[0]) if rows else None
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        return {(r["kind"], r["status"]): r["n"] for r in self.db.query("SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status")}
+
+
+@dataclass
+class _Target:
+    concurrency: int
+    rate_per_second: float | None = None
+    running: int = 0
+    next_start: float = 0.0
+
+
+@dataclass
+class OutboxWorker:
+    """Runs due jobs: one polling loop, per-target concurrency and optional rate limit."""
+
+    outbox: Outbox
+    handlers: Mapping[str, Handler]
+    """kind -> async handler returning the effects to apply when done."""
+    targets: dict[str, _Target] = field(default_factory=dict)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_interval: float = 0.5
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _loop_task: asyncio.Task[None] | None = None
+
+    def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None) -> None:
+        self.targets[name] = _Target(concurrency, rate_per_second)
+
+    def wake(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*([self._loop_task] if self._loop_task else []), *self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._fill()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. database busy: try again at the next poll
+                log.exception("outbox poll failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _fill(self) -> None:
+        loop = asyncio.get_running_loop()
+        for name, target in self.targets.items():
+            free = target.concurrency - target.running
+            if free <= 0:
+                continue
+            jobs = await loop.run_in_executor(None, self.outbox.lease, name, free, self.policy.lease_seconds)
+            for job in jobs:
+                target.running += 1
+                task = asyncio.create_task(self._work(job, target))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, job: Job, target: _Target) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if target.rate_per_second:
+                now = loop.time()
+                start = max(now, target.next_start)
+                target.next_start = start + 1.0 / target.rate_per_second
+                await asyncio.sleep(start - now)
+            handler = self.handlers.get(job.kind)
+            if handler is None:
+                await loop.run_in_executor(None, self.outbox.bury, job, f"no handler for job kind {job.kind}")
+                return
+            try:
+                effects = await handler(job)
+            except PermanentDelivery as exc:
+                log.warning("outbox job %s (%s) dead: %s", job.id, job.kind, exc.detail)
+                await loop.run_in_executor(None, self.outbox.bury, job, exc.detail)
+                return
+            except (RetryableDelivery, Exception) as exc:  # noqa: BLE001 - unexpected errors are retried too
+                detail = exc.detail if isinstance(exc, RetryableDelivery) else f"{type(exc).__name__}: {exc}"
+                if not isinstance(exc, RetryableDelivery):
+                    log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.kind)
+                if job.attempts >= self.policy.max_attempts:
+                    await loop.run_in_executor(None, self.outbox.bury, job, f"gave up after {job.attempts} attempts: {detail}")
+                else:
+                    retry_after = exc.retry_after if isinstance(exc, RetryableDelivery) else None
+                    await loop.run_in_executor(None, self.outbox.reschedule, job, detail, self.policy.delay(job.attempts, retry_after))
+                return
+            await loop.run_in_executor(None, self.outbox.complete, job, effects)
+        finally:
+            target.running -= 1
+            self.wake()
