@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
@@ -236,6 +236,12 @@ async def metrics(request: web.Request) -> web.Response:
         "# HELP gateway_upload_bytes_total Bytes of files received.",
         "# TYPE gateway_upload_bytes_total counter",
         f"gateway_upload_bytes_total {request.app[METRICS_KEY].get('upload_bytes', 0)}",
+        "# HELP gateway_outbox_jobs Outbox jobs by kind and status (dead = dead letter).",
+        "# TYPE gateway_outbox_jobs gauge",
+        *[
+            f'gateway_outbox_jobs{{kind="{kind}",status="{status}"}} {count}'
+            for (kind, status), count in sorted((await loop.run_in_executor(None, request.app[OUTBOX_KEY].counts)).items())  # type: ignore[attr-defined]
+        ],
         "# HELP gateway_validation_queue Submissions waiting for validation.",
         "# TYPE gateway_validation_queue gauge",
         f"gateway_validation_queue {request.app[PIPELINE_KEY].queue.qsize()}",

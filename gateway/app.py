@@ -17,20 +17,28 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from gateway.api import error_response, safe_name, setup_routes
+from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
+from gateway.events import digest_scheduler, setup_event_routes
+from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
 from gateway.config import Config
 from gateway.keys import (
+    BACKGROUND_KEY,
     BLOBS_KEY,
     CONFIG_KEY,
     DATABASE_KEY,
     GOST_EXECUTOR_KEY,
     GOST_KEY,
+    HTTP_SESSION_KEY,
     MEMBERS_KEY,
     METRICS_KEY,
+    OUTBOX_KEY,
+    OUTBOX_WORKER_KEY,
     PIPELINE_KEY,
     REPOSITORY_KEY,
     ROLE_KEY,
@@ -207,14 +215,89 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[UPLOAD_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")
     app[GOST_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-gost")
     app[PIPELINE_KEY] = Pipeline(config, app[REPOSITORY_KEY], app[BLOBS_KEY], app[MEMBERS_KEY], app[TRUST_KEY])
+    app[HTTP_SESSION_KEY] = aiohttp.ClientSession()
+    worker = _outbox_worker(app)
+    app[OUTBOX_WORKER_KEY] = worker
+    app[PIPELINE_KEY].on_decided = worker.wake
+    await worker.start()
     await app[PIPELINE_KEY].start()
+    background = []
+    if config.delivery.digest_hour_utc >= 0:
+        background.append(asyncio.create_task(digest_scheduler(app, config.delivery.digest_hour_utc, config.mail.staff_address)))
+    app[BACKGROUND_KEY] = background
     app[STARTED_KEY] = time.monotonic()
     yield
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
     await app[PIPELINE_KEY].stop()
+    await worker.stop()
+    await app[HTTP_SESSION_KEY].close()
     app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[GOST_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[DATABASE_KEY].close()
+
+
+def _outbox_worker(app: web.Application) -> OutboxWorker:
+    """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it."""
+    from gateway.jobs import JobHandlers
+    from gateway.mail.compose import MailSettings
+    from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+    from gateway.registry.client import HttpRegistry
+    from gateway.registry.local import LocalRegistry
+
+    config = app[CONFIG_KEY]
+    delivery, mail, data = config.delivery, config.mail, config.storage.data_dir
+    registry: Any
+    if delivery.registry_url:
+        registry = HttpRegistry(
+            delivery.registry_url,
+            app[HTTP_SESSION_KEY],
+            timeout=delivery.registry_timeout,
+            ca_bundle=Path(delivery.registry_ca_bundle) if delivery.registry_ca_bundle else None,
+        )
+    else:
+        registry = LocalRegistry(data / "registry.sqlite3", data / "registry")
+    transport: Any
+    if mail.smtp_host:
+        transport = SmtpTransport(
+            SmtpSettings(
+                host=mail.smtp_host,
+                port=mail.smtp_port,
+                security=mail.smtp_security,  # type: ignore[arg-type]
+                username=mail.smtp_username or None,
+                password=mail.smtp_password or None,
+                timeout=mail.smtp_timeout,
+                ca_bundle=Path(mail.smtp_ca_bundle) if mail.smtp_ca_bundle else None,
+            )
+        )
+    else:
+        transport = EmlFolderTransport(mail.eml_dir)
+    settings = MailSettings(
+        sender=mail.sender,
+        reply_to=mail.reply_to or None,
+        sro_contact=mail.sro_contact,
+        staff_address=mail.staff_address,
+        portal_url=mail.portal_url,
+    )
+    handlers = JobHandlers(app[REPOSITORY_KEY], app[BLOBS_KEY], registry, transport, settings)
+    outbox = Outbox(app[DATABASE_KEY])
+    app[OUTBOX_KEY] = outbox
+    worker = OutboxWorker(
+        outbox,
+        {"registry": handlers.registry_job, "email": handlers.email_job},
+        policy=RetryPolicy(
+            max_attempts=delivery.max_attempts,
+            base_delay=delivery.base_delay,
+            max_delay=delivery.max_delay,
+            lease_seconds=delivery.lease_seconds,
+        ),
+        poll_interval=delivery.poll_interval,
+    )
+    worker.add_target(REGISTRY_TARGET, delivery.registry_concurrency)
+    worker.add_target(EMAIL_TARGET, delivery.email_concurrency, delivery.email_rate_per_second or None)
+    return worker
 
 
 def create_app(config: Config) -> web.Application:
@@ -229,6 +312,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_post("/api/v1/verify", _verify)
     setup_routes(app)
+    setup_event_routes(app)
     return app
 
 

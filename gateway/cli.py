@@ -68,6 +68,13 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true")
     check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+    outbox = commands.add_parser("outbox", help="registry deliveries and emails waiting, done or dead")
+    outbox.add_argument("action", choices=("list", "show", "retry"))
+    outbox.add_argument("job", nargs="?", type=int, help="job id (show, retry)")
+    outbox.add_argument("--status", choices=("pending", "leased", "done", "dead"), default=None)
+    outbox.add_argument("--limit", type=int, default=50)
+    outbox.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
     trust = commands.add_parser("trust", help="show the trust store")
     trust.add_argument("--trust", type=Path, default=None)
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -240,6 +247,44 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK if decision.value == "accepted" else EXIT_NOT_VALID
 
 
+def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
+    """Staff view of the durable outbox (works on the database while the gateway runs)."""
+    from datetime import datetime, timezone
+
+    from gateway.outbox import Outbox
+    from gateway.store.db import Database
+
+    database = config.storage.data_dir / "gateway.sqlite3"
+    if not database.is_file():
+        print(f"gateway outbox: no database at {database}", file=sys.stderr)
+        return EXIT_USAGE
+    outbox = Outbox(Database(database))
+    if args.action == "list":
+        for row in outbox.rows(args.status, args.limit):
+            due = datetime.fromtimestamp(row["next_attempt_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            error = f"  {row['last_error'][:120]}" if row["last_error"] else ""
+            print(f"{row['id']:>6} {row['status']:<7} {row['kind']:<8} {row['dedupe_key'][:48]:<48} attempts={row['attempts']} due={due}Z{error}")
+        counts = outbox.counts()
+        print("totals: " + ", ".join(f"{kind}/{status}={n}" for (kind, status), n in sorted(counts.items())))
+        return EXIT_OK
+    if args.job is None:
+        print(f"gateway outbox {args.action}: a job id is required", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "show":
+        row = outbox.row(args.job)
+        if row is None:
+            print(f"gateway outbox: no job {args.job}", file=sys.stderr)
+            return EXIT_NOT_VALID
+        json.dump(row, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if outbox.retry_dead(args.job):
+        print(f"job {args.job} will be tried again now")
+        return EXIT_OK
+    print(f"gateway outbox: job {args.job} is not dead or waiting", file=sys.stderr)
+    return EXIT_NOT_VALID
+
+
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from gateway.app import run
 
@@ -255,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check}
+    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox}
     try:
         return handlers[args.command](args, config)
     except KeyboardInterrupt:

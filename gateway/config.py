@@ -84,6 +84,43 @@ class DecisionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    registry_url: str = ""
+    """Empty: the embedded local registry (numbers and files packages under data_dir)."""
+    registry_timeout: float = 30.0
+    registry_ca_bundle: str = ""
+    registry_concurrency: int = 4
+    email_concurrency: int = 2
+    email_rate_per_second: float = 5.0
+    max_attempts: int = 12
+    base_delay: float = 2.0
+    max_delay: float = 3600.0
+    lease_seconds: float = 300.0
+    poll_interval: float = 0.5
+    digest_hour_utc: int = 17
+    """When the daily digest of returned and rejected packages goes to staff (-1: never)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailConfig:
+    sender: str = "СРО «Кооперативные Финансы» <noreply@sro.local>"
+    reply_to: str = ""
+    sro_contact: str = "info@sro.local"
+    staff_address: str = "staff@sro.local"
+    portal_url: str = "https://lk.sro.local"
+    smtp_host: str = ""
+    """Empty: the embedded default writes .eml files to eml_dir."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    """Use "env:NAME" to keep it out of the file."""
+    smtp_timeout: float = 30.0
+    smtp_ca_bundle: str = ""
+    eml_dir: Path = REPO_ROOT / "var" / "mail"
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """role -> key. When empty, the API is open (embedded default on loopback)."""
@@ -97,6 +134,8 @@ class Config:
     storage: StorageConfig = StorageConfig()
     limits: LimitsConfig = LimitsConfig()
     decision: DecisionConfig = DecisionConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    mail: MailConfig = MailConfig()
     source: Path | None = None
 
 
@@ -126,6 +165,10 @@ def _convert(raw: Any, default: Any, base: Path) -> Any:
         return path if path.is_absolute() else (base / path).resolve()
     if isinstance(default, RevocationMode):
         return RevocationMode(raw)
+    if isinstance(default, float) and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if raw < 0:
+            raise ValueError("must not be negative")
+        return float(raw)
     if isinstance(default, bool) or isinstance(default, int):
         if type(raw) is not type(default):
             raise TypeError(f"{type(default).__name__} expected, got {raw!r}")
@@ -164,6 +207,21 @@ def _auth(data: Any) -> AuthConfig:
     return AuthConfig(api_keys=keys)
 
 
+def _secret(value: str, name: str) -> str:
+    if value.startswith("env:"):
+        resolved = os.environ.get(value[4:])
+        if not resolved:
+            raise ConfigError(f"{name}: environment variable {value[4:]} is not set")
+        return resolved
+    return value
+
+
+def _mail(mail: MailConfig) -> MailConfig:
+    if mail.smtp_security not in ("starttls", "tls", "none"):
+        raise ConfigError("[mail] smtp_security must be starttls, tls or none")
+    return dataclasses.replace(mail, smtp_password=_secret(mail.smtp_password, "[mail] smtp_password"))
+
+
 def load_config(path: Path | None) -> Config:
     """Read ``config.toml``; ``None`` gives the embedded defaults."""
     if path is None:
@@ -176,7 +234,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     return Config(
@@ -186,5 +244,7 @@ def load_config(path: Path | None) -> Config:
         storage=_section(StorageConfig, data.get("storage", {}), "storage", base),
         limits=_section(LimitsConfig, data.get("limits", {}), "limits", base),
         decision=_section(DecisionConfig, data.get("decision", {}), "decision", base),
+        delivery=_section(DeliveryConfig, data.get("delivery", {}), "delivery", base),
+        mail=_mail(_section(MailConfig, data.get("mail", {}), "mail", base)),
         source=path,
     )

@@ -91,6 +91,11 @@ class MemberList:
         self._refresh()
         return self._members.get(_number_key(number))
 
+    def active_members(self) -> list[Member]:
+        """Every active member, in register-number order."""
+        self._refresh()
+        return sorted((m for m in self._members.values() if m.active), key=lambda m: int(m.number))
+
     def __len__(self) -> int:
         self._refresh()
         return len(self._members)

@@ -1,0 +1,197 @@
+"""What the registry tells the gateway: staff decisions on registered packages and notices
+for members (SPEC sections 6–7, seed sections 8–9). Both are recorded and turned into
+emails through the outbox in one transaction; repeating a request changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from gateway.effects import email_job
+from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
+from gateway.store.submissions import now_iso
+
+__all__ = ["setup_event_routes", "digest_context", "enqueue_digest"]
+
+STAFF_DECISIONS = {"verified": "Проверен", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
+_MAX_TEXT = 20000
+
+
+def _error(status: int, code: str, message_ru: str, detail: str) -> web.Response:
+    from gateway.api import error_response
+
+    return error_response(status, code, message_ru, detail)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+    if request.get(ROLE_KEY) not in ("registry", "staff"):
+        return _error(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "registry or staff key required")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")
+    if not isinstance(body, dict):
+        return _error(400, "request.malformed", "Запрос повреждён: ожидается объект JSON.", "body is not a JSON object")
+    for key, value in body.items():
+        if isinstance(value, str) and len(value) > _MAX_TEXT:
+            return _error(400, "request.field", f"Поле {key} слишком длинное.", f"{key}: {len(value)} characters")
+    return body
+
+
+def _derived_id(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+async def registry_event(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    decision = body.get("decision")
+    if decision not in STAFF_DECISIONS:
+        return _error(400, "event.decision", "Неизвестное решение: ожидается verified, returned или rejected.", f"decision {decision!r}")
+    repository = request.app[REPOSITORY_KEY]
+    comment = str(body.get("comment") or "")
+    loop = asyncio.get_running_loop()
+
+    def record() -> tuple[int, str, bool]:
+        db = repository.db
+        with db.transaction() as connection:
+            row = None
+            if body.get("submission_id"):
+                row = connection.execute("SELECT * FROM submissions WHERE id = ?", (str(body["submission_id"]),)).fetchone()
+            elif body.get("incoming_number"):
+                row = connection.execute("SELECT * FROM submissions WHERE incoming_number = ?", (str(body["incoming_number"]),)).fetchone()
+            if row is None:
+                return 404, "", False
+            if row["status"] != "registered":
+                return 409, row["id"], False
+            event_id = str(body.get("event_id") or _derived_id(row["id"], decision, comment))
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO registry_events (event_id, submission_id, decision, comment, received_at) VALUES (?, ?, ?, ?, ?)",
+                (event_id, row["id"], decision, comment, now_iso()),
+            ).rowcount == 1
+            if inserted:
+                connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
+                report = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (row["id"],)).fetchone()
+                member = (json.loads(report["report"]).get("member") if report else None) or {}
+                if row["member_email"]:
+                    email_job(
+                        connection,
+                        f"email:event:{event_id}",
+                        "staff_decision",
+                        row["member_email"],
+                        {
+                            "member_name": member.get("name", row["member"]),
+                            "doc_type_ru": (json.loads(report["report"]).get("doc_type_ru") if report else row["doc_type"]),
+                            "incoming_number": row["incoming_number"],
+                            "decision": decision,
+                            "comment": comment,
+                        },
+                        row["id"],
+                    )
+            return 200, event_id, not inserted
+
+    status, ident, duplicate = await loop.run_in_executor(None, record)
+    if status == 404:
+        return _error(404, "submission.not_found", "Пакет не найден.", "no submission with that id or incoming number")
+    if status == 409:
+        return _error(409, "event.not_registered", "Пакет ещё не зарегистрирован в реестре.", f"submission {ident} is not registered")
+    request.app[OUTBOX_WORKER_KEY].wake()
+    return web.json_response({"event_id": ident, "duplicate": duplicate})
+
+
+async def notice(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    kind = body.get("kind")
+    members = request.app[MEMBERS_KEY]
+    if kind == "document":
+        member = members.get(str(body.get("member") or ""))
+        if member is None or not member.active:
+            return _error(404, "member.unknown", "Кооператив не найден среди действующих членов СРО.", f"member {body.get('member')!r}")
+        if not body.get("title"):
+            return _error(400, "notice.title", "Не указано название документа.", "title is required")
+        recipients = [member]
+        email_kind = "incoming_notice"
+        context_of = lambda m: {"member_name": m.name, "title": str(body["title"])}  # noqa: E731
+    elif kind == "mass":
+        if not body.get("subject") or not body.get("body"):
+            return _error(400, "notice.text", "Не указаны тема или текст рассылки.", "subject and body are required")
+        recipients = members.active_members()
+        email_kind = "mass_mailing"
+        context_of = lambda m: {"member_name": m.name, "subject": str(body["subject"]), "body": str(body["body"])}  # noqa: E731
+    else:
+        return _error(400, "notice.kind", "Неизвестный вид уведомления: ожидается document или mass.", f"kind {kind!r}")
+    notice_id = str(body.get("notice_id") or _derived_id(kind, body.get("member"), body.get("title"), body.get("subject"), body.get("body")))
+    repository = request.app[REPOSITORY_KEY]
+
+    def record() -> tuple[int, bool]:
+        with repository.db.transaction() as connection:
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO notices (notice_id, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+                (notice_id, kind, json.dumps(body, ensure_ascii=False), now_iso()),
+            ).rowcount == 1
+            queued = 0
+            if inserted:
+                for member in recipients:
+                    if member.email:
+                        queued += email_job(connection, f"email:notice:{notice_id}:{member.number}", email_kind, member.email, context_of(member))
+            return queued, not inserted
+
+    queued, duplicate = await asyncio.get_running_loop().run_in_executor(None, record)
+    request.app[OUTBOX_WORKER_KEY].wake()
+    return web.json_response({"notice_id": notice_id, "emails": queued, "duplicate": duplicate}, status=202)
+
+
+def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
+    """The day's returned and rejected packages, for the staff digest."""
+    rows = connection.execute(
+        "SELECT s.id, s.member, s.decision, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
+        " WHERE s.decision IN ('returned', 'rejected') AND substr(s.decided_at, 1, 10) = ? ORDER BY s.decided_at",
+        (day,),
+    ).fetchall()
+    items = []
+    for row in rows:
+        report = json.loads(row["report"]) if row["report"] else {}
+        checks = [c for c in report.get("checks", []) if c.get("severity") in ("fatal", "fixable")]
+        items.append(
+            {
+                "submission_id": row["id"],
+                "member": row["member"],
+                "member_name": (report.get("member") or {}).get("name", ""),
+                "doc_type_ru": report.get("doc_type_ru") or "",
+                "decision_ru": report.get("decision_ru") or row["decision"],
+                "first_problem": checks[0]["message_ru"] if checks else "",
+            }
+        )
+    return {"date": day, "items": items}
+
+
+def enqueue_digest(repository: Any, staff_address: str, day: str) -> bool:
+    """Queue the staff digest of ``day`` once (idempotent by date)."""
+    with repository.db.transaction() as connection:
+        context = digest_context(connection, day)
+        return email_job(connection, f"email:digest:{day}", "staff_digest", staff_address, context)
+
+
+async def digest_scheduler(app: web.Application, hour_utc: int, staff_address: str) -> None:
+    """Once a day after ``hour_utc``: the digest of that day's returned and rejected packages."""
+    repository = app[REPOSITORY_KEY]
+    while True:
+        now = datetime.now(timezone.utc)
+        if 0 <= hour_utc <= now.hour:
+            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, now.date().isoformat()):
+                app[OUTBOX_WORKER_KEY].wake()
+        await asyncio.sleep(60)
+
+
+def setup_event_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/registry/events", registry_event)
+    app.router.add_post("/api/v1/notices", notice)
