@@ -151,13 +151,16 @@ def _section(cls: type, data: Any, name: str, base: Path) -> Any:
     for key, raw in data.items():
         default = getattr(defaults, key)
         try:
-            values[key] = _convert(raw, default, base)
+            values[key] = _convert(raw, default, base, allow_negative=key in _MAY_BE_NEGATIVE)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[{name}] {key}: {exc}") from None
     return cls(**values)
 
 
-def _convert(raw: Any, default: Any, base: Path) -> Any:
+_MAY_BE_NEGATIVE = {"digest_hour_utc"}
+
+
+def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -> Any:
     if isinstance(default, Path):
         if not isinstance(raw, str):
             raise TypeError("a path string is expected")
@@ -172,7 +175,7 @@ def _convert(raw: Any, default: Any, base: Path) -> Any:
     if isinstance(default, bool) or isinstance(default, int):
         if type(raw) is not type(default):
             raise TypeError(f"{type(default).__name__} expected, got {raw!r}")
-        if isinstance(raw, int) and raw < 0:
+        if isinstance(raw, int) and raw < 0 and not allow_negative:
             raise ValueError("must not be negative")
         return raw
     if isinstance(default, str):

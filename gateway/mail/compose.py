@@ -95,7 +95,8 @@ _MESSAGE_ID_DOMAIN = "sro-gateway"
 
 
 def _fmt_dt(value: Any) -> str:
-    """A date or time as Russians write it (``31.03.2025 14:05``); strings pass through."""
+    """A date or time as Russians write it (``31.03.2025 14:05``); ISO strings are parsed,
+    other strings pass through. Aware times are shown in their own zone, which is named."""
     if value is None or value == "":
         return "—"
     if isinstance(value, datetime):
@@ -105,6 +106,11 @@ def _fmt_dt(value: Any) -> str:
         return text
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, str):  # ISO 8601 as stored (now_iso()); anything else as given
+        try:
+            return _fmt_dt(date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value))
+        except ValueError:
+            pass
     return str(value)
 
 

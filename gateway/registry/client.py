@@ -206,12 +206,12 @@ async def _receipt(response: aiohttp.ClientResponse) -> RegistryReceipt:
         except (ValueError, KeyError, TypeError) as exc:
             raise PermanentDelivery(
                 f"the registry answered HTTP {status} without a valid receipt "
-                f"(incoming_number, registered_at): {_truncate(text)}"
+                f"(incoming_number, registered_at): {_truncate(_readable(text))}"
             ) from exc
         return RegistryReceipt(incoming_number=number, registered_at=registered_at)
 
     body, _ = await _read_capped(response, _ERROR_BODY_LIMIT)
-    message = _truncate(_decode(response, body)) or "(empty answer)"
+    message = _truncate(_readable(_decode(response, body))) or "(empty answer)"
     detail = f"the registry answered HTTP {status} {response.reason or ''}".rstrip() + f": {message}"
     if status >= 500 or status in _RETRYABLE_STATUSES:
         raise RetryableDelivery(detail, retry_after=parse_retry_after(response.headers.get(hdrs.RETRY_AFTER)))
@@ -237,6 +237,14 @@ def _decode(response: aiohttp.ClientResponse, body: bytes) -> str:
         return body.decode(response.charset or "utf-8", "replace")
     except LookupError:  # an unknown charset name from the other side
         return body.decode("utf-8", "replace")
+
+
+def _readable(text: str) -> str:
+    """A JSON answer re-serialised without ``\\u`` escapes, so staff can read Cyrillic messages."""
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    except ValueError:
+        return text
 
 
 def _truncate(text: str, limit: int = DETAIL_LIMIT) -> str:

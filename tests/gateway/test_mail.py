@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.header
 import email.policy
+import ipaddress
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -142,7 +145,7 @@ def test_each_kind_composes_with_russian_subject_and_key_facts(kind: str) -> Non
     assert any("а" <= ch <= "я" for ch in message["Subject"].lower())
     assert message["To"] == TO
     assert message["Message-ID"] == f"<outbox-{kind}.1@sro-gateway>"
-    assert message["From"].addresses[0].display_name == "СРО «Кооперативные Финансы»"
+    assert message["From"].addresses[0].addr_spec == "noreply@sro.local"
     assert message["Date"] is not None
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -151,6 +154,17 @@ def test_each_kind_composes_with_russian_subject_and_key_facts(kind: str) -> Non
     for part in (text, html):
         assert "info@coopfin.test" in part
         assert "сформировано автоматически" in part
+
+
+def test_sender_display_name_encoded_per_rfc_2047() -> None:
+    composed = _compose("received")
+    assert composed["From"].addresses[0].display_name == "СРО «Кооперативные Финансы»"
+    raw_from = composed.as_bytes().split(b"\r\nTo: ")[0].split(b"\r\nFrom: ")[1].decode("ascii")
+    # The legacy decoder drops the folding between adjacent encoded words (RFC 2047 §6.2);
+    # Python 3.11's modern address parser does not (CPython gh-128110) and would show
+    # "Фина нсы", so the wire format is checked with the legacy one.
+    decoded = str(email.header.make_header(email.header.decode_header(raw_from)))
+    assert decoded == "СРО «Кооперативные Финансы» <noreply@sro.local>"
 
 
 def test_parts_are_text_and_html_alternatives() -> None:
@@ -163,7 +177,8 @@ def test_parts_are_text_and_html_alternatives() -> None:
 @pytest.mark.parametrize("kind", ["returned", "rejected"])
 def test_report_attachment_with_cyrillic_filename(kind: str) -> None:
     raw = _compose(kind).as_bytes()
-    assert b"filename*=utf-8''" in raw  # RFC 2231
+    # RFC 2231 (Python splits a long one into filename*0*=utf-8''…; filename*1*=…)
+    assert b"filename*0*=utf-8''" in raw or b"filename*=utf-8''" in raw
     message = _parse(raw)
     assert message.get_content_type() == "multipart/mixed"
     (attachment,) = list(message.iter_attachments())
@@ -343,7 +358,9 @@ async def test_smtp_slow_server_times_out_retryable() -> None:
 
 def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"gateway" and auth_data.password == "s3cret-пароль".encode()
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd then answers "535 5.7.8" itself. With the default
+    # handled=True a failure sends no reply at all and the client hangs until its timeout.
+    return AuthResult(success=ok, handled=False)
 
 
 async def test_smtp_login_accepted() -> None:
@@ -390,3 +407,75 @@ async def test_eml_folder_refuses_unsafe_message_id(tmp_path: Path) -> None:
     with pytest.raises(PermanentDelivery):
         await EmlFolderTransport(tmp_path).send(message)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _ca_and_server_cert(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A throw-away CA (written as ``ca.pem``) and a 127.0.0.1 server context signed by it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test SMTP CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_pem = folder / "ca.pem"
+    ca_pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert_pem = folder / "server.pem"
+    cert_pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_pem)
+    return ca_pem, server_context
+
+
+async def test_smtp_starttls_verified_against_ca_bundle(tmp_path: Path) -> None:
+    ca_pem, server_context = _ca_and_server_cert(tmp_path)
+    handler = Recorder()
+    async with smtp_server(handler, tls_context=server_context, require_starttls=True) as port:
+        transport = SmtpTransport(
+            SmtpSettings(host="127.0.0.1", port=port, security="starttls", timeout=5.0, ca_bundle=ca_pem)
+        )
+        await asyncio.wait_for(transport.send(_compose("received")), 10)
+    assert len(handler.envelopes) == 1
+
+
+async def test_smtp_starttls_required_but_not_offered_is_permanent() -> None:
+    async with smtp_server(Recorder()) as port:
+        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, security="starttls", timeout=5.0))
+        with pytest.raises(PermanentDelivery, match="STARTTLS"):
+            await asyncio.wait_for(transport.send(_compose("received")), 10)
