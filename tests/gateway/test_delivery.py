@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config, DeliveryConfig, MailConfig
+from gateway.keys import OUTBOX_WORKER_KEY
 from tests.gateway.test_intake import MEMBER, REPORT, config, report_zip, run_package, submit  # noqa: F401 - config is a fixture
 from tests.pki.builder import HEAD_EMAIL, TestPki
 
@@ -247,7 +248,7 @@ async def test_daily_digest_lists_the_days_returned_and_rejected_packages(aiohtt
     from datetime import datetime, timezone
 
     from gateway.events import enqueue_digest
-    from gateway.keys import OUTBOX_WORKER_KEY, REPOSITORY_KEY
+    from gateway.keys import REPOSITORY_KEY
 
     app = create_app(delivery_config)
     client = await aiohttp_client(app)
@@ -293,3 +294,30 @@ async def test_emails_go_through_a_real_smtp_server(aiohttp_client: ClientFactor
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_dead_letter_is_listed_and_retried_from_the_command_line(aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
+    from tests.gateway.test_cli_verify import gateway
+
+    registry = RecordingRegistry([(400, {})])
+    client = await _with_registry(aiohttp_server, aiohttp_client, delivery_config, registry)
+    response = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+    submission_id = (await response.json())["id"]
+
+    async def dead() -> list[dict[str, Any]]:
+        return [r for r in await asyncio.to_thread(_outbox_rows, delivery_config) if r["status"] == "dead"]
+
+    await wait_for(lambda: dead())
+    [row] = await dead()
+    config_file = tmp_path / "cli.toml"
+    config_file.write_text(f'[storage]\ndata_dir = "{delivery_config.storage.data_dir}"\n', encoding="utf-8")
+    listing = await asyncio.to_thread(gateway, "--config", config_file, "outbox", "list", "--status", "dead")
+    assert listing.returncode == 0 and f"registry:{submission_id}" in listing.stdout and "400" in listing.stdout
+    shown = await asyncio.to_thread(gateway, "--config", config_file, "outbox", "show", str(row["id"]))
+    assert '"status": "dead"' in shown.stdout
+    retried = await asyncio.to_thread(gateway, "--config", config_file, "outbox", "retry", str(row["id"]))
+    assert retried.returncode == 0
+    client.app[OUTBOX_WORKER_KEY].wake()  # type: ignore[attr-defined]
+    await _registered(client, submission_id)  # the registry answers normally the second time
+    metrics = await (await client.get("/metrics")).text()
+    assert 'gateway_outbox_jobs{kind="registry",status="done"} 1' in metrics
