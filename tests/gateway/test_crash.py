@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import IO, Awaitable, Callable
 
 import aiohttp
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import REPO
+from tests.gateway.test_delivery import RecordingRegistry
 from tests.gateway.test_intake import MEMBER, members_csv, report_zip
 from tests.pki.builder import TestPki
 
@@ -27,22 +27,9 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 COUNT = 100
 
 
-class SlowRegistry:
+def SlowRegistry() -> RecordingRegistry:
     """Numbers packages by Idempotency-Key; slow enough to be killed mid-delivery."""
-
-    def __init__(self) -> None:
-        self.numbers: dict[str, str] = {}
-        self.posts = 0
-
-    async def incoming(self, request: web.Request) -> web.Response:
-        self.posts += 1
-        reader = await request.multipart()
-        async for part in reader:
-            await part.read()  # type: ignore[union-attr]
-        await asyncio.sleep(0.15)
-        key = request.headers["Idempotency-Key"]
-        number = self.numbers.setdefault(key, f"R-{len(self.numbers) + 1:04}")
-        return web.json_response({"incoming_number": number, "registered_at": "2026-11-23T12:00:00Z"})
+    return RecordingRegistry(delay=0.15)
 
 
 def _free_port() -> int:
@@ -100,9 +87,7 @@ async def _until(condition: Callable[[], Awaitable[bool]], seconds: float) -> No
 
 async def test_sigkill_during_delivery_loses_and_duplicates_nothing(aiohttp_server: ServerFactory, pki: TestPki, tmp_path: Path) -> None:
     registry = SlowRegistry()
-    app = web.Application()
-    app.router.add_post("/incoming", registry.incoming)
-    server = await aiohttp_server(app)
+    server = await aiohttp_server(registry.app())
     port = _free_port()
     config = _config(tmp_path, pki, port, str(server.make_url("")))
     base = f"http://127.0.0.1:{port}"
