@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import logging
 import re
+import sqlite3
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,6 +27,8 @@ from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepos
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
 __all__ = ["setup_routes", "error_response", "safe_name", "openapi_document"]
+
+log = logging.getLogger("gateway.api")
 
 _CHUNK = 1 << 20
 _FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id"}
@@ -53,8 +57,24 @@ class _TooLarge(Exception):
     pass
 
 
+class SlowClient(Exception):
+    """The client stopped sending in the middle of the body."""
+
+
+async def read_chunk(part: BodyPartReader, timeout: float, size: int = _CHUNK) -> bytes:
+    """The next chunk of a part, or :class:`SlowClient` when none comes in ``timeout`` s."""
+    try:
+        return await asyncio.wait_for(part.read_chunk(size), timeout)
+    except asyncio.TimeoutError:
+        raise SlowClient() from None
+
+
 async def _stream_part(
-    part: BodyPartReader, writer: BlobWriter, executors: tuple[ThreadPoolExecutor, ThreadPoolExecutor], budget: list[int]
+    part: BodyPartReader,
+    writer: BlobWriter,
+    executors: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
+    budget: list[int],
+    body_timeout: float,
 ) -> None:
     """Copy one part into its blob writer within the body budget.
 
@@ -64,7 +84,7 @@ async def _stream_part(
     loop = asyncio.get_running_loop()
     pending: list[asyncio.Future[None]] = []
     try:
-        while chunk := await part.read_chunk(_CHUNK):
+        while chunk := await read_chunk(part, body_timeout):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise _TooLarge()
@@ -102,7 +122,8 @@ async def create_submission(request: web.Request) -> web.Response:
             if not isinstance(part, BodyPartReader):
                 continue
             if part.name in _FIELDS and part.filename is None:
-                value = (await part.read(decode=True)).decode("utf-8", "replace").strip()
+                raw = await asyncio.wait_for(part.read(decode=True), config.server.body_timeout)
+                value = raw.decode("utf-8", "replace").strip()
                 if len(value) > _MAX_FIELD:
                     return error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: {len(value)} characters")
                 fields[part.name] = value
@@ -113,7 +134,7 @@ async def create_submission(request: web.Request) -> web.Response:
             elif part.name in {s.value for s in Slot}:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
-                await _stream_part(part, writer, (executor, request.app[GOST_EXECUTOR_KEY]), budget)
+                await _stream_part(part, writer, (executor, request.app[GOST_EXECUTOR_KEY]), budget, config.server.body_timeout)
             else:
                 await part.release()
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]
@@ -136,6 +157,11 @@ async def create_submission(request: web.Request) -> web.Response:
         submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
     except _TooLarge:
         return error_response(413, "request.too_large", "Файлы слишком большие.", f"body over {limit} bytes")
+    except (SlowClient, asyncio.TimeoutError):
+        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
+    except sqlite3.OperationalError as exc:
+        log.warning("database busy while recording an upload: %s", exc)
+        return error_response(503, "storage.busy", "Шлюз временно занят. Повторите отправку через несколько минут.", "database is locked")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             return error_response(507, "storage.full", "Шлюз временно не может принять файлы. Повторите отправку позже.", "no space left on device")

@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import BodyPartReader, web
 
-from gateway.api import error_response, safe_name, setup_routes
+from gateway.api import SlowClient, error_response, read_chunk, safe_name, setup_routes
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
 from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
@@ -134,10 +134,10 @@ async def _healthz(request: web.Request) -> web.Response:
     )
 
 
-async def _save_part(part: BodyPartReader, target: Path, limit: int, used: int) -> int:
+async def _save_part(part: BodyPartReader, target: Path, limit: int, used: int, timeout: float) -> int:
     """Stream one part to ``target``; returns the new running total of body bytes."""
     with open(target, "wb") as out:
-        while chunk := await part.read_chunk(_CHUNK):
+        while chunk := await read_chunk(part, timeout, _CHUNK):
             used += len(chunk)
             if used > limit:
                 raise _TooLarge()
@@ -169,11 +169,11 @@ async def _verify(request: web.Request) -> web.Response:
             if part.name == "document" and document is None:
                 document = workdir / "document" / safe_name(part.filename, "document")
                 document.parent.mkdir()
-                used = await _save_part(part, document, limit, used)
+                used = await _save_part(part, document, limit, used, config.server.body_timeout)
             elif part.name == "signature" and signature is None:
                 signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
                 signature.parent.mkdir()
-                used = await _save_part(part, signature, min(limit, used + MAX_SIGNATURE_FILE_SIZE), used)
+                used = await _save_part(part, signature, min(limit, used + MAX_SIGNATURE_FILE_SIZE), used, config.server.body_timeout)
             else:
                 await part.release()
         if document is None:
@@ -186,6 +186,8 @@ async def _verify(request: web.Request) -> web.Response:
         return web.json_response(report.to_json(), dumps=_dumps)
     except _TooLarge:
         return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
+    except SlowClient:
+        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
     except ValueError as exc:  # malformed multipart
         return error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
     finally:
@@ -208,7 +210,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if app[MEMBERS_KEY].problem:
         log.warning("member list: %s", app[MEMBERS_KEY].problem)
     data = config.storage.data_dir
-    app[DATABASE_KEY] = Database(data / "gateway.sqlite3")
+    app[DATABASE_KEY] = Database(data / "gateway.sqlite3", busy_timeout=config.server.db_busy_timeout)
     app[REPOSITORY_KEY] = SubmissionRepository(app[DATABASE_KEY])
     app[BLOBS_KEY] = BlobStore(data / "files")
     app[VERIFY_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=config.server.verify_workers, thread_name_prefix="verify")
@@ -316,7 +318,54 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
+async def close_slow_connections(server: web.Server, header_timeout: float, interval: float = 1.0) -> None:
+    """Close connections that have not completed a request head within ``header_timeout``.
+
+    aiohttp has no header timeout of its own; without one, clients sending a byte now and
+    then (slowloris) hold sockets forever. A connection counts as slow while aiohttp has
+    parsed no request on it (``RequestHandler._request_count``; a test fails if an aiohttp
+    upgrade changes that).
+    """
+    first_seen: dict[int, float] = {}
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(interval)
+        now = loop.time()
+        alive = set()
+        for handler in list(server.connections):
+            key = id(handler)
+            alive.add(key)
+            started = first_seen.setdefault(key, now)
+            if getattr(handler, "_request_count", 1) == 0 and now - started > header_timeout:
+                log.warning("closing a connection that sent no complete request in %.0f s", header_timeout)
+                handler.force_close()
+                transport = handler.transport
+                if transport is not None:
+                    transport.close()
+        for key in set(first_seen) - alive:
+            del first_seen[key]
+
+
+async def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
+    """Serve until cancelled (SIGINT/SIGTERM), with the slow-client guards."""
+    runner = web.AppRunner(create_app(config), keepalive_timeout=config.server.keepalive_timeout, handle_signals=True)
+    await runner.setup()
+    site = web.TCPSite(runner, host or config.server.host, port or config.server.port)
+    await site.start()
+    assert runner.server is not None
+    guard = asyncio.create_task(close_slow_connections(runner.server, config.server.header_timeout))
+    log.info("gateway listening on %s:%s", host or config.server.host, port or config.server.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        guard.cancel()
+        await runner.cleanup()
+
+
 def run(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(create_app(config), host=host or config.server.host, port=port or config.server.port, print=None)
+    try:
+        asyncio.run(serve(config, host, port))
+    except (KeyboardInterrupt, web.GracefulExit):
+        pass

@@ -43,6 +43,13 @@ class ServerConfig:
     """Bodies over this size are cut off with HTTP 413."""
     verify_workers: int = 2
     """Threads running signature verification off the event loop."""
+    header_timeout: float = 15.0
+    """A connection that has not sent a complete request head by then is closed (slowloris)."""
+    body_timeout: float = 60.0
+    """Longest wait for the next chunk of an upload; then 408."""
+    keepalive_timeout: float = 15.0
+    db_busy_timeout: float = 10.0
+    """How long a write waits for a locked SQLite database; then 503."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +247,15 @@ def load_config(path: Path | None) -> Config:
     unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
+    # Paths not given follow the data folder, so one data_dir setting moves everything.
+    storage_data = dict(data.get("storage", {}))
+    if "data_dir" in storage_data and "members_csv" not in storage_data:
+        storage_data["members_csv"] = str(Path(storage_data["data_dir"]) / "members.csv")
+    data["storage"] = storage_data
+    mail_data = dict(data.get("mail", {}))
+    if "data_dir" in storage_data and "eml_dir" not in mail_data:
+        mail_data["eml_dir"] = str(Path(storage_data["data_dir"]) / "mail")
+    data["mail"] = mail_data
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
         verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),

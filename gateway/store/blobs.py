@@ -82,6 +82,10 @@ class BlobStore:
         self.root = root
         self.tmp = root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        # Uploads cut short by a crash (kill -9) left their temporary files: nothing refers
+        # to them (the 202 was never sent), so they go.
+        for stale in self.tmp.glob("upload-*"):
+            stale.unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / key[2:4] / key

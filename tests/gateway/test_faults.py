@@ -1,0 +1,300 @@
+"""Fault drills: slow clients, a full disk, a locked database, a crowd of uploads, SMTP down,
+and SIGKILL during upload and validation. Loopback only, every wait bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any, Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.config import Config, MailConfig, ServerConfig, StorageConfig
+from tests.conftest import REPO
+from tests.gateway.test_delivery import FAST, wait_for
+from tests.gateway.test_intake import MEMBER, REPORT, config, decided, members_csv, report_zip, submit  # noqa: F401 - config is a fixture
+from tests.pki.builder import TestPki
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _submissions(config: Config) -> list[sqlite3.Row]:
+    connection = sqlite3.connect(config.storage.data_dir / "gateway.sqlite3")
+    connection.row_factory = sqlite3.Row
+    try:
+        return connection.execute("SELECT * FROM submissions").fetchall()
+    finally:
+        connection.close()
+
+
+# --- slow clients --------------------------------------------------------------------------
+
+
+def _gateway_config(tmp_path: Path, pki: TestPki, port: int, **server: Any) -> Path:
+    extra = "".join(f"{k} = {v}\n" for k, v in server.items())
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\n{extra}'
+        f'[verification]\ntrust_dir = "{pki.trust_dir}"\n'
+        f'[storage]\ndata_dir = "{tmp_path / "var"}"\nmembers_csv = "{members_csv(tmp_path / "members.csv")}"\n'
+        "[delivery]\ndigest_hour_utc = -1\npoll_interval = 0.05\nbase_delay = 0.1\nmax_delay = 1.0\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class Gateway:
+    """A gateway subprocess (the real `gateway serve`)."""
+
+    def __init__(self, config: Path, port: int, log: IO[bytes]) -> None:
+        self.config, self.port, self.log = config, port, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "--config", str(self.config), "serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=self.log
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("gateway did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+@pytest.fixture
+def gateway_process(pki: TestPki, tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = _free_port()
+    log = open(tmp_path / "gateway.log", "ab")  # noqa: SIM115 - closed below
+    process = Gateway(_gateway_config(tmp_path, pki, port, header_timeout=1.0, body_timeout=1.0), port, log)
+    yield process
+    process.stop()
+    log.close()
+    assert "Traceback" not in (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_connection_that_never_finishes_its_headers_is_closed(gateway_process: Gateway) -> None:
+    gateway_process.start()
+    with socket.create_connection(("127.0.0.1", gateway_process.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        sock.settimeout(10)
+        assert sock.recv(1024) == b""  # the server closed the connection
+        assert time.monotonic() - started < 5
+
+
+def test_upload_whose_body_stalls_gets_408_and_leaves_nothing(gateway_process: Gateway, tmp_path: Path) -> None:
+    gateway_process.start()
+    boundary = "xyz"
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"member\"\r\n\r\n{MEMBER}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc_type\"\r\n\r\nreport\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{MEMBER}_OD.zip\"\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", gateway_process.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+            + f"Content-Length: {len(head) + 1_000_000}\r\n\r\n".encode()
+            + head
+            + b"PK\x03\x04 only a few bytes"
+        )
+        sock.settimeout(10)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert list((tmp_path / "var" / "files" / "tmp").iterdir()) == []
+    assert _submissions(dataclasses.replace(Config(), storage=StorageConfig(data_dir=tmp_path / "var"))) == []
+
+
+# --- storage faults ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+async def test_disk_full_during_upload_is_a_507_and_records_nothing(aiohttp_client: ClientFactory, config: Config, tiny_disk: Path, pki: TestPki, tmp_path: Path) -> None:
+    full = dataclasses.replace(config, storage=dataclasses.replace(config.storage, data_dir=tiny_disk), delivery=FAST, mail=MailConfig(eml_dir=tmp_path / "mail"))
+    client = await aiohttp_client(create_app(full))
+    big = tmp_path / f"{MEMBER}_OD.zip"
+    big.write_bytes(bytes(8 << 20))
+    form = aiohttp.FormData()
+    for key, value in REPORT.items():
+        form.add_field(key, value)
+    with open(big, "rb") as stream:
+        form.add_field("document", stream, filename=big.name)
+        response = await client.post("/api/v1/submissions", data=form)
+    assert response.status == 507
+    assert (await response.json())["error"]["code"] == "storage.full"
+    assert _submissions(full) == []
+    assert list((tiny_disk / "files" / "tmp").iterdir()) == []
+    # Space is back: the next (small) package goes through.
+    small = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+    assert small.status == 202
+
+
+async def test_locked_database_is_a_503_then_works_again(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    busy = dataclasses.replace(config, server=ServerConfig(db_busy_timeout=0.5), delivery=FAST, mail=MailConfig(eml_dir=tmp_path / "mail"))
+    client = await aiohttp_client(create_app(busy))
+    package = report_zip(pki, tmp_path)
+    locker = sqlite3.connect(busy.storage.data_dir / "gateway.sqlite3", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = await submit(client, REPORT, {"document": [package]})
+        assert response.status == 503 and (await response.json())["error"]["code"] == "storage.busy"
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert list((busy.storage.data_dir / "files" / "tmp").iterdir()) == []
+    again = await submit(client, REPORT, {"document": [package]})
+    assert again.status == 202
+    assert (await decided(client, (await again.json())["id"]))["decision"] == "accepted"
+
+
+async def test_one_hundred_concurrent_uploads_are_all_recorded_and_decided(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(dataclasses.replace(config, delivery=FAST, mail=MailConfig(eml_dir=tmp_path / "mail"))))
+    package = report_zip(pki, tmp_path)
+    responses = await asyncio.gather(*(submit(client, {**REPORT, "external_id": f"c-{i}"}, {"document": [package]}) for i in range(100)))
+    assert {r.status for r in responses} == {202}
+    ids = {(await r.json())["id"] for r in responses}
+    assert len(ids) == 100
+    decisions = await asyncio.gather(*(decided(client, i) for i in ids))
+    assert {d["decision"] for d in decisions} == {"accepted"}
+
+
+# --- SMTP down -------------------------------------------------------------------------------
+
+
+async def test_emails_wait_while_smtp_is_down_and_go_when_it_is_back(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    from tests.gateway.test_delivery import Recorder, _outbox_rows
+
+    port = _free_port()
+    mail = MailConfig(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_timeout=1.0)
+    settings = dataclasses.replace(config, delivery=dataclasses.replace(FAST, max_attempts=50, max_delay=0.3), mail=mail)
+    client = await aiohttp_client(create_app(settings))
+    await submit(client, REPORT, {"document": [report_zip(pki, tmp_path, label="accountant256")]})
+
+    def waiting() -> bool:
+        return any(r["kind"] == "email" and r["status"] == "pending" and r["attempts"] >= 2 for r in _outbox_rows(settings))
+
+    await wait_for(lambda: asyncio.to_thread(waiting))
+    recorder = Recorder()
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(recorder, hostname="127.0.0.1"), "127.0.0.1", port)
+    try:
+        await wait_for(lambda: len(recorder.messages) == 1)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert recorder.messages[0]["To"]
+
+
+# --- SIGKILL during upload and during validation ----------------------------------------------
+
+
+def test_kill_during_upload_records_nothing_and_restarts_clean(gateway_process: Gateway, tmp_path: Path) -> None:
+    gateway_process.start()
+    boundary = "k"
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"member\"\r\n\r\n{MEMBER}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc_type\"\r\n\r\nreport\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{MEMBER}_OD.zip\"\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection(("127.0.0.1", gateway_process.port), timeout=10)
+    try:
+        sock.sendall(
+            b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=k\r\n"
+            + f"Content-Length: {len(head) + (4 << 20)}\r\n\r\n".encode()
+            + head
+            + bytes(2 << 20)
+        )
+        time.sleep(0.3)
+        gateway_process.kill()
+    finally:
+        sock.close()
+    gateway_process.start()
+    assert list((tmp_path / "var" / "files" / "tmp").iterdir()) == []
+    assert _submissions(dataclasses.replace(Config(), storage=StorageConfig(data_dir=tmp_path / "var"))) == []
+
+
+def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_process: Gateway, pki: TestPki, tmp_path: Path) -> None:
+    import zipfile
+
+    gateway_process.start()
+    document = tmp_path / "report.xml"
+    with open(document, "wb") as out:
+        out.write(b"<x>" + bytes(80 << 20) + b"</x>")  # validation takes a few seconds (Streebog, unpacking)
+    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
+    package = tmp_path / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(document, "report.xml")
+        archive.write(signature, "report.xml.sig")
+
+    async def upload() -> str:
+        async with aiohttp.ClientSession() as session:
+            form = aiohttp.FormData()
+            for key, value in REPORT.items():
+                form.add_field(key, value)
+            form.add_field("document", open(package, "rb"), filename=package.name)  # noqa: SIM115 - aiohttp closes it
+            async with session.post(f"http://127.0.0.1:{gateway_process.port}/api/v1/submissions", data=form) as response:
+                assert response.status == 202
+                return str((await response.json())["id"])
+
+    submission_id = asyncio.run(upload())
+    time.sleep(0.3)  # validation has started
+    gateway_process.kill()
+    rows = _submissions(dataclasses.replace(Config(), storage=StorageConfig(data_dir=tmp_path / "var")))
+    assert [r["status"] for r in rows] in (["validating"], ["received"])
+    gateway_process.start()
+
+    async def final() -> str:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                async with session.get(f"http://127.0.0.1:{gateway_process.port}/api/v1/submissions/{submission_id}") as response:
+                    status = (await response.json())["status"]
+                if status not in ("received", "validating"):
+                    return str(status)
+                await asyncio.sleep(0.1)
+        raise AssertionError("not decided after restart")
+
+    assert asyncio.run(final()) in ("accepted", "registered")
+
