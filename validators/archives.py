@@ -563,8 +563,12 @@ class _ZipSource(_Source):
 
     def _scan(self) -> None:
         problems = self.problems
+        self._check_overlaps()
         for info in self.zf.infolist():
             raw = info.filename
+            if "\x00" in info.orig_filename:
+                # zipfile cuts a name at its first NUL; what followed is hidden from us.
+                problems.add("file.name_invalid", raw, f"entry name contains a NUL byte: {info.orig_filename!r}", soft=True)
             parts, safe = _split_name(raw, problems)
             mode = info.external_attr >> 16
             ftype = stat.S_IFMT(mode)
@@ -586,6 +590,21 @@ class _ZipSource(_Source):
                 continue
             if safe:
                 self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, info))
+
+    def _check_overlaps(self) -> None:
+        """Entries whose data overlap (several directory entries pointing at one local
+        header): a small file that inflates many times over (the overlapping-files bomb)."""
+        spans = sorted(
+            (info.header_offset, info.header_offset + 30 + info.compress_size, info.filename)
+            for info in self.zf.infolist()
+            if not info.filename.endswith("/")
+        )
+        for (start, end, name), (next_start, _next_end, next_name) in zip(spans, spans[1:]):
+            if next_start < end:
+                self.problems.add(
+                    "archive.bomb", next_name, f"entry data overlaps {name!r} (offsets {start} and {next_start}): overlapping-entries bomb"
+                )
+                return
 
     def stream(self, entry: _Entry, label: str):
         try:

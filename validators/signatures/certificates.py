@@ -139,7 +139,13 @@ def name_key(name: x509.Name) -> str:
 
 @lru_cache(maxsize=16384)
 def _name_key(der: bytes) -> str:
-    return x509.Name.load(der).hashable
+    try:
+        return x509.Name.load(der).hashable
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeError):
+        # RFC 4518 string preparation refuses some names (unassigned code points,
+        # malformed bidi, non-string values: found by fuzzing). Such a name can only
+        # equal itself, byte for byte.
+        return "der:" + der.hex()
 
 
 def _parse_now(cert: x509.Certificate) -> None:

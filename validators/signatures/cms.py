@@ -13,9 +13,10 @@ from asn1crypto import cms, core, crl, ocsp, x509
 
 from validators.signatures.certificates import certificate_from_der, der_blocks
 
-__all__ = ["ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
+__all__ = ["MAX_CERTIFICATES", "MAX_SIGNER_INFOS", "ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
 
 MAX_SIGNER_INFOS = 64
+MAX_CERTIFICATES = 100
 
 _OID_REVOCATION_VALUES = "1.2.840.113549.1.9.16.2.24"
 _OID_CERT_VALUES = "1.2.840.113549.1.9.16.2.23"
@@ -88,6 +89,14 @@ def parse_signed_data(data: bytes) -> ParsedSignedData:
         encap = signed_data["encap_content_info"]
         econtent_type = encap["content_type"].dotted
         content = _econtent_bytes(encap)
+        # Count before parsing anything inside: a SignedData with 100 000 signers or
+        # certificates must be refused in milliseconds, not after parsing them all.
+        if len(signer_infos) > MAX_SIGNER_INFOS:
+            raise CmsFormatError(f"more than {MAX_SIGNER_INFOS} signers")
+        if len(signed_data["certificates"] or ()) > MAX_CERTIFICATES:
+            raise CmsFormatError(f"more than {MAX_CERTIFICATES} certificates")
+        if len(signed_data["crls"] or ()) > MAX_CERTIFICATES:
+            raise CmsFormatError(f"more than {MAX_CERTIFICATES} CRLs")
         certificates = []
         for choice in signed_data["certificates"] or ():
             if choice.name == "certificate":

@@ -32,16 +32,20 @@ def _extension(cert: x509.Certificate, oid: str) -> bytes | None:
     """The DER inside the extension's OCTET STRING (for extensions asn1crypto does not know)."""
     for ext in cert["tbs_certificate"]["extensions"]:
         if ext["extn_id"].dotted == oid:
-            return bytes(ext["extn_value"].contents)
+            try:
+                return bytes(ext["extn_value"].contents)
+            except (ValueError, TypeError):
+                return None  # a mis-tagged extnValue: the extension is unreadable, so absent
     return None
 
 
 def _utf8(data: bytes) -> str | None:
+    """The string inside an extension value, or None when it is not a readable string
+    (invalid UTF-8, truncated, another type: found by fuzzing)."""
     try:
-        value = core.Asn1Value.load(data)
-    except ValueError:
+        native = core.Asn1Value.load(data).native
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
         return None
-    native = value.native
     return native.strip() if isinstance(native, str) and native.strip() else None
 
 
@@ -73,8 +77,12 @@ def profile_problems(cert: x509.Certificate) -> list[str]:
     issuer_tool = _extension(cert, ISSUER_SIGN_TOOL)
     if issuer_tool is None or not _issuer_sign_tool_ok(issuer_tool):
         problems.append("no issuerSignTool (1.2.643.100.112) with four strings")
-    policies = cert.certificate_policies_value
-    policy_ids = [p["policy_identifier"].dotted for p in policies] if policies is not None else []
+    try:
+        policies = cert.certificate_policies_value
+        policy_ids = [p["policy_identifier"].dotted for p in policies] if policies is not None else []
+    except (ValueError, TypeError, KeyError):
+        policy_ids = []
+        problems.append("unreadable certificatePolicies")
     if not any(p.startswith(CLASS_POLICY_PREFIX) for p in policy_ids):
         problems.append("no class policy 1.2.643.100.113.x in certificatePolicies")
     identity = identity_of(cert)

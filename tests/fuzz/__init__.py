@@ -1,0 +1,1 @@
+"""Fuzz targets, property tests and differential tests of the validators."""
