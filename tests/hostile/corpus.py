@@ -38,6 +38,7 @@ from typing import Callable
 from asn1crypto import cms, core, x509
 
 from tests.pki import pdf as pdfs
+from tests.pki.pdf import build_pdf
 from tests.pki.builder import TestPki
 
 __all__ = ["Item", "build_corpus", "item_notes", "MEMBER", "REPORT_NAME", "CORPUS_ARCHIVES"]
@@ -170,21 +171,6 @@ def _pdf_objects(catalog_extra: bytes = b"") -> list[bytes]:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-
-
-def build_pdf(objects: list[bytes], trailer_extra: bytes = b"", self_prev: bool = False) -> bytes:
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    prev = b" /Prev %d" % xref if self_prev else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, prev, trailer_extra, xref)
-    return bytes(out)
 
 
 def build_pdf_objstm_bomb(zeros: int) -> bytes:

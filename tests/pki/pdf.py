@@ -24,6 +24,7 @@ __all__ = [
     "replace_page_text",
     "timestamp_pdf",
     "encrypt_pdf",
+    "build_pdf",
 ]
 
 
@@ -44,6 +45,13 @@ def make_pdf(path: Path, text: str = "Report of the cooperative", padding_bytes:
         block = bytes(range(256)) * 4096
         data = (block * (padding_bytes // len(block) + 1))[:padding_bytes]
         objects.append(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+    path.write_bytes(build_pdf(objects))
+    return path
+
+
+def build_pdf(objects: list[bytes], trailer_extra: bytes = b"", self_prev: bool = False) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the first is the catalog) with a correct
+    xref table; ``self_prev`` makes the trailer's /Prev point at its own xref (a loop)."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -53,9 +61,9 @@ def make_pdf(path: Path, text: str = "Report of the cooperative", padding_bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
+    prev = b" /Prev %d" % xref if self_prev else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, prev, trailer_extra, xref)
+    return bytes(out)
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
