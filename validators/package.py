@@ -28,8 +28,9 @@ from validators.members import Member, MemberList
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
 from validators.signatures.locate import DETACHED_SUFFIXES, verify_document
-from validators.signatures.model import SignatureReport
-from validators.signatures.verify import VerificationPolicy
+from validators.signatures.cms import CmsFormatError
+from validators.signatures.model import SignatureReport, SubIndication, VerificationReport
+from validators.signatures.verify import VerificationPolicy, load_signature_file, verify_cms
 from validators.signers import signature_findings, signer_is_head, signer_is_member, usable
 from validators.trust import TrustStore
 
@@ -139,6 +140,7 @@ class _Run:
         self.documents: list[_Document] = []
         self.kinds: dict[str, FileKind] = {}
         self.all_names: list[str] = []
+        self.unreadable_pdfs: set[str] = set()
 
     # --- request and files ---------------------------------------------------------
 
@@ -199,11 +201,17 @@ class _Run:
             kind = self.kinds.get(upload.name)
             self.all_names.append(upload.name)
             if kind is FileKind.PDF:
-                self.checks.extend(check_pdf(upload.path, upload.name))
+                self._check_pdf(upload.path, upload.name)
                 self.documents.append(_Document(upload.name, upload.path))
             elif kind in (FileKind.ZIP, FileKind.RAR):
                 self.documents.append(_Document(upload.name, upload.path))
                 self._unpack(upload, index)
+
+    def _check_pdf(self, path: Path, name: str) -> None:
+        found = check_pdf(path, name)
+        if any(c.code in ("pdf.corrupt", "pdf.encrypted") for c in found):
+            self.unreadable_pdfs.add(name)
+        self.checks.extend(found)
 
     def _unpack(self, upload: UploadedFile, index: int) -> None:
         dest = self.ctx.workdir / f"archive-{index}"
@@ -220,7 +228,7 @@ class _Run:
             if kind is FileKind.SIGNATURE or _is_signature_name(item.name):
                 continue
             if kind is FileKind.PDF:
-                self.checks.extend(check_pdf(item.path, item.name))
+                self._check_pdf(item.path, item.name)
             document = _Document(item.name, item.path)
             signature = next((inner[item.name + s] for s in (*DETACHED_SUFFIXES, *(x.upper() for x in DETACHED_SUFFIXES)) if item.name + s in inner), None)
             self._verify(document, signature.path if signature else None, embedded=kind is FileKind.PDF)
@@ -232,11 +240,20 @@ class _Run:
         for name in orphans:
             self.checks.append(finding("signature.format", file=name, detail="a signature file without the document it is named after"))
 
+    def _verify_detached(self, document: Path, signature: Path, name: str) -> VerificationReport:
+        try:
+            data = load_signature_file(signature)
+        except CmsFormatError as exc:
+            return VerificationReport(None, (), SubIndication.FORMAT_FAILURE, (f"{name}: {exc}",))
+        return verify_cms(data, self.ctx.trust, self.ctx.policy, document=document, signature_file=name)
+
     def _verify(self, document: _Document, signature: Path | None, embedded: bool) -> None:
         if signature is None and not embedded:
             return
         report = verify_document(document.path, self.ctx.trust, self.ctx.policy, signature)
         for problem in report.problems if report.sub_indication is not None else ():
+            if signature is None and document.name in self.unreadable_pdfs:
+                continue  # already reported by the PDF structure check (pdf.corrupt / pdf.encrypted)
             self.checks.append(finding("signature.format" if signature else "pdf.corrupt", file=document.name, detail=problem))
         for signature_report in report.signatures:
             document.reports.append(signature_report)
@@ -253,7 +270,8 @@ class _Run:
             candidates = [target] if target else list(top.values())
             placed = False
             for candidate in candidates:
-                report = verify_document(candidate.path, self.ctx.trust, self.ctx.policy, upload.path)
+                # Only the detached signature here: a PDF's embedded ones are verified once, below.
+                report = self._verify_detached(candidate.path, upload.path, upload.name)
                 matching = [s for s in report.signatures if not any(c.name == "content.digest" and not c.passed for c in s.checks)]
                 if target is not None or matching or len(candidates) == 1:
                     if report.sub_indication is not None:

@@ -516,3 +516,17 @@ async def test_file_over_the_slot_limit_is_rejected(aiohttp_client: ClientFactor
 async def test_unknown_doc_type_is_rejected(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
     report = await run_package(client, {"member": MEMBER, "doc_type": "poem"}, {"document": [report_zip(pki, tmp_path)]})
     assert report["decision"] == "rejected" and codes(report) == {"request.doc_type"}
+
+
+async def test_pdf_with_embedded_and_uploaded_signatures_reports_each_once(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    charter = pdfs.sign_pdf_gost(pki, "head256", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
+    detached = pki.sign("accountant256", charter, tmp_path / "Устав.pdf.sig")
+    report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [charter], "signature": [detached]})
+    assert report["decision"] == "accepted", report["checks"]
+    assert sorted(s["kind"] for s in report["signatures"]) == ["detached", "embedded"]
+
+
+async def test_encrypted_pdf_is_reported_once(client: TestClient, tmp_path: Path) -> None:
+    encrypted = pdfs.encrypt_pdf(pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
+    report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [encrypted]})
+    assert "pdf.encrypted" in codes(report) and "pdf.corrupt" not in codes(report)
