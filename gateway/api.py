@@ -26,7 +26,7 @@ from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
-__all__ = ["setup_routes", "error_response", "safe_name", "openapi_document"]
+__all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck"]
 
 log = logging.getLogger("gateway.api")
 
@@ -105,10 +105,9 @@ async def create_submission(request: web.Request) -> web.Response:
         return denied
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body of {request.content_length} bytes over {limit}")
-    if not request.content_type.startswith("multipart/"):
-        return error_response(400, "request.not_multipart", "Ожидается форма multipart/form-data.", f"content type {request.content_type}")
+    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data.")
+    if refused:
+        return refused
     repository = request.app[REPOSITORY_KEY]
     blobs = request.app[BLOBS_KEY]
     executor = request.app[UPLOAD_EXECUTOR_KEY]
@@ -176,6 +175,15 @@ async def create_submission(request: web.Request) -> web.Response:
     if created:
         request.app[PIPELINE_KEY].submit(submission_id)
     return _accepted(submission_id, created)
+
+
+def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> web.Response | None:
+    """413 for a declared body over ``limit``, 400 for a body that is not a multipart form."""
+    if request.content_length is not None and request.content_length > limit:
+        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body of {request.content_length} bytes over {limit}")
+    if not request.content_type.startswith("multipart/"):
+        return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.content_type}")
+    return None
 
 
 def _find_external(repository: SubmissionRepository, external_id: str) -> str | None:

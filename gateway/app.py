@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import BodyPartReader, web
 
-from gateway.api import SlowClient, error_response, read_chunk, safe_name, setup_routes
+from gateway.api import SlowClient, error_response, multipart_precheck, read_chunk, safe_name, setup_routes
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
 from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
@@ -150,10 +150,9 @@ async def _verify(request: web.Request) -> web.Response:
         return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "role may not verify")
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
-    if not request.content_type.startswith("multipart/"):
-        return error_response(400, "request.not_multipart", "Ожидается форма multipart/form-data с файлами document и signature.", f"content type {request.content_type}")
+    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data с файлами document и signature.")
+    if refused:
+        return refused
     revocation = request.query.get("revocation", config.verification.revocation.value)
     if revocation not in {m.value for m in RevocationMode}:
         return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
