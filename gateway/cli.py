@@ -122,8 +122,12 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     # Start the Streebog digest of the document now, on the other core, while the ASN.1
     # machinery loads and the signature is parsed: on large files it is the critical path.
     # (SHA-256, five times faster, is computed later by this thread while Streebog runs.)
-    digests = FileDigests(document)
-    digests.prefetch([STREEBOG_256])
+    from gateway.entry import early_digests
+
+    digests = early_digests(document)
+    if digests is None:
+        digests = FileDigests(document)
+        digests.prefetch([STREEBOG_256])
 
     from validators.signatures.locate import verify_document
 
