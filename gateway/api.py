@@ -23,7 +23,7 @@ from aiohttp import BodyPartReader, web
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
-from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
+from gateway.store.submissions import NewSubmission, StoredFile
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
 __all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck"]
@@ -127,7 +127,7 @@ async def create_submission(request: web.Request) -> web.Response:
                     return error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: {len(value)} characters")
                 fields[part.name] = value
                 if part.name == "external_id" and value:
-                    existing = await loop.run_in_executor(None, _find_external, repository, value)
+                    existing = await loop.run_in_executor(None, repository.find_external, value)
                     if existing is not None:
                         return _accepted(existing, created=False)
             elif part.name in {s.value for s in Slot}:
@@ -184,11 +184,6 @@ def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> w
     if not request.content_type.startswith("multipart/"):
         return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.content_type}")
     return None
-
-
-def _find_external(repository: SubmissionRepository, external_id: str) -> str | None:
-    rows = repository.db.query("SELECT id FROM submissions WHERE external_id = ?", external_id)
-    return rows[0]["id"] if rows else None
 
 
 def _accepted(submission_id: str, created: bool) -> web.Response:

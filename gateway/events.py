@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api import error_response
 from gateway.effects import email_job
 from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.store.submissions import now_iso
@@ -23,24 +24,18 @@ STAFF_DECISIONS = {"verified": "Проверен", "returned": "Возвраще
 _MAX_TEXT = 20000
 
 
-def _error(status: int, code: str, message_ru: str, detail: str) -> web.Response:
-    from gateway.api import error_response
-
-    return error_response(status, code, message_ru, detail)
-
-
 async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
     if request.get(ROLE_KEY) not in ("registry", "staff"):
-        return _error(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "registry or staff key required")
+        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "registry or staff key required")
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")
+        return error_response(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")
     if not isinstance(body, dict):
-        return _error(400, "request.malformed", "Запрос повреждён: ожидается объект JSON.", "body is not a JSON object")
+        return error_response(400, "request.malformed", "Запрос повреждён: ожидается объект JSON.", "body is not a JSON object")
     for key, value in body.items():
         if isinstance(value, str) and len(value) > _MAX_TEXT:
-            return _error(400, "request.field", f"Поле {key} слишком длинное.", f"{key}: {len(value)} characters")
+            return error_response(400, "request.field", f"Поле {key} слишком длинное.", f"{key}: {len(value)} characters")
     return body
 
 
@@ -54,7 +49,7 @@ async def registry_event(request: web.Request) -> web.Response:
         return body
     decision = body.get("decision")
     if decision not in STAFF_DECISIONS:
-        return _error(400, "event.decision", "Неизвестное решение: ожидается verified, returned или rejected.", f"decision {decision!r}")
+        return error_response(400, "event.decision", "Неизвестное решение: ожидается verified, returned или rejected.", f"decision {decision!r}")
     repository = request.app[REPOSITORY_KEY]
     comment = str(body.get("comment") or "")
     loop = asyncio.get_running_loop()
@@ -99,9 +94,9 @@ async def registry_event(request: web.Request) -> web.Response:
 
     status, ident, duplicate = await loop.run_in_executor(None, record)
     if status == 404:
-        return _error(404, "submission.not_found", "Пакет не найден.", "no submission with that id or incoming number")
+        return error_response(404, "submission.not_found", "Пакет не найден.", "no submission with that id or incoming number")
     if status == 409:
-        return _error(409, "event.not_registered", "Пакет ещё не зарегистрирован в реестре.", f"submission {ident} is not registered")
+        return error_response(409, "event.not_registered", "Пакет ещё не зарегистрирован в реестре.", f"submission {ident} is not registered")
     request.app[OUTBOX_WORKER_KEY].wake()
     return web.json_response({"event_id": ident, "duplicate": duplicate})
 
@@ -115,20 +110,20 @@ async def notice(request: web.Request) -> web.Response:
     if kind == "document":
         member = members.get(str(body.get("member") or ""))
         if member is None or not member.active:
-            return _error(404, "member.unknown", "Кооператив не найден среди действующих членов СРО.", f"member {body.get('member')!r}")
+            return error_response(404, "member.unknown", "Кооператив не найден среди действующих членов СРО.", f"member {body.get('member')!r}")
         if not body.get("title"):
-            return _error(400, "notice.title", "Не указано название документа.", "title is required")
+            return error_response(400, "notice.title", "Не указано название документа.", "title is required")
         recipients = [member]
         email_kind = "incoming_notice"
         context_of = lambda m: {"member_name": m.name, "title": str(body["title"])}  # noqa: E731
     elif kind == "mass":
         if not body.get("subject") or not body.get("body"):
-            return _error(400, "notice.text", "Не указаны тема или текст рассылки.", "subject and body are required")
+            return error_response(400, "notice.text", "Не указаны тема или текст рассылки.", "subject and body are required")
         recipients = members.active_members()
         email_kind = "mass_mailing"
         context_of = lambda m: {"member_name": m.name, "subject": str(body["subject"]), "body": str(body["body"])}  # noqa: E731
     else:
-        return _error(400, "notice.kind", "Неизвестный вид уведомления: ожидается document или mass.", f"kind {kind!r}")
+        return error_response(400, "notice.kind", "Неизвестный вид уведомления: ожидается document или mass.", f"kind {kind!r}")
     notice_id = str(body.get("notice_id") or _derived_id(kind, body.get("member"), body.get("title"), body.get("subject"), body.get("body")))
     repository = request.app[REPOSITORY_KEY]
 

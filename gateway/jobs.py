@@ -19,7 +19,7 @@ from gateway.outbox import Effects, Job
 from gateway.registry.model import OutgoingPackage, Registry
 from gateway.reports import render_html
 from gateway.store.blobs import BlobStore
-from gateway.store.submissions import SubmissionRepository
+from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 
 __all__ = ["JobHandlers"]
 
@@ -36,11 +36,10 @@ class JobHandlers:
     async def registry_job(self, job: Job) -> Effects:
         assert job.submission_id is not None
         submission_id = job.submission_id
-        package = await asyncio.to_thread(self._package, submission_id)
+        package, record, report = await asyncio.to_thread(self._package, submission_id)
         receipt = await self.registry.deliver(package)
-        record, report = await asyncio.to_thread(lambda: (self.repository.get(submission_id), self.repository.report(submission_id)))
-        member_email = record.member_email if record else None
-        member = (report or {}).get("member") or {}
+        member_email = record.member_email
+        member = report.get("member") or {}
 
         def effects(connection: sqlite3.Connection) -> None:
             connection.execute(
@@ -55,7 +54,7 @@ class JobHandlers:
                     member_email,
                     {
                         "member_name": member.get("name", ""),
-                        "doc_type_ru": (report or {}).get("doc_type_ru", ""),
+                        "doc_type_ru": report.get("doc_type_ru", ""),
                         "submission_id": submission_id,
                         "incoming_number": receipt.incoming_number,
                         "registered_at": receipt.registered_at,
@@ -65,7 +64,8 @@ class JobHandlers:
 
         return effects
 
-    def _package(self, submission_id: str) -> OutgoingPackage:
+    def _package(self, submission_id: str) -> tuple[OutgoingPackage, SubmissionRecord, dict[str, Any]]:
+        """The package to deliver, with the submission and report it was built from."""
         record = self.repository.get(submission_id)
         report = self.repository.report(submission_id) or {}
         assert record is not None
@@ -88,7 +88,8 @@ class JobHandlers:
                 ],
             },
         }
-        return OutgoingPackage(submission_id, metadata, [(f.name, self.blobs.path(f.blob.key)) for f in files])
+        package = OutgoingPackage(submission_id, metadata, [(f.name, self.blobs.path(f.blob.key)) for f in files])
+        return package, record, report
 
     async def email_job(self, job: Job) -> None:
         payload = job.payload

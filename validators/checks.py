@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["Severity", "Check", "CATALOGUE", "finding", "Entry"]
 
@@ -111,17 +111,6 @@ class Check:
             "remedy_ru": self.remedy_ru,
             "detail": self.detail,
         }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Check":
-        return cls(
-            code=data["code"],
-            severity=Severity(data["severity"]),
-            file=data.get("file"),
-            message_ru=data["message_ru"],
-            remedy_ru=data["remedy_ru"],
-            detail=data.get("detail", ""),
-        )
 
 
 def finding(code: str, *, file: str | None = None, detail: str = "", severity: Severity | None = None) -> Check:

@@ -83,6 +83,11 @@ class SubmissionRecord:
         }
 
 
+def _by_external_id(connection: sqlite3.Connection, external_id: str) -> str | None:
+    row = connection.execute("SELECT id FROM submissions WHERE external_id = ?", (external_id,)).fetchone()
+    return row["id"] if row is not None else None
+
+
 class SubmissionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -94,9 +99,9 @@ class SubmissionRepository:
         """
         with self.db.transaction() as connection:
             if new.external_id:
-                row = connection.execute("SELECT id FROM submissions WHERE external_id = ?", (new.external_id,)).fetchone()
-                if row is not None:
-                    return row["id"], False
+                existing = _by_external_id(connection, new.external_id)
+                if existing is not None:
+                    return existing, False
             submission_id = uuid.uuid4().hex
             connection.execute(
                 "INSERT INTO submissions (id, external_id, member, doc_type, report_kind, regulation_kind, status, received_at)"
@@ -111,6 +116,11 @@ class SubmissionRepository:
                 ],
             )
         return submission_id, True
+
+    def find_external(self, external_id: str) -> str | None:
+        """The submission recorded earlier under this portal ``external_id``."""
+        with self.db.transaction() as connection:
+            return _by_external_id(connection, external_id)
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
         rows = self.db.query("SELECT * FROM submissions WHERE id = ?", submission_id)

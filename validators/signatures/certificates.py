@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from functools import lru_cache
 
@@ -313,6 +312,3 @@ def _pss_digest(algorithm: algos.SignedDigestAlgorithm) -> str | None:
         return algorithm["parameters"]["hash_algorithm"]["algorithm"].dotted
     return None
 
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
