@@ -51,7 +51,11 @@ def signature_findings(report: SignatureReport, file: str) -> list[Check]:
     """Findings for one verified signature of ``file`` (empty when it is usable)."""
     if report.indication is not Indication.TOTAL_PASSED:
         code = "signature.other"
-        if report.sub_indication is SubIndication.CHAIN_CONSTRAINTS_FAILURE and any(
+        if any(c.name == "pdf.modifications" and not c.passed for c in report.checks):
+            # A PDF revision added after this signature (or one that cannot be analysed):
+            # what is shown is not what was signed, whatever else the signature says.
+            code = "pdf.modified_after_signing"
+        elif report.sub_indication is SubIndication.CHAIN_CONSTRAINTS_FAILURE and any(
             c.name == "signer.key_usage" and not c.passed for c in report.checks
         ):
             code = "signature.key_usage"

@@ -35,7 +35,6 @@ from asn1crypto import cms, crl, ocsp, x509
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
 from validators.signatures.cms import ASN1_ERRORS
-from validators.signatures.pdf_changes import only_annotations_added
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
@@ -159,56 +158,237 @@ def _coverage_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | None
     )
 
 
+def _strict_diff_policy() -> Any:
+    """pyHanko's difference analysis restricted to what this gateway allows after a
+    signature: new or filled signature fields, document timestamps, DSS/VRI validation
+    data (and the bookkeeping every incremental save writes: xref and object streams,
+    /Info strings, XMP metadata). No form filling of other fields, no annotations.
+
+    ``/AcroForm`` may change only in ``/Fields`` (the new signature field), ``/SigFlags``
+    and ``/DR``; ``/NeedAppearances``, ``/DA``, ``/Q`` or ``/XFA`` changes would make a
+    viewer redraw fields from values that were never shown at signing.
+    """
+    global _STRICT_POLICY
+    if _STRICT_POLICY is not None:
+        return _STRICT_POLICY
+    from pyhanko.sign.diff_analysis import (
+        CatalogModificationRule,
+        DocInfoRule,
+        DSSCompareRule,
+        FormUpdatingRule,
+        MetadataUpdateRule,
+        ModificationLevel,
+        ObjectStreamRule,
+        SigFieldCreationRule,
+        SigFieldModificationRule,
+        StandardDiffPolicy,
+        XrefStreamRule,
+    )
+
+    class SignatureFieldsOnly(FormUpdatingRule):  # type: ignore[misc]
+        """Only signature-field rules are registered, so every update this rule clears is
+        a signature (pyHanko rates a visible one FORM_FILLING): all count as LTA level,
+        and anything else pyHanko cannot clear stays unexplained (suspicious)."""
+
+        def apply(self, old: Any, new: Any) -> Any:
+            for level, update in super().apply(old, new):
+                yield min(level, ModificationLevel.LTA_UPDATES), update
+
+    lta = ModificationLevel.LTA_UPDATES
+    _STRICT_POLICY = StandardDiffPolicy(
+        global_rules=[
+            CatalogModificationRule(),
+            DocInfoRule().as_qualified(lta),
+            XrefStreamRule().as_qualified(lta),
+            ObjectStreamRule().as_qualified(lta),
+            DSSCompareRule().as_qualified(lta),
+            MetadataUpdateRule().as_qualified(lta),
+        ],
+        form_rule=SignatureFieldsOnly(
+            field_rules=[SigFieldCreationRule(), SigFieldModificationRule()],
+            ignored_acroform_keys=frozenset({"/Fields", "/SigFlags", "/DR"}),
+        ),
+        reject_object_freeing=True,
+    )
+    return _STRICT_POLICY
+
+
+_STRICT_POLICY: Any = None
+
+
+class _Changed(Exception):
+    """A later revision changes what the signed revision showed (the reason)."""
+
+
+def _ref(value: Any) -> Any:
+    from pyhanko.pdf_utils import generic
+
+    return value.reference if isinstance(value, generic.IndirectObject) else None
+
+
+def _reachable(resolver: Any, start: Any, limit: int) -> set[Any]:
+    """Every indirect object reachable from ``start`` in one revision (iterative walk;
+    a walk longer than ``limit`` objects is refused as unanalysable)."""
+    from pyhanko.pdf_utils import generic
+
+    seen: set[Any] = set()
+    stack = [start]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, generic.IndirectObject):
+            ref = value.reference
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > limit:
+                raise ValueError(f"more than {limit} objects")
+            value = resolver(ref)
+        if isinstance(value, generic.DictionaryObject):  # streams too
+            stack.extend(value.raw_get(key) for key in value.keys())
+        elif isinstance(value, generic.ArrayObject):
+            stack.extend(value)
+    return seen
+
+
+_MAX_GRAPH_OBJECTS = 2_000_000
+
+
+def _structural_changes(reader: Any, signed_revision: int) -> None:
+    """Our own comparison of each later revision with the signed one, independent of
+    pyHanko's rules and of any ``/Type`` label: the trailer must keep the signed catalog,
+    the /Info dictionary must stay plain metadata, and no object that existed but was
+    unreachable in the signed revision may be reachable from the catalog later (shadow
+    attacks). Raises :class:`_Changed`."""
+    from pyhanko.pdf_utils import generic
+
+    trailer = reader.trailer
+    signed_root = _ref(trailer.raw_get("/Root", revision=signed_revision))
+    signed_encrypt = trailer.raw_get("/Encrypt", revision=signed_revision) if "/Encrypt" in trailer.flatten(signed_revision) else None
+    signed = reader.get_historical_resolver(signed_revision)
+    signed_graph = _reachable(signed, generic.IndirectObject(signed_root.idnum, signed_root.generation, signed), _MAX_GRAPH_OBJECTS)
+    xrefs = reader.xrefs
+    for revision in range(signed_revision + 1, xrefs.total_revisions):
+        view = trailer.flatten(revision)
+        root = _ref(view.raw_get("/Root")) if "/Root" in view else None
+        if root is None or (root.idnum, root.generation) != (signed_root.idnum, signed_root.generation):
+            raise _Changed(
+                f"revision {revision} points the trailer /Root at "
+                f"{'nothing' if root is None else f'object {root.idnum} {root.generation}'} instead of the signed "
+                f"catalog {signed_root.idnum} {signed_root.generation}: another document is shown"
+            )
+        encrypt = view.raw_get("/Encrypt") if "/Encrypt" in view else None
+        if encrypt != signed_encrypt:
+            raise _Changed(f"revision {revision} changes the trailer /Encrypt")
+        current = reader.get_historical_resolver(revision)
+        graph = _reachable(current, generic.IndirectObject(root.idnum, root.generation, current), _MAX_GRAPH_OBJECTS)
+        shadowed = sorted(
+            (ref.idnum, ref.generation)
+            for ref in graph - signed_graph
+            if xrefs.get_introducing_revision(ref) <= signed_revision
+        )
+        if shadowed:
+            listed = ", ".join(f"{n} {g} R" for n, g in shadowed[:5])
+            raise _Changed(
+                f"revision {revision} makes objects reachable that were present but hidden (unreachable) in the "
+                f"signed revision: {listed}{' …' if len(shadowed) > 5 else ''} (shadow attack)"
+            )
+        if "/Info" in view:
+            info_ref = _ref(view.raw_get("/Info"))
+            if info_ref is not None and (
+                info_ref in graph or (info_ref.idnum, info_ref.generation) == (root.idnum, root.generation)
+            ):
+                raise _Changed(f"revision {revision} points the trailer /Info at an object of the document itself")
+            info = view["/Info"]
+            if isinstance(info, generic.StreamObject) or not isinstance(info, generic.DictionaryObject) or not all(
+                isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
+                for value in info.values()
+            ):
+                raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
+        if _needs_appearances(current.root) and not _needs_appearances(signed.root):
+            raise _Changed(f"revision {revision} sets /NeedAppearances: viewers would redraw every field")
+
+
+def _needs_appearances(catalog: Any) -> bool:
+    from pyhanko.pdf_utils import generic
+
+    form = catalog["/AcroForm"] if "/AcroForm" in catalog else None
+    if not isinstance(form, generic.DictionaryObject) or "/NeedAppearances" not in form:
+        return False
+    return form["/NeedAppearances"] != generic.BooleanObject(False)
+
+
+def _new_empty_visible_signature_fields(reader: Any, signed_revision: int) -> list[str]:
+    """Signature fields created after the signed revision and still unsigned whose
+    widget has an area: an empty "signature" can paint any appearance over the page."""
+    from pyhanko.sign.diff_analysis.rules.form_field_rules import is_field_visible
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    found = []
+    for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=False):
+        ref = _ref(field_ref) or field_ref
+        if reader.xrefs.get_introducing_revision(ref) > signed_revision and is_field_visible(field_ref.get_object()):
+            found.append(str(name))
+    return found
+
+
 def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | None]:
-    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel, SuspiciousModification
+    """What later revisions change, judged against the rule of SPEC section 3: only further
+    signatures, document timestamps and DSS/VRI validation data keep the signature
+    covering the document as shown. Any other change (and any change pyHanko flags as
+    suspicious, FORM_FILLING, ANNOTATIONS or OTHER under the strict policy) fails the
+    signature: TOTAL_FAILED/HASH_FAILURE, because what a reader renders is no longer what
+    was hashed. A later revision that cannot be analysed at all leaves it
+    INDETERMINATE/GENERIC."""
+    from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     if embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return SignatureCheck("pdf.modifications", True, "no changes after signing"), None
-    try:
-        result = embedded.evaluate_modifications(DEFAULT_DIFF_POLICY)
-    except Exception as exc:  # noqa: BLE001 - pyHanko could not parse a later revision
+    reader, revision = embedded.reader, embedded.signed_revision
+
+    def changed(reason: str) -> tuple[SignatureCheck, SubIndication]:
         return (
-            SignatureCheck(
-                "pdf.modifications",
-                False,
-                f"the revisions added after signing could not be analysed ({_pdf_error(exc)}): "
-                "what they change is unknown",
-            ),
-            SubIndication.GENERIC,
-        )
-    docmdp = embedded.docmdp_level
-    if isinstance(result, SuspiciousModification) or result.modification_level == ModificationLevel.OTHER:
-        # pyHanko does not model the "comments" level; decide that case ourselves.
-        if only_annotations_added(embedded.reader, embedded.signed_revision) is None:
-            result = DiffResult(ModificationLevel.ANNOTATIONS, set())
-    if isinstance(result, SuspiciousModification):
-        return (
-            SignatureCheck("pdf.modifications", False, f"the document was changed after signing: {_pdf_error(result)}"),
+            SignatureCheck("pdf.modifications", False, f"the document was changed after signing: {reason}"),
             SubIndication.HASH_FAILURE,
         )
+
+    try:
+        _structural_changes(reader, revision)
+    except _Changed as reason:
+        return changed(str(reason))
+    except Exception as exc:  # noqa: BLE001 - an unreadable later revision
+        return _unanalysable(exc)
+    try:
+        result = embedded.evaluate_modifications(_strict_diff_policy())
+        empty_fields = _new_empty_visible_signature_fields(reader, revision)
+    except Exception as exc:  # noqa: BLE001 - pyHanko could not parse a later revision
+        return _unanalysable(exc)
+    if isinstance(result, SuspiciousModification):
+        return changed(f"{_pdf_error(result)} (only signatures, document timestamps and DSS data may be added)")
     level = result.modification_level
-    allowed = level != ModificationLevel.OTHER and (docmdp is None or level.value <= docmdp.value)
-    fields = f" (fields: {', '.join(sorted(result.changed_form_fields))})" if result.changed_form_fields else ""
-    if allowed:
-        return (
-            SignatureCheck(
-                "pdf.modifications",
-                True,
-                f"later revisions only add {level.name.lower().replace('_', ' ')}{fields}; allowed "
-                f"({'DocMDP ' + docmdp.name if docmdp else 'the signature sets no DocMDP restriction'})",
-                warning=level != ModificationLevel.NONE,
-            ),
-            None,
-        )
+    if level > ModificationLevel.LTA_UPDATES:
+        fields = f" (fields: {', '.join(sorted(result.changed_form_fields))})" if result.changed_form_fields else ""
+        return changed(f"{level.name}{fields}; only signatures, document timestamps and DSS data may be added")
+    if empty_fields:
+        return changed(f"new visible signature fields left unsigned: {', '.join(sorted(empty_fields))}")
+    return (
+        SignatureCheck(
+            "pdf.modifications",
+            True,
+            "later revisions only add signatures, document timestamps or validation data (DSS)",
+        ),
+        None,
+    )
+
+
+def _unanalysable(exc: BaseException) -> tuple[SignatureCheck, SubIndication]:
     return (
         SignatureCheck(
             "pdf.modifications",
             False,
-            f"the document was changed after signing beyond what the signature allows: {level.name}{fields}"
-            + (f"; DocMDP allows {docmdp.name}" if docmdp else ""),
+            f"the revisions added after signing could not be analysed ({_pdf_error(exc)}): what they change is unknown",
         ),
-        SubIndication.HASH_FAILURE,
+        SubIndication.GENERIC,
     )
 
 
@@ -277,12 +457,34 @@ def read_pdf_signatures(path: Path, store: TrustStore, policy: VerificationPolic
             fields = list(enumerate_sig_fields(reader, filled_status=True))
         except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt PDF
             return PdfSignatureReports((), (), f"the PDF cannot be read: {_pdf_error(exc)}")
+        fields.extend(_vanished_signature_fields(reader, fields))
         file_size = path.stat().st_size
         evidence = _dss_evidence(reader)
         for name, sig_ref, field_ref in fields:
             report, is_timestamp = _verify_field(reader, name, sig_ref, field_ref, path, file_size, store, policy, evidence, EmbeddedPdfSignature)
             (timestamps if is_timestamp else signatures).append(report)
     return PdfSignatureReports(tuple(signatures), tuple(timestamps))
+
+
+def _vanished_signature_fields(reader: Any, current: list[Any]) -> list[Any]:
+    """Signed fields of earlier revisions that the final revision no longer lists (a
+    later revision switched the catalog or rewrote /AcroForm): they are verified too, so
+    the change that hid them is named instead of the signature silently disappearing."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    seen = {_ref(sig_ref) for _name, sig_ref, _field in current}
+    found = []
+    for revision in range(reader.xrefs.total_revisions - 2, -1, -1):
+        try:
+            earlier = list(enumerate_sig_fields(reader.get_historical_resolver(revision), filled_status=True))
+        except Exception:  # noqa: BLE001 - an unreadable old form lists nothing
+            continue
+        for name, sig_ref, field_ref in earlier:
+            ref = _ref(sig_ref)
+            if ref is not None and ref not in seen:
+                seen.add(ref)
+                found.append((name, sig_ref, field_ref))
+    return found
 
 
 def _verify_field(
