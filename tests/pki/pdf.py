@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from io import BytesIO
 from pathlib import Path
@@ -105,9 +106,13 @@ def sign_pdf_gost(
     *,
     subfilter: str = "pades",
     shorten_byte_range: int = 0,
+    digest: str | None = None,
 ) -> Path:
-    """Sign with a GOST key of the test PKI: CMS by openssl, placed by pyHanko.
+    """Sign with a key of the test PKI (GOST, or RSA/ECDSA): CMS by openssl, placed by pyHanko.
 
+    ``subfilter``: ``pades`` (ETSI.CAdES.detached), ``pkcs7`` (adbe.pkcs7.detached) or
+    ``sha1`` (adbe.pkcs7.sha1: the CMS encapsulates the SHA-1 of the ByteRange).
+    ``digest``: the CMS digest (openssl name; default by key type).
     ``shorten_byte_range`` makes the declared second byte range stop that many bytes
     before the end of the file (the signature then does not cover the file's tail).
     """
@@ -124,6 +129,10 @@ def sign_pdf_gost(
         writer = IncrementalPdfFileWriter(stream, strict=False)
         prepared, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=16384))
     data = bytearray(output.getvalue())
+    if subfilter == "sha1":
+        # Same length, so every offset pyHanko laid out stays right (spaces are PDF white space).
+        position = data.index(b"/adbe.pkcs7.detached")
+        data[position : position + 20] = b"/adbe.pkcs7.sha1    "
     start, end = prepared.reserved_region_start, prepared.reserved_region_end
     ranges = [(0, start), (end, len(data) - end - shorten_byte_range)]
     if shorten_byte_range:
@@ -133,9 +142,10 @@ def sign_pdf_gost(
         width = len(match.group(1))
         data[match.start(1) : match.end(1)] = numbers.ljust(width)
     signed_part = target.with_suffix(".byterange")
-    signed_part.write_bytes(b"".join(bytes(data[s : s + n]) for s, n in ranges))
+    signed_bytes = b"".join(bytes(data[s : s + n]) for s, n in ranges)
+    signed_part.write_bytes(hashlib.sha1(signed_bytes).digest() if subfilter == "sha1" else signed_bytes)
     cms_path = target.with_suffix(".p7s")
-    pki.sign(label, signed_part, cms_path)
+    pki.sign(label, signed_part, cms_path, attached=subfilter == "sha1", digest=digest)
     output = BytesIO(bytes(data))
     prepared.fill_with_cms(output, cms_path.read_bytes())
     target.write_bytes(output.getvalue())
@@ -611,5 +621,49 @@ def add_dss(pki: TestPki, source: Path, target: Path, labels: tuple[str, ...] = 
     output = BytesIO(data)
     certs = [load_cert_from_pemder(str(pki.cert(label))) for label in labels]
     DocumentSecurityStore.add_dss(output, contents, certs=certs)
+    target.write_bytes(output.getvalue())
+    return target
+
+
+def append_junk(source: Path, target: Path) -> Path:
+    """Bytes after the last %%EOF that form no revision: an object a repairing reader
+    could pick up, covered by no signature."""
+    body = _stream(_content(FORGED_TEXT))
+    target.write_bytes(source.read_bytes() + b"4 0 obj\n" + body + b"\nendobj\n")
+    return target
+
+
+def info_points_at_catalog_with_action(source: Path, target: Path) -> Path:
+    """The trailer /Info is pointed at the catalog, which gains an /OpenAction: a check
+    that lets /Info change freely would clear the catalog change."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(source, "rb") as stream:
+        reader = PdfFileReader(stream, strict=False)
+        number = reader.root_ref.idnum
+        buffer = BytesIO()
+        reader.root.write_to_stream(buffer)
+    body = buffer.getvalue().rstrip()
+    body = body[:-2] + b" /OpenAction << /S /JavaScript /JS (app.beep\\(0\\)) >> >>"
+    return append_revision(source, target, {number: body}, info=number)
+
+
+def set_need_appearances(source: Path, target: Path) -> Path:
+    """/AcroForm /NeedAppearances true: viewers regenerate every field's appearance from
+    values that were never shown when the document was signed."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with open(source, "rb") as stream:
+        writer = IncrementalPdfFileWriter(stream, strict=False)
+        form = writer.root.raw_get("/AcroForm")
+        if isinstance(form, generic.IndirectObject):
+            form.get_object()[generic.NameObject("/NeedAppearances")] = generic.BooleanObject(True)
+            writer.update_container(form.get_object())
+        else:
+            form[generic.NameObject("/NeedAppearances")] = generic.BooleanObject(True)
+            writer.update_root()
+        output = BytesIO()
+        writer.write(output)
     target.write_bytes(output.getvalue())
     return target

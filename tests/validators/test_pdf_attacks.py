@@ -116,7 +116,17 @@ def test_shadow_hide_and_replace_redefining_the_catalog_fails(hidden_signed: Pat
 
 def test_trailer_info_pointed_at_the_catalog_fails(hidden_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.info_points_at_catalog(hidden_signed, tmp_path / "forged.pdf")
-    assert_changed(first_signature(forged, store))
+    assert_changed(first_signature(forged, store), "trailer /Info at object 1 0")
+
+
+def test_trailer_info_pointed_at_a_catalog_gaining_an_action_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.info_points_at_catalog_with_action(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "part of the document itself")
+
+
+def test_bytes_after_the_last_revision_fail(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.append_junk(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "bytes follow the end of the last revision")
 
 
 # --- overlays and form filling -----------------------------------------------------------
@@ -140,6 +150,12 @@ def test_filling_a_borderless_text_field_after_signing_fails(sign: Signer, store
     assert first_signature(signed, store).indication is Indication.TOTAL_PASSED
     forged = pdfs.fill_text_field(signed, tmp_path / "filled.pdf")
     assert_changed(first_signature(forged, store))
+
+
+def test_need_appearances_set_after_signing_fails(sign: Signer, store: TrustStore, tmp_path: Path) -> None:
+    signed = sign(pdfs.make_pdf_with_text_field(tmp_path / "form.pdf"), tmp_path / "signed.pdf")
+    forged = pdfs.set_need_appearances(signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "/NeedAppearances")
 
 
 def test_new_unsigned_visible_signature_field_painting_over_the_page_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
@@ -207,3 +223,34 @@ def test_dss_update_then_an_overlay_still_fails(pki: TestPki, plain_signed: Path
     updated = pdfs.add_dss(pki, plain_signed, tmp_path / "ltv.pdf")
     forged = pdfs.add_overlay_annotation(updated, tmp_path / "forged.pdf", "Square")
     assert_changed(first_signature(forged, store))
+
+
+# --- SHA-1 binding ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["rsa_signer", "head256"])
+def test_adbe_pkcs7_sha1_binding_fails_the_algorithm_policy_even_with_a_strong_cms_digest(label: str, pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    """The CMS digest is SHA-256 / Streebog and passes the CMS policy; the document is
+    bound only by the SHA-1 signed as content."""
+    signed = pdfs.sign_pdf_gost(pki, label, pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "sha1.pdf", subfilter="sha1")
+    signature = first_signature(signed, store)
+    checks = {c.name: c for c in signature.checks}
+    assert checks["pdf.sha1_content"].passed and checks["content.digest"].passed and checks["algorithm.policy"].passed
+    assert (signature.indication, signature.sub_indication) == (Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    assert not checks["pdf.digest_policy"].passed and "/adbe.pkcs7.sha1" in checks["pdf.digest_policy"].detail
+    assert signature.qualified is False
+
+
+def test_sha1_digest_in_the_cms_of_a_pdf_signature_fails(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    signed = pdfs.sign_pdf_gost(pki, "rsa_signer", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "s.pdf", subfilter="pkcs7", digest="sha1")
+    signature = first_signature(signed, store)
+    assert (signature.indication, signature.sub_indication) == (Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    [check] = [c for c in signature.checks if c.name == "pdf.digest_policy"]
+    assert not check.passed and "SHA-1 in the CMS digest algorithm" in check.detail
+
+
+def test_sha256_pdf_signature_has_no_weak_binding(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    signed = pdfs.sign_pdf_gost(pki, "rsa_signer", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "s.pdf", subfilter="pkcs7")
+    signature = first_signature(signed, store)
+    assert signature.indication is Indication.TOTAL_PASSED
+    assert not [c for c in signature.checks if c.name == "pdf.digest_policy"]

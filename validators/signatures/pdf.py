@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,15 +256,15 @@ _MAX_GRAPH_OBJECTS = 2_000_000
 
 def _structural_changes(reader: Any, signed_revision: int) -> None:
     """Our own comparison of each later revision with the signed one, independent of
-    pyHanko's rules and of any ``/Type`` label: the trailer must keep the signed catalog,
-    the /Info dictionary must stay plain metadata, and no object that existed but was
-    unreachable in the signed revision may be reachable from the catalog later (shadow
-    attacks). Raises :class:`_Changed`."""
+    pyHanko's rules and of any ``/Type`` label: the file ends with its last revision, the
+    trailer keeps the signed catalog, /Info stays plain metadata outside the document, and
+    no object that existed but was unreachable in the signed revision is reachable from
+    the catalog later (shadow attacks). Raises :class:`_Changed`."""
     from pyhanko.pdf_utils import generic
 
+    _check_file_ends_with_last_revision(reader)
     trailer = reader.trailer
     signed_root = _ref(trailer.raw_get("/Root", revision=signed_revision))
-    signed_encrypt = trailer.raw_get("/Encrypt", revision=signed_revision) if "/Encrypt" in trailer.flatten(signed_revision) else None
     signed = reader.get_historical_resolver(signed_revision)
     signed_graph = _reachable(signed, generic.IndirectObject(signed_root.idnum, signed_root.generation, signed), _MAX_GRAPH_OBJECTS)
     xrefs = reader.xrefs
@@ -276,11 +277,23 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 f"{'nothing' if root is None else f'object {root.idnum} {root.generation}'} instead of the signed "
                 f"catalog {signed_root.idnum} {signed_root.generation}: another document is shown"
             )
-        encrypt = view.raw_get("/Encrypt") if "/Encrypt" in view else None
-        if encrypt != signed_encrypt:
-            raise _Changed(f"revision {revision} changes the trailer /Encrypt")
         current = reader.get_historical_resolver(revision)
         graph = _reachable(current, generic.IndirectObject(root.idnum, root.generation, current), _MAX_GRAPH_OBJECTS)
+        if "/Info" in view:
+            # pyHanko lets /Info change freely; pointed at a document object, that
+            # freedom would clear a change of the page or catalog itself.
+            info_ref = _ref(view.raw_get("/Info"))
+            if info_ref is not None and info_ref in graph | signed_graph:
+                raise _Changed(
+                    f"revision {revision} points the trailer /Info at object {info_ref.idnum} {info_ref.generation}, "
+                    "which is part of the document itself"
+                )
+            info = view["/Info"]
+            if isinstance(info, generic.StreamObject) or not isinstance(info, generic.DictionaryObject) or not all(
+                isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
+                for value in info.values()
+            ):
+                raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
         shadowed = sorted(
             (ref.idnum, ref.generation)
             for ref in graph - signed_graph
@@ -292,29 +305,26 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 f"revision {revision} makes objects reachable that were present but hidden (unreachable) in the "
                 f"signed revision: {listed}{' …' if len(shadowed) > 5 else ''} (shadow attack)"
             )
-        if "/Info" in view:
-            info_ref = _ref(view.raw_get("/Info"))
-            if info_ref is not None and (
-                info_ref in graph or (info_ref.idnum, info_ref.generation) == (root.idnum, root.generation)
-            ):
-                raise _Changed(f"revision {revision} points the trailer /Info at an object of the document itself")
-            info = view["/Info"]
-            if isinstance(info, generic.StreamObject) or not isinstance(info, generic.DictionaryObject) or not all(
-                isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
-                for value in info.values()
-            ):
-                raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
-        if _needs_appearances(current.root) and not _needs_appearances(signed.root):
-            raise _Changed(f"revision {revision} sets /NeedAppearances: viewers would redraw every field")
 
 
-def _needs_appearances(catalog: Any) -> bool:
-    from pyhanko.pdf_utils import generic
+_TAIL_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF")
 
-    form = catalog["/AcroForm"] if "/AcroForm" in catalog else None
-    if not isinstance(form, generic.DictionaryObject) or "/NeedAppearances" not in form:
-        return False
-    return form["/NeedAppearances"] != generic.BooleanObject(False)
+
+def _check_file_ends_with_last_revision(reader: Any) -> None:
+    """Bytes appended after the last revision's ``%%EOF`` belong to no revision and to no
+    signature; a reader that rebuilds the cross-reference table would still show the
+    objects defined there."""
+    stream = reader.stream
+    xrefs = reader.xrefs
+    last_xref = xrefs.get_startxref_for_revision(xrefs.total_revisions - 1)
+    stream.seek(last_xref)
+    tail = stream.read()
+    match = _TAIL_RE.search(tail)
+    if match is None or int(match.group(1)) != last_xref:
+        raise _Changed("the last revision does not end with startxref/%%EOF pointing at its own cross-reference section")
+    rest = tail[match.end() :].strip(b"\x00\t\n\r\f ")
+    if rest:
+        raise _Changed(f"{len(rest)} bytes follow the end of the last revision: they belong to no revision and no signature")
 
 
 def _new_empty_visible_signature_fields(reader: Any, signed_revision: int) -> list[str]:
@@ -415,6 +425,58 @@ def _sha1_digest_content_check(report: SignatureReport, parsed_content: bytes | 
             SubIndication.HASH_FAILURE,
         )
     return amend(report, SignatureCheck("pdf.sha1_content", True, "adbe.pkcs7.sha1: the signed SHA-1 matches the ByteRange"))
+
+
+#: SHA-1 and MD5 and the signature algorithms built on them (RSA, ECDSA, DSA).
+_WEAK_BINDING_OIDS = {
+    "1.3.14.3.2.26": "SHA-1",
+    "1.2.840.113549.2.5": "MD5",
+    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.10040.4.3": "dsa-with-sha1",
+}
+
+
+def _weak_binding_check(report: SignatureReport, subfilter: str, contents: bytes, policy: VerificationPolicy) -> SignatureReport:
+    """SHA-1 (or MD5) binding the signature to the document fails the algorithm policy for
+    signatures after 2016 (``WEAK_DIGEST_SUNSET``), as for CMS. Needed here because
+    ``adbe.pkcs7.sha1`` signs the SHA-1 of the ByteRange as content: the CMS itself may use
+    SHA-256 and pass the CMS policy while the document is bound only by SHA-1.
+
+    Judged at ``--at`` or the present time: the signer's signingTime is a claim and cannot
+    place the signature before the sunset (no proof of existence), so the verdict is
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
+    """
+    from validators.signatures.cms import CmsFormatError, parse_signed_data
+    from validators.signatures.verify import WEAK_DIGEST_SUNSET
+
+    weak: list[str] = []
+    if subfilter == "/adbe.pkcs7.sha1":
+        weak.append("the /adbe.pkcs7.sha1 SubFilter (SHA-1 of the ByteRange signed as content)")
+    try:
+        for signer_info in parse_signed_data(contents).signed_data["signer_infos"]:
+            for key in ("digest_algorithm", "signature_algorithm"):
+                oid = signer_info[key]["algorithm"].dotted
+                if oid in _WEAK_BINDING_OIDS:
+                    weak.append(f"{_WEAK_BINDING_OIDS[oid]} in the CMS {key.replace('_', ' ')}")
+    except (CmsFormatError, *ASN1_ERRORS):
+        pass  # the CMS verification already reported it
+    at = policy.at or policy.clock()
+    if not weak:
+        return report
+    if at < WEAK_DIGEST_SUNSET:
+        return amend(report, SignatureCheck("pdf.digest_policy", True, f"SHA-1 binding acceptable at {at:%Y-%m-%d}: {'; '.join(weak)}"))
+    return amend(
+        report,
+        SignatureCheck(
+            "pdf.digest_policy",
+            False,
+            f"the document is bound through SHA-1/MD5 ({'; '.join(weak)}), not acceptable for signatures after "
+            f"{WEAK_DIGEST_SUNSET:%Y-%m-%d}; judged at {at:%Y-%m-%d} (signingTime is only a claim)",
+        ),
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    )
 
 
 def _timestamp_imprint_check(report: SignatureReport, contents: bytes, ranges_digests: FileDigests) -> SignatureReport:
@@ -534,6 +596,8 @@ def _verify_field(
     if subfilter == "/adbe.pkcs7.sha1":
         content = _attached_content(contents)
         report = _sha1_digest_content_check(report, content, range_digests)
+    if not is_timestamp:
+        report = _weak_binding_check(report, subfilter, contents, policy)
     if is_timestamp:
         report = _timestamp_imprint_check(report, contents, range_digests)
     check, failure, _coverage = _coverage_check(embedded)
