@@ -4,7 +4,10 @@
 * GOST: pyHanko allocates the signature field and /ByteRange placeholder (interrupted
   signing), the CMS over the ByteRange bytes is made by ``openssl cms -sign`` with the gost
   engine and the test PKI's GOST key, and pyHanko writes it into the reserved /Contents.
-* Later revisions: an added annotation (benign) or replaced page text (not allowed).
+* Later revisions: attacks on PDF signatures (incremental saving, signature wrapping,
+  shadow hide / replace / hide-and-replace, annotation overlays, form filling, actions,
+  bytes after %%EOF) and the allowed updates (a further signature, a document timestamp,
+  a DSS/VRI LTV update); see the section "attacks on PDF signatures" below.
 """
 
 from __future__ import annotations
@@ -27,6 +30,31 @@ __all__ = [
     "timestamp_pdf",
     "encrypt_pdf",
     "build_pdf",
+    "FORGED_TEXT",
+    "make_pdf_with_hidden_objects",
+    "make_pdf_with_text_field",
+    "append_revision",
+    "new_catalog_labelled_xref",
+    "switch_to_hidden_catalog",
+    "shadow_hide",
+    "shadow_replace",
+    "shadow_hide_and_replace",
+    "info_points_at_catalog",
+    "info_points_at_catalog_with_action",
+    "relabel_content_as_xref",
+    "add_catalog_entry",
+    "add_open_action",
+    "add_names_javascript",
+    "add_page_additional_action",
+    "change_page_resources",
+    "add_overlay_annotation",
+    "fill_text_field",
+    "set_need_appearances",
+    "add_empty_visible_signature_field",
+    "sign_pdf_pyhanko_with_overlay",
+    "certify_pdf_pyhanko",
+    "add_dss",
+    "append_junk",
 ]
 
 
@@ -299,10 +327,14 @@ def append_revision(
     *,
     root: int | None = None,
     info: int | None = None,
+    free: tuple[int, ...] = (),
+    prev: int | None = None,
 ) -> Path:
     """Append one incremental update: ``objects`` (number -> body, generation 0; a number
     already in use redefines that object), a classic xref section and a trailer whose
-    /Root is ``root`` (default: the current one) and /Info ``info`` (default: none)."""
+    /Root is ``root`` (default: the current one) and /Info ``info`` (default: none).
+    ``free`` marks object numbers free; ``prev`` overrides /Prev (default: the last
+    revision's cross-reference section)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     data = source.read_bytes()
@@ -318,12 +350,14 @@ def append_revision(
         out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n"
-    if not offsets:
+    if not offsets and not free:
         out += b"0 1\n0000000000 65535 f \n"
     for number in sorted(offsets):
         out += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
+    for number in free:
+        out += b"%d 1\n0000000000 00001 f \n" % number
     new_size = max(size, max(offsets, default=0) + 1)
-    trailer = b"/Size %d /Root %d 0 R /Prev %d" % (new_size, root or current_root, previous_xref)
+    trailer = b"/Size %d /Root %d 0 R /Prev %d" % (new_size, root or current_root, previous_xref if prev is None else prev)
     if info is not None:
         trailer += b" /Info %d 0 R" % info
     out += b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
@@ -667,3 +701,59 @@ def set_need_appearances(source: Path, target: Path) -> Path:
         writer.write(output)
     target.write_bytes(output.getvalue())
     return target
+
+
+def free_page_content(source: Path, target: Path) -> Path:
+    """A revision that frees the page's content stream (4): the page renders blank."""
+    return append_revision(source, target, {}, free=(4,))
+
+
+def metadata_pointed_at_page_content(source: Path, target: Path) -> Path:
+    """The catalog's /Metadata is pointed at the page content stream (4), which is
+    redefined as well-formed XMP: a rule that clears /Metadata updates must not clear the
+    page's content changing."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(source, "rb") as stream:
+        reader = PdfFileReader(stream, strict=False)
+        number = reader.root_ref.idnum
+        buffer = BytesIO()
+        reader.root.write_to_stream(buffer)
+    catalog = buffer.getvalue().rstrip()[:-2] + b" /Metadata 4 0 R >>"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><!-- BT /F1 18 Tf 72 720 Td (Forged) Tj ET --></x:xmpmeta>'
+    return append_revision(source, target, {number: catalog, 4: _stream(xmp, b"/Type /Metadata /Subtype /XML ")})
+
+
+def skip_signed_revision(source: Path, target: Path) -> Path:
+    """A revision whose /Prev jumps over the signed revision to the original one, so
+    readers never see the signed revision, and whose page shows FORGED_TEXT."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(source, "rb") as stream:
+        reader = PdfFileReader(stream, strict=False)
+        first_xref = reader.xrefs.get_startxref_for_revision(0)
+    return append_revision(source, target, {4: _stream(_content(FORGED_TEXT))}, prev=first_xref)
+
+
+def sign_pdf_pyhanko_with_hidden_stream(pki: TestPki, label: str, source: Path, target: Path) -> tuple[Path, int]:
+    """Sign with pyHanko, the signed revision itself carrying an unreferenced content
+    stream showing FORGED_TEXT; returns the file and that stream's object number."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = signers.SimpleSigner.load(str(pki.key(label)), str(pki.cert(label)), ca_chain_files=(str(pki.cert("rsa_ca")),))
+    meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
+    with open(source, "rb") as stream:
+        writer = IncrementalPdfFileWriter(stream, strict=False)
+        hidden = writer.add_object(generic.StreamObject(stream_data=_content(FORGED_TEXT)))
+        output = BytesIO()
+        signers.sign_pdf(writer, meta, signer=signer, output=output)
+    target.write_bytes(output.getvalue())
+    return target, hidden.idnum
+
+
+def show_stream_on_page(source: Path, target: Path, number: int) -> Path:
+    """A revision pointing the first page's /Contents at object ``number``."""
+    page, body = _page_body(source, Contents=b"%d 0 R" % number)
+    return append_revision(source, target, {page: body})

@@ -104,6 +104,13 @@ def test_shadow_hide_showing_a_hidden_content_stream_fails(hidden_signed: Path, 
     assert_changed(first_signature(forged, store), "hidden (unreachable) in the signed revision: 9 0 R")
 
 
+def test_shadow_hide_with_the_hidden_stream_written_in_the_signed_revision_itself_fails(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    signed, hidden = pdfs.sign_pdf_pyhanko_with_hidden_stream(pki, "rsa_signer", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "s.pdf")
+    assert first_signature(signed, store).indication is Indication.TOTAL_PASSED
+    forged = pdfs.show_stream_on_page(signed, tmp_path / "forged.pdf", hidden)
+    assert_changed(first_signature(forged, store), f"hidden (unreachable) in the signed revision: {hidden} 0 R")
+
+
 def test_shadow_replace_redefining_a_signed_object_fails(hidden_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.shadow_replace(hidden_signed, tmp_path / "forged.pdf")
     assert_changed(first_signature(forged, store), "unexplained xrefs")
@@ -254,3 +261,25 @@ def test_sha256_pdf_signature_has_no_weak_binding(pki: TestPki, store: TrustStor
     signature = first_signature(signed, store)
     assert signature.indication is Indication.TOTAL_PASSED
     assert not [c for c in signature.checks if c.name == "pdf.digest_policy"]
+
+
+# --- cross-reference tricks ----------------------------------------------------------------
+
+
+def test_freeing_the_page_content_after_signing_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.free_page_content(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "freed")
+
+
+def test_metadata_pointed_at_the_page_content_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.metadata_pointed_at_page_content(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store))
+
+
+def test_revision_whose_prev_skips_the_signed_one_leaves_no_signature(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """Readers follow /Prev from the last startxref and never see the signed revision:
+    the document shown is unsigned, and so is our verdict (no signature, exit 1,
+    ``signature.missing`` in a package)."""
+    forged = pdfs.skip_signed_revision(plain_signed, tmp_path / "forged.pdf")
+    report = verify_document(forged, store, VerificationPolicy())
+    assert report.signatures == () and not report.all_qualified_and_passed

@@ -12,11 +12,22 @@ Per signature two checks are added:
 
 * ``pdf.byte_range`` — the ByteRange starts at 0 and its gap is exactly /Contents, and it
   reaches the end of the file or of the signed revision; otherwise FORMAT_FAILURE;
-* ``pdf.modifications`` — for a signature followed by later revisions, pyHanko's
-  difference analysis: LTA updates, form filling and annotations that the signature's
-  DocMDP allows are reported but pass; changed page content or anything else fails the
-  signature (TOTAL_FAILED/HASH_FAILURE: what is shown is not what was signed); later
-  revisions pyHanko cannot parse leave it INDETERMINATE (GENERIC).
+* ``pdf.modifications`` — for a signature followed by later revisions, whether those
+  revisions only add what keeps the signature covering the document as shown: further
+  signatures, document timestamps and DSS/VRI validation data (SPEC section 3, stricter
+  than Acrobat: no annotations, no form filling). Judged twice, on the resolved object
+  graphs and never on a ``/Type`` label: pyHanko's difference analysis with a strict
+  policy (:func:`_strict_diff_policy`, nothing above LTA_UPDATES accepted) and our own
+  structural checks (:func:`_structural_changes`: trailer /Root, /Info, hidden objects
+  made reachable, bytes after the last revision). Any other change fails the signature
+  (TOTAL_FAILED/HASH_FAILURE: what is shown is not what was signed); later revisions that
+  cannot be analysed leave it INDETERMINATE (GENERIC). Either way the package finding is
+  ``pdf.modified_after_signing``.
+* ``pdf.digest_policy`` — a binding through SHA-1/MD5 (``adbe.pkcs7.sha1`` or weak CMS
+  algorithms) fails after 2016 (CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
+
+Signatures that a later revision removed from the final form (a switched catalog) are
+found in the earlier revisions and judged too, so the change is named.
 
 Document timestamps (/DocTimeStamp, ETSI.RFC3161) are verified (the TSA's CMS signature
 and the messageImprint over the ByteRange) and reported in ``timestamps``.
@@ -25,6 +36,7 @@ and the messageImprint over the ByteRange) and reported in ``timestamps``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -159,6 +171,7 @@ def _coverage_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | None
     )
 
 
+@functools.cache
 def _strict_diff_policy() -> Any:
     """pyHanko's difference analysis restricted to what this gateway allows after a
     signature: new or filled signature fields, document timestamps, DSS/VRI validation
@@ -169,9 +182,6 @@ def _strict_diff_policy() -> Any:
     and ``/DR``; ``/NeedAppearances``, ``/DA``, ``/Q`` or ``/XFA`` changes would make a
     viewer redraw fields from values that were never shown at signing.
     """
-    global _STRICT_POLICY
-    if _STRICT_POLICY is not None:
-        return _STRICT_POLICY
     from pyhanko.sign.diff_analysis import (
         CatalogModificationRule,
         DocInfoRule,
@@ -188,7 +198,7 @@ def _strict_diff_policy() -> Any:
 
     class SignatureFieldsOnly(FormUpdatingRule):  # type: ignore[misc]
         """Only signature-field rules are registered, so every update this rule clears is
-        a signature (pyHanko rates a visible one FORM_FILLING): all count as LTA level,
+        a signature (pyHanko rates any non-timestamp signature FORM_FILLING): all count as LTA level,
         and anything else pyHanko cannot clear stays unexplained (suspicious)."""
 
         def apply(self, old: Any, new: Any) -> Any:
@@ -196,7 +206,7 @@ def _strict_diff_policy() -> Any:
                 yield min(level, ModificationLevel.LTA_UPDATES), update
 
     lta = ModificationLevel.LTA_UPDATES
-    _STRICT_POLICY = StandardDiffPolicy(
+    return StandardDiffPolicy(
         global_rules=[
             CatalogModificationRule(),
             DocInfoRule().as_qualified(lta),
@@ -211,10 +221,6 @@ def _strict_diff_policy() -> Any:
         ),
         reject_object_freeing=True,
     )
-    return _STRICT_POLICY
-
-
-_STRICT_POLICY: Any = None
 
 
 class _Changed(Exception):
