@@ -296,6 +296,8 @@ class _Context:
     econtent_type: str = ID_DATA
     """The eContentType this signature must carry (id-data; id-ct-TSTInfo for a PDF
     document time-stamp)."""
+    budget: chains.PathBudget = field(default_factory=chains.PathBudget)
+    """Path-building work left for this signature (all its signers share it)."""
 
 
 def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
@@ -417,7 +419,7 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     # 4. X.509 validation at the validation time.
     time_source = "--at" if policy.at else "signingTime" if signing_time else "current time (no signingTime)"
     steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
-    path = chains.build_path(cert, carried, store)
+    path = chains.build_path(cert, carried, store, ctx.budget)
     if not path.found:
         steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
         return report()
