@@ -6,3 +6,5 @@ bash scripts/bootstrap.sh test
 .venv/bin/python bench/bench_verify.py "$@"
 echo
 .venv/bin/python bench/bench_upload.py "$@"
+echo
+.venv/bin/python bench/bench_paths.py

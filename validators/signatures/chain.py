@@ -15,6 +15,7 @@ from datetime import datetime
 from asn1crypto import x509
 
 from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
+from validators.signatures.crypto import public_key_bits
 from validators.trust import TrustStore
 
 __all__ = [
@@ -24,9 +25,18 @@ __all__ = [
     "ca_constraint_problems",
     "signer_key_usage_problem",
     "MAX_PATH_LENGTH",
+    "MAX_CANDIDATES_PER_STEP",
+    "MAX_SIGNATURE_CHECKS",
+    "PathBudget",
 ]
 
 MAX_PATH_LENGTH = 8
+#: Issuer candidates tried at one step of the path (after duplicates are collapsed).
+MAX_CANDIDATES_PER_STEP = 8
+#: Certificate signature checks one signature may cost in path building (all its signers
+#: and time-stamps together): a real path needs 2-4, a cross-certified one a few more.
+MAX_SIGNATURE_CHECKS = 64
+_MAX_REPORTED_FAILURES = 6
 
 # Extensions this verifier understands (RFC 5280 and the FSB Order 795 ones); any other
 # extension marked critical makes the certificate unusable.
@@ -69,55 +79,112 @@ def _short(cert: x509.Certificate) -> str:
     return str(subject.get("common_name") or format_name(cert.subject))
 
 
+class PathBudget:
+    """The work one signature may cost in path building: certificate signature checks.
+
+    Shared by every path built for one signature (each signer, each time-stamp's TSA), so
+    a CMS with 64 signers over a hostile certificate pool costs at most the budget, not
+    64 times it. Every attempt counts, cached or not: the bound is on the search itself.
+    """
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int = MAX_SIGNATURE_CHECKS) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> bool:
+        """Spend one signature check; False when the budget is exhausted."""
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+
+def _identity(cert: x509.Certificate) -> tuple[str, bytes]:
+    """Subject and key: two certificates with both equal are the same node of the graph
+    (RFC 4158, 5.2): one may not appear twice in a path (loop)."""
+    return name_key(cert.subject), public_key_bits(cert.public_key)
+
+
 def _issuer_candidates(
     cert: x509.Certificate, store: TrustStore, extra: dict[str, list[x509.Certificate]]
 ) -> list[x509.Certificate]:
-    found = list(store.certificates_with_subject(cert.issuer))
-    seen = {fingerprint(c) for c in found}
-    for candidate in extra.get(name_key(cert.issuer), ()):
-        if fingerprint(candidate) not in seen:
-            seen.add(fingerprint(candidate))
-            found.append(candidate)
+    """Possible issuers of ``cert``, duplicates collapsed, at most ``MAX_CANDIDATES_PER_STEP``.
+
+    Trust-store certificates come first, then carried ones; among them, those whose key
+    identifier matches the authorityKeyIdentifier. Certificates with the same subject,
+    key and issuer are interchangeable for path building (the signature check and the
+    next step are the same): only the first is kept, so sixty copies cost one.
+    """
+    found: list[x509.Certificate] = []
+    seen: set[object] = set()
+    for candidate in (*store.certificates_with_subject(cert.issuer), *extra.get(name_key(cert.issuer), ())):
+        fp = fingerprint(candidate)
+        same_node = (*_identity(candidate), name_key(candidate.issuer))
+        if fp in seen or same_node in seen:
+            continue
+        seen.update((fp, same_node))
+        found.append(candidate)
     wanted = cert.authority_key_identifier
     if wanted is not None:
         # Prefer the issuer whose key identifier matches; keep the others (some CAs
         # compute identifiers differently) but try them last.
         found.sort(key=lambda c: c.key_identifier != wanted)
-    return found
+    return found[:MAX_CANDIDATES_PER_STEP]
 
 
 def build_path(
-    signer: x509.Certificate, extra_certificates: list[x509.Certificate], store: TrustStore
+    signer: x509.Certificate,
+    extra_certificates: list[x509.Certificate],
+    store: TrustStore,
+    budget: PathBudget | None = None,
 ) -> CertificatePath:
     """Find a path from ``signer`` to a trust anchor with every signature verified.
 
     ``extra_certificates`` are those carried by the signature (CMS ``certificates``,
-    CAdES ``certValues``): usable for path building but never anchors.
+    CAdES ``certValues``): usable for path building but never anchors. The search is
+    bounded: duplicates collapsed, ``MAX_CANDIDATES_PER_STEP`` issuers tried per step,
+    ``MAX_PATH_LENGTH`` certificates per path, no subject+key twice in a path, and at most
+    ``budget`` certificate signature checks; a hostile certificate pool gets a verdict
+    (no path, saying why) in bounded time and memory.
     """
+    budget = budget if budget is not None else PathBudget()
     extra: dict[str, list[x509.Certificate]] = {}
     for cert in extra_certificates:
         extra.setdefault(name_key(cert.subject), []).append(cert)
     failures: list[str] = []
+    exhausted = False
 
-    def extend(path: list[x509.Certificate]) -> list[x509.Certificate] | None:
+    def note(problem: str) -> None:
+        if len(failures) < _MAX_REPORTED_FAILURES and problem not in failures:
+            failures.append(problem)
+
+    def extend(path: list[x509.Certificate], in_path: set[tuple[str, bytes]]) -> list[x509.Certificate] | None:
+        nonlocal exhausted
         current = path[-1]
         if store.is_anchor(current):
             return path
         if len(path) >= MAX_PATH_LENGTH:
-            failures.append(f"path longer than {MAX_PATH_LENGTH} certificates")
+            note(f"path longer than {MAX_PATH_LENGTH} certificates")
             return None
-        in_path = {fingerprint(c) for c in path}
-        candidates = [c for c in _issuer_candidates(current, store, extra) if fingerprint(c) not in in_path]
+        all_candidates = _issuer_candidates(current, store, extra)
+        candidates = [c for c in all_candidates if _identity(c) not in in_path or store.is_anchor(c)]
         if not candidates:
-            if current.self_signed != "no":
-                failures.append(f"'{_short(current)}' is self-signed and not a trust anchor")
+            if all_candidates:
+                note(f"'{_short(current)}': every issuer candidate is already in the path (certificate loop)")
+            elif current.self_signed != "no":
+                note(f"'{_short(current)}' is self-signed and not a trust anchor")
             else:
-                failures.append(
+                note(
                     f"no issuer certificate for '{_short(current)}' "
                     f"(issuer: {format_name(current.issuer)}) in the trust store or the signature"
                 )
             return None
         for candidate in candidates:
+            if not budget.take():
+                exhausted = True
+                return None
             check = verify_signed_by(
                 current["tbs_certificate"].dump(),
                 current["signature_algorithm"],
@@ -125,19 +192,28 @@ def build_path(
                 candidate.public_key,
             )
             if not check.valid:
-                failures.append(
+                note(
                     f"certificate '{_short(current)}' (serial {current.serial_number:X}): "
                     f"signature by '{_short(candidate)}' does not verify ({check.problem})"
                 )
                 continue
-            result = extend([*path, candidate])
-            if result is not None:
+            if store.is_anchor(candidate):
+                return [*path, candidate]
+            result = extend([*path, candidate], in_path | {_identity(candidate)})
+            if result is not None or exhausted:
                 return result
         return None
 
-    path = extend([signer])
+    path = extend([signer], {_identity(signer)})
     if path is None:
-        return CertificatePath((), "; ".join(dict.fromkeys(failures)) or "no path to a trust anchor")
+        if exhausted:
+            return CertificatePath(
+                (),
+                f"path building stopped after {budget.limit} certificate signature checks "
+                f"without reaching a trust anchor ({len(extra_certificates)} certificates carried; "
+                "duplicated or cross-signed certificates forming loops)",
+            )
+        return CertificatePath((), "; ".join(failures) or "no path to a trust anchor")
     return CertificatePath(tuple(path))
 
 

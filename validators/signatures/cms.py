@@ -13,9 +13,15 @@ from asn1crypto import cms, core, crl, ocsp, x509
 
 from validators.signatures.certificates import certificate_from_der, der_blocks
 
-__all__ = ["MAX_CERTIFICATES", "MAX_SIGNER_INFOS", "ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
+__all__ = ["ID_DATA", "ID_CT_TSTINFO", "MAX_CERTIFICATES", "MAX_SIGNER_INFOS", "ASN1_ERRORS", "RevocationValues", "ParsedSignedData", "CmsFormatError", "parse_signed_data", "signed_attributes_der", "attribute_values"]
 
 MAX_SIGNER_INFOS = 64
+
+#: eContentType of a signed document (RFC 5652, 4): the only type a document signature
+#: may carry. Anything else signed (a TSTInfo, an arbitrary structure) is not "the document".
+ID_DATA = "1.2.840.113549.1.7.1"
+#: eContentType of an RFC 3161 time-stamp token (id-ct-TSTInfo).
+ID_CT_TSTINFO = "1.2.840.113549.1.9.16.1.4"
 MAX_CERTIFICATES = 100
 
 _OID_REVOCATION_VALUES = "1.2.840.113549.1.9.16.2.24"
@@ -209,17 +215,25 @@ class RevocationValues(core.Sequence):
     ]
 
 
+class _RawEncapsulatedContentInfo(core.Sequence):
+    """EncapsulatedContentInfo with the content left unparsed whatever its type
+    (asn1crypto's own spec parses a TSTInfo eagerly once ``asn1crypto.tsp`` is imported)."""
+
+    _fields = [
+        ("content_type", cms.ContentType),
+        ("content", core.ParsableOctetString, {"explicit": 0, "optional": True}),
+    ]
+
+
 def _econtent_bytes(encap: cms.EncapsulatedContentInfo) -> bytes | None:
     """The attached content; chunked (constructed) OCTET STRINGs are joined by asn1crypto."""
-    econtent = encap["content"]
+    econtent = _RawEncapsulatedContentInfo.load(encap.dump())["content"]
     if isinstance(econtent, core.Void) or econtent.contents is None:
         return None
-    value = econtent.native
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    # A content type asn1crypto parses (not id-data): the signed bytes are the inner
-    # OCTET STRING's contents.
-    return bytes(econtent.contents)
+    # The signed bytes are the OCTET STRING's value, whatever the content type: never
+    # ``.native``, which would parse a TSTInfo (or any type asn1crypto knows) and turn a
+    # wrongly typed content into a parse error instead of a content-type finding.
+    return bytes(econtent)
 
 
 def _sequence_of_certificates(der: bytes) -> list[x509.Certificate]:

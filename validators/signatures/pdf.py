@@ -47,7 +47,7 @@ from asn1crypto import cms, crl, ocsp, x509
 
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
-from validators.signatures.cms import ASN1_ERRORS
+from validators.signatures.cms import ASN1_ERRORS, ID_CT_TSTINFO, ID_DATA
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
@@ -592,6 +592,7 @@ def _verify_field(
         document=None if subfilter in ("/ETSI.RFC3161", "/adbe.pkcs7.sha1") else range_digests,
         signature_file=name,
         evidence=evidence,
+        econtent_type=ID_CT_TSTINFO if is_timestamp else ID_DATA,
     )
     if result.sub_indication is not None or not result.signatures:
         detail = "; ".join(result.problems) or "no signer in the embedded CMS"

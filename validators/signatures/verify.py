@@ -30,6 +30,8 @@ from validators.signatures.certificates import (
 )
 from validators.signatures.cms import (
     ASN1_ERRORS,
+    ID_CT_TSTINFO,
+    ID_DATA,
     CmsFormatError,
     ParsedSignedData,
     attribute_values,
@@ -246,6 +248,24 @@ def _check_signed_attributes(
     return bytes(digests[0].native)  # type: ignore[attr-defined]
 
 
+def _check_content_type(actual: str, expected: str, steps: _Steps) -> None:
+    """A document signature signs id-data: a signed TSTInfo (a time-stamp token) or any
+    other signed structure is not a signature of the document, whatever its digest says."""
+    if actual == expected:
+        steps.ok("cms.content_type", f"eContentType {actual} ({_CONTENT_TYPE_NAMES.get(actual, 'other')})")
+        return
+    what = _CONTENT_TYPE_NAMES.get(actual, "not a document")
+    steps.fail(
+        "cms.content_type",
+        f"eContentType is {actual} ({what}), not {expected} ({_CONTENT_TYPE_NAMES.get(expected, expected)}): "
+        "the signed content is not a document",
+        SubIndication.FORMAT_FAILURE,
+    )
+
+
+_CONTENT_TYPE_NAMES = {ID_DATA: "id-data", ID_CT_TSTINFO: "id-ct-TSTInfo, a time-stamp token"}
+
+
 def _check_algorithm_policy(
     signature_oid: str, digest_oid: str, at: datetime, steps: _Steps
 ) -> None:
@@ -273,6 +293,11 @@ class _Context:
     signature_file: str | None
     evidence: RevocationEvidence
     """Certificates and revocation data from outside the CMS (a PDF's DSS)."""
+    econtent_type: str = ID_DATA
+    """The eContentType this signature must carry (id-data; id-ct-TSTInfo for a PDF
+    document time-stamp)."""
+    budget: chains.PathBudget = field(default_factory=chains.PathBudget)
+    """Path-building work left for this signature (all its signers share it)."""
 
 
 def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
@@ -303,7 +328,9 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
             validation_time=at,
         )
 
-    # 1. Format: signed attributes, when present, bind content type and digest.
+    # 1. Format: the signed content is a document (id-data), and signed attributes, when
+    # present, bind content type and digest.
+    _check_content_type(parsed.content_type, ctx.econtent_type, steps)
     signed_attrs = signed_attributes_der(signer_info)
     signed_digest = _check_signed_attributes(signer_info, parsed, steps) if signed_attrs else None
     if signed_attrs is None:
@@ -392,7 +419,7 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     # 4. X.509 validation at the validation time.
     time_source = "--at" if policy.at else "signingTime" if signing_time else "current time (no signingTime)"
     steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
-    path = chains.build_path(cert, carried, store)
+    path = chains.build_path(cert, carried, store, ctx.budget)
     if not path.found:
         steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
         return report()
@@ -510,8 +537,12 @@ def verify_cms(
     document: Path | FileDigests | None = None,
     signature_file: str | None = None,
     evidence: RevocationEvidence = RevocationEvidence(),
+    econtent_type: str = ID_DATA,
 ) -> VerificationReport:
     """Verify every signer of a CMS signature, detached (``document`` given) or attached.
+
+    ``econtent_type`` is the content type the signature must sign: id-data for every
+    document signature; only a PDF document time-stamp passes id-ct-TSTInfo.
 
     Never raises for bad input: an unreadable signature gives a report with
     ``sub_indication=FORMAT_FAILURE`` and the reason in ``problems``.
@@ -547,7 +578,7 @@ def verify_cms(
             problems.append("the signature holds its own content, which differs from the given document")
         content_digests = attached
     kind = "attached" if parsed.content is not None else "detached"
-    ctx = _Context(parsed, content_digests, store, policy, kind, signature_file, evidence)
+    ctx = _Context(parsed, content_digests, store, policy, kind, signature_file, evidence, econtent_type)
     reports = tuple(_verify_signer_safely(si, ctx) for si in parsed.signer_infos)
     if differs_from_document:
         reports = tuple(_with_content_mismatch(r) for r in reports)
