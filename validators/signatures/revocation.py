@@ -190,7 +190,13 @@ class RevocationSource(Protocol):
     the caller relies on — every CRL and response is verified here like embedded ones.
     """
 
-    def evidence_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence: ...
+    def crls_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
+        """CRLs of ``issuer`` (cached, refreshed from the certificate's CDP when due)."""
+        ...
+
+    def ocsp_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
+        """OCSP responses about ``cert`` (cached, or asked from its AIA responder)."""
+        ...
 
 
 def _name(cert: x509.Certificate) -> str:
@@ -417,9 +423,13 @@ def check_path_revocation(
         if online is not None and not answers.revoked_by(at):
             # Even with a "good" answer in hand: a newer CRL online may list the
             # certificate, and a listing wins. The cache keeps this cheap.
-            fetched = online.evidence_for(cert, issuer, at)
-            answers.add_ocsp(issuer, fetched.ocsp_responses, pool, at, "online")
+            fetched = online.crls_for(cert, issuer, at)
             answers.add_crls(issuer, list(fetched.crls), at)
             unreachable = fetched.problems
+            if not answers.revoked and not answers.good:
+                # OCSP (AIA) when the CRLs do not decide: no CDP, or the CA's CRL unreachable.
+                asked = online.ocsp_for(cert, issuer, at)
+                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online")
+                unreachable = (*unreachable, *asked.problems)
         statuses.append(answers.verdict(issuer, unreachable))
     return statuses
