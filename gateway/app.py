@@ -177,7 +177,7 @@ async def _verify(request: web.Request) -> web.Response:
                 await part.release()
         if document is None:
             return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
-        policy = VerificationPolicy(revocation=RevocationMode(revocation))
+        policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
         loop = asyncio.get_running_loop()
         report: VerificationReport = await loop.run_in_executor(
             request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[TRUST_KEY], policy, signature

@@ -53,6 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--at", type=_parse_time, default=None, help="judge certificates at this ISO time")
     verify.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
     verify.add_argument("--json", action="store_true", help="print the JSON report")
+    verify.add_argument("--offline", action="store_true", help="do not fetch CRLs/OCSP online (cache only)")
     verify.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
     check = commands.add_parser("check", help="validate a package offline (the same pipeline, no server)")
@@ -66,6 +67,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", type=_parse_time, default=None)
     check.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
     check.add_argument("--json", action="store_true")
+    check.add_argument("--offline", action="store_true", help="do not fetch CRLs/OCSP online (cache only)")
     check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
     outbox = commands.add_parser("outbox", help="registry deliveries and emails waiting, done or dead")
@@ -101,9 +103,13 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
     store = load_trust_store(trust_dir)
     for problem in store.problems:
         print(f"gateway {command}: trust store: {problem}", file=sys.stderr)
+    from gateway.revocation import online_revocation
+
+    revocation = RevocationMode(args.revocation) if args.revocation else config.verification.revocation
     policy = VerificationPolicy(
-        revocation=RevocationMode(args.revocation) if args.revocation else config.verification.revocation,
+        revocation=revocation,
         at=args.at,
+        online=online_revocation(config, offline=True if args.offline else None) if revocation is not RevocationMode.OFF else None,
     )
     return store, policy
 

@@ -57,6 +57,24 @@ class VerificationConfig:
     trust_dir: Path = REPO_ROOT / "certs"
     revocation: RevocationMode = RevocationMode.REQUIRE
     openssl_gost_conf: Path = REPO_ROOT / "certs" / "openssl-gost.cnf"
+    # --- online revocation (CRLs from CDP, OCSP from AIA) and its cache ---
+    offline: bool = False
+    """True: never fetch CRLs/OCSP online (air-gapped); the cache is still used."""
+    revocation_cache_dir: str = ""
+    """Empty: <storage.data_dir>/revocation (shared by the service, verify and check)."""
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 15.0
+    fetch_total_timeout: float = 120.0
+    fetch_max_bytes: int = 128 << 20
+    fetch_per_host: int = 2
+    fetch_allow_hosts: tuple[str, ...] = ()
+    fetch_deny_hosts: tuple[str, ...] = ()
+    fetch_retry_after_seconds: float = 60.0
+    crl_refresh_ahead_hours: float = 1.0
+    revocation_grace_hours: float = 24.0
+    """How long a package whose revocation status cannot be obtained waits (awaiting_revocation)."""
+    revocation_recheck_seconds: float = 300.0
+    """First re-check of a waiting package; doubles each time, at most one hour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +191,10 @@ def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -
             raise TypeError("a path string is expected")
         path = Path(os.path.expanduser(raw))
         return path if path.is_absolute() else (base / path).resolve()
+    if isinstance(default, tuple):
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            raise TypeError("a list of strings is expected")
+        return tuple(raw)
     if isinstance(default, RevocationMode):
         return RevocationMode(raw)
     if isinstance(default, float) and isinstance(raw, (int, float)) and not isinstance(raw, bool):

@@ -191,7 +191,9 @@ class Pipeline:
         self.blobs = blobs
         self.members = members
         self.trust = trust
-        self.policy = VerificationPolicy(revocation=config.verification.revocation)
+        from gateway.revocation import online_revocation
+
+        self.policy = VerificationPolicy(revocation=config.verification.revocation, online=online_revocation(config))
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=config.limits.validation_workers, thread_name_prefix="validate")
         self.scratch = config.storage.data_dir / "work"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.pki.builder import TestPki, build_test_pki
+from tests.pki.online import OnlinePki
 from validators.gost import gost_support
 from validators.signatures.locate import verify_document
 from validators.signatures.model import VerificationReport
@@ -29,6 +30,14 @@ def _gost_on() -> None:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
     return build_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def online_pki(tmp_path_factory: pytest.TempPathFactory) -> "OnlinePki":
+    """A test PKI whose certificates name CDP/AIA addresses on 127.0.0.1 (tests/pki/online.py)."""
+    from tests.pki.online import build_online_pki
+
+    return build_online_pki(tmp_path_factory.mktemp("online-pki"))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,13 @@
 """Revocation status of every certificate in a path, from CRLs and OCSP responses.
 
-Sources: the trust store's ``crl/`` and the revocation values carried by the signature
-(CAdES-XL ``revocationValues``: CRLs and basic OCSP responses). Every CRL and OCSP
-response is verified before it is believed: its signature by the certificate's issuer
-(or, for OCSP, by a responder certificate the issuer delegated with id-kp-OCSPSigning),
-and its currency at the validation time T:
+Sources: the revocation values carried by the signature (CAdES-XL ``revocationValues``,
+a PDF's DSS), the trust store's ``crl/``, and — when a :class:`RevocationSource` is
+given — CRLs and OCSP responses fetched online (or from the on-disk cache) from the
+certificate's own CRL Distribution Points and Authority Information Access. The online
+source is asked only here, i.e. after the path to a trust anchor has verified, so the
+URLs are the CA's own. Every CRL and OCSP response is verified before it is believed:
+its signature by the certificate's issuer (or, for OCSP, by a responder certificate the
+issuer delegated with id-kp-OCSPSigning), and its currency at the validation time T:
 
 * a CRL is usable for T when its nextUpdate is not before T (it was current at T or was
   issued after T); a CRL issued after the certificate expired cannot prove it good;
@@ -12,8 +15,13 @@ and its currency at the validation time T:
   not before T, or when its thisUpdate is at most ``OCSP_MAX_AGE`` before T (CryptoPro
   tools fetch OCSP just before signing).
 
-A certificate revoked at or before T is revoked; revoked after T gives "revoked, no
-proof of existence" (signingTime is a claim of the signer, not a proof of time).
+Precedence: EVERY verified CRL and OCSP response is consulted, never just the first
+usable one. Any verified source that lists the certificate as revoked wins over any
+number of "good" answers (an old CRL kept beside a newer one, or one embedded by the
+signer, cannot hide the newer listing); the earliest revocation date given by any
+verified source counts. Only when no verified source says "revoked" does a usable
+"good" answer decide. A certificate revoked at or before T is revoked; revoked after T
+gives "revoked, no proof of existence" (the caller decides with its proof of time).
 """
 
 from __future__ import annotations
@@ -22,18 +30,24 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from asn1crypto import crl, ocsp, x509
 
 from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
-from validators.signatures.model import RevocationMode
 from validators.signatures.crypto import UnsupportedAlgorithm, digest_by_oid, new_hash, public_key_bits
+from validators.signatures.model import RevocationMode
 
 __all__ = [
     "RevocationMode",
     "RevocationStatus",
     "CertificateStatus",
     "RevocationEvidence",
+    "RevokedEntry",
+    "CrlView",
+    "LoadedCrl",
+    "FetchedEvidence",
+    "RevocationSource",
     "check_path_revocation",
     "OCSP_MAX_AGE",
 ]
@@ -46,6 +60,8 @@ class RevocationStatus(StrEnum):
     GOOD = "good"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
+    """No verified source could decide. ``unreachable`` on the status says whether an
+    online source failed (the CA could not be reached: worth trying again later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,8 @@ class CertificateStatus:
     detail: str
     revoked_at: datetime | None = None
     reason: str | None = None
+    unreachable: bool = False
+    """UNKNOWN because an online source (CDP/AIA) could not be fetched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,93 +87,125 @@ class RevocationEvidence:
     """Certificates that may have signed OCSP responses (certValues, CMS certificates)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RevokedEntry:
+    revoked_at: datetime
+    reason: str | None
+
+
+class CrlView:
+    """A CRL as the revocation check reads it: its header and a lookup by serial.
+
+    ``header`` is a :class:`crl.CertificateList` whose ``tbs_cert_list`` holds at least
+    the issuer, the dates and the extensions (for a large indexed CRL the revoked list
+    is left out and entries are looked up in the index instead).
+    """
+
+    def __init__(self, header: crl.CertificateList, origin: str) -> None:
+        self.header = header
+        self.origin = origin
+        tbs = header["tbs_cert_list"]
+        self.issuer: x509.Name = tbs["issuer"]
+        self.this_update: datetime = tbs["this_update"].native
+        self.next_update: datetime | None = tbs["next_update"].native
+
+    def signed_by(self, issuer: x509.Certificate) -> bool:
+        """The CRL names ``issuer`` and its signature verifies with the issuer's key."""
+        if name_key(self.issuer) != name_key(issuer.subject):
+            return False
+        aki = self.header.authority_key_identifier
+        if aki is not None and issuer.key_identifier is not None and aki != issuer.key_identifier:
+            return False
+        return self._signature_verifies(issuer)
+
+    def _signature_verifies(self, issuer: x509.Certificate) -> bool:
+        raise NotImplementedError
+
+    def entry(self, serial: int) -> RevokedEntry | None:
+        """The revocation entry of ``serial``, or None when the CRL does not list it."""
+        raise NotImplementedError
+
+    def scope_excludes(self, cert: x509.Certificate) -> bool:
+        """True when the CRL does not speak about this kind of certificate at all."""
+        item = self.header
+        if item.delta_crl_indicator_value is not None:
+            return True  # delta CRLs need their base CRL; not used alone
+        idp = item.issuing_distribution_point_value
+        if idp is None:
+            return False
+        is_ca = bool(cert.basic_constraints_value and cert.basic_constraints_value["ca"].native)
+        if idp["only_contains_user_certs"].native and is_ca:
+            return True
+        if idp["only_contains_ca_certs"].native and not is_ca:
+            return True
+        if idp["only_contains_attribute_certs"].native or idp["indirect_crl"].native:
+            return True
+        return idp["only_some_reasons"].native is not None
+
+    def describe(self) -> str:
+        return f"the CRL of {self.this_update:%Y-%m-%d %H:%M}Z ({self.origin})"
+
+
+class LoadedCrl(CrlView):
+    """A CRL held whole in memory (embedded in a signature or a trust store file)."""
+
+    def __init__(self, item: crl.CertificateList, origin: str) -> None:
+        super().__init__(item, origin)
+        self._entries: dict[int, RevokedEntry] | None = None
+
+    def _signature_verifies(self, issuer: x509.Certificate) -> bool:
+        item = self.header
+        return verify_signed_by(
+            item["tbs_cert_list"].dump(), item["signature_algorithm"], item["signature"].native, issuer.public_key
+        ).valid
+
+    def entry(self, serial: int) -> RevokedEntry | None:
+        if self._entries is None:
+            entries: dict[int, RevokedEntry] = {}
+            for item in self.header["tbs_cert_list"]["revoked_certificates"]:
+                reason = item.crl_reason_value.native if item.crl_reason_value else None
+                found = RevokedEntry(item["revocation_date"].native, reason)
+                known = entries.get(item["user_certificate"].native)
+                if known is None or found.revoked_at < known.revoked_at:
+                    entries[item["user_certificate"].native] = found
+            self._entries = entries
+        return self._entries.get(serial)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedEvidence:
+    """What an online source has for one certificate: cached or just fetched data."""
+
+    crls: tuple[CrlView, ...] = ()
+    ocsp_responses: tuple[ocsp.BasicOCSPResponse, ...] = ()
+    problems: tuple[str, ...] = ()
+    """Addresses that could not be fetched now (timeouts, refused, HTTP errors)."""
+
+
+class RevocationSource(Protocol):
+    """Online revocation data (CDP CRLs, AIA OCSP) with a cache.
+
+    Called only for certificates whose path to a trust anchor has verified, with the
+    certificate's verified issuer; implementations must verify nothing themselves that
+    the caller relies on — every CRL and response is verified here like embedded ones.
+    """
+
+    def crls_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
+        """CRLs of ``issuer`` (cached, refreshed from the certificate's CDP when due)."""
+        ...
+
+    def ocsp_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
+        """OCSP responses about ``cert`` (cached, or asked from its AIA responder)."""
+        ...
+
+
 def _name(cert: x509.Certificate) -> str:
     return str(cert.subject.native.get("common_name") or format_name(cert.subject))
 
 
-def _crl_signed_by(item: crl.CertificateList, issuer: x509.Certificate) -> bool:
-    if name_key(item.issuer) != name_key(issuer.subject):
-        return False
-    aki = item.authority_key_identifier
-    if aki is not None and issuer.key_identifier is not None and aki != issuer.key_identifier:
-        return False
-    return verify_signed_by(
-        item["tbs_cert_list"].dump(),
-        item["signature_algorithm"],
-        item["signature"].native,
-        issuer.public_key,
-    ).valid
-
-
-def _crl_scope_excludes(item: crl.CertificateList, cert: x509.Certificate) -> bool:
-    """True when the CRL does not speak about this kind of certificate at all."""
-    if item.delta_crl_indicator_value is not None:
-        return True  # delta CRLs need their base CRL; not used alone
-    idp = item.issuing_distribution_point_value
-    if idp is None:
-        return False
-    is_ca = bool(cert.basic_constraints_value and cert.basic_constraints_value["ca"].native)
-    if idp["only_contains_user_certs"].native and is_ca:
-        return True
-    if idp["only_contains_ca_certs"].native and not is_ca:
-        return True
-    if idp["only_contains_attribute_certs"].native or idp["indirect_crl"].native:
-        return True
-    return idp["only_some_reasons"].native is not None
-
-
-def _status_from_crls(
-    cert: x509.Certificate, issuer: x509.Certificate, crls: list[crl.CertificateList], at: datetime
-) -> CertificateStatus | None:
-    not_after = cert["tbs_certificate"]["validity"]["not_after"].native
-    reasons_unusable: list[str] = []
-    for item in crls:
-        if name_key(item.issuer) != name_key(issuer.subject) or _crl_scope_excludes(item, cert):
-            continue
-        if not _crl_signed_by(item, issuer):
-            reasons_unusable.append("a CRL whose signature does not verify")
-            continue
-        tbs = item["tbs_cert_list"]
-        this_update = tbs["this_update"].native
-        next_update = tbs["next_update"].native
-        for entry in tbs["revoked_certificates"]:
-            if entry["user_certificate"].native == cert.serial_number:
-                revoked_at = entry["revocation_date"].native
-                reason = entry.crl_reason_value.native if entry.crl_reason_value else None
-                return CertificateStatus(
-                    cert,
-                    RevocationStatus.REVOKED,
-                    f"'{_name(cert)}' is listed in the CRL of {this_update:%Y-%m-%d} as revoked on "
-                    f"{revoked_at:%Y-%m-%d %H:%M:%S}Z" + (f" ({reason})" if reason else ""),
-                    revoked_at,
-                    reason,
-                )
-        if next_update is not None and next_update < at:
-            reasons_unusable.append(
-                f"a CRL of {this_update:%Y-%m-%d} expired on {next_update:%Y-%m-%d} before {at:%Y-%m-%d %H:%M}Z"
-            )
-            continue
-        if this_update > not_after:
-            reasons_unusable.append(f"a CRL of {this_update:%Y-%m-%d} issued after the certificate expired")
-            continue
-        return CertificateStatus(
-            cert,
-            RevocationStatus.GOOD,
-            f"'{_name(cert)}' not revoked per the CRL of {this_update:%Y-%m-%d %H:%M}Z"
-            + (f" (next update {next_update:%Y-%m-%d})" if next_update else ""),
-        )
-    if reasons_unusable:
-        return CertificateStatus(
-            cert,
-            RevocationStatus.UNKNOWN,
-            f"no usable CRL for '{_name(cert)}': " + "; ".join(dict.fromkeys(reasons_unusable)),
-        )
-    return None
-
-
-def _cert_id_matches(
-    cert_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certificate
-) -> bool:
+def _cert_id_matches(cert_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """RFC 6960 CertID: serial, and issuer name and key hashes in the CertID's own algorithm
+    (SHA-1, SHA-256, Streebog-256/512 — GOST responders use Streebog)."""
     if cert_id["serial_number"].native != cert.serial_number:
         return False
     try:
@@ -208,58 +258,138 @@ def _ocsp_signer(
     return None
 
 
-def _status_from_ocsp(
-    cert: x509.Certificate,
-    issuer: x509.Certificate,
-    responses: tuple[ocsp.BasicOCSPResponse, ...],
-    pool: list[x509.Certificate],
-    at: datetime,
-) -> CertificateStatus | None:
-    reasons_unusable: list[str] = []
-    for response in responses:
-        data = response["tbs_response_data"]
-        for single in data["responses"]:
-            if not _cert_id_matches(single["cert_id"], cert, issuer):
+class _Answers:
+    """Every verified answer about one certificate, and why other sources were unusable."""
+
+    def __init__(self, cert: x509.Certificate) -> None:
+        self.cert = cert
+        self.revoked: list[CertificateStatus] = []
+        self.good: list[tuple[datetime, CertificateStatus]] = []
+        self.unusable: list[str] = []
+
+    def add_crls(self, issuer: x509.Certificate, crls: list[CrlView], at: datetime) -> None:
+        cert = self.cert
+        not_after = cert["tbs_certificate"]["validity"]["not_after"].native
+        for item in crls:
+            if name_key(item.issuer) != name_key(issuer.subject) or item.scope_excludes(cert):
                 continue
-            if _ocsp_signer(response, issuer, pool) is None:
-                reasons_unusable.append("an OCSP response whose signature or responder is not trusted")
+            if not item.signed_by(issuer):
+                self.unusable.append("a CRL whose signature does not verify")
                 continue
-            produced_at = data["produced_at"].native
-            this_update = single["this_update"].native
-            next_update = single["next_update"].native
-            status = single["cert_status"]
-            if status.name == "revoked":
-                revoked_at = status.chosen["revocation_time"].native
-                reason = status.chosen["revocation_reason"].native
-                return CertificateStatus(
-                    cert,
-                    RevocationStatus.REVOKED,
-                    f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z: '{_name(cert)}' revoked on "
-                    f"{revoked_at:%Y-%m-%d %H:%M:%S}Z",
-                    revoked_at,
-                    reason,
+            listed = item.entry(cert.serial_number)
+            if listed is not None:
+                self.revoked.append(
+                    CertificateStatus(
+                        cert,
+                        RevocationStatus.REVOKED,
+                        f"'{_name(cert)}' is listed in {item.describe()} as revoked on "
+                        f"{listed.revoked_at:%Y-%m-%d %H:%M:%S}Z" + (f" ({listed.reason})" if listed.reason else ""),
+                        listed.revoked_at,
+                        listed.reason,
+                    )
                 )
-            if status.name != "good":
-                reasons_unusable.append(f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z says 'unknown'")
                 continue
-            current = (
-                produced_at >= at
-                or (next_update is not None and next_update >= at)
-                or this_update >= at - OCSP_MAX_AGE
+            if item.next_update is not None and item.next_update < at:
+                self.unusable.append(
+                    f"a CRL of {item.this_update:%Y-%m-%d} expired on {item.next_update:%Y-%m-%d} before {at:%Y-%m-%d %H:%M}Z"
+                )
+                continue
+            if item.this_update > not_after:
+                self.unusable.append(f"a CRL of {item.this_update:%Y-%m-%d} issued after the certificate expired")
+                continue
+            self.good.append(
+                (
+                    item.this_update,
+                    CertificateStatus(
+                        cert,
+                        RevocationStatus.GOOD,
+                        f"'{_name(cert)}' not revoked per {item.describe()}"
+                        + (f" (next update {item.next_update:%Y-%m-%d})" if item.next_update else ""),
+                    ),
+                )
             )
-            if not current:
-                reasons_unusable.append(f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z is too old for {at:%Y-%m-%d %H:%M}Z")
-                continue
+
+    def add_ocsp(
+        self,
+        issuer: x509.Certificate,
+        responses: tuple[ocsp.BasicOCSPResponse, ...],
+        pool: list[x509.Certificate],
+        at: datetime,
+        origin: str,
+    ) -> None:
+        cert = self.cert
+        for response in responses:
+            data = response["tbs_response_data"]
+            for single in data["responses"]:
+                if not _cert_id_matches(single["cert_id"], cert, issuer):
+                    continue
+                if _ocsp_signer(response, issuer, pool) is None:
+                    self.unusable.append("an OCSP response whose signature or responder is not trusted")
+                    continue
+                produced_at = data["produced_at"].native
+                this_update = single["this_update"].native
+                next_update = single["next_update"].native
+                status = single["cert_status"]
+                if status.name == "revoked":
+                    revoked_at = status.chosen["revocation_time"].native
+                    reason = status.chosen["revocation_reason"].native
+                    self.revoked.append(
+                        CertificateStatus(
+                            cert,
+                            RevocationStatus.REVOKED,
+                            f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z ({origin}): '{_name(cert)}' revoked on "
+                            f"{revoked_at:%Y-%m-%d %H:%M:%S}Z",
+                            revoked_at,
+                            reason,
+                        )
+                    )
+                    continue
+                if status.name != "good":
+                    self.unusable.append(f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z says 'unknown'")
+                    continue
+                current = (
+                    produced_at >= at
+                    or (next_update is not None and next_update >= at)
+                    or this_update >= at - OCSP_MAX_AGE
+                )
+                if not current:
+                    self.unusable.append(
+                        f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z is too old for {at:%Y-%m-%d %H:%M}Z"
+                    )
+                    continue
+                self.good.append(
+                    (
+                        produced_at,
+                        CertificateStatus(
+                            cert,
+                            RevocationStatus.GOOD,
+                            f"'{_name(cert)}' good per OCSP response produced {produced_at:%Y-%m-%d %H:%M:%S}Z ({origin})",
+                        ),
+                    )
+                )
+
+    def revoked_by(self, at: datetime) -> bool:
+        return any(a.revoked_at is not None and a.revoked_at <= at for a in self.revoked)
+
+    def verdict(self, issuer: x509.Certificate, unreachable: tuple[str, ...]) -> CertificateStatus:
+        """Any "revoked" wins (the earliest date); then the newest "good"; else unknown."""
+        if self.revoked:
+            return min(self.revoked, key=lambda a: a.revoked_at)  # type: ignore[arg-type,return-value]
+        if self.good:
+            return max(self.good, key=lambda pair: pair[0])[1]
+        reasons = [*dict.fromkeys(self.unusable), *(f"could not fetch {p}" for p in unreachable)]
+        if reasons:
             return CertificateStatus(
-                cert,
-                RevocationStatus.GOOD,
-                f"'{_name(cert)}' good per OCSP response produced {produced_at:%Y-%m-%d %H:%M:%S}Z",
+                self.cert,
+                RevocationStatus.UNKNOWN,
+                f"no usable revocation data for '{_name(self.cert)}': " + "; ".join(reasons),
+                unreachable=bool(unreachable),
             )
-    if reasons_unusable:
         return CertificateStatus(
-            cert, RevocationStatus.UNKNOWN, f"'{_name(cert)}': " + "; ".join(dict.fromkeys(reasons_unusable))
+            self.cert,
+            RevocationStatus.UNKNOWN,
+            f"no CRL or OCSP response from '{_name(issuer)}' for '{_name(self.cert)}'",
         )
-    return None
 
 
 def check_path_revocation(
@@ -268,32 +398,38 @@ def check_path_revocation(
     store_crls: tuple[crl.CertificateList, ...],
     evidence: RevocationEvidence,
     at: datetime,
+    online: RevocationSource | None = None,
 ) -> list[CertificateStatus]:
-    """Status of every certificate of ``path`` (signer first) except trust anchors."""
-    crls = [*evidence.crls, *store_crls]
+    """Status of every certificate of ``path`` (signer first) except trust anchors.
+
+    ``path`` must be a verified path (each certificate's signature checked with the next
+    one's key): only then may ``online`` be asked, because the addresses it fetches come
+    from the certificates themselves.
+    """
+    crls: list[CrlView] = [
+        *(LoadedCrl(c, "from the signature") for c in evidence.crls),
+        *(LoadedCrl(c, "trust store") for c in store_crls),
+    ]
     pool = [*evidence.certificates, *path]
     statuses = []
     for index, cert in enumerate(path[:-1]):
         if fingerprint(cert) in anchors:
             break
         issuer = path[index + 1]
-        # Any verified source that says "revoked" wins; otherwise any that says "good".
-        answers = [
-            a
-            for a in (
-                _status_from_ocsp(cert, issuer, evidence.ocsp_responses, pool, at),
-                _status_from_crls(cert, issuer, crls, at),
-            )
-            if a is not None
-        ]
-        found = next((a for a in answers if a.status is RevocationStatus.REVOKED), None)
-        found = found or next((a for a in answers if a.status is RevocationStatus.GOOD), None)
-        found = found or (answers[0] if answers else None)
-        if found is None:
-            found = CertificateStatus(
-                cert,
-                RevocationStatus.UNKNOWN,
-                f"no CRL or OCSP response from '{_name(issuer)}' for '{_name(cert)}'",
-            )
-        statuses.append(found)
+        answers = _Answers(cert)
+        answers.add_ocsp(issuer, evidence.ocsp_responses, pool, at, "from the signature")
+        answers.add_crls(issuer, crls, at)
+        unreachable: tuple[str, ...] = ()
+        if online is not None and not answers.revoked_by(at):
+            # Even with a "good" answer in hand: a newer CRL online may list the
+            # certificate, and a listing wins. The cache keeps this cheap.
+            fetched = online.crls_for(cert, issuer, at)
+            answers.add_crls(issuer, list(fetched.crls), at)
+            unreachable = fetched.problems
+            if not answers.revoked and not answers.good:
+                # OCSP (AIA) when the CRLs do not decide: no CDP, or the CA's CRL unreachable.
+                asked = online.ocsp_for(cert, issuer, at)
+                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online")
+                unreachable = (*unreachable, *asked.problems)
+        statuses.append(answers.verdict(issuer, unreachable))
     return statuses

@@ -61,6 +61,7 @@ from validators.signatures.qualified import accreditation_problem, profile_probl
 from validators.signatures.revocation import (
     RevocationEvidence,
     RevocationMode,
+    RevocationSource,
     RevocationStatus,
     check_path_revocation,
 )
@@ -104,6 +105,8 @@ class VerificationPolicy:
     at: datetime | None = None
     """``--at``: judge certificates at this moment instead of the signing time."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    online: RevocationSource | None = None
+    """Online revocation (CDP CRLs, AIA OCSP, with the on-disk cache); None: offline."""
 
 
 def describe_document(
@@ -499,7 +502,7 @@ def _check_revocation(
         certificates=tuple(carried),
     )
     anchors = {fingerprint(c) for c in path if store.is_anchor(c)}
-    statuses = check_path_revocation(path, anchors, store.crls, evidence, at)
+    statuses = check_path_revocation(path, anchors, store.crls, evidence, at, policy.online)
     signer_fp = fingerprint(path[0])
     for status in statuses:
         is_signer = fingerprint(status.certificate) == signer_fp

@@ -1,0 +1,60 @@
+"""The online revocation source of the gateway, built from ``[verification]``.
+
+One cache folder (``<data_dir>/revocation`` unless configured) serves the service,
+``gateway verify`` and ``gateway check``; ``offline`` (config or ``--offline``) keeps the
+cache but never fetches.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from gateway.config import Config
+from validators.revocation_cache import OnlineRevocation, RevocationCache
+from validators.signatures.fetch import Fetcher, FetchPolicy
+
+__all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy"]
+
+log = logging.getLogger("gateway.revocation")
+
+
+def revocation_cache_dir(config: Config) -> Path:
+    configured = config.verification.revocation_cache_dir
+    if not configured:
+        return config.storage.data_dir / "revocation"
+    path = Path(configured).expanduser()
+    if not path.is_absolute() and config.source is not None:
+        path = config.source.resolve().parent / path
+    return path
+
+
+def fetch_policy(config: Config) -> FetchPolicy:
+    v = config.verification
+    return FetchPolicy(
+        connect_timeout=v.fetch_connect_timeout,
+        read_timeout=v.fetch_read_timeout,
+        total_timeout=v.fetch_total_timeout,
+        max_bytes=v.fetch_max_bytes,
+        per_host=v.fetch_per_host,
+        allow_hosts=v.fetch_allow_hosts,
+        deny_hosts=v.fetch_deny_hosts,
+    )
+
+
+def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevocation | None:
+    """The revocation source, or None when its cache folder cannot be used (logged)."""
+    offline = config.verification.offline if offline is None else offline
+    try:
+        cache = RevocationCache(revocation_cache_dir(config))
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("revocation cache unusable, no online revocation: %s", exc)
+        return None
+    return OnlineRevocation(
+        cache,
+        None if offline else Fetcher(fetch_policy(config)),
+        refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),
+        retry_after=config.verification.fetch_retry_after_seconds,
+    )
