@@ -55,3 +55,17 @@ def test_missing_member_list_is_a_usage_error(pki: TestPki, tmp_path: Path) -> N
     package = report_zip(pki, tmp_path)
     run = gateway("check", "--doc-type", "report", "--member", MEMBER, "--members", tmp_path / "absent.csv", package)
     assert run.returncode == 2 and "member list" in run.stderr
+
+
+def test_a_signature_lying_beside_the_pdf_given_is_verified_and_listed_once(pki: TestPki, tmp_path: Path) -> None:
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
+    signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
+    from tests.gateway.test_intake import make_zip
+
+    attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", cover.read_bytes()))
+    run = gateway(
+        "check", "--doc-type", "letter", "--member", MEMBER, "--members", members_csv(tmp_path / "m.csv"),
+        "--trust", pki.trust_dir, "--json", cover, attachment, signature,
+    )
+    output = json.loads(run.stdout)
+    assert [s["file"] for s in output["signatures"]].count("Письмо.pdf") == 1, output["signatures"]
