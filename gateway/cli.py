@@ -192,17 +192,40 @@ def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
 
 
 def _slot_for(path: Path, doc_type: str) -> str:
-    """Files are assigned to slots by content (SPEC/issue: PDF = document, archive =
-    attachment for letter-like types; .sig/.p7s/.sgn = detached signatures)."""
-    from validators.files import FileKind, detect_type
-    from validators.signatures.locate import DETACHED_SUFFIXES
+    """The upload slot ``gateway check`` gives a file, as a member would in the cabinet.
 
-    if path.name.lower().endswith(DETACHED_SUFFIXES):
-        return "signature"
-    kind = detect_type(path).kind
+    Whether it is a signature is decided by parsing it (the one parser): a detached CMS
+    goes to ``signature``; an attached one is a document like the one it carries.
+    For letter-like types a name ending in ``.pdf`` is the cover letter whatever it
+    contains (a ZIP named ``.pdf`` is then refused as a wrong format, not quietly taken
+    for the attachment), ``.zip``/``.rar`` is the attachment, other names go by content.
+    Reports, charters and regulations have only the document slot.
+    """
+    from validators.archives import sniff_kind
+    from validators.files import FileKind, detect_type
+    from validators.signatures.cms import CmsFormatError
+    from validators.signatures.locate import parse_signature_file, signed_name
+
+    detected = detect_type(path)
+    name, kind = path.name, detected.kind
     if kind is FileKind.SIGNATURE:
-        return "signature"
-    if kind in (FileKind.ZIP, FileKind.RAR) and doc_type not in ("report", "charter", "regulation"):
+        if not detected.attached:
+            return "signature"
+        name = signed_name(path.name) or path.name
+        try:
+            content = parse_signature_file(path).content or b""
+        except CmsFormatError:  # pragma: no cover - detect_type has just parsed it
+            content = b""
+        head = content[:1024].lstrip(b"\x00\t\n\r\f \xef\xbb\xbf")
+        kind = FileKind.PDF if head.startswith(b"%PDF-") else {"zip": FileKind.ZIP, "rar": FileKind.RAR}.get(sniff_kind(content[:16]), FileKind.OTHER)
+    elif kind is FileKind.OTHER and signed_name(path.name) is not None:
+        return "signature"  # named as a signature but not one: reported as a broken signature
+    if doc_type in ("report", "charter", "regulation"):
+        return "document"
+    lower = name.lower()
+    if lower.endswith(".pdf"):
+        return "document"
+    if lower.endswith((".zip", ".rar")) or kind in (FileKind.ZIP, FileKind.RAR):
         return "attachment"
     return "document"
 

@@ -62,6 +62,10 @@ class FileType:
     description: str
     """libmagic's human-readable description (with the CMS encoding for signatures)."""
     kind: FileKind
+    attached: bool = False
+    """For a SIGNATURE: the CMS carries the signed content (an attached signature)."""
+    cms_problem: str | None = None
+    """For OTHER: the file begins like a CMS SignedData but does not parse completely (why)."""
 
 
 EXTENSIONS: dict[FileKind, frozenset[str]] = {
@@ -126,8 +130,9 @@ def _is_signed_data_der(data: bytes) -> bool:
 def _sniff_cms(head: bytes) -> str | None:
     """Encoding of a CMS ``signedData`` in the first bytes of a file, else ``None``.
 
-    ``head`` is a prefix of the file: only the outer header is decoded, the full
-    structure is the signature validator's job.
+    ``head`` is a prefix of the file: only the outer header is decoded. This is a cheap
+    *necessary* condition, never the decision: a file is a signature only when
+    :func:`validators.signatures.locate.parse_signature_bytes` parses all of it.
     """
     if _is_signed_data_der(head):
         return "DER" if head[1] != 0x80 else "BER"
@@ -162,8 +167,12 @@ def detect_type(path: Path) -> FileType:
     ``application/x-rar``/``vnd.rar``/``x-rar-compressed`` -> RAR). Anything else is
     sniffed for a CMS/PKCS#7 ``signedData``: DER/BER (``30 80``/``30 82``/... followed by
     the OID 1.2.840.113549.1.7.2), PEM armour of any label, or bare base64 text (as
-    CryptoPro writes ``.sig``/``.sgn``) that decodes to it -> SIGNATURE, reported with the
-    MIME type ``application/pkcs7-signature``. Everything else is OTHER. Office files
+    CryptoPro writes ``.sig``/``.sgn``) that decodes to it; a file that passes that
+    sniff is SIGNATURE only if it then parses *completely* as a SignedData (the one
+    parser, :func:`~validators.signatures.locate.parse_signature_file`), reported with
+    the MIME type ``application/pkcs7-signature`` and ``attached`` set when it carries
+    its content. A CMS-looking file that does not parse (a PDF behind CMS bytes, a
+    truncated signature) is OTHER, its description says why. Everything else is OTHER. Office files
     (OOXML/ODF/JAR are ZIP containers) are OTHER, not ZIP: libmagic names them by their
     own MIME types.
 
@@ -183,9 +192,22 @@ def detect_type(path: Path) -> FileType:
     with path.open("rb") as stream:
         head = stream.read(_SNIFF_BYTES)
     encoding = _sniff_cms(head)
-    if encoding is not None:
-        return FileType(SIGNATURE_MIME, f"CMS SignedData ({encoding}); libmagic: {description}", FileKind.SIGNATURE)
-    return FileType(mime, description, FileKind.OTHER)
+    if encoding is None:
+        return FileType(mime, description, FileKind.OTHER)
+    from validators.signatures.cms import CmsFormatError
+    from validators.signatures.locate import parse_signature_file
+
+    try:
+        parsed = parse_signature_file(path)
+    except CmsFormatError as exc:
+        return FileType(mime, f"not a complete CMS SignedData ({exc}); libmagic: {description}", FileKind.OTHER, cms_problem=str(exc))
+    attached = parsed.content is not None
+    return FileType(
+        SIGNATURE_MIME,
+        f"CMS SignedData ({encoding}, {'attached' if attached else 'detached'}); libmagic: {description}",
+        FileKind.SIGNATURE,
+        attached,
+    )
 
 
 # --- names -------------------------------------------------------------------------------

@@ -23,14 +23,14 @@ from typing import Any
 from validators.archives import ArchiveLimits, ExtractedFile, extract_archive
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 from validators.checks import Check, Severity, finding
-from validators.files import FileKind, check_file, detect_type
+from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
 from validators.members import Member, MemberList
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
-from validators.signatures.locate import DETACHED_SUFFIXES, verify_document
 from validators.signatures.cms import CmsFormatError
+from validators.signatures.locate import parse_signature_file, signed_name, verify_document
 from validators.signatures.model import SignatureReport, SubIndication, VerificationReport
-from validators.signatures.verify import VerificationPolicy, load_signature_file, verify_cms
+from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy, load_signature_file, verify_cms
 from validators.signers import signature_findings, signer_is_head, signer_is_member, usable
 from validators.trust import TrustStore
 
@@ -115,20 +115,48 @@ class _Document:
     """A file that must carry a signature, and what was found for it."""
 
     name: str
+    """Package path shown to the member (``Приложение.zip/Устав.pdf.sig``)."""
     path: Path
+    """The bytes judged: the file itself, or the content extracted from an attached CMS."""
+    kind: FileKind = FileKind.OTHER
+    """Kind of ``path`` by content."""
+    supporting: bool = False
+    """Inside the supporting archive of a letter-like type: may carry third-party signatures."""
     reports: list[SignatureReport] = field(default_factory=list)
 
 
-def _is_signature_name(name: str) -> bool:
-    return name.lower().endswith(DETACHED_SUFFIXES)
+#: MIME types (prefixes) of what may be a document inside an archive; anything else
+#: (executables, unknown binary data, archive formats we cannot read) is not a document.
+DOCUMENT_MIME_PREFIXES = (
+    "application/pdf",
+    "application/xml",
+    "text/",
+    "image/",
+    "application/msword",
+    "application/rtf",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-word",
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.oasis.opendocument.",
+    "application/json",
+    "application/x-empty",  # an empty file, signed, is judged by its signature alone
+    "inode/x-empty",
+)
 
 
-def _signed_name(signature_name: str) -> str | None:
-    lower = signature_name.lower()
-    for suffix in DETACHED_SUFFIXES:
-        if lower.endswith(suffix):
-            return signature_name[: -len(suffix)]
-    return None
+def _is_document_type(file_type: FileType) -> bool:
+    return file_type.kind in (FileKind.PDF, FileKind.ZIP, FileKind.RAR) or file_type.mime.startswith(DOCUMENT_MIME_PREFIXES)
+
+
+def _extension_agrees(name: str, kind: FileKind) -> bool:
+    """The extension of ``name`` agrees with ``kind``: it is one of the kind's extensions,
+    and a content of another kind (a text, an image) is not named like a PDF, an archive
+    or a signature."""
+    base = name.rsplit("/", 1)[-1]
+    extension = "." + base.rsplit(".", 1)[1].lower() if "." in base else ""
+    if kind in EXTENSIONS:
+        return extension in EXTENSIONS[kind]
+    return not any(extension in extensions for extensions in EXTENSIONS.values())
 
 
 class _Run:
@@ -141,6 +169,9 @@ class _Run:
         self.kinds: dict[str, FileKind] = {}
         self.all_names: list[str] = []
         self.unreadable_pdfs: set[str] = set()
+        self.attached: dict[str, tuple[Path, VerificationReport]] = {}
+        """Upload name -> (content extracted from the attached CMS, that signature's report)."""
+        self._extracted = 0
 
     # --- request and files ---------------------------------------------------------
 
@@ -163,7 +194,7 @@ class _Run:
             self.checks.append(finding("request.regulation_kind", detail=f"regulation_kind {ctx.regulation_kind!r}"))
         return member, True
 
-    def file_rules(self) -> bool:
+    def file_rules(self, member: Member) -> bool:
         doc_type = DOC_TYPES[self.ctx.doc_type]
         ok = True
         present = {f.slot for f in self.files}
@@ -177,22 +208,75 @@ class _Run:
                 continue
             if sum(1 for f in self.files if f.slot is upload.slot) > 1 and upload.slot is not Slot.SIGNATURE:
                 self.checks.append(finding("request.unexpected_file", file=upload.name, detail=f"more than one file in slot {upload.slot.value}"))
-            allowed = (
-                frozenset({FileKind.SIGNATURE})
-                if upload.slot is Slot.SIGNATURE
-                else frozenset(FileKind(k) for k in doc_type.slots[upload.slot].kinds)
-            )
-            file_type, found = check_file(upload.path, upload.name, allowed, self.ctx.limits.for_slot(upload.slot))
+            if upload.slot is Slot.SIGNATURE:
+                file_type, found = check_file(upload.path, upload.name, frozenset({FileKind.SIGNATURE}), self.ctx.limits.for_slot(upload.slot))
+                kind = file_type.kind if file_type else None
+                if file_type is not None and file_type.cms_problem is not None:
+                    # Begins like a CMS but is not a complete one: a broken signature file.
+                    found = [c for c in found if c.code != "file.type_not_allowed"]
+                    found.append(finding("signature.format", file=upload.name, detail=file_type.cms_problem))
+            else:
+                found, kind = self._document_upload(upload, frozenset(FileKind(k) for k in doc_type.slots[upload.slot].kinds))
             self.checks.extend(found)
-            if file_type is not None:
-                self.kinds[upload.name] = file_type.kind
+            if kind is not None:
+                self.kinds[upload.name] = kind
             if any(c.severity is Severity.FATAL for c in found):
                 ok = False
         if doc_type.code == "report":
             for upload in self.files:
                 if upload.slot is Slot.DOCUMENT:
-                    self.checks.extend(check_report_name(upload.name, self.ctx.member_number, self.ctx.report_kind or ""))
+                    # An attached report (``42_OD.zip.sig``) is named after the ZIP it carries.
+                    name = (signed_name(upload.name) if upload.name in self.attached else None) or upload.name
+                    self.checks.extend(check_report_name(name, member.number, self.ctx.report_kind or ""))
         return ok
+
+    def _document_upload(self, upload: UploadedFile, allowed: frozenset[FileKind]) -> tuple[list[Check], FileKind | None]:
+        """A document or attachment part: the file itself, or an attached CMS carrying it.
+
+        An attached signature (``Устав.pdf.sig``, as КриптоАРМ and ``cryptcp`` write by
+        default) is judged by its content: the content must be of a kind the slot allows
+        and agree with its own name (the upload's without the signature extension).
+        """
+        limit = self.ctx.limits.for_slot(upload.slot)
+        file_type, found = check_file(upload.path, upload.name, allowed | {FileKind.SIGNATURE}, limit)
+        if file_type is None or file_type.kind is not FileKind.SIGNATURE:
+            return found, file_type.kind if file_type else None
+        found = [c for c in found if c.code != "file.extension_mismatch"]
+        if not file_type.attached:
+            expected = ", ".join(sorted(k.value for k in allowed))
+            detail = f"a detached signature without its document; allowed here: {expected} (or an attached signature carrying one)"
+            return [*found, finding("file.type_not_allowed", file=upload.name, detail=detail)], None
+        content = self._extract_attached(upload.path, upload.name, limit)
+        if isinstance(content, Check):
+            return [*found, content], None
+        inner_name = signed_name(upload.name) or upload.name
+        inner_type, inner_found = check_file(content, inner_name, allowed, limit)
+        for check in inner_found:
+            if check.code == "file.extension_mismatch" and "." not in inner_name:
+                continue  # ``Устав.p7m``: the content's own name has no extension to disagree with
+            found.append(dataclasses.replace(check, file=upload.name, detail=f"content of the attached signature: {check.detail}"))
+        if inner_type is None:
+            return found, None
+        report = verify_cms(load_signature_file(upload.path), self.ctx.trust, self.ctx.policy, signature_file=upload.name)
+        self.attached[upload.name] = (content, report)
+        return found, inner_type.kind
+
+    def _extract_attached(self, path: Path, name: str, limit: int) -> Path | Check:
+        """Write the content of an attached CMS to the workdir (at most ``limit`` bytes)."""
+        try:
+            parsed = parse_signature_file(path, min(limit, MAX_SIGNATURE_FILE_SIZE))
+        except CmsFormatError as exc:
+            return finding("signature.format", file=name, detail=str(exc))
+        if parsed.content is None:
+            return finding("signature.format", file=name, detail="the signature carries no content")
+        if len(parsed.content) > limit:
+            return finding("file.too_large", file=name, detail=f"the attached content has {len(parsed.content)} bytes, the limit is {limit} bytes")
+        self._extracted += 1
+        folder = self.ctx.workdir / f"attached-{self._extracted}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "content"
+        target.write_bytes(parsed.content)
+        return target
 
     # --- documents ---------------------------------------------------------------
 
@@ -200,12 +284,16 @@ class _Run:
         for index, upload in enumerate(f for f in self.files if f.slot is not Slot.SIGNATURE):
             kind = self.kinds.get(upload.name)
             self.all_names.append(upload.name)
+            document = _Document(upload.name, upload.path, kind or FileKind.OTHER)
+            if upload.name in self.attached:
+                document.path, report = self.attached[upload.name]
+                self._record(document, report, signature=True)
             if kind is FileKind.PDF:
-                self._check_pdf(upload.path, upload.name)
-                self.documents.append(_Document(upload.name, upload.path))
+                self._check_pdf(document.path, upload.name)
+                self.documents.append(document)
             elif kind in (FileKind.ZIP, FileKind.RAR):
-                self.documents.append(_Document(upload.name, upload.path))
-                self._unpack(upload, index)
+                self.documents.append(document)
+                self._unpack(document.path, upload.name, index, supporting=upload.slot is Slot.ATTACHMENT)
 
     def _check_pdf(self, path: Path, name: str) -> None:
         found = check_pdf(path, name)
@@ -213,32 +301,96 @@ class _Run:
             self.unreadable_pdfs.add(name)
         self.checks.extend(found)
 
-    def _unpack(self, upload: UploadedFile, index: int) -> None:
+    def _unpack(self, path: Path, name: str, index: int | str, supporting: bool) -> None:
         dest = self.ctx.workdir / f"archive-{index}"
-        result = extract_archive(upload.path, dest, upload.name, self.ctx.limits.archive)
+        result = extract_archive(path, dest, name, self.ctx.limits.archive)
         self.checks.extend(result.checks)
         if any(c.severity is Severity.FATAL for c in result.checks):
             return  # a refused archive: its contents are not judged further
         inner: dict[str, ExtractedFile] = {f.name: f for f in result.files}
         self.all_names.extend(inner)
+        types = {item.name: detect_type(item.path) for item in result.files}
+        # A signature is what parses completely as CMS SignedData (never a name or a byte
+        # prefix); a detached one belongs to the file it is named after.
+        signatures: dict[str, list[ExtractedFile]] = {}
         for item in result.files:
-            kind = detect_type(item.path).kind
+            if types[item.name].kind is FileKind.SIGNATURE:
+                target = signed_name(item.name)
+                if target is not None and target in inner and types[target].kind is not FileKind.SIGNATURE:
+                    signatures.setdefault(target, []).append(item)
+        paired = {s.name for group in signatures.values() for s in group}
+        for item in result.files:
+            file_type = types[item.name]
+            kind = file_type.kind
             if kind in (FileKind.ZIP, FileKind.RAR):
                 continue  # a container: its files follow in the listing
-            if kind is FileKind.SIGNATURE or _is_signature_name(item.name):
+            if kind is FileKind.SIGNATURE:
+                if item.name in paired:
+                    continue
+                if file_type.attached:
+                    self._attached_in_archive(item, supporting)
+                else:
+                    self.checks.append(finding("signature.format", file=item.name, detail="a detached signature without the document it is named after"))
                 continue
+            if signed_name(item.name) is not None:
+                if kind is FileKind.OTHER:
+                    # Named like a signature, but not a complete CMS SignedData.
+                    self.checks.append(finding("signature.format", file=item.name, detail=f"not a CMS signature: {file_type.description}"[:500]))
+                    continue
+                detail = f"named like a signature, but the content is {file_type.mime} ({file_type.description})"
+                self.checks.append(finding("file.extension_mismatch", file=item.name, detail=detail[:500]))
+            elif not _is_document_type(file_type):
+                self.checks.append(finding("file.not_document", file=item.name, detail=f"content is {file_type.mime} ({file_type.description})"[:500]))
+                continue
+            elif not _extension_agrees(item.name, kind):
+                self.checks.append(finding("file.extension_mismatch", file=item.name, detail=f"content is {kind.value} ({file_type.mime})"))
+            document = _Document(item.name, item.path, kind, supporting)
             if kind is FileKind.PDF:
                 self._check_pdf(item.path, item.name)
-            document = _Document(item.name, item.path)
-            signature = next((inner[item.name + s] for s in (*DETACHED_SUFFIXES, *(x.upper() for x in DETACHED_SUFFIXES)) if item.name + s in inner), None)
-            self._verify(document, signature.path if signature else None, embedded=kind is FileKind.PDF)
+            for signature in signatures.get(item.name, []):
+                self._verify(document, signature.path, embedded=False, signature_name=signature.name)
+            if kind is FileKind.PDF:
+                self._verify(document, None, embedded=True)
             self.documents.append(document)
-        orphans = [
-            n for n, f in inner.items()
-            if _is_signature_name(n) and (_signed_name(n) or "") not in inner
-        ]
-        for name in orphans:
-            self.checks.append(finding("signature.format", file=name, detail="a signature file without the document it is named after"))
+
+    def _attached_in_archive(self, item: ExtractedFile, supporting: bool) -> None:
+        """An attached CMS inside an archive: verified, its content extracted and judged by
+        its real type (a PDF inside is checked as a PDF, embedded signatures included)."""
+        content = self._extract_attached(item.path, item.name, self.ctx.limits.archive.max_entry_bytes)
+        if isinstance(content, Check):
+            self.checks.append(content)
+            return
+        content_type = detect_type(content)
+        inner_name = (signed_name(item.name) or item.name).rsplit("/", 1)[-1]
+        if content_type.kind is FileKind.SIGNATURE or not _is_document_type(content_type):
+            detail = f"content of the attached signature is {content_type.mime} ({content_type.description})"
+            self.checks.append(finding("file.not_document", file=item.name, detail=detail[:500]))
+        elif "." in inner_name and not _extension_agrees(inner_name, content_type.kind):
+            detail = f"the attached content is {content_type.kind.value} ({content_type.mime}), named {inner_name!r}"
+            self.checks.append(finding("file.extension_mismatch", file=item.name, detail=detail))
+        document = _Document(item.name, content, content_type.kind, supporting)
+        report = verify_cms(load_signature_file(item.path), self.ctx.trust, self.ctx.policy, signature_file=item.name.rsplit("/", 1)[-1])
+        self._record(document, report, signature=True)
+        if content_type.kind is FileKind.PDF:
+            self._check_pdf(content, item.name)
+            self._verify(document, None, embedded=True)
+        elif content_type.kind in (FileKind.ZIP, FileKind.RAR):
+            if item.name.count("/") > 1:
+                # One level only: an archive in an attached signature in a nested archive.
+                self.checks.append(finding("archive.nested_too_deep", file=item.name, detail="an archive inside an attached signature, nested too deep"))
+            else:
+                self._unpack(content, item.name, f"attached-{self._extracted}", supporting)
+        self.documents.append(document)
+
+    def _record(self, document: _Document, report: VerificationReport, signature: bool) -> None:
+        """Add the signatures of one verification to ``document`` and to the package result."""
+        for problem in report.problems if report.sub_indication is not None else ():
+            if not signature and document.name in self.unreadable_pdfs:
+                continue  # already reported by the PDF structure check (pdf.corrupt / pdf.encrypted)
+            self.checks.append(finding("signature.format" if signature else "pdf.corrupt", file=document.name, detail=problem))
+        for signature_report in report.signatures:
+            document.reports.append(signature_report)
+            self.signed.append(SignedFile(document.name, signature_report))
 
     def _verify_detached(self, document: Path, signature: Path, name: str) -> VerificationReport:
         try:
@@ -247,17 +399,16 @@ class _Run:
             return VerificationReport(None, (), SubIndication.FORMAT_FAILURE, (f"{name}: {exc}",))
         return verify_cms(data, self.ctx.trust, self.ctx.policy, document=document, signature_file=name)
 
-    def _verify(self, document: _Document, signature: Path | None, embedded: bool) -> None:
-        if signature is None and not embedded:
+    def _verify(self, document: _Document, signature: Path | None, embedded: bool, signature_name: str | None = None) -> None:
+        if signature is not None:
+            report = self._verify_detached(document.path, signature, (signature_name or signature.name).rsplit("/", 1)[-1])
+        elif embedded:
+            # Only what the PDF itself carries: its detached signatures are paired by the
+            # package (looking beside it again verified and listed them twice).
+            report = verify_document(document.path, self.ctx.trust, self.ctx.policy, discover=False)
+        else:
             return
-        report = verify_document(document.path, self.ctx.trust, self.ctx.policy, signature)
-        for problem in report.problems if report.sub_indication is not None else ():
-            if signature is None and document.name in self.unreadable_pdfs:
-                continue  # already reported by the PDF structure check (pdf.corrupt / pdf.encrypted)
-            self.checks.append(finding("signature.format" if signature else "pdf.corrupt", file=document.name, detail=problem))
-        for signature_report in report.signatures:
-            document.reports.append(signature_report)
-            self.signed.append(SignedFile(document.name, signature_report))
+        self._record(document, report, signature=signature is not None)
 
     # --- uploaded detached signatures ---------------------------------------------------
 
@@ -266,7 +417,7 @@ class _Run:
         for upload in (f for f in self.files if f.slot is Slot.SIGNATURE):
             if self.kinds.get(upload.name) is not FileKind.SIGNATURE:
                 continue  # already reported by the file rules
-            target = top.get(_signed_name(upload.name) or "")
+            target = top.get(signed_name(upload.name) or "")
             candidates = [target] if target else list(top.values())
             placed = False
             for candidate in candidates:
@@ -284,7 +435,7 @@ class _Run:
                     break
             if not placed:
                 self.checks.append(finding("signature.invalid", file=upload.name, detail="the signature matches none of the uploaded files"))
-        # PDF documents uploaded directly may carry embedded signatures.
+        # PDF documents uploaded directly (or carried by an attached CMS) may have embedded signatures.
         for document in top.values():
             if self.kinds.get(document.name) is FileKind.PDF:
                 self._verify(document, None, embedded=True)
@@ -293,6 +444,7 @@ class _Run:
 
     def signing_rules(self, member: Member) -> None:
         containers = {d.name: d for d in self.documents if "/" not in d.name and self.kinds.get(d.name) in (FileKind.ZIP, FileKind.RAR)}
+        by_name = {d.name: d for d in self.documents}
         is_report = self.ctx.doc_type == "report"
         appointment = any(any(h in n.lower() for h in APPOINTMENT_NAME_HINTS) for n in self.all_names)
         for document in self.documents:
@@ -318,14 +470,16 @@ class _Run:
             self.checks.extend(reported)
             if any(usable(r) for r in document.reports):
                 continue
-            # A detached signature over the whole archive also satisfies the rule (SPEC 3).
-            container = document.name.split("/", 1)[0]
-            if container != document.name and container in containers and any(usable(r) for r in containers[container].reports):
+            # A signature over an enclosing archive (detached over the whole archive, or an
+            # attached one carrying it) also satisfies the rule (SPEC 3).
+            parts = document.name.split("/")
+            enclosing = (by_name.get("/".join(parts[:i])) for i in range(1, len(parts)))
+            if any(d is not None and any(usable(r) for r in d.reports) for d in enclosing):
                 continue
-            if container in containers and document.name == container:
+            if document.name in containers:
                 continue  # an archive needs no signature of its own when its contents are signed
             if not document.reports:
-                self.checks.append(finding("signature.missing", file=document.name, detail="no detached (.sig/.p7s/.sgn) or embedded signature found"))
+                self.checks.append(finding("signature.missing", file=document.name, detail="no detached (.sig/.p7s/.sgn), attached or embedded signature found"))
         if is_report and self.ctx.report_kind == "OD_Y90":
             if not any(any(h in n.lower() for h in ACCOUNTING_NAME_HINTS) for n in self.all_names if "/" in n):
                 self.checks.append(finding("report.accounting_missing", detail="no file named like annual accounting statements (бухгалтерская отчетность, баланс, БФО, 0710001)"))
@@ -351,7 +505,7 @@ def validate_package(files: list[UploadedFile], ctx: ValidationContext) -> Packa
     member, go_on = run.request()
     if not go_on or member is None:
         return PackageResult(tuple(run.checks), (), member)
-    files_ok = run.file_rules()
+    files_ok = run.file_rules(member)
     if files_ok:
         run.collect_documents()
         run.uploaded_signatures()

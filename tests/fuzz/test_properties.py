@@ -49,15 +49,20 @@ def test_any_number_od_zip_is_accepted_for_that_member_and_od_kinds(n: int, kind
     case=st.lists(st.booleans(), min_size=6, max_size=6),
     kind_spacing=st.sampled_from(["", " ", "\t"]),
 )
-def test_digit_names_accepted_whatever_the_zeros_and_letter_case(
+def test_digit_names_other_than_the_exact_one_are_returned_naming_it(
     number: str, extra_zeros: int, suffix: str, case: list[bool], kind_spacing: str
 ) -> None:
     tail = "".join(ch.lower() if low else ch for ch, low in zip(f"{suffix}.zip"[:6], case)) + f"{suffix}.zip"[6:]
     name = "0" * extra_zeros + number + "_" + tail
+    exact = f"{number}_{suffix}.zip"
     kinds = OD_KINDS if suffix == "OD" else PS_KINDS
     for kind in kinds:
-        assert check_report_name(name, number, kind_spacing + kind.lower() + kind_spacing) == [], (name, kind)
-        assert check_report_name(name, "0" + number, kind) == [], (name, kind)
+        found = check_report_name(name, number, kind_spacing + kind.lower() + kind_spacing)
+        if name == exact:
+            assert found == [], (name, kind)
+        else:
+            assert [c.code for c in found] == ["name.report_pattern"], (name, kind)
+            assert f"в {exact} " in found[0].remedy_ru, (name, kind)
 
 
 @PROPERTY

@@ -1045,8 +1045,9 @@ def _cms(b: _Builder) -> None:
         b.charter(f"cms-{label}", lambda: b.plain_pdf, set(), REJECTED, signature=lambda kwargs=kwargs: _with_unknown_oids(b.plain_pdf_sig, **kwargs))
     b.charter("cms-huge-serial-500k", lambda: b.plain_pdf, set(), REJECTED, signature=lambda: _with_huge_serial(b.plain_pdf_sig, 500_000))
     b.charter("cms-huge-serial-5k", lambda: b.plain_pdf, set(), REJECTED, signature=lambda: _with_huge_serial(b.plain_pdf_sig, 5_000))
-    # Bytes after a valid CMS are ignored (as OpenSSL does): the signature holds.
-    b.charter("cms-trailing-garbage", lambda: b.plain_pdf, set(), ACCEPTED, signature=lambda: b.plain_pdf_sig + rng.randbytes(1000))
+    # Bytes after a valid CMS: not a signature (it must parse completely, issue 9 §2; an
+    # appended PDF or ZIP would be shown by readers without being signed).
+    b.charter("cms-trailing-garbage", lambda: b.plain_pdf, {"signature.format"}, REJECTED, signature=lambda: b.plain_pdf_sig + rng.randbytes(1000))
     b.charter("cms-certificate-instead-of-signature", lambda: b.plain_pdf, {"file.type_not_allowed"}, REJECTED, signature=lambda: b.head_cert_der)
     b.charter(
         "cms-pem-certificate-instead-of-signature",

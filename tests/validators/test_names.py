@@ -55,15 +55,34 @@ def test_a_wrong_kind_and_a_wrong_number_are_both_reported() -> None:
     assert codes(check_report_name("9_PS.zip", "123", "OD_Y90")) == ["name.report_pattern", "name.member_number"]
 
 
-@pytest.mark.parametrize("name", ["7_od.zip", "7_Od.ZIP", "7_OD.Zip", "7_ps.zip"])
-def test_letter_case_of_the_kind_and_the_extension_does_not_matter(name: str) -> None:
+@pytest.mark.parametrize("name", ["7_od.zip", "7_Od.ZIP", "7_OD.Zip", "7_PS.ZIP"])
+def test_another_letter_case_is_a_pattern_finding_naming_the_correct_name(name: str) -> None:
     kind = "PS" if "ps" in name.lower() else "OD_Q1"
-    assert check_report_name(name, "7", kind) == []
+    [check] = check_report_name(name, "7", kind)
+    assert check.code == "name.report_pattern" and "letter case" in check.detail
+    assert f"7_{'PS' if kind == 'PS' else 'OD'}.zip" in check.remedy_ru
 
 
-@pytest.mark.parametrize(("name", "member"), [("007_OD.zip", "7"), ("7_OD.zip", "007"), ("0007_OD.zip", "07")])
-def test_leading_zeros_do_not_matter(name: str, member: str) -> None:
-    assert check_report_name(name, member, "OD_H1") == []
+def test_the_members_number_with_leading_zeros_is_returned_with_the_correct_name() -> None:
+    [check] = check_report_name("0042_od.zip", "42", "OD_Q1")
+    assert check.code == "name.report_pattern"
+    assert "Переименуйте архив в 42_OD.zip" in check.remedy_ru
+
+
+@pytest.mark.parametrize(("name", "member"), [("007_OD.zip", "7"), ("0007_OD.zip", "07")])
+def test_leading_zeros_are_the_same_member_written_wrongly(name: str, member: str) -> None:
+    [check] = check_report_name(name, member, "OD_H1")
+    assert check.code == "name.report_pattern" and f"{member}_OD.zip" in check.remedy_ru
+
+
+def test_another_members_number_gets_a_remedy_with_the_own_number() -> None:
+    [check] = check_report_name("43_PS.zip", "42", "PS")
+    assert check.code == "name.member_number" and "42_PS.zip" in check.remedy_ru
+
+
+def test_an_unknown_kind_names_both_correct_names() -> None:
+    [check] = check_report_name("x.zip", "42", "OD_Q5")
+    assert "42_OD.zip или 42_PS.zip" in check.remedy_ru
 
 
 @pytest.mark.parametrize("name", ["123_OD.rar", "123_OD.pdf", "123_OD", "123_OD.zip.zip", "123_OD.7z"])

@@ -1,0 +1,236 @@
+"""validators.package: what counts as a signature, attached signatures, each signature once.
+
+Real GOST signatures from the test PKI, archives built here, the package validator called
+directly (the HTTP path is covered in tests/gateway).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.pki import pdf as pdfs
+from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
+from validators.catalogue import Slot
+from validators.checks import Severity
+from validators.files import FileKind, detect_type
+from validators.members import MemberList
+from validators.package import PackageResult, UploadedFile, ValidationContext, validate_package
+from validators.signatures.verify import VerificationPolicy
+from validators.trust import TrustStore
+
+MEMBER = "42"
+HEAD = "Иванов Иван Петрович"
+#: A CMS SignedData header (BER, indefinite length, OID signedData) that a sniffer of the
+#: first bytes takes for a signature.
+CMS_LOOKING_PREFIX = bytes.fromhex("3080" "06092a864886f70d010702" "a080")
+
+
+def members(tmp_path: Path, head: str = HEAD) -> MemberList:
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "number,ogrn,inn,name,email,head,status\n"
+        f'{MEMBER},{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},{head},active\n',
+        encoding="utf-8",
+    )
+    return MemberList(path)
+
+
+def validate(store: TrustStore, tmp_path: Path, doc_type: str, files: list[tuple[Slot, Path]], report_kind: str | None = None, name: dict[Path, str] | None = None) -> PackageResult:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    ctx = ValidationContext(MEMBER, doc_type, report_kind, None, members(tmp_path), store, VerificationPolicy(), work)
+    uploads = [UploadedFile(slot, (name or {}).get(path, path.name), path) for slot, path in files]
+    return validate_package(uploads, ctx)
+
+
+def codes(result: PackageResult) -> set[str]:
+    return {c.code for c in result.checks}
+
+
+def fatal(result: PackageResult) -> bool:
+    return any(c.severity is Severity.FATAL for c in result.checks)
+
+
+def zip_of(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def signed_cover(pki: TestPki, tmp_path: Path, label: str = "head256") -> tuple[Path, Path]:
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    return cover, pki.sign(label, cover, tmp_path / "Письмо.pdf.sig")
+
+
+def letter(store: TrustStore, pki: TestPki, tmp_path: Path, attachment: Path, doc_type: str = "letter") -> PackageResult:
+    cover, signature = signed_cover(pki, tmp_path)
+    return validate(store, tmp_path, doc_type, [(Slot.DOCUMENT, cover), (Slot.ATTACHMENT, attachment), (Slot.SIGNATURE, signature)])
+
+
+# --- one parser: a signature is what parses completely ---------------------------------------
+
+
+def test_a_truncated_signature_is_not_a_signature(pki: TestPki, tmp_path: Path) -> None:
+    signature = pki.sign("head256", pdfs.make_pdf(tmp_path / "a.pdf"), tmp_path / "a.pdf.sig")
+    assert detect_type(signature).kind is FileKind.SIGNATURE
+    signature.write_bytes(signature.read_bytes()[:-40])
+    assert detect_type(signature).kind is FileKind.OTHER
+
+
+def test_a_signature_followed_by_a_pdf_is_not_a_signature(pki: TestPki, tmp_path: Path) -> None:
+    signature = pki.sign("head256", pdfs.make_pdf(tmp_path / "a.pdf"), tmp_path / "a.pdf.sig")
+    signature.write_bytes(signature.read_bytes() + pdfs.make_pdf(tmp_path / "b.pdf").read_bytes())
+    detected = detect_type(signature)
+    assert detected.kind is FileKind.OTHER and "follow the CMS structure" in detected.description
+
+
+def test_an_attached_signature_is_detected_as_attached(pki: TestPki, tmp_path: Path) -> None:
+    charter = pdfs.make_pdf(tmp_path / "Устав.pdf")
+    assert detect_type(pki.sign("head256", charter, tmp_path / "a.sig", attached=True)).attached is True
+    assert detect_type(pki.sign("head256", charter, tmp_path / "d.sig")).attached is False
+
+
+def test_a_pdf_named_p7s_in_an_archive_is_a_document_with_a_finding_not_a_signature(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    pdf = pdfs.make_pdf(tmp_path / "x.pdf").read_bytes()
+    report = pdfs.make_pdf(tmp_path / "r.pdf", "Report").read_bytes()
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.pdf": report, "Справка.pdf.p7s": pdf})
+    result = letter(store, pki, tmp_path, archive)
+    mismatch = [c for c in result.checks if c.code == "file.extension_mismatch"]
+    assert [c.file for c in mismatch] == ["Приложение.zip/Справка.pdf.p7s"]
+    # Neither file is signed: the PDF named .p7s did not count as Справка.pdf's signature.
+    missing = {c.file for c in result.checks if c.code == "signature.missing"}
+    assert missing == {"Приложение.zip/Справка.pdf", "Приложение.zip/Справка.pdf.p7s"}
+
+
+def test_a_pdf_behind_cms_looking_bytes_named_sig_is_a_signature_format_finding(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    forged = CMS_LOOKING_PREFIX + pdfs.make_pdf(tmp_path / "x.pdf").read_bytes()
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.txt": b"text", "Справка.txt.sig": forged})
+    result = letter(store, pki, tmp_path, archive)
+    assert any(c.code == "signature.format" and c.file == "Приложение.zip/Справка.txt.sig" for c in result.checks)
+    assert any(c.code == "signature.missing" and c.file == "Приложение.zip/Справка.txt" for c in result.checks)
+    assert fatal(result)
+
+
+def test_an_executable_in_an_archive_is_not_a_document(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    elf = b"\x7fELF\x02\x01\x01" + bytes(57) + b"\x00" * 200
+    archive = zip_of(tmp_path / "Приложение.zip", {"setup.bin": elf})
+    result = letter(store, pki, tmp_path, archive)
+    assert [c.file for c in result.checks if c.code == "file.not_document"] == ["Приложение.zip/setup.bin"]
+    assert fatal(result)
+
+
+def test_a_detached_signature_in_the_document_slot_is_a_wrong_format(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    detached = pki.sign("head256", pdfs.make_pdf(tmp_path / "Устав.pdf"), tmp_path / "Устав.pdf.sig")
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, detached)])
+    assert "file.type_not_allowed" in codes(result) and fatal(result)
+
+
+# --- attached signatures -------------------------------------------------------------------------
+
+
+def test_an_attached_signature_charter_is_accepted_and_its_pdf_checked(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    charter = pdfs.make_pdf(tmp_path / "Устав.pdf", "Charter")
+    attached = pki.sign("head256", charter, tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, attached)])
+    assert result.checks == ()
+    [signed] = result.signatures
+    assert (signed.file, signed.report.kind, signed.report.qualified) == ("Устав.pdf.sig", "attached", True)
+
+
+def test_the_pdf_inside_an_attached_signature_gets_the_pdf_structure_checks(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    scripted = pdfs.make_pdf(tmp_path / "Устав.pdf", catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    attached = pki.sign("head256", scripted, tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, attached)])
+    assert codes(result) == {"pdf.active_content"}
+
+
+def test_the_embedded_signature_of_a_pdf_inside_an_attached_signature_is_verified_too(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    charter = pdfs.sign_pdf_gost(pki, "head256", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
+    attached = pki.sign("head256", charter, tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, attached)])
+    assert result.checks == ()
+    assert sorted(s.report.kind for s in result.signatures) == ["attached", "embedded"]
+
+
+def test_an_attached_signature_carrying_a_zip_is_not_a_charter(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    archive = zip_of(tmp_path / "a.zip", {"a.txt": b"x"})
+    attached = pki.sign("head256", archive, tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, attached)])
+    assert "file.type_not_allowed" in codes(result) and fatal(result)
+
+
+def _tampered(signature: Path, old: bytes, new: bytes) -> Path:
+    data = signature.read_bytes()
+    assert data.count(old) == 1 and len(old) == len(new)
+    signature.write_bytes(data.replace(old, new))
+    return signature
+
+
+def test_an_attached_signature_whose_content_was_changed_fails_the_charter(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    attached = pki.sign("head256", pdfs.make_pdf(tmp_path / "Устав.pdf", "Charter v1"), tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, _tampered(attached, b"Charter v1", b"Charter v2"))])
+    assert "signature.invalid" in codes(result) and fatal(result)
+
+
+def test_an_attached_signature_in_an_archive_is_verified_and_its_content_judged(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner = pki.sign("head256", pdfs.make_pdf(tmp_path / "Справка.pdf", "Reference"), tmp_path / "s" / "Справка.pdf.sig", attached=True)
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.pdf.sig": inner.read_bytes()})
+    result = letter(store, pki, tmp_path, archive)
+    assert result.checks == (), result.checks
+    assert {(s.file, s.report.kind) for s in result.signatures} == {("Письмо.pdf", "detached"), ("Приложение.zip/Справка.pdf.sig", "attached")}
+
+
+def test_a_tampered_attached_signature_in_an_archive_is_rejected(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner = pki.sign("head256", pdfs.make_pdf(tmp_path / "Справка.pdf", "Sum 1000"), tmp_path / "s" / "Справка.pdf.sig", attached=True)
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.pdf.sig": _tampered(inner, b"Sum 1000", b"Sum 9000").read_bytes()})
+    result = letter(store, pki, tmp_path, archive)
+    assert any(c.code == "signature.invalid" and c.file == "Приложение.zip/Справка.pdf.sig" for c in result.checks)
+    assert fatal(result)
+
+
+def test_an_untrusted_attached_signature_in_an_archive_is_rejected(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner = pki.sign("untrusted256", pdfs.make_pdf(tmp_path / "Справка.pdf"), tmp_path / "s" / "Справка.pdf.sig", attached=True)
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.pdf.sig": inner.read_bytes()})
+    result = letter(store, pki, tmp_path, archive)
+    assert "signature.untrusted" in codes(result) and fatal(result)
+
+
+def test_the_content_of_an_attached_signature_in_an_archive_must_agree_with_its_name(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    text = tmp_path / "Справка.txt"
+    text.write_bytes("Справка".encode())
+    inner = pki.sign("head256", text, tmp_path / "s" / "x.sig", attached=True)
+    archive = zip_of(tmp_path / "Приложение.zip", {"Справка.pdf.sig": inner.read_bytes()})
+    result = letter(store, pki, tmp_path, archive)
+    assert [c.file for c in result.checks if c.code == "file.extension_mismatch"] == ["Приложение.zip/Справка.pdf.sig"]
+
+
+def test_an_archive_inside_an_attached_signature_is_unpacked_and_covered_by_it(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner_zip = zip_of(tmp_path / "Документы.zip", {"Справка.xml": "<Справка/>".encode()})
+    inner = pki.sign("head256", inner_zip, tmp_path / "s" / "Документы.zip.sig", attached=True)
+    archive = zip_of(tmp_path / "Приложение.zip", {"Документы.zip.sig": inner.read_bytes()})
+    result = letter(store, pki, tmp_path, archive)
+    assert result.checks == (), result.checks
+    assert "Приложение.zip/Документы.zip.sig/Справка.xml" in result.documents
+
+
+@pytest.mark.parametrize("encoding", ["pem", "base64"])
+def test_an_attached_signature_in_text_encodings_is_accepted(pki: TestPki, store: TrustStore, tmp_path: Path, encoding: str) -> None:
+    charter = pdfs.make_pdf(tmp_path / "Устав.pdf")
+    attached = pki.sign("head256", charter, tmp_path / "out" / "Устав.pdf.sig", attached=True, encoding=encoding)  # type: ignore[arg-type]
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, attached)])
+    assert result.checks == () and result.signatures[0].report.kind == "attached"
+
+
+# --- each signature once -----------------------------------------------------------------------
+
+
+def test_a_signature_beside_an_uploaded_pdf_on_disk_is_verified_once(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    # `gateway check` passes files where they lie: Устав.pdf.sig sits beside Устав.pdf.
+    charter = pdfs.sign_pdf_gost(pki, "head256", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
+    detached = pki.sign("head256", charter, tmp_path / "Устав.pdf.sig")
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, charter), (Slot.SIGNATURE, detached)])
+    assert sorted(s.report.kind for s in result.signatures) == ["detached", "embedded"]
