@@ -20,6 +20,7 @@ from gateway.decision import Decision, decide
 from tests.pki import pdf as pdfs
 from tests.pki.builder import FOREIGN_INNLE, FOREIGN_OGRN, HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 from tests.pki.poa import STRANGER, PoaSpec, issue_personal_certificates, write_poa, write_signed_poa
+from tests.pki.poa import poa_xml as write_poa_bytes  # noqa: E402 - bytes of an МЧД
 from validators.catalogue import Slot
 from validators.members import MemberList
 from validators.package import PackageResult, UploadedFile, ValidationContext, validate_package
@@ -288,6 +289,8 @@ def registry() -> Iterator[dict[str, Any]]:
 
     async def status(request: web.Request) -> web.Response:
         state["queries"].append(dict(request.query))
+        if "raw" in state:
+            return web.json_response(state["raw"])
         found = state["statuses"].get(request.query.get("number"))
         if found is None:
             return web.json_response({"error": "not found"}, status=404)
@@ -344,3 +347,109 @@ def test_unreachable_registry_is_a_warning(poa_pki: TestPki, store: TrustStore, 
     package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa"))
     result = validate(package, store, members, tmp_path, registry_url="http://127.0.0.1:9/emchd/status", registry_timeout=2.0)
     assert codes(result) == {"poa.revocation_unknown"}
+
+
+# --- the rules one by one (pure functions) ---------------------------------------------------
+
+
+def test_poa_signed_by_a_former_head_no_longer_in_the_member_list_is_rejected(poa_pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "number,ogrn,inn,name,email,head,status\n"
+        f'{MEMBER},{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},Сидорова Анна Павловна,active\n',
+        encoding="utf-8",
+    )
+    package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa"))
+    result = validate(package, store, MemberList(path), tmp_path)
+    assert codes(result) == {"poa.signature"}
+    assert "Сидорова Анна Павловна" in next(c.detail for c in result.checks)
+
+
+def test_the_moment_of_signing_is_the_signatures_time_of_judgment_not_now(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    at = datetime.now(timezone.utc) - timedelta(days=20)
+    package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa"))  # issued 10 days ago
+    work = tmp_path / "work"
+    work.mkdir()
+    ctx = ValidationContext(MEMBER, "letter", None, None, members, store, VerificationPolicy(at=at), work)
+    result = validate_package(package.files(), ctx)
+    assert "poa.not_yet_valid" in codes(result)
+    assert poa_of(result)["moment_of_signing"].startswith(at.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_identifiers_present_on_both_sides_must_all_agree() -> None:
+    from tests.pki.poa import ACCOUNTANT as A
+    from validators.poa.model import Person
+    from validators.poa.verify import person_matches
+    from validators.signatures.model import SignerIdentity
+
+    person = Person(A.surname, A.given_name, A.patronymic, A.snils, A.inn)
+    signer = SignerIdentity(surname=A.surname, snils=A.snils, inn=A.inn)
+    assert person_matches(person, signer) is None
+    assert person_matches(person, replace(signer, inn="770000000099")) == f"ИНН {A.inn} in the power of attorney, 770000000099 in the certificate"
+    assert person_matches(replace(person, inn=None), replace(signer, inn="770000000099")) is None  # СНИЛС alone decides
+    assert person_matches(replace(person, snils=None), replace(signer, snils=None)) is None  # ИНН alone decides
+    assert person_matches(replace(person, snils=None), replace(signer, inn=None)) is not None  # nothing in common
+    # An older organisation certificate carries "00" + ИНН ЮЛ as INN: that is not the person's ИНН.
+    assert person_matches(person, replace(signer, inn="00" + KPK_INNLE, inn_le=KPK_INNLE)) is None
+
+
+def test_only_a_natural_persons_certificate_needs_a_poa() -> None:
+    from validators.poa.verify import is_personal_certificate
+    from validators.signatures.model import SignerIdentity
+
+    assert is_personal_certificate(SignerIdentity(snils="23456789012", inn="770000000022"))
+    assert not is_personal_certificate(SignerIdentity(snils="23456789012", ogrn=KPK_OGRN, inn_le=KPK_INNLE))
+    assert not is_personal_certificate(SignerIdentity(snils="23456789012", ogrnip="304770000000012"))
+    assert not is_personal_certificate(SignerIdentity(inn="770000000022"))
+    assert not is_personal_certificate(None)
+
+
+def test_the_revoked_list_ignores_comments_case_and_braces(tmp_path: Path) -> None:
+    from validators.poa.revocation import load_revoked_list
+
+    path = tmp_path / "revoked.txt"
+    path.write_text("\ufeff# header\n\n{0B6F8F0E-3C1A-4D52-9A41-5D2F7C9E1A10}\n  abc # note\n", encoding="utf-8")
+    revoked = load_revoked_list(path)
+    assert revoked.revoked("0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a10") and revoked.revoked("ABC")
+    assert not revoked.revoked("header") and not revoked.revoked("note") and revoked.problem is None
+
+
+def test_an_unreadable_revoked_list_is_reported_not_ignored(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
+    folder = tmp_path / "revoked-is-a-folder"
+    folder.mkdir()
+    package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa"))
+    result = validate(package, store, members, tmp_path, revoked_list=folder)
+    assert codes(result) == {"poa.revocation_unknown"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "consulted", "status"),
+    [
+        ({"status": "active"}, True, "active"),
+        ({"status": "Revoked"}, True, "revoked"),
+        ({"status": "pending"}, False, None),
+        ({}, False, None),
+        (["revoked"], False, None),
+    ],
+)
+def test_only_definite_registry_answers_count(registry: dict[str, Any], answer: Any, consulted: bool, status: str | None) -> None:
+    from validators.poa.revocation import query_registry
+
+    registry["raw"] = answer
+    got = query_registry(registry["url"], "0b6f", KPK_INNLE, 5.0)
+    assert (got.consulted, got.status) == (consulted, status)
+
+
+@pytest.mark.parametrize(("ogrn", "inn_le"), [(KPK_OGRN, FOREIGN_INNLE), (FOREIGN_OGRN, KPK_INNLE)])
+def test_the_principal_must_be_the_member_by_both_ogrn_and_inn(ogrn: str, inn_le: str) -> None:
+    from validators.members import Member
+    from validators.poa.parse import parse_poa
+    from validators.poa.verify import principal_problem
+
+    poa = parse_poa(write_poa_bytes(PoaSpec(ogrn=ogrn, inn_le=inn_le))).poa
+    assert poa is not None
+    member = Member(MEMBER, KPK_OGRN, KPK_INNLE, KPK_NAME, HEAD_EMAIL, HEAD, "active")
+    assert principal_problem(poa, member) is not None
+    assert principal_problem(parse_poa(write_poa_bytes(PoaSpec())).poa, member) is None  # type: ignore[arg-type]
