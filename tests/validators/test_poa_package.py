@@ -19,8 +19,7 @@ from aiohttp import web
 from gateway.decision import Decision, decide
 from tests.pki import pdf as pdfs
 from tests.pki.builder import FOREIGN_INNLE, FOREIGN_OGRN, HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
-from tests.pki.poa import STRANGER, PoaSpec, issue_personal_certificates, write_poa, write_signed_poa
-from tests.pki.poa import poa_xml as write_poa_bytes  # noqa: E402 - bytes of an МЧД
+from tests.pki.poa import STRANGER, PoaSpec, issue_personal_certificates, poa_xml, write_poa, write_signed_poa
 from validators.catalogue import Slot
 from validators.members import MemberList
 from validators.package import PackageResult, UploadedFile, ValidationContext, validate_package
@@ -448,8 +447,8 @@ def test_the_principal_must_be_the_member_by_both_ogrn_and_inn(ogrn: str, inn_le
     from validators.poa.parse import parse_poa
     from validators.poa.verify import principal_problem
 
-    poa = parse_poa(write_poa_bytes(PoaSpec(ogrn=ogrn, inn_le=inn_le))).poa
+    poa = parse_poa(poa_xml(PoaSpec(ogrn=ogrn, inn_le=inn_le))).poa
     assert poa is not None
     member = Member(MEMBER, KPK_OGRN, KPK_INNLE, KPK_NAME, HEAD_EMAIL, HEAD, "active")
     assert principal_problem(poa, member) is not None
-    assert principal_problem(parse_poa(write_poa_bytes(PoaSpec())).poa, member) is None  # type: ignore[arg-type]
+    assert principal_problem(parse_poa(poa_xml(PoaSpec())).poa, member) is None  # type: ignore[arg-type]
