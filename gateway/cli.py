@@ -66,6 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", type=_parse_time, default=None)
     check.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
     check.add_argument("--json", action="store_true")
+    check.add_argument("--power-of-attorney", type=Path, action="append", default=[], metavar="FILE", help="МЧД (EMCHD_1 XML) of the representative; FILE.sig beside it is taken too")
     check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
     outbox = commands.add_parser("outbox", help="registry deliveries and emails waiting, done or dead")
@@ -192,13 +193,26 @@ def _slot_for(path: Path, doc_type: str) -> str:
     from validators.signatures.locate import DETACHED_SUFFIXES
 
     if path.name.lower().endswith(DETACHED_SUFFIXES):
-        return "signature"
+        # МЧД (issue 11 §1): the signature of an МЧД (X.xml.sig beside X.xml) goes with it.
+        return "power_of_attorney" if _is_power_of_attorney(path.with_suffix("")) else "signature"
+    if _is_power_of_attorney(path):  # МЧД (issue 11 §1): recognised by content
+        return "power_of_attorney"
     kind = detect_type(path).kind
     if kind is FileKind.SIGNATURE:
         return "signature"
     if kind in (FileKind.ZIP, FileKind.RAR) and doc_type not in ("report", "charter", "regulation"):
         return "attachment"
     return "document"
+
+
+def _is_power_of_attorney(path: Path) -> bool:
+    from validators.poa.parse import looks_like_poa
+
+    try:
+        with open(path, "rb") as stream:
+            return looks_like_poa(stream.read(4096))
+    except OSError:
+        return False
 
 
 def _cmd_check(args: argparse.Namespace, config: Config) -> int:
@@ -213,7 +227,9 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     support = gost_support(config.verification.openssl_gost_conf)
     if not support.available:
         print(support.problem, file=sys.stderr)
-    for path in args.files:
+    for poa in list(args.power_of_attorney):
+        args.power_of_attorney.extend(p for p in (poa.with_name(poa.name + s) for s in (".sig", ".p7s", ".sgn")) if p.is_file())
+    for path in [*args.files, *args.power_of_attorney]:
         if not path.is_file():
             print(f"gateway check: {path}: no such file", file=sys.stderr)
             return EXIT_USAGE
@@ -230,6 +246,7 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     store, policy = setup
     uploads = [UploadedFile(Slot(_slot_for(p, args.doc_type)), p.name, p) for p in args.files]
+    uploads += [UploadedFile(Slot.POWER_OF_ATTORNEY, p.name, p) for p in args.power_of_attorney]
     request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
     with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:
         decision, report = run_validation(request, config, members, store, policy, Path(scratch))
@@ -248,6 +265,9 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
             signer = signature.get("signer") or {}
             who = " ".join(p for p in (signer.get("surname"), signer.get("given_name")) if p) or signer.get("common_name") or "?"
             print(f"  подпись {signature['file']}: {who}, {signer.get('organization') or ''} — {signature['indication']}{'/' + signature['sub_indication'] if signature['sub_indication'] else ''}")
+            poa = signature.get("power_of_attorney")
+            if poa and poa.get("stamp_ru"):
+                print(f"      {poa['stamp_ru']}{'' if poa['valid'] else ' (доверенность не принята)'}")
     return EXIT_OK if decision.value == "accepted" else EXIT_NOT_VALID
 
 
