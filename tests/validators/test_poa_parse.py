@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.pki.poa import ACCOUNTANT, PoaSpec, poa_xml
 from validators.poa.parse import MAX_POA_BYTES, looks_like_poa, normalise_snils, parse_poa, read_poa
@@ -159,3 +161,23 @@ def test_the_content_sniff_finds_both_encodings_and_nothing_else() -> None:
     assert looks_like_poa(poa_xml(PoaSpec(encoding="windows-1251"))[:4096])
     assert not looks_like_poa("<Отчет>EMCHD</Отчет>".encode())
     assert not looks_like_poa("%PDF-1.7 Доверенность EMCHD".encode())
+
+
+_VALID = poa_xml(PoaSpec(number="0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a10"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.binary(min_size=0, max_size=8)), min_size=1, max_size=6))
+def test_mutated_poa_never_raises(edits: list[tuple[int, bytes]]) -> None:
+    data = bytearray(_VALID)
+    for position, replacement in edits:
+        data[position : position + len(replacement)] = replacement
+    parsed = parse_poa(bytes(data))
+    assert (parsed.poa is None) != (parsed.problem is None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    parsed = parse_poa(b"<?xml version='1.0' encoding='windows-1251'?>" + data)
+    assert (parsed.poa is None) != (parsed.problem is None)
