@@ -343,6 +343,11 @@ def openapi_document() -> dict[str, Any]:
                                         "document": {"type": "string", "format": "binary"},
                                         "attachment": {"type": "string", "format": "binary"},
                                         "signature": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                                        "power_of_attorney": {
+                                            "type": "array",
+                                            "items": {"type": "string", "format": "binary"},
+                                            "description": "МЧД (EMCHD_1 XML) of a representative who signs with a personal certificate, and its detached signature X.xml.sig",
+                                        },
                                     },
                                 }
                             }

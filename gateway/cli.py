@@ -68,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--revocation", choices=("require", "soft", "off"), default=None)
     check.add_argument("--json", action="store_true")
     check.add_argument("--offline", action="store_true", help="do not fetch CRLs/OCSP online (cache only)")
+    check.add_argument("--power-of-attorney", type=Path, action="append", default=[], metavar="FILE", help="МЧД (EMCHD_1 XML) of the representative; FILE.sig beside it is taken too")
     check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
     outbox = commands.add_parser("outbox", help="registry deliveries and emails waiting, done or dead")
@@ -206,6 +207,10 @@ def _slot_for(path: Path, doc_type: str) -> str:
     from validators.signatures.cms import CmsFormatError
     from validators.signatures.locate import parse_signature_file, signed_name
 
+    # МЧД (issue 11 §1): recognised by content; its signature (X.xml.sig) goes with it.
+    signed = signed_name(path.name)
+    if _is_power_of_attorney(path) or (signed is not None and _is_power_of_attorney(path.with_name(signed))):
+        return "power_of_attorney"
     detected = detect_type(path)
     name, kind = path.name, detected.kind
     if kind is FileKind.SIGNATURE:
@@ -230,6 +235,16 @@ def _slot_for(path: Path, doc_type: str) -> str:
     return "document"
 
 
+def _is_power_of_attorney(path: Path) -> bool:
+    from validators.poa.parse import looks_like_poa
+
+    try:
+        with open(path, "rb") as stream:
+            return looks_like_poa(stream.read(4096))
+    except OSError:
+        return False
+
+
 def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
@@ -242,7 +257,9 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     support = gost_support(config.verification.openssl_gost_conf)
     if not support.available:
         print(support.problem, file=sys.stderr)
-    for path in args.files:
+    for poa in list(args.power_of_attorney):
+        args.power_of_attorney.extend(p for p in (poa.with_name(poa.name + s) for s in (".sig", ".p7s", ".sgn")) if p.is_file())
+    for path in [*args.files, *args.power_of_attorney]:
         if not path.is_file():
             print(f"gateway check: {path}: no such file", file=sys.stderr)
             return EXIT_USAGE
@@ -259,6 +276,7 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     store, policy = setup
     uploads = [UploadedFile(Slot(_slot_for(p, args.doc_type)), p.name, p) for p in args.files]
+    uploads += [UploadedFile(Slot.POWER_OF_ATTORNEY, p.name, p) for p in args.power_of_attorney]
     request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
     with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:
         decision, report = run_validation(request, config, members, store, policy, Path(scratch))
@@ -277,6 +295,9 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
             signer = signature.get("signer") or {}
             who = " ".join(p for p in (signer.get("surname"), signer.get("given_name")) if p) or signer.get("common_name") or "?"
             print(f"  подпись {signature['file']}: {who}, {signer.get('organization') or ''} — {signature['indication']}{'/' + signature['sub_indication'] if signature['sub_indication'] else ''}")
+            poa = signature.get("power_of_attorney")
+            if poa and poa.get("stamp_ru"):
+                print(f"      {poa['stamp_ru']}{'' if poa['valid'] else ' (доверенность не принята)'}")
     return EXIT_OK if decision.value == "accepted" else EXIT_NOT_VALID
 
 

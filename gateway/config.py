@@ -23,6 +23,7 @@ __all__ = [
     "LimitsConfig",
     "DecisionConfig",
     "AuthConfig",
+    "PoaConfig",
     "ConfigError",
     "load_config",
     "REPO_ROOT",
@@ -146,6 +147,17 @@ class MailConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PoaConfig:
+    """Machine-readable powers of attorney (МЧД, issue 11 §1)."""
+
+    revoked_list: Path = REPO_ROOT / "var" / "poa-revoked.txt"
+    """Numbers (НомДовер) of revoked МЧД kept by the operator, one per line; missing = none."""
+    registry_url: str = ""
+    """Online МЧД registry (GET ?number=&inn= -> JSON status); empty: not consulted."""
+    registry_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """role -> key. When empty, the API is open (embedded default on loopback)."""
@@ -161,6 +173,7 @@ class Config:
     decision: DecisionConfig = DecisionConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     mail: MailConfig = MailConfig()
+    poa: PoaConfig = PoaConfig()
     source: Path | None = None
 
 
@@ -266,7 +279,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     # Paths not given follow the data folder, so one data_dir setting moves everything.
@@ -278,6 +291,9 @@ def load_config(path: Path | None) -> Config:
     if "data_dir" in storage_data and "eml_dir" not in mail_data:
         mail_data["eml_dir"] = str(Path(storage_data["data_dir"]) / "mail")
     data["mail"] = mail_data
+    poa_data = dict(data.get("poa", {}))
+    if "data_dir" in storage_data and "revoked_list" not in poa_data:
+        poa_data["revoked_list"] = str(Path(storage_data["data_dir"]) / "poa-revoked.txt")
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
         verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
@@ -287,5 +303,6 @@ def load_config(path: Path | None) -> Config:
         decision=_section(DecisionConfig, data.get("decision", {}), "decision", base),
         delivery=_section(DeliveryConfig, data.get("delivery", {}), "delivery", base),
         mail=_mail(_section(MailConfig, data.get("mail", {}), "mail", base)),
+        poa=_section(PoaConfig, poa_data, "poa", base),
         source=path,
     )

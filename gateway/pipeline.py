@@ -29,6 +29,7 @@ from validators.catalogue import DOC_TYPES, Slot
 from validators.checks import Severity, finding
 from validators.files import detect_type
 from validators.members import MemberList
+from validators.poa.package import PoaSettings
 from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
@@ -103,6 +104,7 @@ def run_validation(
             policy=policy,
             workdir=workdir,
             limits=package_limits(config),
+            poa=PoaSettings(config.poa.revoked_list, config.poa.registry_url, config.poa.registry_timeout),  # МЧД (issue 11 §1)
         )
         try:
             result = validate_package(request.files, ctx)

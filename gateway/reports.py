@@ -53,6 +53,12 @@ td,th{border:1px solid #bbb;padding:.3em .5em;vertical-align:top;text-align:left
 {% if s.certificate %}Сертификат: {{ s.certificate.serial }}<br>Издатель: {{ s.certificate.issuer }}<br>
 Действителен: с {{ s.certificate.not_before }} по {{ s.certificate.not_after }}<br>{% endif %}
 Время подписи: {{ s.signing_time or "—" }}<br>
+{% set poa = s.get("power_of_attorney") %}{% if poa %}{# МЧД (issue 11 §1) #}
+{% if poa.stamp_ru %}<b>{{ poa.stamp_ru }}</b>{% if not poa.valid %} — <span class="fatal">доверенность не принята ({{ poa.findings|join(", ") }})</span>{% endif %}<br>
+Представитель: {{ poa.representative.full_name }}{% if poa.representative.position %}, {{ poa.representative.position }}{% endif %}; доверенность выдал: {{ poa.issuer.full_name }}{% if poa.issuer.position %}, {{ poa.issuer.position }}{% endif %}<br>
+Полномочия: {% for p in poa.powers %}{% if p.code %}[{{ p.code }}] {% endif %}{{ p.text }}{% if not loop.last %}; {% endif %}{% else %}—{% endfor %}<br>
+Реестр доверенностей: {% if poa.registry.consulted %}проверена, статус {{ poa.registry.status }}{% else %}не проверялась{% endif %} <span class="muted">({{ poa.registry.detail }})</span>{% if poa.revoked_locally %}; <span class="fatal">в списке отменённых доверенностей</span>{% endif %}<br>
+{% else %}<span class="fixable">Подписано личным сертификатом; доверенность, выданная подписанту, не найдена ({{ poa.findings|join(", ") }})</span><br>{% endif %}{% endif %}
 Результат: <b>{{ indication_ru.get(s.indication, s.indication) }}</b> ({{ s.indication }}{% if s.sub_indication %}/{{ s.sub_indication }}{% endif %}), {{ "квалифицированная" if s.qualified else "не квалифицированная" }}
 <details><summary class="muted">Шаги проверки</summary><ul>
 {% for c in s.checks %}<li>{{ "✓" if c.passed else "✗" }} {{ c.name }}: {{ c.detail }}</li>{% endfor %}

@@ -22,6 +22,8 @@ class Slot(StrEnum):
     DOCUMENT = "document"
     ATTACHMENT = "attachment"
     SIGNATURE = "signature"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+    """МЧД (issue 11 §1): the XML and its detached signature; judged by ``validators.poa``."""
 
 
 @dataclass(frozen=True, slots=True)

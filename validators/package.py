@@ -27,6 +27,7 @@ from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_
 from validators.members import Member, MemberList
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
+from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
 from validators.signatures.cms import CmsFormatError
 from validators.signatures.locate import parse_signature_file, signed_name, verify_document
 from validators.signatures.model import SignatureReport, SubIndication, VerificationReport
@@ -88,6 +89,8 @@ class ValidationContext:
     workdir: Path
     """Scratch folder for unpacked archives (the caller removes it)."""
     limits: PackageLimits = PackageLimits()
+    poa: PoaSettings = PoaSettings()
+    """МЧД (issue 11 §1): the operator's revoked list and the optional online registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,14 @@ class SignedFile:
 
     file: str
     report: SignatureReport
+    power_of_attorney: dict[str, Any] | None = None
+    """МЧД (issue 11 §1): the representative's power of attorney, when the signer is one."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, **self.report.to_json()}
+        data = {"file": self.file, **self.report.to_json()}
+        if self.power_of_attorney is not None:
+            data["power_of_attorney"] = self.power_of_attorney
+        return data
 
 
 @dataclass(frozen=True)
@@ -160,8 +168,9 @@ def _extension_agrees(name: str, kind: FileKind) -> bool:
 
 
 class _Run:
-    def __init__(self, files: list[UploadedFile], ctx: ValidationContext) -> None:
+    def __init__(self, files: list[UploadedFile], ctx: ValidationContext, poa_uploads: list[UploadedFile] | None = None) -> None:
         self.files = files
+        self.poa_uploads = poa_uploads or []
         self.ctx = ctx
         self.checks: list[Check] = []
         self.signed: list[SignedFile] = []
@@ -447,11 +456,21 @@ class _Run:
         by_name = {d.name: d for d in self.documents}
         is_report = self.ctx.doc_type == "report"
         appointment = any(any(h in n.lower() for h in APPOINTMENT_NAME_HINTS) for n in self.all_names)
+        # --- МЧД (issue 11 §1): read lazily, only when a natural person signed something.
+        powers = PackagePowers(self.poa_uploads, [(d.name, d.path, d.reports) for d in self.documents if "/" in d.name], self.ctx)
         for document in self.documents:
             reported = []
             for report in document.reports:
                 reported.extend(signature_findings(report, document.name))
-                if report.signer is not None and not signer_is_member(report, member):
+                # --- МЧД (issue 11 §1): a personal certificate signs for the member under a
+                # power of attorney; with a valid one it counts as the member's signature.
+                by_poa = powers.applies(report, member)
+                if by_poa:
+                    verdict = powers.judge(report, member, document.name)
+                    reported.extend(verdict.checks)
+                    self.signed = [dataclasses.replace(s, power_of_attorney=verdict.to_json()) if s.report is report else s for s in self.signed]
+                # --- end МЧД
+                if report.signer is not None and not by_poa and not signer_is_member(report, member):
                     reported.append(
                         finding(
                             "signer.foreign_org",
@@ -501,7 +520,8 @@ def _with_file(report: SignatureReport, signature_file: str) -> SignatureReport:
 
 def validate_package(files: list[UploadedFile], ctx: ValidationContext) -> PackageResult:
     """Every finding about a package, its signature reports and the member it came from."""
-    run = _Run(files, ctx)
+    files, poa_uploads = split_uploads(files)  # МЧД (issue 11 §1): its own upload part
+    run = _Run(files, ctx, poa_uploads)
     member, go_on = run.request()
     if not go_on or member is None:
         return PackageResult(tuple(run.checks), (), member)
