@@ -29,8 +29,8 @@ from validators.catalogue import DOC_TYPES, Slot
 from validators.checks import Severity, finding
 from validators.files import detect_type
 from validators.members import MemberList
-from validators.poa.package import PoaSettings
 from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+from validators.poa.package import PoaSettings
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 

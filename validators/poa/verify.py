@@ -24,7 +24,7 @@ The powers (``СвПолн``) are shown to staff, not interpreted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 
@@ -199,7 +199,6 @@ class PoaVerdict:
     registry: RegistryAnswer | None = None
     """None when no online registry is configured."""
     moment: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
