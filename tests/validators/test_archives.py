@@ -29,25 +29,6 @@ needs_unar = pytest.mark.skipif(shutil.which("unar") is None or shutil.which("ls
 # --- helpers ------------------------------------------------------------------------------
 
 
-def snapshot(root: Path) -> set[str]:
-    return {str(p) for p in root.rglob("*")}
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path):
-    """A dest folder (not yet created); asserts afterwards that nothing was written beside it
-    in its parent folder, i.e. outside dest."""
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "sibling.txt").write_bytes(b"keep")
-    dest = work / "dest"
-    before = snapshot(work)
-    yield dest
-    after = {p for p in snapshot(work) if not p.startswith(str(dest) + os.sep) and p != str(dest)}
-    assert after == before, f"written outside dest: {sorted(after - before)}"
-    assert (work / "sibling.txt").read_bytes() == b"keep"
-
-
 def codes(result: ArchiveResult) -> list[str]:
     return [c.code for c in result.checks]
 
