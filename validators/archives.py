@@ -21,7 +21,12 @@ How it stays safe
   ``file.name_invalid`` but are extracted under a safe name.
 * **Limits are enforced while reading**, in 64 KiB chunks, *before* a chunk is written:
   per-entry size, total size over all nesting levels, and the expansion ratio (only once an
-  entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted.
+  entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted:
+  the counters see the bytes the data really decompress to. ZIP entries are decompressed
+  by :class:`_ZipEntryReader`, which (unlike zipfile's reader) does not stop at the declared
+  size, so an entry that declares 1 MiB and inflates to 1 GiB reaches the ratio or size
+  limit instead of ending as a short, CRC-failing stream. Bytes past the declared size are
+  counted but never written (the entry is refused anyway).
   A limit breach (``archive.too_large``, ``archive.bomb``, ``archive.too_many_entries``)
   stops the whole extraction; the partially written file is deleted.
 * **Nested archives** are recognised by content (magic bytes), listed as files and expanded
@@ -80,10 +85,9 @@ parsing past ``max_entries``). Data comes from Debian's ``unar`` 1.10.1. Measure
   Each entry costs one unar start (~25-45 ms) plus one lsar per archive (~20 ms): the
   accepted corpus RARs take 50-200 ms each, refused ones ~1 ms (header pass only); the
   whole corpus (66 files) runs in ~2.5 s; peak RSS of Python and of unar both ~27 MB.
-* rarfile and unar both emit at most the *declared* size of an entry (as does zipfile:
-  ``ZipExtFile`` stops at ``file_size``), so a lying header yields a short/CRC-failing
-  stream (``archive.corrupt``), never more data; the declared-size pre-check is therefore
-  what usually trips first and the streaming counters are the backstop.
+* unar emits at most the *declared* size of an entry, so a lying RAR header yields a
+  short/CRC-failing stream (``archive.corrupt``); the streaming counters still apply to
+  what it writes.
 * Cost of the choice: in a solid archive unar has to decode all earlier entries to reach
   entry N, so extraction is quadratic in the number of entries (irrelevant for packages of
   tens of files; the per-process timeout bounds it).
@@ -105,6 +109,7 @@ both kept (different numbers on disk) and logged; they are not a finding.
 
 from __future__ import annotations
 
+import bz2
 import json
 import logging
 import mmap
@@ -495,8 +500,11 @@ def _write_entry(state: _State, source: "_Source", entry: _Entry, target: Path, 
                 if written > RATIO_GRACE_BYTES and written > limits.max_ratio * packed:
                     _abort(state, "archive.bomb", label, f"{written} bytes from {packed} compressed (ratio > {limits.max_ratio})")
                 state.total += len(chunk)
+                # Bytes past the declared size are counted against the limits above but
+                # not written: the entry is refused at EOF (size mismatch) in any case.
+                keep = max(0, min(len(chunk), entry.declared_size - (written - len(chunk))))
                 try:
-                    out.write(chunk)
+                    out.write(chunk[:keep] if keep < len(chunk) else chunk)
                 except OSError as exc:
                     raise _WriteFailed from exc
             source.finish(reader, entry, written, label)
@@ -549,6 +557,8 @@ class _ZipSource(_Source):
         self.archive_size = size
         self.problems = problems
         self.entries = []
+        self.path = Path(zf.filename or "")
+        self.data_starts: list[int] = []
 
     @classmethod
     def open(cls, state: _State, path: Path, prefix: str) -> "_ZipSource":
@@ -584,7 +594,7 @@ class _ZipSource(_Source):
 
     def _scan(self) -> None:
         problems = self.problems
-        for info in self.zf.infolist():
+        for index, info in enumerate(self.zf.infolist()):
             raw = info.filename
             if "\x00" in info.orig_filename:
                 # zipfile cuts a name at its first NUL; what followed is hidden from us.
@@ -609,7 +619,7 @@ class _ZipSource(_Source):
                 problems.add("archive.unsupported", raw, f"compression method {info.compress_type} is not supported")
                 continue
             if safe:
-                self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, info))
+                self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, (index, info)))
 
     def _cross_check(self, records: list[_CentralRecord]) -> None:
         """zipfile must read the directory as :func:`_zip_layout` did."""
@@ -622,32 +632,122 @@ class _ZipSource(_Source):
         )
         if not same:
             self.problems.add("archive.inconsistent", None, "zipfile reads the central directory differently from a plain parse")
+        self.data_starts = [r.data_start for r in records]
 
-    def stream(self, entry: _Entry, label: str):
+    def stream(self, entry: _Entry, label: str) -> "_ZipEntryReader":
+        index, info = entry.ref  # type: ignore[misc]
+        start = self.data_starts[index] if index < len(self.data_starts) else -1
+        if start < 0:
+            _refuse(self.state, "archive.corrupt", label, "no local header for the entry")
         try:
-            return self.zf.open(entry.ref)  # type: ignore[arg-type]
+            return _ZipEntryReader(self.path, start, info.compress_size, info.compress_type)
         except NotImplementedError as exc:
             _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
-        except Exception as exc:  # noqa: BLE001
-            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        except OSError as exc:
+            _refuse(self.state, "archive.corrupt", label, f"cannot read the entry: {exc}")
         raise AssertionError("unreachable")
 
     def read(self, reader: _Reader, label: str) -> bytes:
         try:
             return reader.read(CHUNK)
-        except NotImplementedError as exc:
-            _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
-        except Exception as exc:  # noqa: BLE001 - CRC errors, zlib/deflate64/bz2/lzma errors, EOF
-            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - zlib/deflate64/bz2/lzma errors
+            _refuse(self.state, "archive.corrupt", label, f"decompression failed: {type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
 
     def finish(self, reader: _Reader, entry: _Entry, written: int, label: str) -> None:
-        # zipfile checked the CRC at EOF; a short stream is still possible with a lying size.
+        assert isinstance(reader, _ZipEntryReader)
+        _index, info = entry.ref  # type: ignore[misc]
         if written != entry.declared_size:
             _refuse(self.state, "archive.corrupt", label, f"entry produced {written} bytes, header declares {entry.declared_size}")
+        if not reader.complete:
+            _refuse(self.state, "archive.corrupt", label, "the compressed stream ends before its end marker")
+        if reader.crc != info.CRC:
+            _refuse(self.state, "archive.corrupt", label, f"CRC-32 {reader.crc:08x}, header declares {info.CRC:08x}")
 
     def close(self) -> None:
         self.zf.close()
+
+
+_ZLIB_DECOMPRESS = type(zlib.decompressobj())
+
+
+class _ZipEntryReader:
+    """What an entry's compressed bytes really decompress to, in chunks.
+
+    Unlike zipfile's ``ZipExtFile`` it does not stop at the declared size: an entry that
+    declares less than it produces keeps producing here, so the streaming limits (entry
+    size, total, ratio) judge the bytes an unzipper that trusts the data would write. The
+    compressed input is exactly the entry's ``compress_size`` bytes after its local header
+    (the layout check proved that range belongs to this entry alone). Output per call is
+    bounded: zlib and bzip2 by ``max_length``; LZMA and Deflate64 (no such parameter) by
+    feeding them :attr:`FEED` compressed bytes at a time.
+    """
+
+    FEED = 1 << 10
+
+    def __init__(self, path: Path, start: int, size: int, method: int) -> None:
+        self._decompressor: object | None = None
+        if method == zipfile.ZIP_DEFLATED:
+            self._decompressor = zlib.decompressobj(-15)
+        elif method == zipfile.ZIP_BZIP2:
+            self._decompressor = bz2.BZ2Decompressor()
+        elif method != zipfile.ZIP_STORED:
+            self._decompressor = zipfile._get_decompressor(method)  # type: ignore[attr-defined]
+        self._method = method
+        self._fh = open(path, "rb")
+        self._fh.seek(start)
+        self._left = size
+        self.crc = 0
+
+    def __enter__(self) -> "_ZipEntryReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def _input(self, n: int) -> bytes:
+        data = self._fh.read(min(n, self._left))
+        self._left -= len(data)
+        if not data:
+            self._left = 0  # the file is shorter than the directory says: the stream stops here
+        return data
+
+    @property
+    def complete(self) -> bool:
+        """The compressed stream reached its end marker (stored data: all bytes read)."""
+        if self._decompressor is None:
+            return self._left == 0
+        return bool(getattr(self._decompressor, "eof", True))
+
+    def read(self, n: int) -> bytes:
+        out = self._read(n)
+        self.crc = zlib.crc32(out, self.crc)
+        return out
+
+    def _read(self, n: int) -> bytes:
+        d = self._decompressor
+        if d is None:
+            return self._input(n)
+        while True:
+            if getattr(d, "eof", False):
+                return b""
+            if isinstance(d, _ZLIB_DECOMPRESS):
+                data = d.unconsumed_tail or self._input(CHUNK)
+                if not data:
+                    return d.flush()
+                out = d.decompress(data, n)
+            elif isinstance(d, bz2.BZ2Decompressor):
+                data = self._input(CHUNK) if d.needs_input else b""
+                if not data and d.needs_input:
+                    return b""
+                out = d.decompress(data, n)
+            else:
+                data = self._input(self.FEED)
+                if not data:
+                    return b""
+                out = d.decompress(data)  # type: ignore[attr-defined]
+            if out:
+                return out
 
 
 # --- ZIP layout: local headers against the central directory --------------------------------
@@ -676,7 +776,7 @@ _U16 = 0xFFFF
 _U32 = 0xFFFFFFFF
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _CentralRecord:
     name: bytes
     flags: int
@@ -685,6 +785,9 @@ class _CentralRecord:
     csize: int
     usize: int
     offset: int
+    data_start: int = -1
+    """Where the compressed data begins (after the *local* name and extra field); -1 when
+    there is no local header."""
 
 
 def _zip64_field(extra: bytes) -> bytes | None:
@@ -790,6 +893,7 @@ def _zip_layout(data: mmap.mmap, size: int, problems: _Problems) -> list[_Centra
             continue
         (_sig, _needed, lflags, lmethod, _time, _date, lcrc, lcsize, lusize, lname_len, lextra_len) = _LOCAL.unpack_from(data, rec.offset)
         header_end = rec.offset + _LOCAL.size + lname_len + lextra_len
+        rec.data_start = header_end
         lname = bytes(data[rec.offset + _LOCAL.size : rec.offset + _LOCAL.size + lname_len])
         lextra = bytes(data[rec.offset + _LOCAL.size + lname_len : header_end])
         differs: list[str] = []

@@ -279,7 +279,7 @@ def test_high_ratio_entry_is_a_bomb_with_default_limits(zeros_bomb: Path, sandbo
     assert result.files == ()
 
 
-def test_declared_size_that_lies_does_not_let_more_data_out(tmp_path: Path, sandbox: Path) -> None:
+def test_declared_size_that_lies_is_caught_by_the_streaming_ratio_limit(tmp_path: Path, sandbox: Path) -> None:
     path = make_zip(tmp_path / "lie.zip", [("zeros.bin", bytes(5 << 20))])
     data = bytearray(path.read_bytes())
     small = struct.pack("<I", 1000)
@@ -288,8 +288,20 @@ def test_declared_size_that_lies_does_not_let_more_data_out(tmp_path: Path, sand
     data[cd + 24 : cd + 28] = small  # central directory uncompressed size
     path.write_bytes(bytes(data))
     result = extract_archive(path, sandbox, "lie.zip")
-    assert codes(result) == ["archive.corrupt"]
+    assert codes(result) == ["archive.bomb"]
     assert sum(p.stat().st_size for p in sandbox.rglob("*") if p.is_file()) == 0
+
+
+def test_declared_size_that_lies_a_little_is_corrupt(tmp_path: Path, sandbox: Path) -> None:
+    path = make_zip(tmp_path / "lie.zip", [("a.txt", b"0123456789" * 100)])
+    data = bytearray(path.read_bytes())
+    data[22:26] = struct.pack("<I", 999)
+    cd = data.find(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = struct.pack("<I", 999)
+    path.write_bytes(bytes(data))
+    result = extract_archive(path, sandbox, "lie.zip")
+    assert codes(result) == ["archive.corrupt"]
+    assert "1000 bytes, header declares 999" in result.checks[0].detail
 
 
 def test_too_many_entries_are_refused_before_extracting(tmp_path: Path, sandbox: Path) -> None:

@@ -36,6 +36,10 @@ class RawEntry:
     central_comment: bytes = b""
     packed: bytes | None = None
     """Compressed bytes to write instead of compressing ``data``."""
+    usize: int | None = None
+    """Uncompressed size to declare (local header, descriptor and directory alike) instead
+    of ``len(data)``; with ``packed`` and ``crc`` it describes data not held in memory."""
+    crc: int | None = None
 
 
 @dataclass
@@ -55,6 +59,19 @@ class RawZip:
 
     def bytes(self) -> bytes:
         return bytes(self.data)
+
+
+def deflate_zeros(size: int) -> tuple[bytes, int]:
+    """``size`` zero bytes deflated (raw), without holding them in memory: (packed, crc32)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block, parts, crc, left = bytes(1 << 20), [], 0, size
+    while left:
+        chunk = block[: min(left, len(block))]
+        parts.append(compressor.compress(chunk))
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    parts.append(compressor.flush())
+    return b"".join(parts), crc
 
 
 def deflate(data: bytes) -> bytes:
@@ -85,7 +102,8 @@ def raw_zip(
     records = bytearray()
     for index, entry in enumerate(entries):
         packed = entry.packed if entry.packed is not None else (deflate(entry.data) if entry.method == 8 else entry.data)
-        crc, csize, usize = zlib.crc32(entry.data), len(packed), len(entry.data)
+        crc = entry.crc if entry.crc is not None else zlib.crc32(entry.data)
+        csize, usize = len(packed), entry.usize if entry.usize is not None else len(entry.data)
         flags = entry.flags | (0x8 if entry.descriptor else 0)
         offset = len(out)
         result.local.append(offset)
