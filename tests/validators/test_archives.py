@@ -498,3 +498,28 @@ def test_dest_is_created_and_files_get_numbered_safe_names(tmp_path: Path, sandb
     assert result.checks == ()
     assert [f.path.parent for f in result.files] == [sandbox.resolve(), sandbox.resolve()]
     assert [f.path.name for f in result.files] == ["0001_hidden", "0002_x_____.txt"]
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_every_supported_zip_method_is_decompressed_to_its_exact_bytes(tmp_path: Path, sandbox: Path, method: int) -> None:
+    payload = os.urandom(300_000) + b"abc" * 400_000 + bytes(200_000)
+    path = tmp_path / "m.zip"
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("data.bin", payload)
+        zf.writestr("empty.txt", b"")
+    result = extract_archive(path, sandbox, "m.zip")
+    assert result.checks == ()
+    assert [f.path.read_bytes() for f in result.files] == [payload, b""]
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_understated_bzip2_and_lzma_entries_reach_the_ratio_limit(tmp_path: Path, sandbox: Path, method: int) -> None:
+    path = tmp_path / "b.zip"
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("zeros.bin", bytes(40 << 20))
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    data[22:26] = data[cd + 24 : cd + 28] = struct.pack("<I", 1 << 20)
+    path.write_bytes(bytes(data))
+    result = extract_archive(path, sandbox, "b.zip")
+    assert codes(result) == ["archive.bomb"]
