@@ -49,10 +49,10 @@ archive ``archive.inconsistent``: what zipfile would show the verifier is then n
 streaming unzipper would extract. Several records sharing one local header are also an
 ``archive.bomb`` (the overlapping-files bomb).
 
-stdlib :mod:`zipfile`; ``import zipfile_deflate64`` adds Deflate64 (method 9). Names
-without the UTF-8 flag (bit 11) are decoded as CP866 (Russian Windows archivers) through
-``metadata_encoding``, which is what re-encoding zipfile's CP437 guess and decoding CP866
-would give. The entry count is read from the end-of-central-directory record before the
+stdlib :mod:`zipfile` for the directory; ``import zipfile_deflate64`` adds Deflate64
+(method 9). Names without the UTF-8 flag (bit 11) are read as UTF-8 when they are valid
+UTF-8 (Linux and macOS archivers), otherwise as CP866 (Russian Windows archivers): the raw
+bytes are recovered from zipfile's lossless CP437 decoding. The entry count is read from the end-of-central-directory record before the
 central directory is parsed, so a ZIP with millions of entries is refused cheaply.
 
 RAR: what was measured and chosen
@@ -573,7 +573,7 @@ class _ZipSource(_Source):
         layout = _Problems(prefix)
         records = _zip_layout_problems(path, layout)
         try:
-            zf = zipfile.ZipFile(path, metadata_encoding="cp866")
+            zf = zipfile.ZipFile(path)  # names without the UTF-8 flag: see _zip_entry_name
         except Exception as exc:  # noqa: BLE001 - any reader failure is a refusal
             inconsistent = [c for c in layout.blocking if c.code == "archive.inconsistent"]
             if inconsistent:
@@ -595,7 +595,7 @@ class _ZipSource(_Source):
     def _scan(self) -> None:
         problems = self.problems
         for index, info in enumerate(self.zf.infolist()):
-            raw = info.filename
+            raw = _zip_entry_name(info)
             if "\x00" in info.orig_filename:
                 # zipfile cuts a name at its first NUL; what followed is hidden from us.
                 problems.add("file.name_invalid", raw, f"entry name contains a NUL byte: {info.orig_filename!r}", soft=True)
@@ -984,6 +984,20 @@ def _check_tiling(data: mmap.mmap, size: int, spans: list[tuple[int, int, str]],
         problems.add("archive.corrupt", None, f"{previous} runs past the end of the file ({pos} > {size})")
     elif pos < size:
         bad(f"{size - pos} bytes after {previous} belong to no entry")
+
+
+def _zip_entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry name: UTF-8 when flagged (bit 11); without the flag UTF-8 when the bytes are
+    valid UTF-8 (Linux and macOS archivers write it so), otherwise CP866 (Russian Windows
+    archivers write OEM names). Cut at a NUL byte, as zipfile does."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.orig_filename.encode("cp437")  # zipfile's default decoding is lossless
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        name = raw.decode("cp866")
+    return name.split("\x00", 1)[0]
 
 
 def _zip_declared_entries(path: Path) -> int | None:

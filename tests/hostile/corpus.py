@@ -740,7 +740,7 @@ def _names(b: _Builder) -> None:
         {"archive.corrupt"},
         REJECTED,
     )
-    # No UTF-8 flag, UTF-8 bytes (macOS, old 7-Zip): read as CP866, consistently for both.
+    # No UTF-8 flag, UTF-8 bytes (macOS, Info-ZIP on Linux): read as UTF-8 (valid UTF-8 wins over CP866).
     b.report(
         "name-utf8-bytes-without-flag",
         lambda: build_zip([ZEntry(utf8, b.report_xml, flags=0), ZEntry(utf8 + b".sig", b.report_sig, flags=0)]),

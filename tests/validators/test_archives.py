@@ -422,6 +422,44 @@ def test_cp866_name_without_utf8_flag_is_decoded_as_cyrillic(tmp_path: Path, san
     assert result.files[0].path.name.endswith("форма.xml")
 
 
+def unflagged_zip(path: Path, names: list[bytes]) -> Path:
+    """A ZIP whose entry names are exactly ``names`` (raw bytes, UTF-8 flag clear)."""
+    placeholders = [chr(ord("A") + i) * len(n) for i, n in enumerate(names)]
+    make_zip(path, [(p, b"<x/>") for p in placeholders])
+    data = path.read_bytes()
+    for placeholder, name in zip(placeholders, names):
+        data = data.replace(placeholder.encode(), name)
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())
+    return path
+
+
+def test_utf8_name_without_the_utf8_flag_is_read_as_utf8(tmp_path: Path, sandbox: Path) -> None:
+    # Info-ZIP on Linux and macOS Archive Utility write UTF-8 names without bit 11.
+    path = unflagged_zip(tmp_path / "u.zip", ["Отчёт/форма.xml".encode(), "Отчёт/форма.xml.sig".encode()])
+    result = extract_archive(path, sandbox, "PPP_OD.zip")
+    assert result.checks == ()
+    assert [f.name for f in result.files] == ["PPP_OD.zip/Отчёт/форма.xml", "PPP_OD.zip/Отчёт/форма.xml.sig"]
+
+
+def test_name_without_the_flag_that_is_not_utf8_is_read_as_cp866(tmp_path: Path, sandbox: Path) -> None:
+    # One archive, both kinds: each name is judged on its own bytes.
+    path = unflagged_zip(tmp_path / "mixed.zip", ["Устав.pdf".encode("cp866"), "Устав.pdf.sig".encode("utf-8")])
+    result = extract_archive(path, sandbox, "PPP_OD.zip")
+    assert [f.name for f in result.files] == ["PPP_OD.zip/Устав.pdf", "PPP_OD.zip/Устав.pdf.sig"]
+
+
+def test_utf8_flag_with_bytes_that_are_not_utf8_is_corrupt(tmp_path: Path, sandbox: Path) -> None:
+    path = unflagged_zip(tmp_path / "bad.zip", ["Устав.pdf".encode("cp866")])
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    data[7] |= 0x08  # flag bit 11 in the local header
+    data[cd + 9] |= 0x08  # and in the central directory
+    path.write_bytes(bytes(data))
+    assert codes(extract_archive(path, sandbox, "PPP_OD.zip")) == ["archive.corrupt"]
+
+
 def test_name_with_a_control_character_is_invalid_but_extracted_safely(tmp_path: Path, sandbox: Path) -> None:
     path = make_zip(tmp_path / "ctl.zip", [("bad\x01name.txt", b"x"), ("ok.txt", b"y")])
     result = extract_archive(path, sandbox, "ctl.zip")
