@@ -21,7 +21,12 @@ How it stays safe
   ``file.name_invalid`` but are extracted under a safe name.
 * **Limits are enforced while reading**, in 64 KiB chunks, *before* a chunk is written:
   per-entry size, total size over all nesting levels, and the expansion ratio (only once an
-  entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted.
+  entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted:
+  the counters see the bytes the data really decompress to. ZIP entries are decompressed
+  by :class:`_ZipEntryReader`, which (unlike zipfile's reader) does not stop at the declared
+  size, so an entry that declares 1 MiB and inflates to 1 GiB reaches the ratio or size
+  limit instead of ending as a short, CRC-failing stream. Bytes past the declared size are
+  counted but never written (the entry is refused anyway).
   A limit breach (``archive.too_large``, ``archive.bomb``, ``archive.too_many_entries``)
   stops the whole extraction; the partially written file is deleted.
 * **Nested archives** are recognised by content (magic bytes), listed as files and expanded
@@ -33,10 +38,21 @@ How it stays safe
 
 ZIP
 ---
-stdlib :mod:`zipfile`; ``import zipfile_deflate64`` adds Deflate64 (method 9). Names
-without the UTF-8 flag (bit 11) are decoded as CP866 (Russian Windows archivers) through
-``metadata_encoding``, which is what re-encoding zipfile's CP437 guess and decoding CP866
-would give. The entry count is read from the end-of-central-directory record before the
+Before zipfile reads anything, the file is parsed once by hand (:func:`_zip_layout`): it
+must be tiled exactly by one local header + data (+ data descriptor) per central record,
+the central directory, the Zip64 end records and the end record with its comment. Data
+before the first local header (an SFX stub, a prepended archive), local entries the
+directory does not list, gaps, overlapping entries (measured with the *local* name and
+extra-field lengths), trailing data, a second end record, and any name, size, CRC, method
+or flag that differs between local header (or data descriptor) and directory make the
+archive ``archive.inconsistent``: what zipfile would show the verifier is then not what a
+streaming unzipper would extract. Several records sharing one local header are also an
+``archive.bomb`` (the overlapping-files bomb).
+
+stdlib :mod:`zipfile` for the directory; ``import zipfile_deflate64`` adds Deflate64
+(method 9). Names without the UTF-8 flag (bit 11) are read as UTF-8 when they are valid
+UTF-8 (Linux and macOS archivers), otherwise as CP866 (Russian Windows archivers): the raw
+bytes are recovered from zipfile's lossless CP437 decoding. The entry count is read from the end-of-central-directory record before the
 central directory is parsed, so a ZIP with millions of entries is refused cheaply.
 
 RAR: what was measured and chosen
@@ -69,10 +85,9 @@ parsing past ``max_entries``). Data comes from Debian's ``unar`` 1.10.1. Measure
   Each entry costs one unar start (~25-45 ms) plus one lsar per archive (~20 ms): the
   accepted corpus RARs take 50-200 ms each, refused ones ~1 ms (header pass only); the
   whole corpus (66 files) runs in ~2.5 s; peak RSS of Python and of unar both ~27 MB.
-* rarfile and unar both emit at most the *declared* size of an entry (as does zipfile:
-  ``ZipExtFile`` stops at ``file_size``), so a lying header yields a short/CRC-failing
-  stream (``archive.corrupt``), never more data; the declared-size pre-check is therefore
-  what usually trips first and the streaming counters are the backstop.
+* unar emits at most the *declared* size of an entry, so a lying RAR header yields a
+  short/CRC-failing stream (``archive.corrupt``); the streaming counters still apply to
+  what it writes.
 * Cost of the choice: in a solid archive unar has to decode all earlier entries to reach
   entry N, so extraction is quadratic in the number of entries (irrelevant for packages of
   tens of files; the per-process timeout bounds it).
@@ -94,13 +109,16 @@ both kept (different numbers on disk) and logged; they are not a finding.
 
 from __future__ import annotations
 
+import bz2
 import json
 import logging
+import mmap
 import os
 import re
 import resource
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 import threading
@@ -482,8 +500,11 @@ def _write_entry(state: _State, source: "_Source", entry: _Entry, target: Path, 
                 if written > RATIO_GRACE_BYTES and written > limits.max_ratio * packed:
                     _abort(state, "archive.bomb", label, f"{written} bytes from {packed} compressed (ratio > {limits.max_ratio})")
                 state.total += len(chunk)
+                # Bytes past the declared size are counted against the limits above but
+                # not written: the entry is refused at EOF (size mismatch) in any case.
+                keep = max(0, min(len(chunk), entry.declared_size - (written - len(chunk))))
                 try:
-                    out.write(chunk)
+                    out.write(chunk[:keep] if keep < len(chunk) else chunk)
                 except OSError as exc:
                     raise _WriteFailed from exc
             source.finish(reader, entry, written, label)
@@ -529,13 +550,15 @@ class _Source:
 
 
 class _ZipSource(_Source):
-    def __init__(self, state: _State, zf: zipfile.ZipFile, prefix: str, size: int) -> None:
+    def __init__(self, state: _State, zf: zipfile.ZipFile, prefix: str, size: int, problems: _Problems) -> None:
         self.state = state
         self.zf = zf
         self.prefix = prefix
         self.archive_size = size
-        self.problems = _Problems(prefix)
+        self.problems = problems
         self.entries = []
+        self.path = Path(zf.filename or "")
+        self.data_starts: list[int] = []
 
     @classmethod
     def open(cls, state: _State, path: Path, prefix: str) -> "_ZipSource":
@@ -545,16 +568,24 @@ class _ZipSource(_Source):
         declared = _zip_declared_entries(path)
         if declared is not None and state.entries + declared > state.limits.max_entries:
             _abort_many(state, prefix, state.entries + declared)
+        # The layout first: when zipfile cannot read what another unzipper reads (taking the
+        # other end record, ignoring the prefix), the disagreement is the finding.
+        layout = _Problems(prefix)
+        records = _zip_layout_problems(path, layout)
         try:
-            zf = zipfile.ZipFile(path, metadata_encoding="cp866")
-        except zipfile.BadZipFile as exc:
-            if "span multiple disks" in str(exc):
+            zf = zipfile.ZipFile(path)  # names without the UTF-8 flag: see _zip_entry_name
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a refusal
+            inconsistent = [c for c in layout.blocking if c.code == "archive.inconsistent"]
+            if inconsistent:
+                state.checks.extend(inconsistent)
+                raise _Refused from None
+            if isinstance(exc, zipfile.BadZipFile) and "span multiple disks" in str(exc):
                 _refuse(state, "archive.unsupported", prefix, f"multi-disk ZIP: {exc}")
-            _refuse(state, "archive.corrupt", prefix, f"zipfile: {exc}")
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a corrupt archive
-            _refuse(state, "archive.corrupt", prefix, f"zipfile: {type(exc).__name__}: {exc}")
-        source = cls(state, zf, prefix, size)
+            detail = str(exc) if isinstance(exc, zipfile.BadZipFile) else f"{type(exc).__name__}: {exc}"
+            _refuse(state, "archive.corrupt", prefix, f"zipfile: {detail}")
+        source = cls(state, zf, prefix, size, layout)
         try:
+            source._cross_check(records)
             source._scan()
         except BaseException:
             zf.close()
@@ -563,9 +594,8 @@ class _ZipSource(_Source):
 
     def _scan(self) -> None:
         problems = self.problems
-        self._check_overlaps()
-        for info in self.zf.infolist():
-            raw = info.filename
+        for index, info in enumerate(self.zf.infolist()):
+            raw = _zip_entry_name(info)
             if "\x00" in info.orig_filename:
                 # zipfile cuts a name at its first NUL; what followed is hidden from us.
                 problems.add("file.name_invalid", raw, f"entry name contains a NUL byte: {info.orig_filename!r}", soft=True)
@@ -589,48 +619,385 @@ class _ZipSource(_Source):
                 problems.add("archive.unsupported", raw, f"compression method {info.compress_type} is not supported")
                 continue
             if safe:
-                self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, info))
+                self.entries.append(_Entry(raw, parts, False, info.file_size, info.compress_size, (index, info)))
 
-    def _check_overlaps(self) -> None:
-        """Entries whose data overlap (several directory entries pointing at one local
-        header): a small file that inflates many times over (the overlapping-files bomb)."""
-        spans = sorted(
-            (info.header_offset, info.header_offset + 30 + info.compress_size, info.filename)
-            for info in self.zf.infolist()
-            if not info.filename.endswith("/")
+    def _cross_check(self, records: list[_CentralRecord]) -> None:
+        """zipfile must read the directory as :func:`_zip_layout` did."""
+        if self.problems.blocking or not records:
+            return
+        infos = self.zf.infolist()
+        same = len(infos) == len(records) and all(
+            (i.header_offset, i.compress_size, i.file_size, i.CRC) == (r.offset, r.csize, r.usize, r.crc)
+            for i, r in zip(infos, records)
         )
-        for (start, end, name), (next_start, _next_end, next_name) in zip(spans, spans[1:]):
-            if next_start < end:
-                self.problems.add(
-                    "archive.bomb", next_name, f"entry data overlaps {name!r} (offsets {start} and {next_start}): overlapping-entries bomb"
-                )
-                return
+        if not same:
+            self.problems.add("archive.inconsistent", None, "zipfile reads the central directory differently from a plain parse")
+        self.data_starts = [r.data_start for r in records]
 
-    def stream(self, entry: _Entry, label: str):
+    def stream(self, entry: _Entry, label: str) -> "_ZipEntryReader":
+        index, info = entry.ref  # type: ignore[misc]
+        start = self.data_starts[index] if index < len(self.data_starts) else -1
+        if start < 0:
+            _refuse(self.state, "archive.corrupt", label, "no local header for the entry")
         try:
-            return self.zf.open(entry.ref)  # type: ignore[arg-type]
+            return _ZipEntryReader(self.path, start, info.compress_size, info.compress_type)
         except NotImplementedError as exc:
             _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
-        except Exception as exc:  # noqa: BLE001
-            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        except OSError as exc:
+            _refuse(self.state, "archive.corrupt", label, f"cannot read the entry: {exc}")
         raise AssertionError("unreachable")
 
     def read(self, reader: _Reader, label: str) -> bytes:
         try:
             return reader.read(CHUNK)
-        except NotImplementedError as exc:
-            _refuse(self.state, "archive.unsupported", label, f"zipfile: {exc}")
-        except Exception as exc:  # noqa: BLE001 - CRC errors, zlib/deflate64/bz2/lzma errors, EOF
-            _refuse(self.state, "archive.corrupt", label, f"zipfile: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - zlib/deflate64/bz2/lzma errors
+            _refuse(self.state, "archive.corrupt", label, f"decompression failed: {type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
 
     def finish(self, reader: _Reader, entry: _Entry, written: int, label: str) -> None:
-        # zipfile checked the CRC at EOF; a short stream is still possible with a lying size.
+        assert isinstance(reader, _ZipEntryReader)
+        _index, info = entry.ref  # type: ignore[misc]
         if written != entry.declared_size:
             _refuse(self.state, "archive.corrupt", label, f"entry produced {written} bytes, header declares {entry.declared_size}")
+        if not reader.complete:
+            _refuse(self.state, "archive.corrupt", label, "the compressed stream ends before its end marker")
+        if reader.crc != info.CRC:
+            _refuse(self.state, "archive.corrupt", label, f"CRC-32 {reader.crc:08x}, header declares {info.CRC:08x}")
 
     def close(self) -> None:
         self.zf.close()
+
+
+_ZLIB_DECOMPRESS = type(zlib.decompressobj())
+
+
+class _ZipEntryReader:
+    """What an entry's compressed bytes really decompress to, in chunks.
+
+    Unlike zipfile's ``ZipExtFile`` it does not stop at the declared size: an entry that
+    declares less than it produces keeps producing here, so the streaming limits (entry
+    size, total, ratio) judge the bytes an unzipper that trusts the data would write. The
+    compressed input is exactly the entry's ``compress_size`` bytes after its local header
+    (the layout check proved that range belongs to this entry alone). Output per call is
+    bounded: zlib and bzip2 by ``max_length``; LZMA and Deflate64 (no such parameter) by
+    feeding them :attr:`FEED` compressed bytes at a time.
+    """
+
+    FEED = 1 << 10
+
+    def __init__(self, path: Path, start: int, size: int, method: int) -> None:
+        self._decompressor: object | None = None
+        if method == zipfile.ZIP_DEFLATED:
+            self._decompressor = zlib.decompressobj(-15)
+        elif method == zipfile.ZIP_BZIP2:
+            self._decompressor = bz2.BZ2Decompressor()
+        elif method != zipfile.ZIP_STORED:
+            self._decompressor = zipfile._get_decompressor(method)  # type: ignore[attr-defined]
+        self._method = method
+        self._fh = open(path, "rb")
+        self._fh.seek(start)
+        self._left = size
+        self.crc = 0
+
+    def __enter__(self) -> "_ZipEntryReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def _input(self, n: int) -> bytes:
+        data = self._fh.read(min(n, self._left))
+        self._left -= len(data)
+        if not data:
+            self._left = 0  # the file is shorter than the directory says: the stream stops here
+        return data
+
+    @property
+    def complete(self) -> bool:
+        """The compressed stream reached its end marker (stored data: all bytes read)."""
+        if self._decompressor is None:
+            return self._left == 0
+        return bool(getattr(self._decompressor, "eof", True))
+
+    def read(self, n: int) -> bytes:
+        out = self._read(n)
+        self.crc = zlib.crc32(out, self.crc)
+        return out
+
+    def _read(self, n: int) -> bytes:
+        d = self._decompressor
+        if d is None:
+            return self._input(n)
+        while True:
+            if getattr(d, "eof", False):
+                return b""
+            if isinstance(d, _ZLIB_DECOMPRESS):
+                data = d.unconsumed_tail or self._input(CHUNK)
+                if not data:
+                    return d.flush()
+                out = d.decompress(data, n)
+            elif isinstance(d, bz2.BZ2Decompressor):
+                data = self._input(CHUNK) if d.needs_input else b""
+                if not data and d.needs_input:
+                    return b""
+                out = d.decompress(data, n)
+            else:
+                data = self._input(self.FEED)
+                if not data:
+                    return b""
+                out = d.decompress(data)  # type: ignore[attr-defined]
+            if out:
+                return out
+
+
+# --- ZIP layout: local headers against the central directory --------------------------------
+# zipfile trusts the central directory; a streaming unzipper (and many libraries) walks the
+# local headers. Where the two disagree, what the gateway judged is not what another
+# unzipper extracts, so the archive is refused. The file must be tiled exactly by
+# [local header + data (+ descriptor)] per central entry, the central directory, the Zip64
+# end records and the end record with its comment.
+
+_LOCAL = struct.Struct("<4sHHHHHLLLHH")
+_CENTRAL = struct.Struct("<4sHHHHHHLLLHHHHHLL")
+_EOCD = struct.Struct("<4sHHHHLLH")
+_Z64_LOCATOR = struct.Struct("<4sLQL")
+_Z64_EOCD = struct.Struct("<4sQHHLLQQQQ")
+_SIG_LOCAL = b"PK\x03\x04"
+_SIG_CENTRAL = b"PK\x01\x02"
+_SIG_EOCD = b"PK\x05\x06"
+_SIG_Z64_EOCD = b"PK\x06\x06"
+_SIG_Z64_LOCATOR = b"PK\x06\x07"
+_SIG_DESCRIPTOR = b"PK\x07\x08"
+_ZIP_FLAG_DESCRIPTOR = 0x8
+_ZIP_FLAGS_COMPARED = 0xFFFF & ~0x0006
+"""Bits 1-2 are compression-level hints; every other bit changes how an entry is read."""
+_EOCD_SEARCH = 22 + 0xFFFF
+_U16 = 0xFFFF
+_U32 = 0xFFFFFFFF
+
+
+@dataclass(slots=True)
+class _CentralRecord:
+    name: bytes
+    flags: int
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int
+    data_start: int = -1
+    """Where the compressed data begins (after the *local* name and extra field); -1 when
+    there is no local header."""
+
+
+def _zip64_field(extra: bytes) -> bytes | None:
+    """The body of the Zip64 extended-information field (tag 0x0001), if any."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag == 0x0001:
+            return extra[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+    return None
+
+
+def _zip64_values(extra: bytes, wanted: list[str]) -> dict[str, int] | None:
+    """The 8-byte values of the Zip64 field, named in ``wanted`` order."""
+    body = _zip64_field(extra)
+    if body is None or len(body) < 8 * len(wanted):
+        return None
+    return {key: struct.unpack_from("<Q", body, 8 * i)[0] for i, key in enumerate(wanted)}
+
+
+def _zip_layout_problems(path: Path, problems: _Problems) -> list[_CentralRecord]:
+    """Record ``archive.inconsistent`` (or ``archive.corrupt``) for every disagreement between
+    the local headers, the central directory and the end records of the ZIP at ``path``.
+
+    Returns the central directory records as read here, for the caller's cross-check with
+    zipfile."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size < _EOCD.size:
+            problems.add("archive.corrupt", None, "shorter than an end-of-central-directory record")
+            return []
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            try:
+                return _zip_layout(data, size, problems)
+            except (struct.error, ValueError, IndexError) as exc:
+                problems.add("archive.corrupt", None, f"ZIP structure: {type(exc).__name__}: {exc}")
+                return []
+
+
+def _zip_layout(data: mmap.mmap, size: int, problems: _Problems) -> list[_CentralRecord]:
+    bad = lambda detail, name=None: problems.add("archive.inconsistent", name, detail)  # noqa: E731
+    eocd = data.rfind(_SIG_EOCD, max(0, size - _EOCD_SEARCH))
+    if eocd < 0 or eocd + _EOCD.size > size:
+        problems.add("archive.corrupt", None, "no end-of-central-directory record")
+        return []
+    _sig, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = _EOCD.unpack_from(data, eocd)
+    if eocd + _EOCD.size + comment_len != size:
+        extra = size - (eocd + _EOCD.size + comment_len)
+        bad(f"{extra} bytes after the end-of-central-directory record and its comment" if extra > 0
+            else "the archive comment runs past the end of the file")
+    spans: list[tuple[int, int, str]] = [(eocd, min(size, eocd + _EOCD.size + comment_len), "end record")]
+    structure_start = eocd
+    if eocd >= _Z64_LOCATOR.size and data[eocd - _Z64_LOCATOR.size : eocd - _Z64_LOCATOR.size + 4] == _SIG_Z64_LOCATOR:
+        locator = eocd - _Z64_LOCATOR.size
+        _sig, _disk, z64_offset, _disks = _Z64_LOCATOR.unpack_from(data, locator)
+        spans.append((locator, eocd, "Zip64 locator"))
+        if z64_offset + _Z64_EOCD.size > locator or data[z64_offset : z64_offset + 4] != _SIG_Z64_EOCD:
+            problems.add("archive.corrupt", None, "the Zip64 locator does not point at a Zip64 end record")
+            return []
+        (_sig, record_size, _made, _needed, disk64, cd_disk64, n_disk64, n_total64, cd_size64, cd_offset64) = _Z64_EOCD.unpack_from(data, z64_offset)
+        spans.append((z64_offset, z64_offset + 12 + record_size, "Zip64 end record"))
+        for classic, wide, what in ((n_disk, n_disk64, "entry count"), (n_total, n_total64, "entry count"),
+                                    (cd_size, cd_size64, "directory size"), (cd_offset, cd_offset64, "directory offset")):
+            if classic not in (_U16, _U32) and classic != wide:
+                bad(f"the end record and the Zip64 end record disagree about the {what} ({classic} / {wide})")
+        disk, cd_disk, n_disk, n_total, cd_size, cd_offset = disk64, cd_disk64, n_disk64, n_total64, cd_size64, cd_offset64
+        structure_start = z64_offset
+    if disk or cd_disk:
+        return []  # multi-disk: zipfile refuses it as unsupported
+    spans.append((cd_offset, cd_offset + cd_size, "central directory"))
+    if cd_offset + cd_size != structure_start:
+        # Offsets that do not add up: data before the archive, or a second end record. zipfile
+        # would shift every offset by the difference; other readers would not.
+        bad(f"the central directory ends at {cd_offset + cd_size}, the end record starts at {structure_start}"
+            " (data before the archive, or another end record)")
+        return []
+    records: list[_CentralRecord] = []
+    pos, cd_end = cd_offset, min(cd_offset + cd_size, size)
+    while pos < cd_end:
+        if pos + _CENTRAL.size > cd_end or data[pos : pos + 4] != _SIG_CENTRAL:
+            problems.add("archive.corrupt", None, f"no central directory record at offset {pos}")
+            return []
+        (_sig, _made, _needed, flags, method, _time, _date, crc, csize, usize,
+         name_len, extra_len, comment, _disk_start, _int, _ext, offset) = _CENTRAL.unpack_from(data, pos)
+        name = bytes(data[pos + 46 : pos + 46 + name_len])
+        extra = bytes(data[pos + 46 + name_len : pos + 46 + name_len + extra_len])
+        wanted = [k for k, v in (("usize", usize), ("csize", csize), ("offset", offset)) if v == _U32]
+        if wanted:
+            wide = _zip64_values(extra, wanted) or {}
+            usize, csize, offset = wide.get("usize", usize), wide.get("csize", csize), wide.get("offset", offset)
+        records.append(_CentralRecord(name, flags, method, crc, csize, usize, offset))
+        pos += 46 + name_len + extra_len + comment
+    if pos != cd_end:
+        bad(f"the last central directory record runs past the directory's declared size ({pos} > {cd_end})")
+    if len(records) != n_total or len(records) != n_disk:
+        bad(f"the end record declares {n_total} entries, the central directory holds {len(records)}")
+    starts: dict[int, str] = {}
+    for rec in records:
+        shown = rec.name.decode("utf-8", "replace")
+        if rec.offset + _LOCAL.size > size or data[rec.offset : rec.offset + 4] != _SIG_LOCAL:
+            problems.add("archive.corrupt", shown, f"no local header at offset {rec.offset}")
+            continue
+        (_sig, _needed, lflags, lmethod, _time, _date, lcrc, lcsize, lusize, lname_len, lextra_len) = _LOCAL.unpack_from(data, rec.offset)
+        header_end = rec.offset + _LOCAL.size + lname_len + lextra_len
+        rec.data_start = header_end
+        lname = bytes(data[rec.offset + _LOCAL.size : rec.offset + _LOCAL.size + lname_len])
+        lextra = bytes(data[rec.offset + _LOCAL.size + lname_len : header_end])
+        differs: list[str] = []
+        if lname != rec.name:
+            differs.append(f"name {lname!r} / {rec.name!r}")
+        if lmethod != rec.method:
+            differs.append(f"compression method {lmethod} / {rec.method}")
+        if (lflags ^ rec.flags) & _ZIP_FLAGS_COMPARED:
+            differs.append(f"flags {lflags:#06x} / {rec.flags:#06x}")
+        zip64 = _zip64_field(lextra)
+        if lusize == _U32 or lcsize == _U32:
+            # APPNOTE 4.5.3 wants both sizes here; some writers put only the 0xFFFFFFFF ones.
+            both = zip64 is not None and len(zip64) >= 16
+            wanted = ["usize", "csize"] if both else [k for k, v in (("usize", lusize), ("csize", lcsize)) if v == _U32]
+            wide_values = _zip64_values(lextra, wanted)
+            if wide_values is None:
+                differs.append("Zip64 sizes missing in the local header")
+            else:
+                lusize, lcsize = wide_values.get("usize", lusize), wide_values.get("csize", lcsize)
+        end = header_end + rec.csize
+        if rec.flags & _ZIP_FLAG_DESCRIPTOR:
+            # The local values are zero (or already right); the descriptor after the data counts.
+            for what, local, central in (("CRC", lcrc, rec.crc), ("compressed size", lcsize, rec.csize), ("size", lusize, rec.usize)):
+                if local not in (0, central):
+                    differs.append(f"{what} {local} / {central}")
+            wide = zip64 is not None
+            has_sig = data[end : end + 4] == _SIG_DESCRIPTOR
+            body = end + (4 if has_sig else 0)
+            fmt = "<LQQ" if wide else "<LLL"
+            if body + struct.calcsize(fmt) > size:
+                differs.append("data descriptor missing")
+            else:
+                dcrc, dcsize, dusize = struct.unpack_from(fmt, data, body)
+                end = body + struct.calcsize(fmt)
+                for what, local, central in (("descriptor CRC", dcrc, rec.crc), ("descriptor compressed size", dcsize, rec.csize), ("descriptor size", dusize, rec.usize)):
+                    if local != central:
+                        differs.append(f"{what} {local} / {central}")
+        else:
+            for what, local, central in (("CRC", lcrc, rec.crc), ("compressed size", lcsize, rec.csize), ("size", lusize, rec.usize)):
+                if local != central:
+                    differs.append(f"{what} {local} / {central}")
+        if differs:
+            bad("local header and central directory differ: " + "; ".join(differs), shown)
+        if rec.offset in starts:
+            problems.add("archive.bomb", shown, f"shares its local header with {starts[rec.offset]!r}: overlapping-entries bomb")
+        starts.setdefault(rec.offset, shown)
+        spans.append((rec.offset, end, f"entry {shown!r}"))
+    _check_tiling(data, size, spans, problems)
+    # Another end record outside entry data: a reader that picks that one sees another archive.
+    entry_spans = [(start, end) for start, end, label in spans if label.startswith("entry ")]
+    search = max(0, size - _EOCD_SEARCH)
+    while (other := data.find(_SIG_EOCD, search, eocd)) >= 0:
+        if not any(start <= other < end for start, end in entry_spans):
+            bad(f"a second end-of-central-directory record at offset {other}")
+            break
+        search = other + 1
+    return records
+
+
+def _check_tiling(data: mmap.mmap, size: int, spans: list[tuple[int, int, str]], problems: _Problems) -> None:
+    """Every byte belongs to exactly one part: no prefix, no gap, no overlap, no tail.
+
+    Entries that overlap each other are ``archive.inconsistent`` (two readers can extract
+    different bytes); entry data running into the directory or past the end of the file is
+    a broken archive, ``archive.corrupt``."""
+    bad = lambda detail: problems.add("archive.inconsistent", None, detail)  # noqa: E731
+    pos, previous = 0, "start of file"
+    for start, end, label in sorted(spans):
+        if start > pos:
+            gap = data[pos : min(start, pos + (1 << 20))]
+            if pos == 0:
+                bad(f"{start} bytes before the first local header (a self-extractor stub, another file or archive)")
+            elif _SIG_LOCAL in gap:
+                bad(f"a local header at offset {pos + gap.find(_SIG_LOCAL)} that the central directory does not list")
+            elif _SIG_EOCD in gap:
+                bad(f"a second end-of-central-directory record at offset {pos + gap.find(_SIG_EOCD)}")
+            else:
+                bad(f"{start - pos} bytes between {previous} and {label} belong to no entry")
+        elif start < pos:
+            detail = f"{label} overlaps {previous} (starts at {start}, {previous} ends at {pos})"
+            if label.startswith("entry ") and previous.startswith("entry "):
+                bad(detail)
+            else:
+                problems.add("archive.corrupt", None, detail)
+        if end >= pos:
+            pos, previous = end, label
+    if pos > size:
+        problems.add("archive.corrupt", None, f"{previous} runs past the end of the file ({pos} > {size})")
+    elif pos < size:
+        bad(f"{size - pos} bytes after {previous} belong to no entry")
+
+
+def _zip_entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry name: UTF-8 when flagged (bit 11); without the flag UTF-8 when the bytes are
+    valid UTF-8 (Linux and macOS archivers write it so), otherwise CP866 (Russian Windows
+    archivers write OEM names). Cut at a NUL byte, as zipfile does."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.orig_filename.encode("cp437")  # zipfile's default decoding is lossless
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        name = raw.decode("cp866")
+    return name.split("\x00", 1)[0]
 
 
 def _zip_declared_entries(path: Path) -> int | None:

@@ -29,25 +29,6 @@ needs_unar = pytest.mark.skipif(shutil.which("unar") is None or shutil.which("ls
 # --- helpers ------------------------------------------------------------------------------
 
 
-def snapshot(root: Path) -> set[str]:
-    return {str(p) for p in root.rglob("*")}
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path):
-    """A dest folder (not yet created); asserts afterwards that nothing was written beside it
-    in its parent folder, i.e. outside dest."""
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "sibling.txt").write_bytes(b"keep")
-    dest = work / "dest"
-    before = snapshot(work)
-    yield dest
-    after = {p for p in snapshot(work) if not p.startswith(str(dest) + os.sep) and p != str(dest)}
-    assert after == before, f"written outside dest: {sorted(after - before)}"
-    assert (work / "sibling.txt").read_bytes() == b"keep"
-
-
 def codes(result: ArchiveResult) -> list[str]:
     return [c.code for c in result.checks]
 
@@ -298,7 +279,7 @@ def test_high_ratio_entry_is_a_bomb_with_default_limits(zeros_bomb: Path, sandbo
     assert result.files == ()
 
 
-def test_declared_size_that_lies_does_not_let_more_data_out(tmp_path: Path, sandbox: Path) -> None:
+def test_declared_size_that_lies_is_caught_by_the_streaming_ratio_limit(tmp_path: Path, sandbox: Path) -> None:
     path = make_zip(tmp_path / "lie.zip", [("zeros.bin", bytes(5 << 20))])
     data = bytearray(path.read_bytes())
     small = struct.pack("<I", 1000)
@@ -307,8 +288,20 @@ def test_declared_size_that_lies_does_not_let_more_data_out(tmp_path: Path, sand
     data[cd + 24 : cd + 28] = small  # central directory uncompressed size
     path.write_bytes(bytes(data))
     result = extract_archive(path, sandbox, "lie.zip")
-    assert codes(result) == ["archive.corrupt"]
+    assert codes(result) == ["archive.bomb"]
     assert sum(p.stat().st_size for p in sandbox.rglob("*") if p.is_file()) == 0
+
+
+def test_declared_size_that_lies_a_little_is_corrupt(tmp_path: Path, sandbox: Path) -> None:
+    path = make_zip(tmp_path / "lie.zip", [("a.txt", b"0123456789" * 100)])
+    data = bytearray(path.read_bytes())
+    data[22:26] = struct.pack("<I", 999)
+    cd = data.find(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = struct.pack("<I", 999)
+    path.write_bytes(bytes(data))
+    result = extract_archive(path, sandbox, "lie.zip")
+    assert codes(result) == ["archive.corrupt"]
+    assert "1000 bytes, header declares 999" in result.checks[0].detail
 
 
 def test_too_many_entries_are_refused_before_extracting(tmp_path: Path, sandbox: Path) -> None:
@@ -429,6 +422,44 @@ def test_cp866_name_without_utf8_flag_is_decoded_as_cyrillic(tmp_path: Path, san
     assert result.files[0].path.name.endswith("форма.xml")
 
 
+def unflagged_zip(path: Path, names: list[bytes]) -> Path:
+    """A ZIP whose entry names are exactly ``names`` (raw bytes, UTF-8 flag clear)."""
+    placeholders = [chr(ord("A") + i) * len(n) for i, n in enumerate(names)]
+    make_zip(path, [(p, b"<x/>") for p in placeholders])
+    data = path.read_bytes()
+    for placeholder, name in zip(placeholders, names):
+        data = data.replace(placeholder.encode(), name)
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())
+    return path
+
+
+def test_utf8_name_without_the_utf8_flag_is_read_as_utf8(tmp_path: Path, sandbox: Path) -> None:
+    # Info-ZIP on Linux and macOS Archive Utility write UTF-8 names without bit 11.
+    path = unflagged_zip(tmp_path / "u.zip", ["Отчёт/форма.xml".encode(), "Отчёт/форма.xml.sig".encode()])
+    result = extract_archive(path, sandbox, "PPP_OD.zip")
+    assert result.checks == ()
+    assert [f.name for f in result.files] == ["PPP_OD.zip/Отчёт/форма.xml", "PPP_OD.zip/Отчёт/форма.xml.sig"]
+
+
+def test_name_without_the_flag_that_is_not_utf8_is_read_as_cp866(tmp_path: Path, sandbox: Path) -> None:
+    # One archive, both kinds: each name is judged on its own bytes.
+    path = unflagged_zip(tmp_path / "mixed.zip", ["Устав.pdf".encode("cp866"), "Устав.pdf.sig".encode("utf-8")])
+    result = extract_archive(path, sandbox, "PPP_OD.zip")
+    assert [f.name for f in result.files] == ["PPP_OD.zip/Устав.pdf", "PPP_OD.zip/Устав.pdf.sig"]
+
+
+def test_utf8_flag_with_bytes_that_are_not_utf8_is_corrupt(tmp_path: Path, sandbox: Path) -> None:
+    path = unflagged_zip(tmp_path / "bad.zip", ["Устав.pdf".encode("cp866")])
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    data[7] |= 0x08  # flag bit 11 in the local header
+    data[cd + 9] |= 0x08  # and in the central directory
+    path.write_bytes(bytes(data))
+    assert codes(extract_archive(path, sandbox, "PPP_OD.zip")) == ["archive.corrupt"]
+
+
 def test_name_with_a_control_character_is_invalid_but_extracted_safely(tmp_path: Path, sandbox: Path) -> None:
     path = make_zip(tmp_path / "ctl.zip", [("bad\x01name.txt", b"x"), ("ok.txt", b"y")])
     result = extract_archive(path, sandbox, "ctl.zip")
@@ -505,3 +536,28 @@ def test_dest_is_created_and_files_get_numbered_safe_names(tmp_path: Path, sandb
     assert result.checks == ()
     assert [f.path.parent for f in result.files] == [sandbox.resolve(), sandbox.resolve()]
     assert [f.path.name for f in result.files] == ["0001_hidden", "0002_x_____.txt"]
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_every_supported_zip_method_is_decompressed_to_its_exact_bytes(tmp_path: Path, sandbox: Path, method: int) -> None:
+    payload = os.urandom(300_000) + b"abc" * 400_000 + bytes(200_000)
+    path = tmp_path / "m.zip"
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("data.bin", payload)
+        zf.writestr("empty.txt", b"")
+    result = extract_archive(path, sandbox, "m.zip")
+    assert result.checks == ()
+    assert [f.path.read_bytes() for f in result.files] == [payload, b""]
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_understated_bzip2_and_lzma_entries_reach_the_ratio_limit(tmp_path: Path, sandbox: Path, method: int) -> None:
+    path = tmp_path / "b.zip"
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("zeros.bin", bytes(40 << 20))
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    data[22:26] = data[cd + 24 : cd + 28] = struct.pack("<I", 1 << 20)
+    path.write_bytes(bytes(data))
+    result = extract_archive(path, sandbox, "b.zip")
+    assert codes(result) == ["archive.bomb"]
