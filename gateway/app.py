@@ -25,6 +25,7 @@ from aiohttp import BodyPartReader, web
 from gateway.api import SlowClient, error_response, multipart_precheck, read_chunk, safe_name, setup_routes
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
+from gateway.http.submissions_list import setup_list_routes
 from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
 from gateway.config import Config
 from gateway.keys import (
@@ -314,6 +315,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_post("/api/v1/verify", _verify)
     setup_routes(app)
     setup_event_routes(app)
+    setup_list_routes(app)
     return app
 
 

@@ -19,6 +19,7 @@ from gateway.outbox import Effects, Job
 from gateway.registry.model import OutgoingPackage, Registry
 from gateway.reports import render_html
 from gateway.store.blobs import BlobStore
+from gateway.store.events import record_event
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 
 __all__ = ["JobHandlers"]
@@ -46,6 +47,7 @@ class JobHandlers:
                 "UPDATE submissions SET status = 'registered', incoming_number = ?, registered_at = ? WHERE id = ?",
                 (receipt.incoming_number, receipt.registered_at, submission_id),
             )
+            record_event(connection, submission_id, "registered", "registry", {"incoming_number": receipt.incoming_number, "registered_at": receipt.registered_at})
             if member_email:
                 email_job(
                     connection,

@@ -6,17 +6,13 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from gateway.store.blobs import StoredBlob
-from gateway.store.db import Database
+from gateway.store.db import Database, now_iso
+from gateway.store.events import record_event
 
 __all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +88,7 @@ class SubmissionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, new: NewSubmission, files: list[StoredFile]) -> tuple[str, bool]:
+    def create(self, new: NewSubmission, files: list[StoredFile], actor: str = "portal") -> tuple[str, bool]:
         """Record a received submission in one transaction; (id, created).
 
         The same ``external_id`` again returns the first submission (created=False).
@@ -115,6 +111,7 @@ class SubmissionRepository:
                     for f in files
                 ],
             )
+            record_event(connection, submission_id, "received", actor, {"files": [f.name for f in files], "external_id": new.external_id})
         return submission_id, True
 
     def find_external(self, external_id: str) -> str | None:
@@ -139,11 +136,15 @@ class SubmissionRepository:
     def claim(self, submission_id: str) -> bool:
         """received -> validating (counts the attempt); False when someone else has it."""
         with self.db.transaction() as connection:
-            updated = connection.execute(
-                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')",
+            row = connection.execute(
+                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')"
+                " RETURNING attempts",
                 (submission_id,),
-            ).rowcount
-        return updated == 1
+            ).fetchone()
+            if row is not None:
+                attempt = row["attempts"]
+                record_event(connection, submission_id, "revalidation" if attempt > 1 else "validation_started", "gateway", {"attempt": attempt})
+        return row is not None
 
     def decide(
         self,
@@ -162,6 +163,13 @@ class SubmissionRepository:
             connection.execute(
                 "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
                 (decision, decision, now_iso(), member_email, submission_id),
+            )
+            record_event(
+                connection,
+                submission_id,
+                "decision",
+                "gateway",
+                {"decision": decision, "findings": [c.get("code") for c in report.get("checks", []) if c.get("severity") in ("fatal", "fixable")]},
             )
             if effects is not None:
                 effects(connection)
