@@ -25,6 +25,7 @@ from aiohttp import BodyPartReader, web
 from gateway.api import SlowClient, error_response, multipart_precheck, read_chunk, safe_name, setup_routes
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
+from gateway.http.staff import setup_staff
 from gateway.http.submissions_list import setup_list_routes
 from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
 from gateway.config import Config
@@ -96,7 +97,8 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
         if not encoded:
             request[ROLE_KEY] = "staff"
             return await handler(request)
-        if request.path in _OPEN_PATHS:
+        if request.path in _OPEN_PATHS or request.path == "/staff" or request.path.startswith("/staff/"):
+            # The staff workspace signs people in with its own session (gateway.http.staff).
             return await handler(request)
         given = request.headers.get("X-API-Key", "").encode()
         role = None
@@ -316,6 +318,7 @@ def create_app(config: Config) -> web.Application:
     setup_routes(app)
     setup_event_routes(app)
     setup_list_routes(app)
+    setup_staff(app)
     return app
 
 
