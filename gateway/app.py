@@ -284,6 +284,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
         sro_contact=mail.sro_contact,
         staff_address=mail.staff_address,
         portal_url=mail.portal_url,
+        staff_url=mail.staff_url,
     )
     handlers = JobHandlers(app[REPOSITORY_KEY], app[BLOBS_KEY], registry, transport, settings)
     outbox = Outbox(app[DATABASE_KEY])

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -17,10 +17,12 @@ from aiohttp import web
 from gateway.api import error_response
 from gateway.effects import email_job
 from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
+from gateway.labels import kind_ru
+from gateway.moscow import msk_day_bounds, msk_today
 from gateway.store.db import now_iso
 from gateway.store.events import record_event
 
-__all__ = ["setup_event_routes", "digest_context", "enqueue_digest", "record_staff_decision", "STAFF_DECISIONS"]
+__all__ = ["setup_event_routes", "digest_context", "enqueue_digest", "record_staff_decision", "STAFF_DECISIONS", "digest_day"]
 
 STAFF_DECISIONS = {"verified": "Проверен", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
 _MAX_TEXT = 20000
@@ -174,11 +176,13 @@ async def notice(request: web.Request) -> web.Response:
 
 
 def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
-    """The day's returned and rejected packages, for the staff digest."""
+    """The returned and rejected packages decided on ``day`` (a Moscow day, ``YYYY-MM-DD``),
+    for the staff digest."""
+    start, end = msk_day_bounds(date.fromisoformat(day))
     rows = connection.execute(
-        "SELECT s.id, s.member, s.decision, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
-        " WHERE s.decision IN ('returned', 'rejected') AND substr(s.decided_at, 1, 10) = ? ORDER BY s.decided_at",
-        (day,),
+        "SELECT s.id, s.member, s.decision, s.incoming_number, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
+        " WHERE s.decision IN ('returned', 'rejected') AND s.decided_at >= ? AND s.decided_at < ? ORDER BY s.decided_at",
+        (start, end),
     ).fetchall()
     items = []
     for row in rows:
@@ -189,7 +193,7 @@ def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
                 "submission_id": row["id"],
                 "member": row["member"],
                 "member_name": (report.get("member") or {}).get("name", ""),
-                "doc_type_ru": report.get("doc_type_ru") or "",
+                "doc_type_ru": kind_ru(report) if report else "",
                 "decision_ru": report.get("decision_ru") or row["decision"],
                 "first_problem": checks[0]["message_ru"] if checks else "",
             }
@@ -204,13 +208,19 @@ def enqueue_digest(repository: Any, staff_address: str, day: str) -> bool:
         return email_job(connection, f"email:digest:{day}", "staff_digest", staff_address, context)
 
 
+def digest_day(now: datetime) -> str:
+    """The day a digest sent at ``now`` covers: the whole previous Moscow day."""
+    return (msk_today(now) - timedelta(days=1)).isoformat()
+
+
 async def digest_scheduler(app: web.Application, hour_utc: int, staff_address: str) -> None:
-    """Once a day after ``hour_utc``: the digest of that day's returned and rejected packages."""
+    """Every day from ``hour_utc`` on: the digest of the previous Moscow day's returned and
+    rejected packages (once per day: the outbox deduplicates by the day)."""
     repository = app[REPOSITORY_KEY]
     while True:
         now = datetime.now(timezone.utc)
         if 0 <= hour_utc <= now.hour:
-            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, now.date().isoformat()):
+            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, digest_day(now)):
                 app[OUTBOX_WORKER_KEY].wake()
         await asyncio.sleep(60)
 

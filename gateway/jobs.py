@@ -99,7 +99,8 @@ class JobHandlers:
         if payload.get("attach_report") and job.submission_id:
             report = await asyncio.to_thread(self._report_with_submission, job.submission_id)
             if report is not None:
-                attachments.append(Attachment("Отчет о проверке.html", "text/html", render_html(report).encode("utf-8")))
+                # The member's copy: no staff-only detail; the charset is named for every mail client.
+                attachments.append(Attachment("Отчет о проверке.html", "text/html; charset=utf-8", render_html(report, "member").encode("utf-8")))
         message = compose(payload["kind"], payload["to"], payload["context"], job.message_id, self.mail, attachments)
         await self.transport.send(message)
         return None

@@ -359,7 +359,7 @@ async def test_staff_html_report_shows_checks_and_signature_stamps(client: TestC
     await decided(client, submission_id)
     html = await (await client.get(f"/api/v1/submissions/{submission_id}/report?format=html")).text()
     assert "Возвращен на доработку" in html and "signer.not_head" in html
-    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in html and "Петрова" in html and KPK_OGRN in html
+    assert "ДОКУМЕНТ ПОДПИСАН УСИЛЕННОЙ КВАЛИФИЦИРОВАННОЙ ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in html and "Петрова" in html and KPK_OGRN in html
 
 
 async def test_keys_are_required_and_portal_reads_html_only_for_its_member(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
