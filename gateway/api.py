@@ -100,7 +100,7 @@ async def _stream_part(
 
 
 async def create_submission(request: web.Request) -> web.Response:
-    from gateway.http.intake_contract import conflict_with, field_problem  # it imports error_response from here
+    from gateway.http.intake_contract import conflict_with, field_problem, report_year_of  # it imports error_response from here
 
     denied = _allowed(request, "portal", "staff")
     if denied:
@@ -160,6 +160,7 @@ async def create_submission(request: web.Request) -> web.Response:
             report_kind=fields.get("report_kind") or None,
             regulation_kind=fields.get("regulation_kind") or None,
             external_id=fields.get("external_id") or None,
+            report_year=report_year_of(fields),
         )
         submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
     except _TooLarge:

@@ -55,6 +55,9 @@ def parse_filter(query: Mapping[str, str], members: MemberList) -> SubmissionFil
     if member_text:
         member_numbers = (member_text.lstrip("0") or "0", member_text) if member_text.isdigit() else members_matching(members, member_text)
     text = (query.get("q") or "").strip() or None
+    year_text = (query.get("report_year") or "").strip()
+    if year_text and not (year_text.isascii() and year_text.isdigit() and len(year_text) == 4):
+        raise FilterError("Неверный отчётный год (report_year): ожидается год из четырёх цифр.")
     return SubmissionFilter(
         status=(query.get("status") or "").strip() or None,
         decision=(query.get("decision") or "").strip() or None,
@@ -63,6 +66,7 @@ def parse_filter(query: Mapping[str, str], members: MemberList) -> SubmissionFil
         doc_type=(query.get("doc_type") or "").strip() or None,
         report_kind=(query.get("report_kind") or "").strip() or None,
         regulation_kind=(query.get("regulation_kind") or "").strip() or None,
+        report_year=int(year_text) if year_text else None,
         received_from=_date(query, "received_from"),
         received_to=_date(query, "received_to"),
         text=text,

@@ -93,15 +93,16 @@ _MIGRATIONS = [
 
 
 def _side_tables() -> tuple[str, ...]:
-    """Idempotent schema of the staff workspace's tables (events, staff accounts).
+    """Idempotent schema of the staff workspace's tables (events, staff accounts, periods).
 
     Kept out of the numbered migrations: they are ``CREATE … IF NOT EXISTS`` and can be
     applied on every open whatever the migration number.
     """
     from gateway.store.events import SCHEMA as EVENTS
+    from gateway.store.periods import SCHEMA as PERIODS
     from gateway.store.staff_users import SCHEMA as STAFF
 
-    return EVENTS + STAFF
+    return EVENTS + STAFF + PERIODS
 
 
 class Database:

@@ -102,6 +102,8 @@ def event_title_ru(kind: str, detail: dict[str, Any]) -> str:
     if kind in ("email_sent", "email_failed"):
         what = _EMAIL_KINDS_RU.get(str(detail.get("email_kind")), "")
         return f"{title} {what}".strip() + (f" ({detail['to']})" if detail.get("to") else "")
+    if kind == "received" and detail.get("repeat_of"):
+        return f"{title} (повторная отправка отчёта за тот же период)"
     if kind in ("validation_started", "revalidation") and detail.get("attempt"):
         return f"{title} (попытка {detail['attempt']})"
     return title

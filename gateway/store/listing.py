@@ -42,6 +42,7 @@ class SubmissionFilter:
     doc_type: str | None = None
     report_kind: str | None = None
     regulation_kind: str | None = None
+    report_year: int | None = None
     received_from: date | None = None
     """Moscow days, inclusive."""
     received_to: date | None = None
@@ -72,6 +73,9 @@ def _where(f: SubmissionFilter) -> tuple[str, list[Any]]:
         if value:
             clauses.append(f"{column} = ?")
             args.append(value)
+    if f.report_year is not None:
+        clauses.append("EXISTS (SELECT 1 FROM submission_periods p WHERE p.submission_id = s.id AND p.report_year = ?)")
+        args.append(f.report_year)
     if f.members is not None:
         clauses.append(f"s.member IN ({','.join('?' * len(f.members)) or 'NULL'})")
         args.extend(f.members)

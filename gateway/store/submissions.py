@@ -11,6 +11,7 @@ from typing import Any, Callable
 from gateway.store.blobs import StoredBlob
 from gateway.store.db import Database, now_iso
 from gateway.store.events import record_event
+from gateway.store.periods import record_period
 
 __all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
 
@@ -22,6 +23,8 @@ class NewSubmission:
     report_kind: str | None
     regulation_kind: str | None
     external_id: str | None
+    report_year: int | None = None
+    """Reports: the year of the reporting period (the period end follows from the kind)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,13 @@ class SubmissionRepository:
                     for f in files
                 ],
             )
-            record_event(connection, submission_id, "received", actor, {"files": [f.name for f in files], "external_id": new.external_id})
+            detail: dict[str, Any] = {"files": [f.name for f in files], "external_id": new.external_id}
+            if new.doc_type == "report" and new.report_kind and new.report_year is not None:
+                detail["report_year"] = new.report_year
+                repeat_of = record_period(connection, submission_id, new.member, new.report_kind, new.report_year)
+                if repeat_of:
+                    detail["repeat_of"] = repeat_of
+            record_event(connection, submission_id, "received", actor, detail)
         return submission_id, True
 
     def find_external(self, external_id: str) -> str | None:

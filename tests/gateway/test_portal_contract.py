@@ -79,3 +79,44 @@ async def test_external_id_reused_with_other_files_is_a_409(client: TestClient, 
     other_zip = report_zip(pki, tmp_path / "b", label="accountant256")
     other = await submit(client, {**REPORT, "external_id": "portal-9"}, {"document": [other_zip]})
     assert other.status == 409
+
+
+# --- reporting period and repeated submissions ------------------------------------------------
+
+
+async def received_event(client: TestClient, submission_id: str) -> dict[str, object]:
+    events = (await (await client.get(f"/api/v1/submissions/{submission_id}/events")).json())["events"]
+    return dict(events[0])
+
+
+async def test_second_report_for_the_same_period_is_marked_as_a_repeat_of_the_first(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+    first = (await (await submit(client, {**REPORT, "report_year": "2025"}, {"document": [report_zip(pki, tmp_path / "a")]})).json())["id"]
+    second = (await (await submit(client, {**REPORT, "report_year": "2025"}, {"document": [report_zip(pki, tmp_path / "b")]})).json())["id"]
+    other_year = (await (await submit(client, {**REPORT, "report_year": "2024"}, {"document": [report_zip(pki, tmp_path / "c")]})).json())["id"]
+    assert "repeat_of" not in (await received_event(client, first))["detail"]  # type: ignore[operator]
+    repeated = await received_event(client, second)
+    assert repeated["detail"]["repeat_of"] == first and repeated["detail"]["report_year"] == 2025  # type: ignore[index]
+    assert "повторная отправка" in str(repeated["title_ru"])
+    assert "repeat_of" not in (await received_event(client, other_year))["detail"]  # type: ignore[operator]
+    listed = await (await client.get("/api/v1/submissions?report_year=2025")).json()
+    assert sorted(i["id"] for i in listed["items"]) == sorted([first, second])
+    assert (await client.get("/api/v1/submissions?report_year=25")).status == 400
+
+
+async def test_staff_page_links_a_repeat_to_the_earlier_package(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    from gateway.app import create_app
+    from tests.gateway.test_staff_web import add_staff, sign_in
+
+    add_staff(config)
+    client = await aiohttp_client(create_app(config))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = (await (await submit(client, {**REPORT, "report_year": "2025"}, {"document": [report_zip(pki, tmp_path / "a")]})).json())["id"]
+    second = (await (await submit(client, {**REPORT, "report_year": "2025"}, {"document": [report_zip(pki, tmp_path / "b")]})).json())["id"]
+    await sign_in(client)
+    page = await (await client.get(f"/staff/submissions/{second}")).text()
+    assert f'id="repeat-of" href="/staff/submissions/{first}"' in page and "Повторная отправка" in page and "31.03.2025" in page
+    earlier = await (await client.get(f"/staff/submissions/{first}")).text()
+    assert f'href="/staff/submissions/{second}"' in earlier

@@ -32,10 +32,11 @@ from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, v
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
-from gateway.moscow import msk, msk_day_bounds, msk_today
+from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
 from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
+from gateway.store.periods import period_of, repeats_of
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["setup_staff_routes"]
@@ -53,6 +54,7 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters.update(
     msk=msk,
+    msk_date=msk_date,
     status_ru=lambda v: STATUS_RU.get(v or "", v or "—"),
     decision_ru=lambda v: DECISION_RU.get(v or "", v or "—"),
     staff_decision_ru=lambda v: STAFF_DECISION_RU.get(v or "", v or ""),
@@ -236,10 +238,15 @@ def _package(request: web.Request, submission_id: str) -> dict[str, Any] | None:
     report = repository.report(submission_id) or {}
     with repository.db.transaction() as connection:
         timeline = [e.to_json() for e in events_of(connection, submission_id)]
+        period = period_of(connection, submission_id)
+        repeated_by = repeats_of(connection, submission_id)
     files = repository.files(submission_id)
     types = {f.get("name"): f.get("type") for f in report.get("files", [])}
     member = request.app[MEMBERS_KEY].get(record.member)
-    return {"record": record, "report": report, "events": timeline, "files": files, "types": types, "member": member}
+    return {
+        "record": record, "report": report, "events": timeline, "files": files, "types": types, "member": member,
+        "period": period, "repeated_by": repeated_by,
+    }
 
 
 @staff_page
