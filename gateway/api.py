@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission, StoredFile
@@ -31,7 +31,7 @@ __all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "m
 log = logging.getLogger("gateway.api")
 
 _CHUNK = 1 << 20
-_FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id"}
+_FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id", "report_year"}
 _MAX_FIELD = 256
 
 
@@ -100,6 +100,8 @@ async def _stream_part(
 
 
 async def create_submission(request: web.Request) -> web.Response:
+    from gateway.http.intake_contract import conflict_with, field_problem, report_year_of  # it imports error_response from here
+
     denied = _allowed(request, "portal", "staff")
     if denied:
         return denied
@@ -113,6 +115,7 @@ async def create_submission(request: web.Request) -> web.Response:
     executor = request.app[UPLOAD_EXECUTOR_KEY]
     loop = asyncio.get_running_loop()
     fields: dict[str, str] = {}
+    existing: str | None = None
     writers: list[tuple[str, str, BlobWriter]] = []
     budget = [limit]
     try:
@@ -127,9 +130,8 @@ async def create_submission(request: web.Request) -> web.Response:
                     return error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: {len(value)} characters")
                 fields[part.name] = value
                 if part.name == "external_id" and value:
+                    # Same key: a retry (200) or a conflict (409), decided once the files are read.
                     existing = await loop.run_in_executor(None, repository.find_external, value)
-                    if existing is not None:
-                        return _accepted(existing, created=False)
             elif part.name in {s.value for s in Slot}:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
@@ -141,17 +143,24 @@ async def create_submission(request: web.Request) -> web.Response:
             return error_response(400, "request.missing_field", "Не заполнены обязательные поля: " + ", ".join(missing) + ".", f"missing {missing}")
         if not writers:
             return error_response(400, "request.no_files", "Не приложены файлы.", "no file parts (document, attachment, signature)")
+        refused = field_problem(fields, request.app[MEMBERS_KEY])
+        if refused:
+            return refused
         stored = []
         for position, (slot, name, writer) in enumerate(writers):
             blob = await loop.run_in_executor(executor, writer.commit)
             stored.append(StoredFile(position, slot, _safe_name(name), blob))
         writers.clear()
+        if existing is not None:
+            conflict = await loop.run_in_executor(None, conflict_with, repository, existing, fields, [(f.slot, f.blob.sha256) for f in stored])
+            return conflict or _accepted(existing, created=False)
         new = NewSubmission(
             member=fields["member"],
             doc_type=fields["doc_type"],
             report_kind=fields.get("report_kind") or None,
             regulation_kind=fields.get("regulation_kind") or None,
             external_id=fields.get("external_id") or None,
+            report_year=report_year_of(fields),
         )
         submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
     except _TooLarge:

@@ -25,6 +25,8 @@ from aiohttp import BodyPartReader, web
 from gateway.api import SlowClient, error_response, multipart_precheck, read_chunk, safe_name, setup_routes
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
+from gateway.http.staff import setup_staff
+from gateway.http.submissions_list import setup_list_routes
 from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
 from gateway.config import Config
 from gateway.keys import (
@@ -95,7 +97,8 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
         if not encoded:
             request[ROLE_KEY] = "staff"
             return await handler(request)
-        if request.path in _OPEN_PATHS:
+        if request.path in _OPEN_PATHS or request.path == "/staff" or request.path.startswith("/staff/"):
+            # The staff workspace signs people in with its own session (gateway.http.staff).
             return await handler(request)
         given = request.headers.get("X-API-Key", "").encode()
         role = None
@@ -281,6 +284,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
         sro_contact=mail.sro_contact,
         staff_address=mail.staff_address,
         portal_url=mail.portal_url,
+        staff_url=mail.staff_url,
     )
     handlers = JobHandlers(app[REPOSITORY_KEY], app[BLOBS_KEY], registry, transport, settings)
     outbox = Outbox(app[DATABASE_KEY])
@@ -314,6 +318,8 @@ def create_app(config: Config) -> web.Application:
     app.router.add_post("/api/v1/verify", _verify)
     setup_routes(app)
     setup_event_routes(app)
+    setup_list_routes(app)
+    setup_staff(app)
     return app
 
 

@@ -78,6 +78,13 @@ def _build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=50)
     outbox.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+    staff = commands.add_parser("staff", help="staff accounts of the browser workspace (/staff/)")
+    staff.add_argument("action", choices=("add", "passwd", "disable", "list"))
+    staff.add_argument("login", nargs="?")
+    staff.add_argument("--name", default=None, help="full name shown in the workspace and the «Движения» (add)")
+    staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input, not a prompt")
+    staff.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
     trust = commands.add_parser("trust", help="show the trust store")
     trust.add_argument("--trust", type=Path, default=None)
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -339,6 +346,51 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     return EXIT_NOT_VALID
 
 
+def _cmd_staff(args: argparse.Namespace, config: Config) -> int:
+    """``gateway staff add|passwd|disable|list``: accounts live in the gateway database."""
+    import getpass
+
+    from gateway.store.db import Database
+    from gateway.store.staff_users import StaffUsers
+
+    users = StaffUsers(Database(config.storage.data_dir / "gateway.sqlite3"))
+    if args.action == "list":
+        for user in users.users():
+            print(f"{user.login}\t{user.name}\t{'disabled' if user.disabled else 'active'}")
+        return EXIT_OK
+    if not args.login:
+        print(f"gateway staff {args.action}: a login is required", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "disable":
+        if users.disable(args.login):
+            print(f"{args.login}: disabled, sessions ended")
+            return EXIT_OK
+        print(f"gateway staff: no account {args.login}", file=sys.stderr)
+        return EXIT_NOT_VALID
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Пароль: ")
+        if getpass.getpass("Пароль ещё раз: ") != password:
+            print("gateway staff: the passwords differ", file=sys.stderr)
+            return EXIT_USAGE
+    problem = users.check_password(password)
+    if problem:
+        print(f"gateway staff: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "add":
+        if not users.add(args.login, args.name or args.login, password):
+            print(f"gateway staff: account {args.login} exists (use passwd)", file=sys.stderr)
+            return EXIT_NOT_VALID
+        print(f"{args.login}: account created; sign in at /staff/")
+        return EXIT_OK
+    if users.set_password(args.login, password):
+        print(f"{args.login}: password changed, account unlocked, sessions ended")
+        return EXIT_OK
+    print(f"gateway staff: no account {args.login}", file=sys.stderr)
+    return EXIT_NOT_VALID
+
+
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from gateway.app import run
 
@@ -354,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox}
+    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff}
     try:
         return handlers[args.command](args, config)
     except KeyboardInterrupt:

@@ -134,6 +134,8 @@ class MailConfig:
     sro_contact: str = "info@sro.local"
     staff_address: str = "staff@sro.local"
     portal_url: str = "https://lk.sro.local"
+    staff_url: str = "http://127.0.0.1:8080/staff/"
+    """The staff workspace as staff reach it (links in the digest)."""
     smtp_host: str = ""
     """Empty: the embedded default writes .eml files to eml_dir."""
     smtp_port: int = 587

@@ -5,10 +5,11 @@ emails through the outbox in one transaction; repeating a request changes nothin
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -16,9 +17,12 @@ from aiohttp import web
 from gateway.api import error_response
 from gateway.effects import email_job
 from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
-from gateway.store.submissions import now_iso
+from gateway.labels import kind_ru
+from gateway.moscow import msk_day_bounds, msk_today
+from gateway.store.db import now_iso
+from gateway.store.events import record_event
 
-__all__ = ["setup_event_routes", "digest_context", "enqueue_digest"]
+__all__ = ["setup_event_routes", "digest_context", "enqueue_digest", "record_staff_decision", "STAFF_DECISIONS", "digest_day"]
 
 STAFF_DECISIONS = {"verified": "Проверен", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
 _MAX_TEXT = 20000
@@ -43,6 +47,59 @@ def _derived_id(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
+def record_staff_decision(
+    repository: Any,
+    decision: str,
+    comment: str,
+    *,
+    submission_id: str | None = None,
+    incoming_number: str | None = None,
+    event_id: str | None = None,
+    actor: str = "registry",
+) -> tuple[int, str, bool]:
+    """Record a staff decision on a registered package, its «Движения» event and the member's
+    email, in one transaction: (HTTP status, event id or submission id, duplicate).
+
+    The registry's callback and the staff workspace's form both come here.
+    """
+    with repository.db.transaction() as connection:
+        row = None
+        if submission_id:
+            row = connection.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+        elif incoming_number:
+            row = connection.execute("SELECT * FROM submissions WHERE incoming_number = ?", (incoming_number,)).fetchone()
+        if row is None:
+            return 404, "", False
+        if row["status"] != "registered":
+            return 409, row["id"], False
+        event_id = event_id or _derived_id(row["id"], decision, comment)
+        inserted = connection.execute(
+            "INSERT OR IGNORE INTO registry_events (event_id, submission_id, decision, comment, received_at) VALUES (?, ?, ?, ?, ?)",
+            (event_id, row["id"], decision, comment, now_iso()),
+        ).rowcount == 1
+        if inserted:
+            connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
+            record_event(connection, row["id"], "staff_decision", actor, {"decision": decision, "comment": comment, "event_id": event_id})
+            report = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (row["id"],)).fetchone()
+            member = (json.loads(report["report"]).get("member") if report else None) or {}
+            if row["member_email"]:
+                email_job(
+                    connection,
+                    f"email:event:{event_id}",
+                    "staff_decision",
+                    row["member_email"],
+                    {
+                        "member_name": member.get("name", row["member"]),
+                        "doc_type_ru": (json.loads(report["report"]).get("doc_type_ru") if report else row["doc_type"]),
+                        "incoming_number": row["incoming_number"],
+                        "decision": decision,
+                        "comment": comment,
+                    },
+                    row["id"],
+                )
+        return 200, event_id, not inserted
+
+
 async def registry_event(request: web.Request) -> web.Response:
     body = await _json_body(request)
     if isinstance(body, web.Response):
@@ -53,46 +110,19 @@ async def registry_event(request: web.Request) -> web.Response:
     repository = request.app[REPOSITORY_KEY]
     comment = str(body.get("comment") or "")
     loop = asyncio.get_running_loop()
-
-    def record() -> tuple[int, str, bool]:
-        db = repository.db
-        with db.transaction() as connection:
-            row = None
-            if body.get("submission_id"):
-                row = connection.execute("SELECT * FROM submissions WHERE id = ?", (str(body["submission_id"]),)).fetchone()
-            elif body.get("incoming_number"):
-                row = connection.execute("SELECT * FROM submissions WHERE incoming_number = ?", (str(body["incoming_number"]),)).fetchone()
-            if row is None:
-                return 404, "", False
-            if row["status"] != "registered":
-                return 409, row["id"], False
-            event_id = str(body.get("event_id") or _derived_id(row["id"], decision, comment))
-            inserted = connection.execute(
-                "INSERT OR IGNORE INTO registry_events (event_id, submission_id, decision, comment, received_at) VALUES (?, ?, ?, ?, ?)",
-                (event_id, row["id"], decision, comment, now_iso()),
-            ).rowcount == 1
-            if inserted:
-                connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
-                report = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (row["id"],)).fetchone()
-                member = (json.loads(report["report"]).get("member") if report else None) or {}
-                if row["member_email"]:
-                    email_job(
-                        connection,
-                        f"email:event:{event_id}",
-                        "staff_decision",
-                        row["member_email"],
-                        {
-                            "member_name": member.get("name", row["member"]),
-                            "doc_type_ru": (json.loads(report["report"]).get("doc_type_ru") if report else row["doc_type"]),
-                            "incoming_number": row["incoming_number"],
-                            "decision": decision,
-                            "comment": comment,
-                        },
-                        row["id"],
-                    )
-            return 200, event_id, not inserted
-
-    status, ident, duplicate = await loop.run_in_executor(None, record)
+    status, ident, duplicate = await loop.run_in_executor(
+        None,
+        functools.partial(
+            record_staff_decision,
+            repository,
+            decision,
+            comment,
+            submission_id=str(body["submission_id"]) if body.get("submission_id") else None,
+            incoming_number=str(body["incoming_number"]) if body.get("incoming_number") else None,
+            event_id=str(body["event_id"]) if body.get("event_id") else None,
+            actor=str(request.get(ROLE_KEY) or "registry"),
+        ),
+    )
     if status == 404:
         return error_response(404, "submission.not_found", "Пакет не найден.", "no submission with that id or incoming number")
     if status == 409:
@@ -146,11 +176,13 @@ async def notice(request: web.Request) -> web.Response:
 
 
 def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
-    """The day's returned and rejected packages, for the staff digest."""
+    """The returned and rejected packages decided on ``day`` (a Moscow day, ``YYYY-MM-DD``),
+    for the staff digest."""
+    start, end = msk_day_bounds(date.fromisoformat(day))
     rows = connection.execute(
-        "SELECT s.id, s.member, s.decision, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
-        " WHERE s.decision IN ('returned', 'rejected') AND substr(s.decided_at, 1, 10) = ? ORDER BY s.decided_at",
-        (day,),
+        "SELECT s.id, s.member, s.decision, s.incoming_number, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
+        " WHERE s.decision IN ('returned', 'rejected') AND s.decided_at >= ? AND s.decided_at < ? ORDER BY s.decided_at",
+        (start, end),
     ).fetchall()
     items = []
     for row in rows:
@@ -161,7 +193,7 @@ def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
                 "submission_id": row["id"],
                 "member": row["member"],
                 "member_name": (report.get("member") or {}).get("name", ""),
-                "doc_type_ru": report.get("doc_type_ru") or "",
+                "doc_type_ru": kind_ru(report) if report else "",
                 "decision_ru": report.get("decision_ru") or row["decision"],
                 "first_problem": checks[0]["message_ru"] if checks else "",
             }
@@ -176,13 +208,19 @@ def enqueue_digest(repository: Any, staff_address: str, day: str) -> bool:
         return email_job(connection, f"email:digest:{day}", "staff_digest", staff_address, context)
 
 
+def digest_day(now: datetime) -> str:
+    """The day a digest sent at ``now`` covers: the whole previous Moscow day."""
+    return (msk_today(now) - timedelta(days=1)).isoformat()
+
+
 async def digest_scheduler(app: web.Application, hour_utc: int, staff_address: str) -> None:
-    """Once a day after ``hour_utc``: the digest of that day's returned and rejected packages."""
+    """Every day from ``hour_utc`` on: the digest of the previous Moscow day's returned and
+    rejected packages (once per day: the outbox deduplicates by the day)."""
     repository = app[REPOSITORY_KEY]
     while True:
         now = datetime.now(timezone.utc)
         if 0 <= hour_utc <= now.hour:
-            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, now.date().isoformat()):
+            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, digest_day(now)):
                 app[OUTBOX_WORKER_KEY].wake()
         await asyncio.sleep(60)
 

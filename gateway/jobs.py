@@ -19,6 +19,7 @@ from gateway.outbox import Effects, Job
 from gateway.registry.model import OutgoingPackage, Registry
 from gateway.reports import render_html
 from gateway.store.blobs import BlobStore
+from gateway.store.events import record_event
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 
 __all__ = ["JobHandlers"]
@@ -46,6 +47,7 @@ class JobHandlers:
                 "UPDATE submissions SET status = 'registered', incoming_number = ?, registered_at = ? WHERE id = ?",
                 (receipt.incoming_number, receipt.registered_at, submission_id),
             )
+            record_event(connection, submission_id, "registered", "registry", {"incoming_number": receipt.incoming_number, "registered_at": receipt.registered_at})
             if member_email:
                 email_job(
                     connection,
@@ -97,7 +99,8 @@ class JobHandlers:
         if payload.get("attach_report") and job.submission_id:
             report = await asyncio.to_thread(self._report_with_submission, job.submission_id)
             if report is not None:
-                attachments.append(Attachment("Отчет о проверке.html", "text/html", render_html(report).encode("utf-8")))
+                # The member's copy: no staff-only detail; the charset is named for every mail client.
+                attachments.append(Attachment("Отчет о проверке.html", "text/html; charset=utf-8", render_html(report, "member").encode("utf-8")))
         message = compose(payload["kind"], payload["to"], payload["context"], job.message_id, self.mail, attachments)
         await self.transport.send(message)
         return None

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
 from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.store.db import Database
-from gateway.store.submissions import now_iso
+from gateway.store.db import Database, now_iso
+from gateway.store.events import record_event
 
 __all__ = ["Job", "Outbox", "OutboxWorker", "RetryPolicy", "enqueue", "Effects"]
 
@@ -110,6 +110,8 @@ class Outbox:
     def complete(self, job: Job, effects: Effects | None) -> None:
         with self.db.transaction() as connection:
             connection.execute("UPDATE outbox SET status = 'done', done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?", (now_iso(), job.id))
+            if job.kind == "email" and job.submission_id:
+                record_event(connection, job.submission_id, "email_sent", "gateway", {"email_kind": job.payload.get("kind"), "to": job.payload.get("to")})
             if effects is not None:
                 effects(connection)
 
@@ -125,6 +127,9 @@ class Outbox:
             connection.execute(
                 "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", (error[:2000], job.id)
             )
+            if job.submission_id and job.kind in ("email", "registry"):
+                detail = {"email_kind": job.payload.get("kind"), "to": job.payload.get("to")} if job.kind == "email" else {}
+                record_event(connection, job.submission_id, f"{job.kind}_failed", "gateway", {**detail, "error": error[:500]})
 
     def retry_dead(self, job_id: int) -> bool:
         """Staff asked to try a dead (or waiting) row again now."""

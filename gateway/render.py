@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.moscow import msk, msk_date
+from gateway.stamps import issuer_name, serial_full_hex, stamp_heading
 from validators.signatures.model import Indication, SignatureReport, VerificationReport
 
 __all__ = ["render_text"]
@@ -19,9 +21,10 @@ _KINDS = {"detached": "отсоединённая", "attached": "присоед�
 
 
 def _date(value: datetime | None, with_time: bool = True) -> str:
+    """Moscow time, as on the stamps people know (``дд.мм.гггг чч:мм``)."""
     if value is None:
         return "—"
-    return value.strftime("%d.%m.%Y %H:%M:%S UTC" if with_time else "%d.%m.%Y")
+    return msk(value) + " МСК" if with_time else msk_date(value)
 
 
 def _stamp(index: int, report: SignatureReport) -> list[str]:
@@ -32,10 +35,10 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
     qualified = "квалифицированная (qualified)" if report.qualified else "не квалифицированная (not qualified)"
     lines = [
         f"┌─ Подпись {index} ({_KINDS.get(report.kind, report.kind)}{', ' + report.signature_file if report.signature_file else ''})",
-        "│  ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
+        f"│  {stamp_heading(report.to_json())}",
     ]
     if cert is not None:
-        lines.append(f"│  Сертификат (serial): {cert.serial}")
+        lines.append(f"│  Сертификат (serial): {serial_full_hex(cert.serial)}")
     if signer is not None:
         owner = ", ".join(p for p in (signer.full_name or signer.common_name, signer.title, signer.organization) if p)
         lines.append(f"│  Владелец (owner):    {owner or '—'}")
@@ -49,7 +52,7 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
         if any(ids):
             lines.append(f"│  Реквизиты:           {', '.join(i for i in ids if i)}")
     if cert is not None:
-        lines.append(f"│  Издатель (issuer):   {cert.issuer}")
+        lines.append(f"│  Издатель (issuer):   {issuer_name(cert.issuer)}")
         lines.append(f"│  Действителен:        с {_date(cert.not_before, False)} по {_date(cert.not_after, False)}")
     lines.append(f"│  Время подписи:       {_date(report.signing_time)}")
     lines.append(f"│  Алгоритмы:           {report.signature_algorithm or '—'}; {report.digest_algorithm or '—'}")

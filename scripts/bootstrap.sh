@@ -11,6 +11,12 @@ DEBIAN_PACKAGES=(
   libmagic1 libarchive13 unar
 )
 
+extras="${1:-}"
+if [[ ",$extras," == *",test,"* ]]; then
+  # The staff workspace's browser tests drive Debian's Chromium through chromedriver.
+  DEBIAN_PACKAGES+=(chromium chromium-driver)
+fi
+
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -24,7 +30,6 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-extras="${1:-}"
 stamp=".venv/.installed${extras:+-$extras}"
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv

@@ -96,6 +96,11 @@ class MemberList:
         self._refresh()
         return sorted((m for m in self._members.values() if m.active), key=lambda m: int(m.number))
 
+    def all_members(self) -> list[Member]:
+        """Every member, excluded ones too, in register-number order."""
+        self._refresh()
+        return sorted(self._members.values(), key=lambda m: int(m.number))
+
     def __len__(self) -> int:
         self._refresh()
         return len(self._members)

@@ -28,6 +28,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from gateway.moscow import MSK
+
 __all__ = ["MailSettings", "Attachment", "KINDS", "STAFF_DECISIONS_RU", "compose"]
 
 
@@ -45,6 +47,8 @@ class MailSettings:
     """Where the staff digest goes (the caller passes it as ``to``)."""
     portal_url: str = "https://lk.sro.local"
     """The members' personal cabinet («личный кабинет»)."""
+    staff_url: str = "http://127.0.0.1:8080/staff/"
+    """The staff workspace; the digest links to ``{staff_url}submissions/{id}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +104,9 @@ def _fmt_dt(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, datetime):
-        text = value.strftime("%d.%m.%Y %H:%M")
-        if value.tzinfo is not None:
-            text += f" ({value.strftime('%Z') or value.strftime('%z')})"
-        return text
+        if value.tzinfo is not None:  # members and staff read Moscow time
+            return value.astimezone(MSK).strftime("%d.%m.%Y %H:%M") + " (МСК)"
+        return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, str):  # ISO 8601 as stored (now_iso()); anything else as given
@@ -302,7 +305,7 @@ _TEXT: dict[str, str] = {
 Возвращённые и отклонённые пакеты за {{ date|dt }}: {{ items|length }}.
 
 {% for i in items %}
-{{ loop.index }}. Пакет {{ i.submission_id }} — {{ i.decision_ru }}
+{{ loop.index }}. {{ i.decision_ru }}: {{ settings.staff_url }}submissions/{{ i.submission_id }}
    Кооператив: {{ i.member_name|dash }}{% if i.member %} (№ {{ i.member }}){% endif %}
 
    Вид документа: {{ i.doc_type_ru|dash }}
@@ -451,7 +454,7 @@ _HTML: dict[str, str] = {
 <tr>{% for h in ["Пакет", "Кооператив", "Вид документа", "Решение", "Первое замечание"] %}<th style="border:1px solid #bbb;padding:.3em .5em;background:#eee;text-align:left">{{ h }}</th>{% endfor %}</tr>
 {% for i in items %}
 <tr>
-<td style="border:1px solid #bbb;padding:.3em .5em">{{ i.submission_id }}</td>
+<td style="border:1px solid #bbb;padding:.3em .5em"><a href="{{ settings.staff_url }}submissions/{{ i.submission_id }}">{{ i.submission_id[:8] }}</a></td>
 <td style="border:1px solid #bbb;padding:.3em .5em">{{ i.member_name|dash }}{% if i.member %} (№ {{ i.member }}){% endif %}</td>
 <td style="border:1px solid #bbb;padding:.3em .5em">{{ i.doc_type_ru|dash }}</td>
 <td style="border:1px solid #bbb;padding:.3em .5em">{{ i.decision_ru }}</td>

@@ -9,10 +9,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["Database"]
+__all__ = ["Database", "now_iso"]
+
+
+def now_iso() -> str:
+    """The present UTC time as stored (ISO 8601, seconds, ``Z``)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 _MIGRATIONS = [
     """
@@ -86,6 +92,19 @@ _MIGRATIONS = [
 ]
 
 
+def _side_tables() -> tuple[str, ...]:
+    """Idempotent schema of the staff workspace's tables (events, staff accounts, periods).
+
+    Kept out of the numbered migrations: they are ``CREATE … IF NOT EXISTS`` and can be
+    applied on every open whatever the migration number.
+    """
+    from gateway.store.events import SCHEMA as EVENTS
+    from gateway.store.periods import SCHEMA as PERIODS
+    from gateway.store.staff_users import SCHEMA as STAFF
+
+    return EVENTS + STAFF + PERIODS
+
+
 class Database:
     """A SQLite file with the gateway's schema (migrated on open)."""
 
@@ -130,6 +149,8 @@ class Database:
                 for statement in filter(str.strip, script.split(";")):
                     connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={number}")
+            for statement in _side_tables():
+                connection.execute(statement)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)

@@ -6,17 +6,14 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from gateway.store.blobs import StoredBlob
-from gateway.store.db import Database
+from gateway.store.db import Database, now_iso
+from gateway.store.events import record_event
+from gateway.store.periods import record_period
 
 __all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +23,8 @@ class NewSubmission:
     report_kind: str | None
     regulation_kind: str | None
     external_id: str | None
+    report_year: int | None = None
+    """Reports: the year of the reporting period (the period end follows from the kind)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,7 @@ class SubmissionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, new: NewSubmission, files: list[StoredFile]) -> tuple[str, bool]:
+    def create(self, new: NewSubmission, files: list[StoredFile], actor: str = "portal") -> tuple[str, bool]:
         """Record a received submission in one transaction; (id, created).
 
         The same ``external_id`` again returns the first submission (created=False).
@@ -115,6 +114,13 @@ class SubmissionRepository:
                     for f in files
                 ],
             )
+            detail: dict[str, Any] = {"files": [f.name for f in files], "external_id": new.external_id}
+            if new.doc_type == "report" and new.report_kind and new.report_year is not None:
+                detail["report_year"] = new.report_year
+                repeat_of = record_period(connection, submission_id, new.member, new.report_kind, new.report_year)
+                if repeat_of:
+                    detail["repeat_of"] = repeat_of
+            record_event(connection, submission_id, "received", actor, detail)
         return submission_id, True
 
     def find_external(self, external_id: str) -> str | None:
@@ -139,11 +145,15 @@ class SubmissionRepository:
     def claim(self, submission_id: str) -> bool:
         """received -> validating (counts the attempt); False when someone else has it."""
         with self.db.transaction() as connection:
-            updated = connection.execute(
-                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')",
+            row = connection.execute(
+                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')"
+                " RETURNING attempts",
                 (submission_id,),
-            ).rowcount
-        return updated == 1
+            ).fetchone()
+            if row is not None:
+                attempt = row["attempts"]
+                record_event(connection, submission_id, "revalidation" if attempt > 1 else "validation_started", "gateway", {"attempt": attempt})
+        return row is not None
 
     def decide(
         self,
@@ -162,6 +172,13 @@ class SubmissionRepository:
             connection.execute(
                 "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
                 (decision, decision, now_iso(), member_email, submission_id),
+            )
+            record_event(
+                connection,
+                submission_id,
+                "decision",
+                "gateway",
+                {"decision": decision, "findings": [c.get("code") for c in report.get("checks", []) if c.get("severity") in ("fatal", "fixable")]},
             )
             if effects is not None:
                 effects(connection)

@@ -104,7 +104,7 @@ def test_text_output_shows_the_signature_stamp(pki: TestPki, document: Path, tmp
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     run = gateway("verify", document, "--signature", sig, "--trust", pki.trust_dir)
     assert run.returncode == 0
-    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in run.stdout
+    assert "ДОКУМЕНТ ПОДПИСАН УСИЛЕННОЙ КВАЛИФИЦИРОВАННОЙ ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in run.stdout
     assert "Иванов Иван Петрович" in run.stdout and format(pki.serial("head256"), "X") in run.stdout
     assert "ПОДПИСЬ ДЕЙСТВИТЕЛЬНА" in run.stdout
 

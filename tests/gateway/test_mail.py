@@ -111,7 +111,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 
 EXPECTED: dict[str, tuple[str, list[str]]] = {
     # kind: (a piece of the subject, facts the text part must show)
-    "received": ("получен", ["S-2025-0001", "31.03.2025 14:05", "Отчетность КПК в СРО", "КПК «Ромашка»"]),
+    "received": ("получен", ["S-2025-0001", "31.03.2025 17:05 (МСК)", "Отчетность КПК в СРО", "КПК «Ромашка»"]),
     "registered": ("ВХ-1234/25", ["ВХ-1234/25", "01.04.2025", "S-2025-0001", "«Проверен»"]),
     "returned": ("возвращен на доработку", [c[k] for c in CHECKS for k in ("message_ru", "remedy_ru", "file")]),
     "rejected": ("отклонен", [c[k] for c in CHECKS for k in ("message_ru", "remedy_ru", "file")] + ["Отклонен"]),

@@ -1,0 +1,93 @@
+"""The portal contract of ``POST /api/v1/submissions``, checked before anything is stored.
+
+The portal's own mistakes (an unknown or missing ``doc_type``, ``report_kind`` or
+``regulation_kind``, a member number that is not in the member list, a malformed
+``report_year``) are answered at once with 400 and a Russian message: they must never
+become a package that is «rejected» and emailed to a member who did nothing wrong.
+``external_id`` is the portal's idempotency key: the same key with the same member, type
+and files is the same submission (200); with anything different it is a conflict (409).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Mapping, Sequence
+
+from aiohttp import web
+
+from gateway.api import error_response
+from gateway.store.submissions import SubmissionRecord, SubmissionRepository
+from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
+from validators.members import MemberList
+
+__all__ = ["field_problem", "report_year_of", "conflict_with"]
+
+MIN_REPORT_YEAR = 2000
+
+
+def _codes(values: object) -> str:
+    return ", ".join(sorted(values))  # type: ignore[call-overload]
+
+
+def report_year_of(fields: Mapping[str, str]) -> int | None:
+    """The ``report_year`` field as a number (None when absent); ValueError when malformed."""
+    text = (fields.get("report_year") or "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(text)
+    year = int(text)
+    if not MIN_REPORT_YEAR <= year <= datetime.now(timezone.utc).year + 1:
+        raise ValueError(text)
+    return year
+
+
+def field_problem(fields: Mapping[str, str], members: MemberList) -> web.Response | None:
+    """The 400 answer for a request the portal got wrong, or None when the fields are usable."""
+    doc_type = fields.get("doc_type", "")
+    if doc_type not in DOC_TYPES:
+        return error_response(
+            400, "request.doc_type", f"Неизвестный вид документа «{doc_type}». Допустимые значения doc_type: {_codes(DOC_TYPES)}.", f"doc_type {doc_type!r}"
+        )
+    report_kind = fields.get("report_kind") or ""
+    if doc_type == "report" and not report_kind:
+        return error_response(400, "request.report_kind", f"Для отчётности укажите вид отчёта (report_kind): {_codes(REPORT_KINDS)}.", "report_kind is required for doc_type report")
+    if report_kind and report_kind not in REPORT_KINDS:
+        return error_response(400, "request.report_kind", f"Неизвестный вид отчёта «{report_kind}». Допустимые значения report_kind: {_codes(REPORT_KINDS)}.", f"report_kind {report_kind!r}")
+    regulation_kind = fields.get("regulation_kind") or ""
+    if doc_type == "regulation" and not regulation_kind:
+        return error_response(400, "request.regulation_kind", f"Для положения укажите его вид (regulation_kind): {_codes(REGULATION_KINDS)}.", "regulation_kind is required for doc_type regulation")
+    if regulation_kind and regulation_kind not in REGULATION_KINDS:
+        return error_response(
+            400, "request.regulation_kind", f"Неизвестный вид положения «{regulation_kind}». Допустимые значения regulation_kind: {_codes(REGULATION_KINDS)}.", f"regulation_kind {regulation_kind!r}"
+        )
+    try:
+        report_year_of(fields)
+    except ValueError:
+        return error_response(400, "request.report_year", f"Неверный отчётный год (report_year): ожидается год от {MIN_REPORT_YEAR} до следующего.", f"report_year {fields.get('report_year')!r}")
+    member = fields.get("member", "")
+    # Only a usable member list can say a number is unknown; without one the pipeline decides.
+    if len(members) and members.get(member) is None:
+        return error_response(400, "member.unknown", f"Кооператив с номером «{member}» не найден в реестре членов СРО.", f"member {member!r} not in the member list")
+    return None
+
+
+def conflict_with(
+    repository: SubmissionRepository, existing_id: str, fields: Mapping[str, str], sha256s: Sequence[tuple[str, str]]
+) -> web.Response | None:
+    """409 when ``external_id`` names a submission with another member, type or files;
+    None when the request repeats it (the portal retried)."""
+    record: SubmissionRecord | None = repository.get(existing_id)
+    if record is None:
+        return None
+    before = (record.member, record.doc_type, record.report_kind or "", record.regulation_kind or "")
+    now = (fields.get("member", ""), fields.get("doc_type", ""), fields.get("report_kind") or "", fields.get("regulation_kind") or "")
+    files_before = sorted((f.slot, f.blob.sha256) for f in repository.files(existing_id))
+    if before == now and files_before == sorted(sha256s):
+        return None
+    return error_response(
+        409,
+        "request.external_id_conflict",
+        "Этот external_id уже использован для другого пакета (другой кооператив, вид документа или файлы). Для нового пакета укажите новый external_id.",
+        f"external_id belongs to submission {existing_id}",
+    )

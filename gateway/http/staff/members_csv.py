@@ -1,0 +1,93 @@
+"""Validation of a new member list CSV before it replaces the current one.
+
+Every problem is reported with its line, in Russian; nothing is replaced unless the whole
+file is good: the header, register numbers (digits, no duplicates, leading zeros ignored),
+ОГРН and ИНН check digits, duplicate ОГРН/ИНН, the status and an email address.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from validators.identifiers import inn_valid, ogrn_valid
+
+__all__ = ["validate_members_csv", "replace_members_csv", "COLUMNS", "MAX_CSV_BYTES"]
+
+COLUMNS = ("number", "ogrn", "inn", "name", "email", "head", "status")
+MAX_CSV_BYTES = 2 << 20
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def validate_members_csv(data: bytes) -> tuple[int, list[str]]:
+    """(number of members, problems in Russian); the file is usable only without problems."""
+    if len(data) > MAX_CSV_BYTES:
+        return 0, [f"Файл больше {MAX_CSV_BYTES // (1 << 20)} МБ."]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return 0, ["Файл должен быть в кодировке UTF-8."]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != COLUMNS:
+        return 0, [f"Первая строка должна быть заголовком {','.join(COLUMNS)}."]
+    problems: list[str] = []
+    numbers: dict[str, int] = {}
+    ogrns: dict[str, int] = {}
+    inns: dict[str, int] = {}
+    count = 0
+    try:
+        for line, row in enumerate(reader, start=2):
+            count += 1
+            values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+            number = values["number"]
+            if not number.isascii() or not number.isdigit():
+                problems.append(f"Строка {line}: номер в реестре должен состоять из цифр («{number}»).")
+            else:
+                key = str(int(number))
+                if key in numbers:
+                    problems.append(f"Строка {line}: номер {number} уже есть в строке {numbers[key]}.")
+                numbers.setdefault(key, line)
+            if not ogrn_valid(values["ogrn"]):
+                problems.append(f"Строка {line}: неверный ОГРН «{values['ogrn']}» (длина или контрольная цифра).")
+            elif values["ogrn"] in ogrns:
+                problems.append(f"Строка {line}: ОГРН {values['ogrn']} уже есть в строке {ogrns[values['ogrn']]}.")
+            ogrns.setdefault(values["ogrn"], line)
+            if not inn_valid(values["inn"]):
+                problems.append(f"Строка {line}: неверный ИНН «{values['inn']}» (длина или контрольная цифра).")
+            elif values["inn"] in inns:
+                problems.append(f"Строка {line}: ИНН {values['inn']} уже есть в строке {inns[values['inn']]}.")
+            inns.setdefault(values["inn"], line)
+            if not values["name"]:
+                problems.append(f"Строка {line}: не указано наименование.")
+            if values["email"] and not _EMAIL.match(values["email"]):
+                problems.append(f"Строка {line}: неверный адрес электронной почты «{values['email']}».")
+            if values["status"] not in ("active", "excluded"):
+                problems.append(f"Строка {line}: статус должен быть active или excluded.")
+    except csv.Error as exc:
+        problems.append(f"Файл повреждён: {exc}.")
+    if count == 0 and not problems:
+        problems.append("В файле нет ни одного кооператива.")
+    return count, problems
+
+
+def replace_members_csv(target: Path, data: bytes) -> None:
+    """Write the new list beside the old one and swap it in atomically (the old one is kept
+    as ``<name>.previous``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".members-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if target.exists():
+            previous = target.with_name(target.name + ".previous")
+            previous.write_bytes(target.read_bytes())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

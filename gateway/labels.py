@@ -1,0 +1,55 @@
+"""Russian names of the codes people see: statuses, decisions, document and report kinds.
+
+The API keeps the stable codes; pages, reports and emails show these names. «Проверен» is
+the staff status of that name only, never a label for the automatic check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
+
+__all__ = ["STATUS_RU", "DECISION_RU", "STAFF_DECISION_RU", "SEVERITY_RU", "doc_type_ru", "report_kind_ru", "regulation_kind_ru", "kind_ru"]
+
+STATUS_RU: dict[str, str] = {
+    "received": "Получен",
+    "validating": "Проверяется",
+    "awaiting_revocation": "Ожидает сведений об отзыве сертификата",
+    "accepted": "Принят",
+    "registered": "Зарегистрирован",
+    "returned": "Возвращен на доработку",
+    "rejected": "Отклонен",
+}
+
+DECISION_RU: dict[str, str] = {"accepted": "Принят", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
+
+STAFF_DECISION_RU: dict[str, str] = {"verified": "Проверен", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
+
+SEVERITY_RU: dict[str, str] = {"fatal": "критично", "fixable": "исправимо", "warning": "предупреждение", "info": "сведения"}
+
+
+def doc_type_ru(code: str | None) -> str:
+    entry = DOC_TYPES.get(code or "")
+    return entry.name_ru if entry else (code or "—")
+
+
+def report_kind_ru(code: str | None) -> str:
+    """``OD_Q1`` -> «OD 31 марта (первый квартал)»; unknown codes as they are."""
+    entry = REPORT_KINDS.get(code or "")
+    return entry[0] if entry else (code or "")
+
+
+def regulation_kind_ru(code: str | None) -> str:
+    return REGULATION_KINDS.get(code or "", code or "")
+
+
+def kind_ru(record: Any) -> str:
+    """The document type with its report or regulation kind, for one line."""
+    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k, None)
+    parts = [doc_type_ru(get("doc_type"))]
+    if get("report_kind"):
+        parts.append(report_kind_ru(get("report_kind")))
+    if get("regulation_kind"):
+        parts.append(regulation_kind_ru(get("regulation_kind")))
+    return ", ".join(parts)
