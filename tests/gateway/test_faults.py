@@ -262,7 +262,8 @@ def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_
     gateway_process.start()
     document = tmp_path / "report.xml"
     with open(document, "wb") as out:
-        out.write(b"<x>" + bytes(80 << 20) + b"</x>")  # validation takes a few seconds (Streebog, unpacking)
+        # A large XML report: validation takes a few seconds (Streebog, unpacking).
+        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (6 << 20) + b"</report>\n")
     signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
     package = tmp_path / f"{MEMBER}_OD.zip"
     with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
