@@ -327,7 +327,7 @@ def decode_name_input(data: bytes) -> tuple[str, str, str]:
 def fuzz_names(data: bytes, *, strict: bool | None = None) -> None:
     """``check_report_name`` and ``check_file_name`` never raise, accept only good names;
     the archive walker's on-disk leaf is always a safe single component."""
-    from validators import archives
+    from validators.archives import common as archive_common, names as archive_names
     from validators.files import MAX_NAME_BYTES, check_file_name
     from validators.names import REPORT_SUFFIXES, check_report_name
 
@@ -373,12 +373,10 @@ def fuzz_names(data: bytes, *, strict: bool | None = None) -> None:
             raise _crash("check_report_name", detail=f"accepted {name!r} for member {member!r}")
 
     # The archive walker never uses entry names as paths: the on-disk leaf must be one
-    # harmless component (private helpers; skipped if they are renamed).
-    split_name = getattr(archives, "_split_name", None)
-    safe_leaf = getattr(archives, "_safe_leaf", None)
-    problems_type = getattr(archives, "_Problems", None)
-    if split_name is None or safe_leaf is None or problems_type is None:
-        return
+    # harmless component.
+    split_name = archive_names.split_name
+    safe_leaf = archive_names.safe_leaf
+    problems_type = archive_common.Problems
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in name):
         return  # zipfile and rarfile never produce lone surrogates (strict / "replace" decoding)
     try:
@@ -394,7 +392,7 @@ def fuzz_names(data: bytes, *, strict: bool | None = None) -> None:
         or len(f"0000_{leaf}.d".encode("utf-8")) > 255
         or any(unicodedata.category(ch) in _ALWAYS_BAD_CATEGORIES for ch in leaf)
     ):
-        raise _crash("archives._safe_leaf", detail=f"unsafe on-disk leaf {leaf!r} for entry name {name!r}")
+        raise _crash("archives.names.safe_leaf", detail=f"unsafe on-disk leaf {leaf!r} for entry name {name!r}")
 
 
 # --------------------------------------------------------------------------------------
