@@ -28,11 +28,23 @@ from validators.members import Member, MemberList
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
 from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
+from validators.poa.verify import PoaVerdict
 from validators.signatures.cms import CmsFormatError
 from validators.signatures.locate import parse_signature_file, signed_name, verify_document
 from validators.signatures.model import SignatureReport, SubIndication, VerificationReport
 from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy, load_signature_file, verify_cms
-from validators.signers import signature_findings, signer_is_head, signer_is_member, usable
+from validators.content import (
+    OKUD_CODES,
+    DocumentText,
+    Readability,
+    has_appointment_wording,
+    is_accounting_statements,
+    looks_like_accounting_by_name,
+    looks_like_appointment_by_name,
+    names_person,
+    read_text,
+)
+from validators.signers import SignerRole, describe_signer, signature_findings, signer_role, usable, person_key
 from validators.trust import TrustStore
 
 __all__ = [
@@ -42,15 +54,7 @@ __all__ = [
     "SignedFile",
     "PackageResult",
     "validate_package",
-    "APPOINTMENT_NAME_HINTS",
-    "ACCOUNTING_NAME_HINTS",
 ]
-
-#: An acting head's appointment document is recognised by its file name (4083-U item 8).
-APPOINTMENT_NAME_HINTS = ("приказ", "назнач", "врио", "вр.и.о", "исполняющ", "appointment")
-#: The annual accounting statements of an OD_Y90 package (4083-U item 2), by file name.
-ACCOUNTING_NAME_HINTS = ("бухгалтер", "бфо", "баланс", "финансов", "0710001", "accounting", "balance")
-
 
 @dataclass(frozen=True, slots=True)
 class UploadedFile:
@@ -131,6 +135,8 @@ class _Document:
     supporting: bool = False
     """Inside the supporting archive of a letter-like type: may carry third-party signatures."""
     reports: list[SignatureReport] = field(default_factory=list)
+    file_type: FileType | None = None
+    """What ``path`` is, when already detected."""
 
 
 #: MIME types (prefixes) of what may be a document inside an archive; anything else
@@ -181,6 +187,7 @@ class _Run:
         self.attached: dict[str, tuple[Path, VerificationReport]] = {}
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
+        self._texts: dict[str, DocumentText] = {}
 
     # --- request and files ---------------------------------------------------------
 
@@ -353,7 +360,7 @@ class _Run:
                 continue
             elif not _extension_agrees(item.name, kind):
                 self.checks.append(finding("file.extension_mismatch", file=item.name, detail=f"content is {kind.value} ({file_type.mime})"))
-            document = _Document(item.name, item.path, kind, supporting)
+            document = _Document(item.name, item.path, kind, supporting, file_type=file_type)
             if kind is FileKind.PDF:
                 self._check_pdf(item.path, item.name)
             for signature in signatures.get(item.name, []):
@@ -377,7 +384,7 @@ class _Run:
         elif "." in inner_name and not _extension_agrees(inner_name, content_type.kind):
             detail = f"the attached content is {content_type.kind.value} ({content_type.mime}), named {inner_name!r}"
             self.checks.append(finding("file.extension_mismatch", file=item.name, detail=detail))
-        document = _Document(item.name, content, content_type.kind, supporting)
+        document = _Document(item.name, content, content_type.kind, supporting, file_type=content_type)
         report = verify_cms(load_signature_file(item.path), self.ctx.trust, self.ctx.policy, signature_file=item.name.rsplit("/", 1)[-1])
         self._record(document, report, signature=True)
         if content_type.kind is FileKind.PDF:
@@ -452,41 +459,17 @@ class _Run:
     # --- signing rules ---------------------------------------------------------------
 
     def signing_rules(self, member: Member) -> None:
+        """Every document signed with a usable signature, by someone who may sign it for
+        the member (SPEC 3, issue 11 §2); the annual report's accounting statements."""
         containers = {d.name: d for d in self.documents if "/" not in d.name and self.kinds.get(d.name) in (FileKind.ZIP, FileKind.RAR)}
         by_name = {d.name: d for d in self.documents}
-        is_report = self.ctx.doc_type == "report"
-        appointment = any(any(h in n.lower() for h in APPOINTMENT_NAME_HINTS) for n in self.all_names)
-        # --- МЧД (issue 11 §1): read lazily, only when a natural person signed something.
-        powers = PackagePowers(self.poa_uploads, [(d.name, d.path, d.reports) for d in self.documents if "/" in d.name], self.ctx)
+        appointments = _Appointments(self, member) if self.ctx.doc_type == "report" else None
+        # МЧД (issue 11 §1): read lazily, only when a natural person signed something.
+        self._powers = PackagePowers(self.poa_uploads, [(d.name, d.path, d.reports) for d in self.documents if "/" in d.name], self.ctx)
         for document in self.documents:
-            reported = []
             for report in document.reports:
-                reported.extend(signature_findings(report, document.name))
-                # --- МЧД (issue 11 §1): a personal certificate signs for the member under a
-                # power of attorney; with a valid one it counts as the member's signature.
-                by_poa = powers.applies(report, member)
-                if by_poa:
-                    verdict = powers.judge(report, member, document.name)
-                    reported.extend(verdict.checks)
-                    self.signed = [dataclasses.replace(s, power_of_attorney=verdict.to_json()) if s.report is report else s for s in self.signed]
-                # --- end МЧД
-                if report.signer is not None and not by_poa and not signer_is_member(report, member):
-                    reported.append(
-                        finding(
-                            "signer.foreign_org",
-                            file=document.name,
-                            detail=f"certificate OGRN {report.signer.ogrn}, INN LE {report.signer.inn_le}; member OGRN {member.ogrn}, INN {member.inn}",
-                        )
-                    )
-                elif is_report and usable(report) and not appointment and not signer_is_head(report, member):
-                    reported.append(
-                        finding(
-                            "signer.not_head",
-                            file=document.name,
-                            detail=f"signed by {report.signer.full_name if report.signer else '?'}; head per member list: {member.head}",
-                        )
-                    )
-            self.checks.extend(reported)
+                self.checks.extend(signature_findings(report, document.name))
+            self.checks.extend(self._whose(document, member, appointments))
             if any(usable(r) for r in document.reports):
                 continue
             # A signature over an enclosing archive (detached over the whole archive, or an
@@ -499,9 +482,149 @@ class _Run:
                 continue  # an archive needs no signature of its own when its contents are signed
             if not document.reports:
                 self.checks.append(finding("signature.missing", file=document.name, detail="no detached (.sig/.p7s/.sgn), attached or embedded signature found"))
-        if is_report and self.ctx.report_kind == "OD_Y90":
-            if not any(any(h in n.lower() for h in ACCOUNTING_NAME_HINTS) for n in self.all_names if "/" in n):
-                self.checks.append(finding("report.accounting_missing", detail="no file named like annual accounting statements (бухгалтерская отчетность, баланс, БФО, 0710001)"))
+        if appointments is not None:
+            self.checks.extend(appointments.findings)
+        if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
+            self.checks.extend(self._accounting_statements(member))
+
+    def _whose(self, document: _Document, member: Member, appointments: _Appointments | None) -> list[Check]:
+        """Findings about who signed ``document`` (validity is judged elsewhere).
+
+        * Supporting documents of a letter-like package (inside its archive) keep the
+          signatures of whoever issued them: a valid one of another organisation (an ЕГРЮЛ
+          extract signed by the ФНС, an auditor's report, a court decision) or of a person
+          is reported for information (``signature.third_party``); for
+          ``audit_conclusion`` a person's signature is the expected one (the commission's
+          chair signs as a person) and is not reported.
+        * Everything else is the package's own: another organisation's certificate there
+          is ``signer.foreign_org`` for every document type; and at least one usable
+          signature must be by someone who may sign this document type
+          (:meth:`_may_sign`), else the findings of :meth:`_not_allowed`.
+        """
+        signed = [(r, signer_role(r, member)) for r in document.reports if r.signer is not None]
+        if document.supporting:
+            found: list[Check] = []
+            for r, role in signed:
+                if not usable(r) or role not in (SignerRole.OTHER_ORG, SignerRole.PERSON):
+                    continue
+                if role is SignerRole.PERSON:
+                    if self.ctx.doc_type == "audit_conclusion":
+                        continue
+                    # A person named in one of the package's МЧД signs as the member's
+                    # representative; anyone else is a third party.
+                    verdict = self._powers.judge(r, member, document.name)
+                    if verdict.poa is not None:
+                        found.extend(self._record_power(r, verdict))
+                        continue
+                    if self._signs_own_documents(r):
+                        continue  # judged (and reported) on the package's own documents
+                found.append(finding("signature.third_party", file=document.name, detail=describe_signer(r)))
+            return found
+        found = [
+            finding("signer.foreign_org", file=document.name, detail=f"{describe_signer(r)}; member OGRN {member.ogrn}, INN {member.inn}")
+            for r, role in signed
+            if role is SignerRole.OTHER_ORG
+        ]
+        candidates = [(r, role) for r, role in signed if usable(r) and role is not SignerRole.OTHER_ORG]
+        if not candidates:
+            return found  # no usable signature of the member's side: the validity findings say why
+        verdicts = [self._may_sign(r, role, document, member, appointments) for r, role in candidates]
+        if any(v == [] for v in verdicts):
+            return found
+        return found + verdicts[0]
+
+    def _may_sign(
+        self, report: SignatureReport, role: SignerRole, document: _Document, member: Member, appointments: _Appointments | None
+    ) -> list[Check]:
+        """Empty when this signer may sign ``document`` for the member; else why not.
+
+        Reports: the ЕИО, or an acting head with an appointment document (4083-U items 6,
+        8). Letter-like types: the ЕИО only (the instruction: «с подписью ЕИО»). Charters
+        and regulations: the member's organisation certificate. Anywhere, a natural person
+        with a personal certificate signs only as the member's representative under an
+        МЧД (:meth:`_representative`).
+        """
+        doc_type = self.ctx.doc_type
+        problems: list[Check] = []
+        if role is SignerRole.HEAD:
+            return []
+        if role is SignerRole.PERSON:
+            # The one place where "a natural person with a personal certificate, not the
+            # organisation's head" is judged: their authority is a power of attorney.
+            poa = self._representative(report, document, member)
+            if doc_type != "report" or (appointments is not None and appointments.appointed(report)):
+                return poa
+            # A report: the representative must also be the appointed acting head (4083-U
+            # item 8); both problems are named so the member can fix them at once.
+            problems = [c for c in poa if c.severity in (Severity.FATAL, Severity.FIXABLE)]
+        elif doc_type == "report" and appointments is not None and appointments.appointed(report):
+            return []
+        elif doc_type in ("charter", "regulation"):
+            return []
+        who = describe_signer(report)
+        if doc_type == "report":
+            return [*problems, finding("signer.not_head", file=document.name, detail=f"signed by {who}; head per member list: {member.head}; {appointments.summary(report) if appointments else ''}")]
+        return [finding("signer.not_authorised", file=document.name, detail=f"signed by {who}; head per member list: {member.head}; no power of attorney (МЧД) recognised")]
+
+    def _representative(self, report: SignatureReport, document: _Document, member: Member) -> list[Check]:
+        """The МЧД that authorises a natural person (personal certificate) to sign one of
+        the package's own documents for ``member`` (``validators/poa``, issue 11 §1).
+
+        Returns the findings about it: none (or only warnings) when a valid МЧД issued by
+        the member's head names this person; ``poa.missing`` when the package carries none
+        for them; the other ``poa.*`` findings when it is expired, revoked, forged, etc.
+        The verdict is recorded with the signature for the report's stamp.
+        """
+        return self._record_power(report, self._powers.judge(report, member, document.name))
+
+    def _signs_own_documents(self, report: SignatureReport) -> bool:
+        """The person behind ``report`` also signed one of the package's own documents."""
+        key = person_key(report)
+        return key is not None and any(
+            person_key(r) == key for d in self.documents if not d.supporting for r in d.reports
+        )
+
+    def _record_power(self, report: SignatureReport, verdict: PoaVerdict) -> list[Check]:
+        """Keep the МЧД verdict with its signature (for the stamp); its findings."""
+        self.signed = [dataclasses.replace(s, power_of_attorney=verdict.to_json()) if s.report is report else s for s in self.signed]
+        return list(verdict.checks)
+
+    def _accounting_statements(self, member: Member) -> list[Check]:
+        """The annual accounting statements of an OD_Y90 package (4083-U item 2), recognised
+        by the file: named so or not, its content must carry an ОКУД code of the statements
+        (0710001/0710002) and the member's ИНН, and it must be signed by the member."""
+        found: list[Check] = []
+        recognised = unreadable = False
+        for document in self.documents:
+            if "/" not in document.name or document.kind in (FileKind.ZIP, FileKind.RAR):
+                continue
+            by_name = looks_like_accounting_by_name(document.name)
+            text = self._text(document)
+            if text.readability is Readability.READABLE and is_accounting_statements(text.text, member.inn):
+                if self._signed_by_member(document, member):
+                    recognised = True
+                continue
+            if not by_name:
+                continue
+            if text.readability is Readability.UNREADABLE:
+                if self._signed_by_member(document, member):
+                    unreadable = True
+                    found.append(finding("document.unreadable", file=document.name, detail=f"accounting statements by name; {text.reason}"))
+                continue
+            found.append(finding("report.accounting_not_recognised", file=document.name, detail=f"no OKUD {'/'.join(OKUD_CODES)} with INN {member.inn} in its text"))
+        if recognised:
+            return [c for c in found if c.code != "report.accounting_not_recognised"]
+        if not unreadable and not found:
+            found.append(finding("report.accounting_missing", detail="no file whose content carries OKUD 0710001/0710002 and the member's INN"))
+        return found
+
+    def _signed_by_member(self, document: _Document, member: Member) -> bool:
+        return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in document.reports)
+
+    def _text(self, document: _Document) -> DocumentText:
+        if document.name not in self._texts:
+            self._texts[document.name] = read_text(document.path, document.file_type or detect_type(document.path))
+        return self._texts[document.name]
 
     def archives_need_signed_content(self) -> None:
         """An archive without signed content and without a signature of its own."""
@@ -512,6 +635,54 @@ class _Run:
                     c.code.startswith("archive.") for c in self.checks
                 ):
                     self.checks.append(finding("signature.missing", file=document.name, detail="the archive holds no signed document"))
+
+
+class _Appointments:
+    """Appointment documents of an acting head in a report package (4083-U item 8).
+
+    A document counts only by the file itself: its own name says it is an order (not
+    its folder: ``приказ/`` names nothing), its text has the appointment wording and
+    names the signer, and it is signed by the member. A file named like one whose text
+    says otherwise is ``document.not_appointment``; one whose text cannot be read (a
+    scan) counts, with ``document.unreadable`` asking staff to look.
+    """
+
+    def __init__(self, run: _Run, member: Member) -> None:
+        self.findings: list[Check] = []
+        self._readable: list[tuple[_Document, str]] = []
+        self._unreadable: list[_Document] = []
+        self._reported: set[str] = set()
+        for document in run.documents:
+            if "/" not in document.name or not looks_like_appointment_by_name(document.name):
+                continue
+            if not run._signed_by_member(document, member):
+                continue  # not the member's document: its signature findings say why
+            text = run._text(document)
+            if text.readability is Readability.UNREADABLE:
+                self._unreadable.append(document)
+                self.findings.append(finding("document.unreadable", file=document.name, detail=f"appointment order by name; {text.reason}"))
+            elif not has_appointment_wording(text.text):
+                self.findings.append(finding("document.not_appointment", file=document.name, detail="no appointment wording (назначить, возложить исполнение обязанностей, временно исполняющий обязанности)"))
+            else:
+                self._readable.append((document, text.text))
+
+    def appointed(self, report: SignatureReport) -> bool:
+        """An appointment document names this signer (or one could not be read)."""
+        signer = report.signer
+        if signer is None:
+            return False
+        if any(names_person(text, signer.surname, signer.given_name) for _, text in self._readable):
+            return True
+        for document, _ in self._readable:
+            if document.name not in self._reported:
+                self._reported.add(document.name)
+                self.findings.append(finding("document.not_appointment", file=document.name, detail=f"the order does not name the signer {signer.full_name or signer.common_name}"))
+        return bool(self._unreadable)
+
+    def summary(self, report: SignatureReport) -> str:
+        if not self._readable and not self._unreadable:
+            return "no appointment document (a file named and worded as an order, signed by the member)"
+        return "no appointment document names the signer"
 
 
 def _with_file(report: SignatureReport, signature_file: str) -> SignatureReport:

@@ -19,6 +19,8 @@ from gateway.app import create_app
 from gateway.config import AuthConfig, Config, LimitsConfig, ServerConfig, StorageConfig, VerificationConfig
 from tests.conftest import CORPUS
 from tests.pki import pdf as pdfs
+from tests.pki.persons import add_person_certificates
+from tests.pki.textpdf import text_pdf
 from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
@@ -177,15 +179,17 @@ async def test_archive_with_cp866_names_is_read_and_accepted(client: TestClient,
 
 
 async def test_annual_report_with_accounting_statements_is_accepted(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
-    accounting = signed_copy(pki, tmp_path / "acc", "бухгалтерская_отчетность.pdf", pdfs.make_pdf(tmp_path / "a.pdf").read_bytes())
+    statements = text_pdf(tmp_path / "a.pdf", ["Бухгалтерский баланс на 31 декабря 2024 г.", "Форма по ОКУД 0710001", f"ИНН {KPK_INNLE}"])
+    accounting = signed_copy(pki, tmp_path / "acc", "бухгалтерская_отчетность.pdf", statements.read_bytes())
     report = await run_package(client, {**REPORT, "report_kind": "OD_Y90"}, {"document": [report_zip(pki, tmp_path, extra=accounting)]})
-    assert report["decision"] == "accepted", report["checks"]
+    assert report["decision"] == "accepted" and report["checks"] == [], report["checks"]
 
 
 async def test_report_signed_by_another_employee_with_an_appointment_order_is_accepted(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
-    order = signed_copy(pki, tmp_path / "order", "Приказ_о_назначении_врио.pdf", pdfs.make_pdf(tmp_path / "o.pdf").read_bytes(), "accountant256")
+    wording = ["ПРИКАЗ № 3", "Возложить исполнение обязанностей председателя правления", "на главного бухгалтера Петрову Марию Сергеевну."]
+    order = signed_copy(pki, tmp_path / "order", "Приказ_о_назначении_врио.pdf", text_pdf(tmp_path / "o.pdf", wording).read_bytes(), "head256")
     report = await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path, label="accountant256", extra=order)]})
-    assert report["decision"] == "accepted", report["checks"]
+    assert report["decision"] == "accepted" and report["checks"] == [], report["checks"]
 
 
 # --- returned and rejected packages -------------------------------------------------------
@@ -530,3 +534,50 @@ async def test_encrypted_pdf_is_reported_once(client: TestClient, tmp_path: Path
     encrypted = pdfs.encrypt_pdf(pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "Устав.pdf")
     report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [encrypted]})
     assert "pdf.encrypted" in codes(report) and "pdf.corrupt" not in codes(report)
+
+
+# --- who signed (issue 11 §2) and attached signatures, through the server -----------------------
+
+
+async def test_attached_signature_charter_is_accepted(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    attached = pki.sign("head256", pdfs.make_pdf(tmp_path / "Устав.pdf", "Charter"), tmp_path / "out" / "Устав.pdf.sig", attached=True)
+    report = await run_package(client, {"member": MEMBER, "doc_type": "charter"}, {"document": [attached]})
+    assert report["decision"] == "accepted" and report["checks"] == [], report["checks"]
+    assert [(s["file"], s["kind"]) for s in report["signatures"]] == [("Устав.pdf.sig", "attached")]
+
+
+async def test_audit_conclusion_signed_by_the_chairs_personal_certificate_is_accepted(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    add_person_certificates(pki)
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    conclusion = signed_copy(pki, tmp_path / "krk", "Заключение_КРК.pdf", pdfs.make_pdf(tmp_path / "c.pdf").read_bytes(), "chair_person256")
+    files = {"document": [cover], "attachment": [make_zip(tmp_path / "Приложение.zip", conclusion)], "signature": [pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")]}
+    report = await run_package(client, {"member": MEMBER, "doc_type": "audit_conclusion"}, files)
+    assert report["decision"] == "accepted" and report["checks"] == [], report["checks"]
+
+
+async def test_fns_signed_extract_in_the_archive_is_accepted_with_an_info_finding(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    add_person_certificates(pki)
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    extract = signed_copy(pki, tmp_path / "egrul", "Выписка_ЕГРЮЛ.pdf", pdfs.make_pdf(tmp_path / "e.pdf").read_bytes(), "fns256")
+    files = {"document": [cover], "attachment": [make_zip(tmp_path / "Приложение.zip", extract)], "signature": [pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")]}
+    report = await run_package(client, LETTER, files)
+    assert report["decision"] == "accepted"
+    assert [(c["code"], c["severity"]) for c in report["checks"]] == [("signature.third_party", "info")]
+
+
+async def test_accountant_signed_report_with_a_folder_named_order_is_returned(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    add_person_certificates(pki)
+    folder = signed_copy(pki, tmp_path / "f", "скан.pdf", pdfs.make_pdf(tmp_path / "o.pdf").read_bytes())
+    package = report_zip(pki, tmp_path, label="accountant_person256")
+    with zipfile.ZipFile(package, "a") as archive:
+        for file in folder:
+            archive.write(file, "приказ/" + file.name)
+    report = await run_package(client, REPORT, {"document": [package]})
+    assert report["decision"] == "returned" and codes(report) == {"poa.missing", "signer.not_head"}
+
+
+async def test_letter_signed_by_another_organisation_is_rejected(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
+    report = await run_package(client, LETTER, {"document": [cover], "attachment": [attachment], "signature": [pki.sign("foreign256", cover, tmp_path / "Письмо.pdf.sig")]})
+    assert report["decision"] == "rejected" and "signer.foreign_org" in codes(report)

@@ -6,70 +6,16 @@ directly (the HTTP path is covered in tests/gateway).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.pki import pdf as pdfs
-from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
+from tests.pki.builder import TestPki
+from tests.validators.packages import CMS_LOOKING_PREFIX, codes, fatal, letter, validate, zip_of
 from validators.catalogue import Slot
-from validators.checks import Severity
 from validators.files import FileKind, detect_type
-from validators.members import MemberList
-from validators.package import PackageResult, UploadedFile, ValidationContext, validate_package
-from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
-
-MEMBER = "42"
-HEAD = "Иванов Иван Петрович"
-#: A CMS SignedData header (BER, indefinite length, OID signedData) that a sniffer of the
-#: first bytes takes for a signature.
-CMS_LOOKING_PREFIX = bytes.fromhex("3080" "06092a864886f70d010702" "a080")
-
-
-def members(tmp_path: Path, head: str = HEAD) -> MemberList:
-    path = tmp_path / "members.csv"
-    path.write_text(
-        "number,ogrn,inn,name,email,head,status\n"
-        f'{MEMBER},{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},{head},active\n',
-        encoding="utf-8",
-    )
-    return MemberList(path)
-
-
-def validate(store: TrustStore, tmp_path: Path, doc_type: str, files: list[tuple[Slot, Path]], report_kind: str | None = None, name: dict[Path, str] | None = None) -> PackageResult:
-    work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
-    ctx = ValidationContext(MEMBER, doc_type, report_kind, None, members(tmp_path), store, VerificationPolicy(), work)
-    uploads = [UploadedFile(slot, (name or {}).get(path, path.name), path) for slot, path in files]
-    return validate_package(uploads, ctx)
-
-
-def codes(result: PackageResult) -> set[str]:
-    return {c.code for c in result.checks}
-
-
-def fatal(result: PackageResult) -> bool:
-    return any(c.severity is Severity.FATAL for c in result.checks)
-
-
-def zip_of(path: Path, entries: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return path
-
-
-def signed_cover(pki: TestPki, tmp_path: Path, label: str = "head256") -> tuple[Path, Path]:
-    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
-    return cover, pki.sign(label, cover, tmp_path / "Письмо.pdf.sig")
-
-
-def letter(store: TrustStore, pki: TestPki, tmp_path: Path, attachment: Path, doc_type: str = "letter") -> PackageResult:
-    cover, signature = signed_cover(pki, tmp_path)
-    return validate(store, tmp_path, doc_type, [(Slot.DOCUMENT, cover), (Slot.ATTACHMENT, attachment), (Slot.SIGNATURE, signature)])
-
 
 # --- one parser: a signature is what parses completely ---------------------------------------
 
