@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -55,9 +55,11 @@ from validators.signatures.model import (
     SignatureCheck,
     SignatureReport,
     SubIndication,
+    TimestampSummary,
     VerificationReport,
 )
 from validators.signatures.qualified import accreditation_problem, profile_problems
+from validators.signatures import timestamps
 from validators.signatures.revocation import (
     RevocationEvidence,
     RevocationMode,
@@ -96,14 +98,40 @@ _OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 _OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
 
 
+#: How far a claimed signingTime may lie after the reference time (clocks differ).
+SIGNING_TIME_SKEW = timedelta(minutes=5)
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationPolicy:
-    """How to judge: revocation mode, the validation time, the clock."""
+    """How to judge: revocation mode, the time of judgment, the clock.
+
+    The time certificates are judged at (63-FZ art. 11) is, in order: ``at`` (``--at``,
+    an audit); the genTime of a valid signature time-stamp (the proven moment of
+    signing); ``reference_time`` (when the gateway received the package); the present
+    time. The signer's own signingTime is a claim and never the time of judgment.
+    """
 
     revocation: RevocationMode = RevocationMode.REQUIRE
     at: datetime | None = None
-    """``--at``: judge certificates at this moment instead of the signing time."""
+    """``--at``: judge certificates at this moment (audit), whatever the signature says."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    reference_time: datetime | None = None
+    """When the package was received (set by intake); None: the present time."""
+    signing_time_skew: timedelta = SIGNING_TIME_SKEW
+    """A claimed signingTime later than the reference time by more is a warning."""
+
+    def received(self, moment: datetime | str) -> "VerificationPolicy":
+        """This policy with the reference time of a package received at ``moment``
+        (a datetime or an ISO 8601 text such as the store's ``received_at``)."""
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return dataclasses.replace(self, reference_time=value)
+
+    def reference(self) -> datetime:
+        """The reference time: when the package was received, else now."""
+        return self.reference_time or self.clock()
 
 
 def describe_document(
@@ -298,6 +326,37 @@ class _Context:
     document time-stamp)."""
     budget: chains.PathBudget = field(default_factory=chains.PathBudget)
     """Path-building work left for this signature (all its signers share it)."""
+    role: str = "signer"
+    """``signer`` for a document signature; ``tsa`` for the signer of a time-stamp token
+    (judged at its genTime, timeStamping EKU required, no qualified profile)."""
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """Outcome of the signature time-stamps of one signer."""
+
+    summary: TimestampSummary | None
+    check: SignatureCheck
+    failure: SubIndication | None
+
+    @property
+    def proven_time(self) -> datetime | None:
+        return self.summary.gen_time if self.summary is not None and self.summary.valid else None
+
+
+def _judgment_time(policy: VerificationPolicy, stamp: _Stamp | None, role: str) -> tuple[datetime, str, bool]:
+    """The time of judgment, what it is, and whether it is a proven moment (a revocation
+    after a proven moment does not invalidate; after an assumed one it is undecided)."""
+    if role == "tsa":
+        assert policy.at is not None
+        return policy.at, "genTime of the time-stamp", False
+    if policy.at is not None:
+        return policy.at, "--at (audit)", False
+    if stamp is not None and stamp.proven_time is not None:
+        return stamp.proven_time, "proven by the signature time-stamp", True
+    if policy.reference_time is not None:
+        return policy.reference_time, "time the package was received; no valid signature time-stamp", True
+    return policy.clock(), "present time; no valid signature time-stamp", True
 
 
 def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
@@ -307,9 +366,10 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
     signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
     signing_time = _signing_time(signer_info)
-    at = policy.at or signing_time or policy.clock()
     carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
     cert = _find_signer_certificate(signer_info, carried, store)
+    stamp = _check_signature_timestamps(signer_info, carried, ctx) if ctx.role == "signer" else None
+    at, time_source, proven = _judgment_time(policy, stamp, ctx.role)
 
     def report(qualified: bool = False) -> SignatureReport:
         indication, sub = steps.verdict()
@@ -326,6 +386,7 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
             kind=kind,
             signature_file=signature_file,
             validation_time=at,
+            timestamp=stamp.summary if stamp is not None else None,
         )
 
     # 1. Format: the signed content is a document (id-data), and signed attributes, when
@@ -416,9 +477,17 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
 
     _check_algorithm_policy(signature_oid, effective_digest, at, steps)
 
-    # 4. X.509 validation at the validation time.
-    time_source = "--at" if policy.at else "signingTime" if signing_time else "current time (no signingTime)"
+    # 4. The moment of signing: a signature time-stamp proves it; signingTime only claims.
+    if stamp is not None:
+        if stamp.failure is None:
+            steps.ok(stamp.check.name, stamp.check.detail)
+        else:
+            steps.fail(stamp.check.name, stamp.check.detail, stamp.failure)
     steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
+    if ctx.role == "signer" and signing_time is not None:
+        _check_claimed_signing_time(signing_time, policy, steps)
+
+    # 5. X.509 validation at the time of judgment.
     path = chains.build_path(cert, carried, store, ctx.budget)
     if not path.found:
         steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
@@ -446,10 +515,19 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.ok("signer.key_usage", "the certificate allows signing (digitalSignature/nonRepudiation)")
 
-    # 5. Revocation.
-    _check_revocation(signer_info, ctx, path.certificates, carried, at, steps)
+    if ctx.role == "tsa":
+        problem = timestamps.tsa_key_usage_problem(cert)
+        if problem:
+            steps.fail("tsa.key_usage", problem, SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+        else:
+            steps.ok("tsa.key_usage", "extendedKeyUsage: critical, id-kp-timeStamping only")
 
-    # 6. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
+    # 6. Revocation.
+    _check_revocation(signer_info, ctx, path.certificates, carried, at, proven, steps)
+    if ctx.role == "tsa":
+        return report(False)
+
+    # 7. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
     qualified = True
     problems = profile_problems(cert)
     if problems:
@@ -473,6 +551,119 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     return report(qualified)
 
 
+def _check_claimed_signing_time(signing_time: datetime, policy: VerificationPolicy, steps: _Steps) -> None:
+    """signingTime is shown, never used; a claim later than receipt means a wrong clock
+    (or a signature made after the package was sent): a warning."""
+    if policy.at is not None:
+        steps.ok("signing_time.claimed", f"claimed by the signer: {signing_time:%Y-%m-%d %H:%M:%S}Z (not used as the time of judgment)")
+        return
+    reference = policy.reference()
+    if signing_time > reference + policy.signing_time_skew:
+        steps.ok(
+            "signing_time.claimed",
+            f"the claimed signing time {signing_time:%Y-%m-%d %H:%M:%S}Z is later than "
+            f"{'the receipt of the package' if policy.reference_time else 'the present time'} "
+            f"({reference:%Y-%m-%d %H:%M:%S}Z): the signer's clock is wrong",
+            warning=True,
+        )
+    else:
+        steps.ok("signing_time.claimed", f"claimed by the signer: {signing_time:%Y-%m-%d %H:%M:%S}Z (not used as the time of judgment)")
+
+
+def _check_signature_timestamps(signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context) -> _Stamp | None:
+    """Validate every signatureTimeStampToken; any token that does not validate is a
+    failing ``timestamp.signature`` check (never a silent fallback to signingTime)."""
+    tokens = timestamps.signature_timestamp_tokens(signer_info)
+    if not tokens:
+        return None
+    if len(tokens) > timestamps.MAX_TOKENS:
+        check = SignatureCheck("timestamp.signature", False, f"{len(tokens)} signature time-stamps; at most {timestamps.MAX_TOKENS} are read")
+        return _Stamp(None, check, SubIndication.FORMAT_FAILURE)
+    stamped = bytes(signer_info["signature"].native)
+    outcomes = [_verify_token(token, stamped, signer_info, carried, ctx) for token in tokens]
+    failed = [o for o in outcomes if o.failure is not None]
+    if failed:
+        return failed[0]
+    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
+
+
+def _verify_token(
+    token: bytes, stamped: bytes, signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context
+) -> _Stamp:
+    """One signature time-stamp: TSTInfo, messageImprint over the signature value, and the
+    token's CMS signature verified like a signer's, at genTime, with the TSA rules."""
+    name = "timestamp.signature"
+
+    def failed(detail: str, sub: SubIndication, summary: TimestampSummary | None = None) -> _Stamp:
+        return _Stamp(summary, SignatureCheck(name, False, "the signature time-stamp does not validate: " + detail), sub)
+
+    try:
+        parsed = parse_signed_data(token)
+    except CmsFormatError as exc:
+        return failed(f"unreadable token: {exc}", SubIndication.FORMAT_FAILURE)
+    if parsed.content_type != ID_CT_TSTINFO:
+        return failed(f"the token's eContentType is {parsed.content_type}, not id-ct-TSTInfo", SubIndication.FORMAT_FAILURE)
+    if len(parsed.signer_infos) != 1:
+        return failed(f"the token has {len(parsed.signer_infos)} signers, not one", SubIndication.FORMAT_FAILURE)
+    try:
+        tst = timestamps.read_tstinfo(parsed.content)
+    except timestamps.TimestampFormatError as exc:
+        return failed(str(exc), SubIndication.FORMAT_FAILURE)
+    unchecked = TimestampSummary(tst.gen_time, None, False)
+    problem = timestamps.imprint_problem(tst, stamped)
+    if problem:
+        return failed(problem, SubIndication.HASH_FAILURE, unchecked)
+    reference = ctx.policy.reference()
+    if ctx.policy.at is None and tst.gen_time > reference + ctx.policy.signing_time_skew:
+        return failed(f"genTime {tst.gen_time:%Y-%m-%d %H:%M:%S}Z is later than {reference:%Y-%m-%d %H:%M:%S}Z", SubIndication.GENERIC, unchecked)
+    embedded_crls, embedded_ocsp = revocation_values(signer_info)
+    evidence = RevocationEvidence(
+        crls=(*embedded_crls, *ctx.parsed.crls, *ctx.evidence.crls),
+        ocsp_responses=(*embedded_ocsp, *ctx.evidence.ocsp_responses),
+        certificates=tuple(carried),
+    )
+    token_ctx = _Context(
+        parsed=parsed,
+        content_digests=_digest_bytes(parsed.content or b"", _wanted_digests(parsed)),
+        store=ctx.store,
+        policy=dataclasses.replace(ctx.policy, at=tst.gen_time),
+        kind="timestamp",
+        signature_file=ctx.signature_file,
+        evidence=evidence,
+        econtent_type=ID_CT_TSTINFO,
+        budget=ctx.budget,
+        role="tsa",
+    )
+    result = _verify_signer_safely(parsed.signer_infos[0], token_ctx)
+    tsa = None
+    if result.signer is not None:
+        tsa = result.signer.common_name or result.signer.organization
+    if not result.passed:
+        detail = "; ".join(f"{c.name}: {c.detail}" for c in result.failed_checks()) or "not verified"
+        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False))
+    check = SignatureCheck(
+        name,
+        True,
+        f"signature time-stamp by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over the signature "
+        "value, TSA signature, path to a trust anchor, critical timeStamping EKU, TSA certificate valid and "
+        "not revoked at genTime",
+    )
+    return _Stamp(TimestampSummary(tst.gen_time, tsa, True), check, None)
+
+
+def _wanted_digests(parsed: ParsedSignedData) -> list[str]:
+    """The content digests the signers of ``parsed`` need (declared and implied)."""
+    wanted: list[str] = []
+    for signer_info in parsed.signer_infos:
+        declared = signer_info["digest_algorithm"]["algorithm"].dotted
+        wanted.append(declared)
+        try:
+            wanted.append(signature_digest_oid(signer_info["signature_algorithm"]["algorithm"].dotted, "", declared))
+        except UnsupportedAlgorithm:
+            continue
+    return wanted
+
+
 def new_hash_or_none(oid: str) -> "hashlib._Hash | None":
     try:
         return new_hash(digest_by_oid(oid))
@@ -486,8 +677,15 @@ def _check_revocation(
     path: tuple[x509.Certificate, ...],
     carried: list[x509.Certificate],
     at: datetime,
+    proven: bool,
     steps: _Steps,
 ) -> None:
+    """Revocation of every certificate of the path at the time of judgment ``at``.
+
+    Revoked at or before ``at``: REVOKED. Revoked after it: no effect when ``at`` is a
+    proven moment (a valid signature time-stamp, the package's receipt); undecided
+    (REVOKED_NO_POE) when it is only assumed (``--at``, a token's own genTime).
+    """
     policy, store = ctx.policy, ctx.store
     if policy.revocation is RevocationMode.OFF:
         steps.ok("chain.revocation", "revocation not checked (--revocation off)", warning=True)
@@ -509,11 +707,17 @@ def _check_revocation(
             assert status.revoked_at is not None
             if status.revoked_at <= at:
                 steps.fail("chain.revocation", status.detail, SubIndication.REVOKED)
+            elif proven:
+                steps.ok(
+                    "chain.revocation",
+                    status.detail + f"; revoked after the proven moment {at:%Y-%m-%d %H:%M:%S}Z, "
+                    "which does not invalidate the signature",
+                )
             else:
                 sub = SubIndication.REVOKED_NO_POE if is_signer else SubIndication.REVOKED_CA_NO_POE
                 steps.fail(
                     "chain.revocation",
-                    status.detail + "; revoked after the claimed signing time, which nothing proves",
+                    status.detail + f"; revoked after {at:%Y-%m-%d %H:%M:%S}Z, but nothing proves the signature existed before",
                     sub,
                 )
         elif policy.revocation is RevocationMode.SOFT:
@@ -555,14 +759,7 @@ def verify_cms(
             summary, _ = describe_document(document)
         return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (f"{signature_file or 'signature'}: {exc}",))
 
-    wanted: list[str] = []
-    for signer_info in parsed.signer_infos:
-        declared = signer_info["digest_algorithm"]["algorithm"].dotted
-        wanted.append(declared)
-        try:
-            wanted.append(signature_digest_oid(signer_info["signature_algorithm"]["algorithm"].dotted, "", declared))
-        except UnsupportedAlgorithm:
-            continue
+    wanted = _wanted_digests(parsed)
     problems: list[str] = []
     content_digests: dict[str, bytes] | None = None
     if isinstance(document, FileDigests) and document.ranges is not None:
