@@ -87,7 +87,6 @@ MAX_SIGNATURE_FILE_SIZE = 64 * 1024 * 1024
 GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=timezone.utc)
 #: SHA-1 and MD5 are not acceptable for signatures made after this moment.
 WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=timezone.utc)
-_WEAK_DIGESTS = {"1.3.14.3.2.26", "1.2.840.113549.2.5"}
 _GOST_2001_SIGNATURES = {"1.2.643.2.2.19", "1.2.643.2.2.3"}
 
 _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
@@ -120,6 +119,12 @@ class VerificationPolicy:
     """When the package was received (set by intake); None: the present time."""
     signing_time_skew: timedelta = SIGNING_TIME_SKEW
     """A claimed signingTime later than the reference time by more is a warning."""
+    gost2001_sunset: datetime = GOST_2001_SUNSET
+    """GOST R 34.10-2001 signatures judged at or after this moment are not acceptable."""
+    weak_digest_sunset: datetime = WEAK_DIGEST_SUNSET
+    """Signatures with a digest of ``weak_digests`` judged at or after this moment are not."""
+    weak_digests: frozenset[str] = frozenset({"1.3.14.3.2.26", "1.2.840.113549.2.5"})
+    """SHA-1 and MD5."""
 
     def received(self, moment: datetime | str) -> "VerificationPolicy":
         """This policy with the reference time of a package received at ``moment``
@@ -295,18 +300,24 @@ _CONTENT_TYPE_NAMES = {ID_DATA: "id-data", ID_CT_TSTINFO: "id-ct-TSTInfo, a time
 
 
 def _check_algorithm_policy(
-    signature_oid: str, digest_oid: str, at: datetime, steps: _Steps
+    signature_oid: str, digest_oid: str, at: datetime, policy: VerificationPolicy, steps: _Steps
 ) -> None:
-    if signature_oid in _GOST_2001_SIGNATURES and at >= GOST_2001_SUNSET:
+    """Algorithm sunsets are policy values (:class:`VerificationPolicy`), judged at the
+    time of judgment: an algorithm retired before it makes the signature unacceptable."""
+    if signature_oid in _GOST_2001_SIGNATURES and at >= policy.gost2001_sunset:
         steps.fail(
             "algorithm.policy",
-            f"GOST R 34.10-2001 may not be used for signatures made after {GOST_2001_SUNSET:%Y-%m-%d}",
+            f"GOST R 34.10-2001 may not be used for signatures made after {policy.gost2001_sunset:%Y-%m-%d}",
             SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
         )
-    elif digest_oid in _WEAK_DIGESTS and at >= WEAK_DIGEST_SUNSET:
-        steps.fail("algorithm.policy", f"digest {digest_by_oid(digest_oid).title} is too weak", SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    elif digest_oid in policy.weak_digests and at >= policy.weak_digest_sunset:
+        steps.fail(
+            "algorithm.policy",
+            f"digest {digest_by_oid(digest_oid).title} is too weak after {policy.weak_digest_sunset:%Y-%m-%d}",
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+        )
     else:
-        steps.ok("algorithm.policy", "algorithms acceptable at the signing time")
+        steps.ok("algorithm.policy", "algorithms acceptable at the time of judgment")
 
 
 @dataclass(frozen=True)
@@ -359,35 +370,50 @@ def _judgment_time(policy: VerificationPolicy, stamp: _Stamp | None, role: str) 
     return policy.clock(), "present time; no valid signature time-stamp", True
 
 
-def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
-    parsed, content_digests, store, policy = ctx.parsed, ctx.content_digests, ctx.store, ctx.policy
-    kind, signature_file = ctx.kind, ctx.signature_file
-    steps = _Steps()
-    digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
-    signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
-    signing_time = _signing_time(signer_info)
-    carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
-    cert = _find_signer_certificate(signer_info, carried, store)
-    stamp = _check_signature_timestamps(signer_info, carried, ctx) if ctx.role == "signer" else None
-    at, time_source, proven = _judgment_time(policy, stamp, ctx.role)
+@dataclass
+class _Facts:
+    """What one SignerInfo is, found without any policy or time of judgment.
 
-    def report(qualified: bool = False) -> SignatureReport:
-        indication, sub = steps.verdict()
-        return SignatureReport(
-            indication=indication,
-            sub_indication=sub,
-            qualified=qualified and indication is Indication.TOTAL_PASSED,
-            signer=identity_of(cert) if cert is not None else None,
-            certificate=summary_of(cert) if cert is not None else None,
-            signing_time=signing_time,
-            digest_algorithm=_digest_title(digest_oid),
-            signature_algorithm=signature_algorithm_name(signature_oid),
-            checks=tuple(steps.checks),
-            kind=kind,
-            signature_file=signature_file,
-            validation_time=at,
-            timestamp=stamp.summary if stamp is not None else None,
-        )
+    Integrity is a fact (the content type signed, the signed attributes, which certificate
+    signed, whether the digests match and the signature value verifies): it is recorded
+    as checks in ``integrity``. So are the certificate path that exists and what the
+    signature time-stamps prove. :func:`_evaluate` then judges them against the policy.
+    """
+
+    signer_info: cms.SignerInfo
+    digest_oid: str
+    signature_oid: str
+    signing_time: datetime | None
+    carried: list[x509.Certificate]
+    certificate: x509.Certificate | None
+    integrity: _Steps = field(default_factory=_Steps)
+    key_oid: str = ""
+    effective_digest: str = ""
+    complete: bool = False
+    """False when gathering had to stop (no certificate, unknown algorithm)."""
+    stamp: _Stamp | None = None
+    path: chains.CertificatePath | None = None
+
+
+def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
+    """Gather the facts of one signer, then evaluate them against the policy."""
+    return _evaluate(_gather(signer_info, ctx), ctx)
+
+
+def _gather(signer_info: cms.SignerInfo, ctx: _Context) -> _Facts:
+    parsed = ctx.parsed
+    carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
+    facts = _Facts(
+        signer_info=signer_info,
+        digest_oid=signer_info["digest_algorithm"]["algorithm"].dotted,
+        signature_oid=signer_info["signature_algorithm"]["algorithm"].dotted,
+        signing_time=_signing_time(signer_info),
+        carried=carried,
+        certificate=_find_signer_certificate(signer_info, carried, ctx.store),
+    )
+    steps = facts.integrity
+    if ctx.role == "signer":
+        facts.stamp = _check_signature_timestamps(signer_info, carried, ctx)
 
     # 1. Format: the signed content is a document (id-data), and signed attributes, when
     # present, bind content type and digest.
@@ -398,24 +424,41 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
         steps.ok("cms.signed_attributes", "no signed attributes: the signature covers the content itself")
 
     # 2. Identification of the signing certificate.
+    cert = facts.certificate
     if cert is None:
         steps.fail(
             "signer.certificate",
             "the signer certificate is neither in the signature nor in the trust store",
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
         )
-        return report()
+        return facts
     steps.ok("signer.certificate", f"serial {cert.serial_number:X}, issued by {summary_of(cert).issuer}")
     if signed_attrs is not None:
         _check_signing_certificate_reference(signer_info, cert, steps)
 
     # 3. Cryptographic verification: content digest, then the signature value.
-    key_oid = key_algorithm_oid(cert.public_key)
+    facts.key_oid = key_algorithm_oid(cert.public_key)
     try:
-        effective_digest = signature_digest_oid(signature_oid, key_oid, digest_oid)
+        facts.effective_digest = signature_digest_oid(facts.signature_oid, facts.key_oid, facts.digest_oid)
     except UnsupportedAlgorithm as exc:
         steps.fail("signature.algorithm", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
-        return report()
+        return facts
+    _check_content_digest(facts.effective_digest, ctx.content_digests, signed_attrs, signed_digest, steps)
+    _check_signature_value(facts, cert, ctx.content_digests, signed_attrs, steps)
+
+    # 4. The certificate path that exists (its judgment at a time comes later).
+    facts.path = chains.build_path(cert, carried, ctx.store, ctx.budget)
+    facts.complete = True
+    return facts
+
+
+def _check_content_digest(
+    effective_digest: str,
+    content_digests: dict[str, bytes] | None,
+    signed_attrs: bytes | None,
+    signed_digest: bytes | None,
+    steps: _Steps,
+) -> None:
     if content_digests is None:
         steps.fail(
             "content.digest",
@@ -442,6 +485,15 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.ok("content.digest", f"{_digest_title(effective_digest)} of the document computed")
 
+
+def _check_signature_value(
+    facts: _Facts,
+    cert: x509.Certificate,
+    content_digests: dict[str, bytes] | None,
+    signed_attrs: bytes | None,
+    steps: _Steps,
+) -> None:
+    effective_digest = facts.effective_digest
     if signed_attrs is not None:
         hasher = new_hash_or_none(effective_digest)
         tbs_digest = None
@@ -453,15 +505,22 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     if tbs_digest is not None:
         try:
             valid = verify_signature(
-                cert.public_key, signer_info["signature_algorithm"], effective_digest, tbs_digest, signer_info["signature"].native
+                cert.public_key,
+                facts.signer_info["signature_algorithm"],
+                effective_digest,
+                tbs_digest,
+                facts.signer_info["signature"].native,
             )
         except gost.GostUnavailable as exc:
+            steps.fail("signature.value", str(exc), SubIndication.GENERIC)
+        except gost.GostEngineError as exc:
+            # The engine could not decide: no verdict, and certainly not a forgery.
             steps.fail("signature.value", str(exc), SubIndication.GENERIC)
         except UnsupportedAlgorithm as exc:
             steps.fail("signature.value", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
         else:
             if valid:
-                steps.ok("signature.value", f"{signature_algorithm_name(signature_oid)} signature verifies with the signer's public key")
+                steps.ok("signature.value", f"{signature_algorithm_name(facts.signature_oid)} signature verifies with the signer's public key")
             else:
                 steps.fail(
                     "signature.value",
@@ -475,20 +534,49 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.fail("signature.value", gost.gost_support().problem or "GOST unavailable", SubIndication.GENERIC)
 
-    _check_algorithm_policy(signature_oid, effective_digest, at, steps)
 
-    # 4. The moment of signing: a signature time-stamp proves it; signingTime only claims.
+def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
+    """Judge the facts against the policy: the time of judgment, algorithm sunsets, the
+    path's validity, constraints and revocation at that time, and the qualified profile."""
+    policy, store = ctx.policy, ctx.store
+    steps = facts.integrity
+    at, time_source, proven = _judgment_time(policy, facts.stamp, ctx.role)
+    cert, path = facts.certificate, facts.path
+
+    def report(qualified: bool = False) -> SignatureReport:
+        indication, sub = steps.verdict()
+        return SignatureReport(
+            indication=indication,
+            sub_indication=sub,
+            qualified=qualified and indication is Indication.TOTAL_PASSED,
+            signer=identity_of(cert) if cert is not None else None,
+            certificate=summary_of(cert) if cert is not None else None,
+            signing_time=facts.signing_time,
+            digest_algorithm=_digest_title(facts.digest_oid),
+            signature_algorithm=signature_algorithm_name(facts.signature_oid),
+            checks=tuple(steps.checks),
+            kind=ctx.kind,
+            signature_file=ctx.signature_file,
+            validation_time=at,
+            timestamp=facts.stamp.summary if facts.stamp is not None else None,
+        )
+
+    if not facts.complete or cert is None or path is None:
+        return report()
+    _check_algorithm_policy(facts.signature_oid, facts.effective_digest, at, policy, steps)
+
+    # The moment of signing: a signature time-stamp proves it; signingTime only claims.
+    stamp = facts.stamp
     if stamp is not None:
         if stamp.failure is None:
             steps.ok(stamp.check.name, stamp.check.detail)
         else:
             steps.fail(stamp.check.name, stamp.check.detail, stamp.failure)
     steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
-    if ctx.role == "signer" and signing_time is not None:
-        _check_claimed_signing_time(signing_time, policy, steps)
+    if ctx.role == "signer" and facts.signing_time is not None:
+        _check_claimed_signing_time(facts.signing_time, policy, steps)
 
-    # 5. X.509 validation at the time of judgment.
-    path = chains.build_path(cert, carried, store, ctx.budget)
+    # X.509 validation at the time of judgment.
     if not path.found:
         steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
         return report()
@@ -496,7 +584,7 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
 
     validity = chains.validity_problems(path, at)
     if validity:
-        for problem_cert, problem_kind, detail in validity:
+        for _problem_cert, problem_kind, detail in validity:
             sub = SubIndication.NOT_YET_VALID if problem_kind == "not_yet_valid" else SubIndication.OUT_OF_BOUNDS_NO_POE
             steps.fail("chain.validity", detail, sub)
     else:
@@ -522,14 +610,17 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
         else:
             steps.ok("tsa.key_usage", "extendedKeyUsage: critical, id-kp-timeStamping only")
 
-    # 6. Revocation.
-    _check_revocation(signer_info, ctx, path.certificates, carried, at, proven, steps)
+    _check_revocation(facts.signer_info, ctx, path.certificates, facts.carried, at, proven, steps)
     if ctx.role == "tsa":
         return report(False)
+    return report(_check_qualified(facts, path, store, at, steps))
 
-    # 7. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
+
+def _check_qualified(facts: _Facts, path: chains.CertificatePath, store: TrustStore, at: datetime, steps: _Steps) -> bool:
+    """Qualified profile (FSB Order 795), accreditation of the issuing CA, GOST 2012."""
+    assert facts.certificate is not None
     qualified = True
-    problems = profile_problems(cert)
+    problems = profile_problems(facts.certificate)
     if problems:
         qualified = False
         steps.fail("qualified.profile", "not a qualified certificate: " + "; ".join(problems), None)
@@ -545,10 +636,10 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         qualified = False
         steps.fail("qualified.accreditation", "the signer certificate is itself a trust anchor, not issued by an accredited CA", None)
-    if signature_oid in _GOST_2001_SIGNATURES or not key_oid.startswith("1.2.643."):
+    if facts.signature_oid in _GOST_2001_SIGNATURES or not facts.key_oid.startswith("1.2.643."):
         qualified = False
         steps.fail("qualified.algorithm", "a qualified signature uses GOST R 34.10-2012", None)
-    return report(qualified)
+    return qualified
 
 
 def _check_claimed_signing_time(signing_time: datetime, policy: VerificationPolicy, steps: _Steps) -> None:
