@@ -137,7 +137,7 @@ ess_cert_id_alg = sha256
 
     def token_by_cms(
         self, label: str, stamped: bytes, gen_time: datetime, digest: str = "md_gost12_256",
-        econtent_type: str = OID_TSTINFO,
+        econtent_type: str = OID_TSTINFO, ess: bool = True,
     ) -> bytes:
         """A token with any genTime: a TSTInfo signed with ``openssl cms -sign`` as a TSA
         does (``econtent_type`` other than id-ct-TSTInfo makes a malformed token)."""
@@ -161,7 +161,7 @@ ess_cert_id_alg = sha256
         return self.pki.openssl(
             "cms", "-sign", "-binary", "-nodetach", "-in", str(content),
             "-signer", str(self.cert(label)), "-inkey", str(self.key(label)),
-            "-md", DEFAULT_DIGEST[key_type], "-cades", "-nosmimecap",
+            "-md", DEFAULT_DIGEST[key_type], *(("-cades",) if ess else ()), "-nosmimecap",
             "-econtent_type", econtent_type, "-outform", "DER",
         )
 

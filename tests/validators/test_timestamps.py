@@ -187,6 +187,15 @@ def test_token_whose_content_type_is_not_tstinfo_fails(pki: TestPki, tsa: TsaPki
     assert result.sub_indication is SubIndication.FORMAT_FAILURE
 
 
+def test_token_without_signing_certificate_attribute_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    """RFC 3161, 2.4.1: the token names its TSA certificate by hash (ESS)."""
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    tsa.add_timestamp(sig, tsa.token_by_cms("tsa256", tsa.signature_value(sig), datetime.now(timezone.utc), ess=False))
+    result = _only(verify(sig, store, document))
+    check = _check(result, "timestamp.signature")
+    assert not check.passed and "signingCertificate" in check.detail
+
+
 def test_untrusted_tsa_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa_untrusted", tsa.signature_value(sig)))

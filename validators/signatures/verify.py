@@ -208,12 +208,20 @@ def _signing_time(signer_info: cms.SignerInfo) -> datetime | None:
 
 
 def _check_signing_certificate_reference(
-    signer_info: cms.SignerInfo, cert: x509.Certificate, steps: _Steps
+    signer_info: cms.SignerInfo, cert: x509.Certificate, steps: _Steps, *, required: bool = False
 ) -> None:
-    """ESS signingCertificate(V2): the signed attributes name the certificate by hash."""
+    """ESS signingCertificate(V2): the signed attributes name the certificate by hash.
+    ``required`` for time-stamp tokens (RFC 3161, 2.4.1)."""
     attrs = signer_info["signed_attrs"]
     v2 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE_V2)
     v1 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE)
+    if not v1 and not v2 and required:
+        steps.fail(
+            "signer.certificate_reference",
+            "a time-stamp token must name its TSA certificate in a signingCertificate(V2) attribute (RFC 3161, 2.4.1)",
+            SubIndication.FORMAT_FAILURE,
+        )
+        return
     if not v1 and not v2:
         steps.ok("signer.certificate_reference", "no signingCertificate attribute (not CAdES-BES); identified by issuer and serial")
         return
@@ -433,8 +441,8 @@ def _gather(signer_info: cms.SignerInfo, ctx: _Context) -> _Facts:
         )
         return facts
     steps.ok("signer.certificate", f"serial {cert.serial_number:X}, issued by {summary_of(cert).issuer}")
-    if signed_attrs is not None:
-        _check_signing_certificate_reference(signer_info, cert, steps)
+    if signed_attrs is not None or ctx.role == "tsa":
+        _check_signing_certificate_reference(signer_info, cert, steps, required=ctx.role == "tsa")
 
     # 3. Cryptographic verification: content digest, then the signature value.
     facts.key_oid = key_algorithm_oid(cert.public_key)
