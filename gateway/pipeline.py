@@ -260,6 +260,6 @@ class Pipeline:
             files=uploads,
             digests={f.name: (f.blob.size, f.blob.sha256, f.blob.streebog256) for f in stored},
         )
-        decision, report = run_validation(request, self.config, self.members, self.trust, self.policy, self.scratch)
+        decision, report = run_validation(request, self.config, self.members, self.trust, self.policy.received(record.received_at), self.scratch)
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
         return decision, report

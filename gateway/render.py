@@ -54,7 +54,11 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
     if cert is not None:
         lines.append(f"│  Издатель (issuer):   {issuer_name(cert.issuer)}")
         lines.append(f"│  Действителен:        с {_date(cert.not_before, False)} по {_date(cert.not_after, False)}")
-    lines.append(f"│  Время подписи:       {_date(report.signing_time)}")
+    lines.append(f"│  Время подписания (заявлено подписантом): {_date(report.signing_time)}")
+    stamp = report.timestamp
+    if stamp is not None:
+        proof = "подтверждено штампом времени" if stamp.valid else "штамп времени НЕ ПРОШЕЛ проверку"
+        lines.append(f"│  {proof}: {_date(stamp.gen_time)}{f', {stamp.tsa}' if stamp.tsa else ''}")
     lines.append(f"│  Алгоритмы:           {report.signature_algorithm or '—'}; {report.digest_algorithm or '—'}")
     lines.append(f"│  Результат (result):  {verdict} ({report.indication.value}{sub}), {qualified}")
     for check in report.checks:

@@ -22,10 +22,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 __all__ = [
     "GostSupport",
     "GostUnavailable",
+    "GostEngineError",
+    "known_answer_problem",
     "gost_support",
     "verify_gost_signature",
     "DEFAULT_OPENSSL_CONF",
@@ -57,6 +60,17 @@ _KAT_SIGNATURE = bytes.fromhex(
 
 class GostUnavailable(RuntimeError):
     """GOST cryptography is not available in this process; no GOST verdict can be given."""
+
+
+class GostEngineError(RuntimeError):
+    """The engine could not decide (it returned an error, not "invalid"): no verdict on
+    this signature, which is not a forgery either (INDETERMINATE, not SIG_CRYPTO_FAILURE)."""
+
+
+#: GOST R 34.10 signature length by digest length: (r, s) of the key's size. The engine
+#: ignores bytes after them (a signature with a byte appended still "verifies"), and aborts
+#: the whole process on a digest of another length: both are refused before the engine.
+_SIGNATURE_LENGTH = {32: 64, 64: 128}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,18 +190,30 @@ def _switch_on(conf: Path) -> GostSupport:
             "install libengine-gost-openssl (gostprov)",
             str(conf),
         )
-    if _verify(lib, _KAT_SPKI, digest, _KAT_SIGNATURE) is not True:
+    problem = known_answer_problem(lambda d, sig: _verify(lib, _KAT_SPKI, d, sig), digest)
+    if problem is not None:
         _libcrypto = None
-        return GostSupport(
-            False,
-            "GOST support unavailable: the gost engine failed its known-answer signature test",
-            str(conf),
-        )
+        return GostSupport(False, f"GOST support unavailable: the gost engine failed its known-answer test: {problem}", str(conf))
     return GostSupport(True, None, str(conf))
 
 
+def known_answer_problem(verify: "Callable[[bytes, bytes], bool | None]", digest: bytes) -> str | None:
+    """Run the known-answer test with ``verify(digest, signature)``: the TC26 signature
+    must verify, and the same signature with one bit flipped must NOT (an engine that
+    says "valid" to everything would otherwise pass). None when both hold."""
+    if verify(digest, _KAT_SIGNATURE) is not True:
+        return "the TC26 control signature does not verify"
+    flipped = bytes([_KAT_SIGNATURE[0] ^ 0x01]) + _KAT_SIGNATURE[1:]
+    if verify(digest, flipped) is not False:
+        return "a signature with one bit flipped is not rejected"
+    return None
+
+
 def _verify(lib: ctypes.CDLL, spki_der: bytes, digest: bytes, signature: bytes) -> bool | None:
-    """True/False for a verdict; None when the key cannot be used at all."""
+    """True/False for a verdict; None when the engine cannot decide (unusable key,
+    context error, EVP_PKEY_verify < 0)."""
+    if _SIGNATURE_LENGTH.get(len(digest)) is None:
+        return None
     buf = ctypes.c_char_p(spki_der)
     pkey = lib.d2i_PUBKEY(None, ctypes.byref(buf), len(spki_der))
     if not pkey:
@@ -198,8 +224,12 @@ def _verify(lib: ctypes.CDLL, spki_der: bytes, digest: bytes, signature: bytes) 
         if not ctx or lib.EVP_PKEY_verify_init(ctx) != 1:
             _drain_errors(lib)
             return None
+        if len(signature) != _SIGNATURE_LENGTH[len(digest)]:
+            return False
         result = lib.EVP_PKEY_verify(ctx, signature, len(signature), digest, len(digest))
         _drain_errors(lib)
+        if result < 0:
+            return None
         return result == 1
     finally:
         if ctx:
@@ -213,13 +243,21 @@ def verify_gost_signature(spki_der: bytes, digest: bytes, signature: bytes) -> b
     ``spki_der`` is the signer's SubjectPublicKeyInfo (DER), ``digest`` the Streebog
     (or GOST R 34.11-94) digest of the signed bytes, ``signature`` the value exactly as
     it stands in a CMS SignerInfo or an X.509 signature BIT STRING. Returns False for a
-    signature that does not verify or a key the engine cannot use.
+    signature that does not verify (including one of the wrong length).
 
     Raises:
         GostUnavailable: GOST support is not switched on in this process.
+        GostEngineError: the engine could not decide (a key it cannot use, a digest of a
+            length GOST does not have, an engine error): no verdict either way.
     """
     support = gost_support()
     lib = _libcrypto
     if not support.available or lib is None:
         raise GostUnavailable(support.problem or "GOST support unavailable")
-    return _verify(lib, spki_der, digest, signature) is True
+    result = _verify(lib, spki_der, digest, signature)  # OpenSSL's error queue is per thread
+    if result is None:
+        raise GostEngineError(
+            f"the gost engine could not verify (key of {len(spki_der)} bytes, digest of {len(digest)} bytes): "
+            "engine error, no verdict"
+        )
+    return result

@@ -90,6 +90,8 @@ def signature_findings(report: SignatureReport, file: str) -> list[Check]:
     for check in report.checks:
         if check.warning and check.name == "chain.revocation":
             found.append(finding("signature.revocation_unknown", file=file, detail=check.detail, severity=Severity.WARNING))
+        if check.warning and check.name == "signing_time.claimed":
+            found.append(finding("signature.signing_time_claim", file=file, detail=check.detail))
     return found
 
 

@@ -98,7 +98,8 @@ def test_real_qualified_signature_names_the_signer_organisation(corpus: Path, co
 
 def test_real_qualified_signature_is_not_passed_without_revocation_data(corpus: Path, corpus_store: TrustStore) -> None:
     folder = corpus / "gost-cms"
-    report = verify_document(folder / "cpsia_report.pdf", corpus_store, VerificationPolicy(), folder / "cpsia_report.pdf.sig")
+    policy = VerificationPolicy(at=_at("2023-05-14T10:43:45"))
+    report = verify_document(folder / "cpsia_report.pdf", corpus_store, policy, folder / "cpsia_report.pdf.sig")
     result = report.signatures[0]
     assert (result.indication, result.sub_indication) == (Indication.INDETERMINATE, SubIndication.TRY_LATER)
 
@@ -158,9 +159,29 @@ def test_every_corpus_pdf_is_listed(corpus: Path) -> None:
     assert sorted(p.name for p in (corpus / "gost-pdf").glob("*.pdf")) == sorted(CORPUS_PDFS)
 
 
+# Signatures without a signature time-stamp (BES) have no proven moment of signing: they
+# are judged at the present time, when their certificates have long expired, unless an
+# audit sets the time (--at). These are the moments the MANIFEST verified them at (their
+# claimed signingTime; pdfscp_15 has none). The CAdES-T/PAdES-T ones (and XL/A, which
+# contain T) need no --at: their real time-stamps (CryptoPro test TSP, ФНС России and
+# others) validate fully and prove the moment.
+AUDIT_AT = {
+    "cryptopro_pdf_gost2001_test_signed.pdf": "2017-08-01T00:09:00",
+    "pdfscp_01_okular_BES.pdf": "2024-07-02T12:31:18",
+    "pdfscp_04_cam_BES_signers_free_area_signed_BES.pdf": "2024-07-16T13:37:23",
+    "pdfscp_15_fns_1.pdf": "2024-07-03T12:00:00",
+    "pdfscp_16_Document_ARM_BES_revoced.pdf": "2024-08-09T10:58:33",
+    "pdfscp_27_cades-bes-sign_task146042.pdf": "2024-09-04T11:19:51",
+    "pdfscp_35_pades-bes-itcom.pdf": "2024-10-18T14:06:21",
+    "pdfscp_36_pades-bes-sertum_pro.pdf": "2024-10-18T13:59:27",
+    "pdfscp_37_pades-bes-taxcom.pdf": "2024-10-18T13:41:02",
+    "pdfscp_cam_bes1.pdf": "2024-10-15T12:30:37",
+}
+
+
 @pytest.mark.parametrize("name", sorted(CORPUS_PDFS))
 def test_corpus_pdf_signatures_get_the_expected_verdict(corpus: Path, corpus_store: TrustStore, name: str) -> None:
-    at = _at("2024-07-03T12:00:00") if name == "pdfscp_15_fns_1.pdf" else None
+    at = _at(AUDIT_AT[name]) if name in AUDIT_AT else None
     report = verify_document(corpus / "gost-pdf" / name, corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT, at=at))
     assert report.sub_indication is None, report.problems
     got = [(s.indication, s.qualified) for s in report.signatures]
@@ -168,7 +189,20 @@ def test_corpus_pdf_signatures_get_the_expected_verdict(corpus: Path, corpus_sto
     assert all(s.kind == "embedded" for s in report.signatures)
 
 
-@pytest.mark.parametrize("name", ["pdfscp_26_cades-xlt1-sign_task146042.pdf", "pdfscp_41_pades-xlt1-itcom.pdf"])
+def test_real_time_stamp_whose_tsa_status_is_unknown_is_try_later_under_require(corpus: Path, corpus_store: TrustStore) -> None:
+    """pdfscp_26: the TSA's (ООО «ТАКСКОМ») OCSP response inside the token is signed by a
+    responder that the CA's other key certified (AKI d1e7… vs the TSA issuer's aba3…): not
+    authoritative (RFC 6960, 4.2.2.2), so the TSA's status is unknown and the time-stamp
+    cannot prove the moment under --revocation require; the package would wait."""
+    report = verify_document(corpus / "gost-pdf" / "pdfscp_26_cades-xlt1-sign_task146042.pdf", corpus_store, VerificationPolicy())
+    [signature] = report.signatures
+    assert (signature.indication, signature.sub_indication) == (Indication.INDETERMINATE, SubIndication.TRY_LATER)
+    check = next(c for c in signature.checks if c.name == "timestamp.signature")
+    assert not check.passed and "revocation" in check.detail
+    assert signature.timestamp is not None and not signature.timestamp.valid
+
+
+@pytest.mark.parametrize("name", ["pdfscp_41_pades-xlt1-itcom.pdf", "pdfscp_29_cades-xlt1-sign_tax-gov_task146042.pdf"])
 def test_real_cades_xl_pdf_passes_revocation_from_its_own_ocsp_and_crl(corpus: Path, corpus_store: TrustStore, name: str) -> None:
     """CAdES-X Long: the OCSP response and CRLs inside the signature decide revocation, so
     these pass even under --revocation require."""
@@ -176,3 +210,21 @@ def test_real_cades_xl_pdf_passes_revocation_from_its_own_ocsp_and_crl(corpus: P
     [signature] = report.signatures
     assert signature.indication is Indication.TOTAL_PASSED and signature.qualified
     assert any("OCSP" in c.detail for c in signature.checks if c.name == "chain.revocation")
+
+
+@pytest.mark.parametrize("name", sorted(set(CORPUS_PDFS) - set(AUDIT_AT)))
+def test_real_signature_time_stamp_proves_the_moment_of_signing(corpus: Path, corpus_store: TrustStore, name: str) -> None:
+    """Judged at the token's genTime, not at the claimed signingTime nor today."""
+    report = verify_document(corpus / "gost-pdf" / name, corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT))
+    for signature in report.signatures:
+        assert signature.timestamp is not None and signature.timestamp.valid
+        assert signature.validation_time == signature.timestamp.gen_time
+        assert signature.signing_time is not None and signature.signing_time != signature.timestamp.gen_time
+        assert next(c for c in signature.checks if c.name == "timestamp.signature").passed
+
+
+@pytest.mark.parametrize("name", sorted(AUDIT_AT))
+def test_real_signature_without_time_stamp_is_judged_now_and_its_expired_certificate_fails(corpus: Path, corpus_store: TrustStore, name: str) -> None:
+    report = verify_document(corpus / "gost-pdf" / name, corpus_store, VerificationPolicy(revocation=RevocationMode.SOFT))
+    assert report.signatures and all(s.indication is not Indication.TOTAL_PASSED for s in report.signatures)
+    assert all(s.timestamp is None for s in report.signatures)

@@ -300,7 +300,7 @@ def _verify_signed_by_cached(
         hasher = new_hash(digest_by_oid(digest_oid))
         hasher.update(tbs_der)
         valid = verify_signature(key, algorithm, digest_oid, hasher.digest(), signature)
-    except (UnsupportedAlgorithm, gost.GostUnavailable) as exc:
+    except (UnsupportedAlgorithm, gost.GostUnavailable, gost.GostEngineError) as exc:
         return SignedObjectCheck(False, str(exc))
     except (ValueError, TypeError) as exc:
         return SignedObjectCheck(False, f"malformed signature or key: {exc}")

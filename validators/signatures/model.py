@@ -18,6 +18,7 @@ __all__ = [
     "SignatureCheck",
     "SignerIdentity",
     "CertificateSummary",
+    "TimestampSummary",
     "SignatureReport",
     "DocumentSummary",
     "VerificationReport",
@@ -161,6 +162,22 @@ class CertificateSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TimestampSummary:
+    """The signature time-stamp of a signer (CAdES-T): the proven moment of signing."""
+
+    gen_time: datetime
+    """genTime of the token (the moment the TSA saw the signature value)."""
+    tsa: str | None
+    """Who issued it (the TSA certificate's common name or organisation)."""
+    valid: bool
+    """True only when the token validated fully (imprint, TSA chain, EKU, validity,
+    revocation); then ``gen_time`` is the time the certificates were judged at."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"gen_time": _iso(self.gen_time), "tsa": self.tsa, "valid": self.valid}
+
+
+@dataclass(frozen=True, slots=True)
 class SignatureReport:
     """Verdict on one signer of one signature (one SignerInfo)."""
 
@@ -180,7 +197,11 @@ class SignatureReport:
     signature_file: str | None = None
     """The file the signature came from."""
     validation_time: datetime | None = None
-    """The time the certificates were judged at (``--at``, else signingTime, else now)."""
+    """The time the certificates were judged at: ``--at``; else the genTime of a valid
+    signature time-stamp; else the time the package was received (intake) or the present
+    time (``gateway verify``). Never the signer's claimed signingTime."""
+    timestamp: TimestampSummary | None = None
+    """The signature time-stamp, valid or not (None when the signature carries none)."""
 
     @property
     def passed(self) -> bool:
@@ -198,6 +219,7 @@ class SignatureReport:
             "certificate": self.certificate.to_json() if self.certificate else None,
             "signing_time": _iso(self.signing_time),
             "validation_time": _iso(self.validation_time),
+            "timestamp": self.timestamp.to_json() if self.timestamp else None,
             "digest_algorithm": self.digest_algorithm,
             "signature_algorithm": self.signature_algorithm,
             "kind": self.kind,

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -55,9 +55,11 @@ from validators.signatures.model import (
     SignatureCheck,
     SignatureReport,
     SubIndication,
+    TimestampSummary,
     VerificationReport,
 )
 from validators.signatures.qualified import accreditation_problem, profile_problems
+from validators.signatures import timestamps
 from validators.signatures.revocation import (
     RevocationEvidence,
     RevocationMode,
@@ -86,7 +88,6 @@ MAX_SIGNATURE_FILE_SIZE = 64 * 1024 * 1024
 GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=timezone.utc)
 #: SHA-1 and MD5 are not acceptable for signatures made after this moment.
 WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=timezone.utc)
-_WEAK_DIGESTS = {"1.3.14.3.2.26", "1.2.840.113549.2.5"}
 _GOST_2001_SIGNATURES = {"1.2.643.2.2.19", "1.2.643.2.2.3"}
 
 _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
@@ -97,16 +98,48 @@ _OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 _OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
 
 
+#: How far a claimed signingTime may lie after the reference time (clocks differ).
+SIGNING_TIME_SKEW = timedelta(minutes=5)
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationPolicy:
-    """How to judge: revocation mode, the validation time, the clock."""
+    """How to judge: revocation mode, the time of judgment, the clock.
+
+    The time certificates are judged at (63-FZ art. 11) is, in order: ``at`` (``--at``,
+    an audit); the genTime of a valid signature time-stamp (the proven moment of
+    signing); ``reference_time`` (when the gateway received the package); the present
+    time. The signer's own signingTime is a claim and never the time of judgment.
+    """
 
     revocation: RevocationMode = RevocationMode.REQUIRE
     at: datetime | None = None
-    """``--at``: judge certificates at this moment instead of the signing time."""
+    """``--at``: judge certificates at this moment (audit), whatever the signature says."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     online: RevocationSource | None = None
     """Online revocation (CDP CRLs, AIA OCSP, with the on-disk cache); None: offline."""
+    reference_time: datetime | None = None
+    """When the package was received (set by intake); None: the present time."""
+    signing_time_skew: timedelta = SIGNING_TIME_SKEW
+    """A claimed signingTime later than the reference time by more is a warning."""
+    gost2001_sunset: datetime = GOST_2001_SUNSET
+    """GOST R 34.10-2001 signatures judged at or after this moment are not acceptable."""
+    weak_digest_sunset: datetime = WEAK_DIGEST_SUNSET
+    """Signatures with a digest of ``weak_digests`` judged at or after this moment are not."""
+    weak_digests: frozenset[str] = frozenset({"1.3.14.3.2.26", "1.2.840.113549.2.5"})
+    """SHA-1 and MD5."""
+
+    def received(self, moment: datetime | str) -> "VerificationPolicy":
+        """This policy with the reference time of a package received at ``moment``
+        (a datetime or an ISO 8601 text such as the store's ``received_at``)."""
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return dataclasses.replace(self, reference_time=value)
+
+    def reference(self) -> datetime:
+        """The reference time: when the package was received, else now."""
+        return self.reference_time or self.clock()
 
 
 def describe_document(
@@ -178,12 +211,20 @@ def _signing_time(signer_info: cms.SignerInfo) -> datetime | None:
 
 
 def _check_signing_certificate_reference(
-    signer_info: cms.SignerInfo, cert: x509.Certificate, steps: _Steps
+    signer_info: cms.SignerInfo, cert: x509.Certificate, steps: _Steps, *, required: bool = False
 ) -> None:
-    """ESS signingCertificate(V2): the signed attributes name the certificate by hash."""
+    """ESS signingCertificate(V2): the signed attributes name the certificate by hash.
+    ``required`` for time-stamp tokens (RFC 3161, 2.4.1)."""
     attrs = signer_info["signed_attrs"]
     v2 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE_V2)
     v1 = attribute_values(attrs, _OID_SIGNING_CERTIFICATE)
+    if not v1 and not v2 and required:
+        steps.fail(
+            "signer.certificate_reference",
+            "a time-stamp token must name its TSA certificate in a signingCertificate(V2) attribute (RFC 3161, 2.4.1)",
+            SubIndication.FORMAT_FAILURE,
+        )
+        return
     if not v1 and not v2:
         steps.ok("signer.certificate_reference", "no signingCertificate attribute (not CAdES-BES); identified by issuer and serial")
         return
@@ -270,18 +311,24 @@ _CONTENT_TYPE_NAMES = {ID_DATA: "id-data", ID_CT_TSTINFO: "id-ct-TSTInfo, a time
 
 
 def _check_algorithm_policy(
-    signature_oid: str, digest_oid: str, at: datetime, steps: _Steps
+    signature_oid: str, digest_oid: str, at: datetime, policy: VerificationPolicy, steps: _Steps
 ) -> None:
-    if signature_oid in _GOST_2001_SIGNATURES and at >= GOST_2001_SUNSET:
+    """Algorithm sunsets are policy values (:class:`VerificationPolicy`), judged at the
+    time of judgment: an algorithm retired before it makes the signature unacceptable."""
+    if signature_oid in _GOST_2001_SIGNATURES and at >= policy.gost2001_sunset:
         steps.fail(
             "algorithm.policy",
-            f"GOST R 34.10-2001 may not be used for signatures made after {GOST_2001_SUNSET:%Y-%m-%d}",
+            f"GOST R 34.10-2001 may not be used for signatures made after {policy.gost2001_sunset:%Y-%m-%d}",
             SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
         )
-    elif digest_oid in _WEAK_DIGESTS and at >= WEAK_DIGEST_SUNSET:
-        steps.fail("algorithm.policy", f"digest {digest_by_oid(digest_oid).title} is too weak", SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    elif digest_oid in policy.weak_digests and at >= policy.weak_digest_sunset:
+        steps.fail(
+            "algorithm.policy",
+            f"digest {digest_by_oid(digest_oid).title} is too weak after {policy.weak_digest_sunset:%Y-%m-%d}",
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+        )
     else:
-        steps.ok("algorithm.policy", "algorithms acceptable at the signing time")
+        steps.ok("algorithm.policy", "algorithms acceptable at the time of judgment")
 
 
 @dataclass(frozen=True)
@@ -301,35 +348,83 @@ class _Context:
     document time-stamp)."""
     budget: chains.PathBudget = field(default_factory=chains.PathBudget)
     """Path-building work left for this signature (all its signers share it)."""
+    role: str = "signer"
+    """``signer`` for a document signature; ``tsa`` for the signer of a time-stamp token
+    (judged at its genTime, timeStamping EKU required, no qualified profile)."""
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """Outcome of the signature time-stamps of one signer."""
+
+    summary: TimestampSummary | None
+    check: SignatureCheck
+    failure: SubIndication | None
+
+    @property
+    def proven_time(self) -> datetime | None:
+        return self.summary.gen_time if self.summary is not None and self.summary.valid else None
+
+
+def _judgment_time(policy: VerificationPolicy, stamp: _Stamp | None, role: str) -> tuple[datetime, str, bool]:
+    """The time of judgment, what it is, and whether it is a proven moment (a revocation
+    after a proven moment does not invalidate; after an assumed one it is undecided)."""
+    if role == "tsa":
+        assert policy.at is not None
+        return policy.at, "genTime of the time-stamp", False
+    if policy.at is not None:
+        return policy.at, "--at (audit)", False
+    if stamp is not None and stamp.proven_time is not None:
+        return stamp.proven_time, "proven by the signature time-stamp", True
+    if policy.reference_time is not None:
+        return policy.reference_time, "time the package was received; no valid signature time-stamp", True
+    return policy.clock(), "present time; no valid signature time-stamp", True
+
+
+@dataclass
+class _Facts:
+    """What one SignerInfo is, found without any policy or time of judgment.
+
+    Integrity is a fact (the content type signed, the signed attributes, which certificate
+    signed, whether the digests match and the signature value verifies): it is recorded
+    as checks in ``integrity``. So are the certificate path that exists and what the
+    signature time-stamps prove. :func:`_evaluate` then judges them against the policy.
+    """
+
+    signer_info: cms.SignerInfo
+    digest_oid: str
+    signature_oid: str
+    signing_time: datetime | None
+    carried: list[x509.Certificate]
+    certificate: x509.Certificate | None
+    integrity: _Steps = field(default_factory=_Steps)
+    key_oid: str = ""
+    effective_digest: str = ""
+    complete: bool = False
+    """False when gathering had to stop (no certificate, unknown algorithm)."""
+    stamp: _Stamp | None = None
+    path: chains.CertificatePath | None = None
 
 
 def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
-    parsed, content_digests, store, policy = ctx.parsed, ctx.content_digests, ctx.store, ctx.policy
-    kind, signature_file = ctx.kind, ctx.signature_file
-    steps = _Steps()
-    digest_oid = signer_info["digest_algorithm"]["algorithm"].dotted
-    signature_oid = signer_info["signature_algorithm"]["algorithm"].dotted
-    signing_time = _signing_time(signer_info)
-    at = policy.at or signing_time or policy.clock()
-    carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
-    cert = _find_signer_certificate(signer_info, carried, store)
+    """Gather the facts of one signer, then evaluate them against the policy."""
+    return _evaluate(_gather(signer_info, ctx), ctx)
 
-    def report(qualified: bool = False) -> SignatureReport:
-        indication, sub = steps.verdict()
-        return SignatureReport(
-            indication=indication,
-            sub_indication=sub,
-            qualified=qualified and indication is Indication.TOTAL_PASSED,
-            signer=identity_of(cert) if cert is not None else None,
-            certificate=summary_of(cert) if cert is not None else None,
-            signing_time=signing_time,
-            digest_algorithm=_digest_title(digest_oid),
-            signature_algorithm=signature_algorithm_name(signature_oid),
-            checks=tuple(steps.checks),
-            kind=kind,
-            signature_file=signature_file,
-            validation_time=at,
-        )
+
+def _gather(signer_info: cms.SignerInfo, ctx: _Context) -> _Facts:
+    parsed = ctx.parsed
+    carried = [*parsed.certificates, *certificate_values(signer_info), *ctx.evidence.certificates]
+    facts = _Facts(
+        signer_info=signer_info,
+        digest_oid=signer_info["digest_algorithm"]["algorithm"].dotted,
+        signature_oid=signer_info["signature_algorithm"]["algorithm"].dotted,
+        signing_time=_signing_time(signer_info),
+        carried=carried,
+        certificate=_find_signer_certificate(signer_info, carried, ctx.store),
+    )
+    steps = facts.integrity
+    if ctx.role == "signer":
+        facts.stamp = _check_signature_timestamps(signer_info, carried, ctx)
 
     # 1. Format: the signed content is a document (id-data), and signed attributes, when
     # present, bind content type and digest.
@@ -340,24 +435,41 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
         steps.ok("cms.signed_attributes", "no signed attributes: the signature covers the content itself")
 
     # 2. Identification of the signing certificate.
+    cert = facts.certificate
     if cert is None:
         steps.fail(
             "signer.certificate",
             "the signer certificate is neither in the signature nor in the trust store",
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
         )
-        return report()
+        return facts
     steps.ok("signer.certificate", f"serial {cert.serial_number:X}, issued by {summary_of(cert).issuer}")
-    if signed_attrs is not None:
-        _check_signing_certificate_reference(signer_info, cert, steps)
+    if signed_attrs is not None or ctx.role == "tsa":
+        _check_signing_certificate_reference(signer_info, cert, steps, required=ctx.role == "tsa")
 
     # 3. Cryptographic verification: content digest, then the signature value.
-    key_oid = key_algorithm_oid(cert.public_key)
+    facts.key_oid = key_algorithm_oid(cert.public_key)
     try:
-        effective_digest = signature_digest_oid(signature_oid, key_oid, digest_oid)
+        facts.effective_digest = signature_digest_oid(facts.signature_oid, facts.key_oid, facts.digest_oid)
     except UnsupportedAlgorithm as exc:
         steps.fail("signature.algorithm", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
-        return report()
+        return facts
+    _check_content_digest(facts.effective_digest, ctx.content_digests, signed_attrs, signed_digest, steps)
+    _check_signature_value(facts, cert, ctx.content_digests, signed_attrs, steps)
+
+    # 4. The certificate path that exists (its judgment at a time comes later).
+    facts.path = chains.build_path(cert, carried, ctx.store, ctx.budget)
+    facts.complete = True
+    return facts
+
+
+def _check_content_digest(
+    effective_digest: str,
+    content_digests: dict[str, bytes] | None,
+    signed_attrs: bytes | None,
+    signed_digest: bytes | None,
+    steps: _Steps,
+) -> None:
     if content_digests is None:
         steps.fail(
             "content.digest",
@@ -384,6 +496,15 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.ok("content.digest", f"{_digest_title(effective_digest)} of the document computed")
 
+
+def _check_signature_value(
+    facts: _Facts,
+    cert: x509.Certificate,
+    content_digests: dict[str, bytes] | None,
+    signed_attrs: bytes | None,
+    steps: _Steps,
+) -> None:
+    effective_digest = facts.effective_digest
     if signed_attrs is not None:
         hasher = new_hash_or_none(effective_digest)
         tbs_digest = None
@@ -395,15 +516,22 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     if tbs_digest is not None:
         try:
             valid = verify_signature(
-                cert.public_key, signer_info["signature_algorithm"], effective_digest, tbs_digest, signer_info["signature"].native
+                cert.public_key,
+                facts.signer_info["signature_algorithm"],
+                effective_digest,
+                tbs_digest,
+                facts.signer_info["signature"].native,
             )
         except gost.GostUnavailable as exc:
+            steps.fail("signature.value", str(exc), SubIndication.GENERIC)
+        except gost.GostEngineError as exc:
+            # The engine could not decide: no verdict, and certainly not a forgery.
             steps.fail("signature.value", str(exc), SubIndication.GENERIC)
         except UnsupportedAlgorithm as exc:
             steps.fail("signature.value", str(exc), SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
         else:
             if valid:
-                steps.ok("signature.value", f"{signature_algorithm_name(signature_oid)} signature verifies with the signer's public key")
+                steps.ok("signature.value", f"{signature_algorithm_name(facts.signature_oid)} signature verifies with the signer's public key")
             else:
                 steps.fail(
                     "signature.value",
@@ -417,12 +545,49 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.fail("signature.value", gost.gost_support().problem or "GOST unavailable", SubIndication.GENERIC)
 
-    _check_algorithm_policy(signature_oid, effective_digest, at, steps)
 
-    # 4. X.509 validation at the validation time.
-    time_source = "--at" if policy.at else "signingTime" if signing_time else "current time (no signingTime)"
+def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
+    """Judge the facts against the policy: the time of judgment, algorithm sunsets, the
+    path's validity, constraints and revocation at that time, and the qualified profile."""
+    policy, store = ctx.policy, ctx.store
+    steps = facts.integrity
+    at, time_source, proven = _judgment_time(policy, facts.stamp, ctx.role)
+    cert, path = facts.certificate, facts.path
+
+    def report(qualified: bool = False) -> SignatureReport:
+        indication, sub = steps.verdict()
+        return SignatureReport(
+            indication=indication,
+            sub_indication=sub,
+            qualified=qualified and indication is Indication.TOTAL_PASSED,
+            signer=identity_of(cert) if cert is not None else None,
+            certificate=summary_of(cert) if cert is not None else None,
+            signing_time=facts.signing_time,
+            digest_algorithm=_digest_title(facts.digest_oid),
+            signature_algorithm=signature_algorithm_name(facts.signature_oid),
+            checks=tuple(steps.checks),
+            kind=ctx.kind,
+            signature_file=ctx.signature_file,
+            validation_time=at,
+            timestamp=facts.stamp.summary if facts.stamp is not None else None,
+        )
+
+    if not facts.complete or cert is None or path is None:
+        return report()
+    _check_algorithm_policy(facts.signature_oid, facts.effective_digest, at, policy, steps)
+
+    # The moment of signing: a signature time-stamp proves it; signingTime only claims.
+    stamp = facts.stamp
+    if stamp is not None:
+        if stamp.failure is None:
+            steps.ok(stamp.check.name, stamp.check.detail)
+        else:
+            steps.fail(stamp.check.name, stamp.check.detail, stamp.failure)
     steps.ok("validation.time", f"certificates judged at {at:%Y-%m-%d %H:%M:%S}Z ({time_source})")
-    path = chains.build_path(cert, carried, store, ctx.budget)
+    if ctx.role == "signer" and facts.signing_time is not None:
+        _check_claimed_signing_time(facts.signing_time, policy, steps)
+
+    # X.509 validation at the time of judgment.
     if not path.found:
         steps.fail("chain.path", path.problem or "no path to a trust anchor", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
         return report()
@@ -430,7 +595,7 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
 
     validity = chains.validity_problems(path, at)
     if validity:
-        for problem_cert, problem_kind, detail in validity:
+        for _problem_cert, problem_kind, detail in validity:
             sub = SubIndication.NOT_YET_VALID if problem_kind == "not_yet_valid" else SubIndication.OUT_OF_BOUNDS_NO_POE
             steps.fail("chain.validity", detail, sub)
     else:
@@ -449,12 +614,24 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         steps.ok("signer.key_usage", "the certificate allows signing (digitalSignature/nonRepudiation)")
 
-    # 5. Revocation.
-    _check_revocation(signer_info, ctx, path.certificates, carried, at, steps)
+    if ctx.role == "tsa":
+        problem = timestamps.tsa_key_usage_problem(cert)
+        if problem:
+            steps.fail("tsa.key_usage", problem, SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+        else:
+            steps.ok("tsa.key_usage", "extendedKeyUsage: critical, id-kp-timeStamping only")
 
-    # 6. Qualified profile (FSB Order 795) and accreditation of the issuing CA.
+    _check_revocation(facts.signer_info, ctx, path.certificates, facts.carried, at, proven, steps)
+    if ctx.role == "tsa":
+        return report(False)
+    return report(_check_qualified(facts, path, store, at, steps))
+
+
+def _check_qualified(facts: _Facts, path: chains.CertificatePath, store: TrustStore, at: datetime, steps: _Steps) -> bool:
+    """Qualified profile (FSB Order 795), accreditation of the issuing CA, GOST 2012."""
+    assert facts.certificate is not None
     qualified = True
-    problems = profile_problems(cert)
+    problems = profile_problems(facts.certificate)
     if problems:
         qualified = False
         steps.fail("qualified.profile", "not a qualified certificate: " + "; ".join(problems), None)
@@ -470,10 +647,123 @@ def _verify_signer(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureRepor
     else:
         qualified = False
         steps.fail("qualified.accreditation", "the signer certificate is itself a trust anchor, not issued by an accredited CA", None)
-    if signature_oid in _GOST_2001_SIGNATURES or not key_oid.startswith("1.2.643."):
+    if facts.signature_oid in _GOST_2001_SIGNATURES or not facts.key_oid.startswith("1.2.643."):
         qualified = False
         steps.fail("qualified.algorithm", "a qualified signature uses GOST R 34.10-2012", None)
-    return report(qualified)
+    return qualified
+
+
+def _check_claimed_signing_time(signing_time: datetime, policy: VerificationPolicy, steps: _Steps) -> None:
+    """signingTime is shown, never used; a claim later than receipt means a wrong clock
+    (or a signature made after the package was sent): a warning."""
+    if policy.at is not None:
+        steps.ok("signing_time.claimed", f"claimed by the signer: {signing_time:%Y-%m-%d %H:%M:%S}Z (not used as the time of judgment)")
+        return
+    reference = policy.reference()
+    if signing_time > reference + policy.signing_time_skew:
+        steps.ok(
+            "signing_time.claimed",
+            f"the claimed signing time {signing_time:%Y-%m-%d %H:%M:%S}Z is later than "
+            f"{'the receipt of the package' if policy.reference_time else 'the present time'} "
+            f"({reference:%Y-%m-%d %H:%M:%S}Z): the signer's clock is wrong",
+            warning=True,
+        )
+    else:
+        steps.ok("signing_time.claimed", f"claimed by the signer: {signing_time:%Y-%m-%d %H:%M:%S}Z (not used as the time of judgment)")
+
+
+def _check_signature_timestamps(signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context) -> _Stamp | None:
+    """Validate every signatureTimeStampToken; any token that does not validate is a
+    failing ``timestamp.signature`` check (never a silent fallback to signingTime)."""
+    tokens = timestamps.signature_timestamp_tokens(signer_info)
+    if not tokens:
+        return None
+    if len(tokens) > timestamps.MAX_TOKENS:
+        check = SignatureCheck("timestamp.signature", False, f"{len(tokens)} signature time-stamps; at most {timestamps.MAX_TOKENS} are read")
+        return _Stamp(None, check, SubIndication.FORMAT_FAILURE)
+    stamped = bytes(signer_info["signature"].native)
+    outcomes = [_verify_token(token, stamped, signer_info, carried, ctx) for token in tokens]
+    failed = [o for o in outcomes if o.failure is not None]
+    if failed:
+        return failed[0]
+    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
+
+
+def _verify_token(
+    token: bytes, stamped: bytes, signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context
+) -> _Stamp:
+    """One signature time-stamp: TSTInfo, messageImprint over the signature value, and the
+    token's CMS signature verified like a signer's, at genTime, with the TSA rules."""
+    name = "timestamp.signature"
+
+    def failed(detail: str, sub: SubIndication, summary: TimestampSummary | None = None) -> _Stamp:
+        return _Stamp(summary, SignatureCheck(name, False, "the signature time-stamp does not validate: " + detail), sub)
+
+    try:
+        parsed = parse_signed_data(token)
+    except CmsFormatError as exc:
+        return failed(f"unreadable token: {exc}", SubIndication.FORMAT_FAILURE)
+    if parsed.content_type != ID_CT_TSTINFO:
+        return failed(f"the token's eContentType is {parsed.content_type}, not id-ct-TSTInfo", SubIndication.FORMAT_FAILURE)
+    if len(parsed.signer_infos) != 1:
+        return failed(f"the token has {len(parsed.signer_infos)} signers, not one", SubIndication.FORMAT_FAILURE)
+    try:
+        tst = timestamps.read_tstinfo(parsed.content)
+    except timestamps.TimestampFormatError as exc:
+        return failed(str(exc), SubIndication.FORMAT_FAILURE)
+    unchecked = TimestampSummary(tst.gen_time, None, False)
+    problem = timestamps.imprint_problem(tst, stamped)
+    if problem:
+        return failed(problem, SubIndication.HASH_FAILURE, unchecked)
+    reference = ctx.policy.reference()
+    if ctx.policy.at is None and tst.gen_time > reference + ctx.policy.signing_time_skew:
+        return failed(f"genTime {tst.gen_time:%Y-%m-%d %H:%M:%S}Z is later than {reference:%Y-%m-%d %H:%M:%S}Z", SubIndication.GENERIC, unchecked)
+    embedded_crls, embedded_ocsp = revocation_values(signer_info)
+    evidence = RevocationEvidence(
+        crls=(*embedded_crls, *ctx.parsed.crls, *ctx.evidence.crls),
+        ocsp_responses=(*embedded_ocsp, *ctx.evidence.ocsp_responses),
+        certificates=tuple(carried),
+    )
+    token_ctx = _Context(
+        parsed=parsed,
+        content_digests=_digest_bytes(parsed.content or b"", _wanted_digests(parsed)),
+        store=ctx.store,
+        policy=dataclasses.replace(ctx.policy, at=tst.gen_time),
+        kind="timestamp",
+        signature_file=ctx.signature_file,
+        evidence=evidence,
+        econtent_type=ID_CT_TSTINFO,
+        budget=ctx.budget,
+        role="tsa",
+    )
+    result = _verify_signer_safely(parsed.signer_infos[0], token_ctx)
+    tsa = None
+    if result.signer is not None:
+        tsa = result.signer.common_name or result.signer.organization
+    if not result.passed:
+        detail = "; ".join(f"{c.name}: {c.detail}" for c in result.failed_checks()) or "not verified"
+        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False))
+    check = SignatureCheck(
+        name,
+        True,
+        f"signature time-stamp by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over the signature "
+        "value, TSA signature, path to a trust anchor, critical timeStamping EKU, TSA certificate valid and "
+        "not revoked at genTime",
+    )
+    return _Stamp(TimestampSummary(tst.gen_time, tsa, True), check, None)
+
+
+def _wanted_digests(parsed: ParsedSignedData) -> list[str]:
+    """The content digests the signers of ``parsed`` need (declared and implied)."""
+    wanted: list[str] = []
+    for signer_info in parsed.signer_infos:
+        declared = signer_info["digest_algorithm"]["algorithm"].dotted
+        wanted.append(declared)
+        try:
+            wanted.append(signature_digest_oid(signer_info["signature_algorithm"]["algorithm"].dotted, "", declared))
+        except UnsupportedAlgorithm:
+            continue
+    return wanted
 
 
 def new_hash_or_none(oid: str) -> "hashlib._Hash | None":
@@ -489,8 +779,15 @@ def _check_revocation(
     path: tuple[x509.Certificate, ...],
     carried: list[x509.Certificate],
     at: datetime,
+    proven: bool,
     steps: _Steps,
 ) -> None:
+    """Revocation of every certificate of the path at the time of judgment ``at``.
+
+    Revoked at or before ``at``: REVOKED. Revoked after it: no effect when ``at`` is a
+    proven moment (a valid signature time-stamp, the package's receipt); undecided
+    (REVOKED_NO_POE) when it is only assumed (``--at``, a token's own genTime).
+    """
     policy, store = ctx.policy, ctx.store
     if policy.revocation is RevocationMode.OFF:
         steps.ok("chain.revocation", "revocation not checked (--revocation off)", warning=True)
@@ -512,11 +809,17 @@ def _check_revocation(
             assert status.revoked_at is not None
             if status.revoked_at <= at:
                 steps.fail("chain.revocation", status.detail, SubIndication.REVOKED)
+            elif proven:
+                steps.ok(
+                    "chain.revocation",
+                    status.detail + f"; revoked after the proven moment {at:%Y-%m-%d %H:%M:%S}Z, "
+                    "which does not invalidate the signature",
+                )
             else:
                 sub = SubIndication.REVOKED_NO_POE if is_signer else SubIndication.REVOKED_CA_NO_POE
                 steps.fail(
                     "chain.revocation",
-                    status.detail + "; revoked after the claimed signing time, which nothing proves",
+                    status.detail + f"; revoked after {at:%Y-%m-%d %H:%M:%S}Z, but nothing proves the signature existed before",
                     sub,
                 )
         elif policy.revocation is RevocationMode.SOFT:
@@ -558,14 +861,7 @@ def verify_cms(
             summary, _ = describe_document(document)
         return VerificationReport(summary, (), SubIndication.FORMAT_FAILURE, (f"{signature_file or 'signature'}: {exc}",))
 
-    wanted: list[str] = []
-    for signer_info in parsed.signer_infos:
-        declared = signer_info["digest_algorithm"]["algorithm"].dotted
-        wanted.append(declared)
-        try:
-            wanted.append(signature_digest_oid(signer_info["signature_algorithm"]["algorithm"].dotted, "", declared))
-        except UnsupportedAlgorithm:
-            continue
+    wanted = _wanted_digests(parsed)
     problems: list[str] = []
     content_digests: dict[str, bytes] | None = None
     if isinstance(document, FileDigests) and document.ranges is not None:
