@@ -19,6 +19,7 @@ __all__ = [
     "Config",
     "ServerConfig",
     "VerificationConfig",
+    "TrustConfig",
     "StorageConfig",
     "LimitsConfig",
     "DecisionConfig",
@@ -75,6 +76,17 @@ class VerificationConfig:
     """How long a package whose revocation status cannot be obtained waits (awaiting_revocation)."""
     revocation_recheck_seconds: float = 300.0
     """First re-check of a waiting package; doubles each time, at most one hour."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustConfig:
+    """The accredited-CA list (TSL) of the Ministry of digital development."""
+
+    tsl_url: str = ""
+    """Empty: no scheduled refresh (``gateway trust import-tsl FILE|URL`` by hand)."""
+    tsl_refresh_hours: float = 24.0
+    prefetch_crls: bool = True
+    """After an import, fetch the CRLs at the list's addresses into the revocation cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +167,7 @@ class AuthConfig:
 class Config:
     server: ServerConfig = ServerConfig()
     verification: VerificationConfig = VerificationConfig()
+    trust: TrustConfig = TrustConfig()
     auth: AuthConfig = AuthConfig()
     storage: StorageConfig = StorageConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -266,7 +279,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "trust"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     # Paths not given follow the data folder, so one data_dir setting moves everything.
@@ -281,6 +294,7 @@ def load_config(path: Path | None) -> Config:
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
         verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
+        trust=_section(TrustConfig, data.get("trust", {}), "trust", base),
         auth=_auth(data.get("auth", {})),
         storage=_section(StorageConfig, data.get("storage", {}), "storage", base),
         limits=_section(LimitsConfig, data.get("limits", {}), "limits", base),

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from asn1crypto import core, crl, ocsp, x509
 
@@ -105,6 +105,7 @@ class CrlInfo:
 
     id: int
     url: str | None
+    issuer_key: str
     issuer: str
     this_update: datetime
     next_update: datetime | None
@@ -270,6 +271,7 @@ class RevocationCache:
             CrlInfo(
                 row["id"],
                 row["url"],
+                row["issuer_key"],
                 row["issuer_text"],
                 _from_iso(row["this_update"]),  # type: ignore[arg-type]
                 _from_iso(row["next_update"]),
@@ -413,13 +415,16 @@ class OnlineRevocation:
             return failure[1]
         return None
 
-    def refresh_crl(self, url: str, issuer: x509.Certificate | None = None) -> str | None:
+    def refresh_crl(
+        self, url: str, issuer: x509.Certificate | None = None, candidates: Sequence[x509.Certificate] = ()
+    ) -> str | None:
         """Fetch and index the CRL at ``url`` when due; returns a problem text or None.
 
-        With ``issuer`` the CRL must verify with its key before it is indexed (for a
-        CDP address); without (TSL prefetch) it is indexed unverified and verified
-        when first used.
+        The CRL must name and verify with ``issuer`` (a CDP address) or with one of
+        ``candidates`` (the CA certificates of an accredited-CA list entry) before it is
+        indexed; nothing unverified enters the cache.
         """
+        issuers = [issuer] if issuer is not None else list(candidates)
         if self.fetcher is None:
             return None
         now = self.clock()
@@ -436,12 +441,13 @@ class OnlineRevocation:
                     self.fetcher.get_to_file(url, target)
                 _to_der(temp)
                 with open_crl(temp) as item:
-                    if issuer is not None:
-                        if name_key(item.header["tbs_cert_list"]["issuer"]) != name_key(issuer.subject):
-                            raise FetchError(f"{url}: the CRL there is not issued by {issuer.subject.human_friendly[:80]}")
-                        if not item.signature_verifies(issuer.public_key):
-                            raise FetchError(f"{url}: the CRL signature does not verify with the issuer's key")
-                self.cache.add_crl_file(temp, url, issuer)
+                    named = [c for c in issuers if name_key(item.header["tbs_cert_list"]["issuer"]) == name_key(c.subject)]
+                    if not named:
+                        raise FetchError(f"{url}: the CRL there is not issued by the expected CA")
+                    signer = next((c for c in named if item.signature_verifies(c.public_key)), None)
+                    if signer is None:
+                        raise FetchError(f"{url}: the CRL signature does not verify with the issuer's key")
+                self.cache.add_crl_file(temp, url, signer)
             except (FetchError, CrlFormatError, OSError) as exc:
                 temp.unlink(missing_ok=True)
                 message = str(exc) if isinstance(exc, FetchError) else f"{url}: {exc}"
