@@ -72,6 +72,8 @@ class VerificationConfig:
     fetch_deny_hosts: tuple[str, ...] = ()
     fetch_retry_after_seconds: float = 60.0
     crl_refresh_ahead_hours: float = 1.0
+    revocation_keep_days: float = 400.0
+    """Superseded CRLs stay in the cache this long after their nextUpdate (audits of past moments)."""
     revocation_grace_hours: float = 24.0
     """How long a package whose revocation status cannot be obtained waits (awaiting_revocation)."""
     revocation_recheck_seconds: float = 300.0

@@ -54,7 +54,7 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     """The revocation source, or None when its cache folder cannot be used (logged)."""
     offline = config.verification.offline if offline is None else offline
     try:
-        cache = RevocationCache(revocation_cache_dir(config))
+        cache = RevocationCache(revocation_cache_dir(config), timedelta(days=config.verification.revocation_keep_days))
     except (OSError, sqlite3.Error) as exc:
         log.warning("revocation cache unusable, no online revocation: %s", exc)
         return None

@@ -133,7 +133,10 @@ class RevocationWaits:
             ).fetchall()
             ids = [r["submission_id"] for r in rows]
             for submission_id in ids:
-                connection.execute("UPDATE submissions SET status = 'received' WHERE id = ? AND status = ?", (submission_id, AWAITING_REVOCATION))
+                # The last validation completed: the crash-retry counter starts again.
+                connection.execute(
+                    "UPDATE submissions SET status = 'received', attempts = 0 WHERE id = ? AND status = ?", (submission_id, AWAITING_REVOCATION)
+                )
         return ids
 
     def count(self) -> int:

@@ -152,8 +152,10 @@ class CachedCrl(CrlView):
 class RevocationCache:
     """The SQLite index and CRL files under ``folder`` (created if missing)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep_superseded: timedelta = timedelta(days=400)) -> None:
         self.folder = folder
+        self.keep_superseded = keep_superseded
+        """Superseded CRLs are kept until this long after their nextUpdate (past moments)."""
         (folder / "crl").mkdir(parents=True, exist_ok=True)
         self.path = folder / "revocation.sqlite3"
         self._local = threading.local()
@@ -236,7 +238,24 @@ class RevocationCache:
 
                 connection.executemany("INSERT OR IGNORE INTO crl_entries VALUES (?, ?, ?, ?)", rows())
                 connection.execute("UPDATE crls SET entries = ? WHERE id = ?", (count, crl_id))
+        self.prune()
         return int(crl_id)  # type: ignore[arg-type]
+
+    def prune(self) -> int:
+        """Drop superseded CRLs whose nextUpdate is older than ``keep_superseded``; never the
+        newest CRL of an issuer. Returns how many were dropped."""
+        cutoff = _iso(datetime.now(timezone.utc) - self.keep_superseded)
+        rows = self._connection().execute(
+            "SELECT id, file FROM crls c WHERE next_update IS NOT NULL AND next_update < ?"
+            " AND this_update < (SELECT MAX(this_update) FROM crls n WHERE n.issuer_key = c.issuer_key)",
+            (cutoff,),
+        ).fetchall()
+        for row in rows:
+            with self._transaction() as connection:
+                connection.execute("DELETE FROM crl_entries WHERE crl_id = ?", (row["id"],))
+                connection.execute("DELETE FROM crls WHERE id = ?", (row["id"],))
+            (self.folder / row["file"]).unlink(missing_ok=True)
+        return len(rows)
 
     def _mark_verified(self, crl_id: int, issuer_fp: str) -> None:
         with self._transaction() as connection:

@@ -229,3 +229,19 @@ def test_serial_key_is_the_minimal_der_integer(serial: int) -> None:
     from asn1crypto import core
 
     assert serial_key(serial) == core.Integer(serial).contents
+
+
+def test_superseded_crls_are_pruned_only_long_after_their_next_update(pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    cache = RevocationCache(tmp_path / "cache", keep_superseded=timedelta(days=30))
+    ancient = make_crl(pki, "ca", tmp_path / "a.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70), crl_number=1)
+    recent = make_crl(pki, "ca", tmp_path / "b.crl", this_update=now - timedelta(days=20), next_update=now - timedelta(days=10), crl_number=2)
+    cache.add_crl_file(recent, "http://x/ca.crl")
+    cache.add_crl_file(make_crl(pki, "ca", tmp_path / "c.crl", crl_number=3), "http://x/ca.crl")
+    assert len(cache.crl_infos()) == 2, "superseded but within the keeping period: kept"
+    cache.add_crl_file(ancient, "http://x/ca.crl")
+    kept = cache.crl_infos()
+    assert len(kept) == 2 and min(i.this_update for i in kept) == now - timedelta(days=20)
+    lone = RevocationCache(tmp_path / "lone", keep_superseded=timedelta(days=1))
+    lone.add_crl_file(make_crl(pki, "ca", tmp_path / "d.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70)), None)
+    assert len(lone.crl_infos()) == 1, "the newest CRL of an issuer is never dropped"
