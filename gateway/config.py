@@ -72,6 +72,8 @@ class VerificationConfig:
     fetch_deny_hosts: tuple[str, ...] = ()
     fetch_retry_after_seconds: float = 60.0
     crl_refresh_ahead_hours: float = 1.0
+    crl_refresh_interval_minutes: float = 15.0
+    """The service looks this often for cached CRLs due for refresh and fetches them ahead."""
     revocation_keep_days: float = 400.0
     """Superseded CRLs stay in the cache this long after their nextUpdate (audits of past moments)."""
     revocation_grace_hours: float = 24.0

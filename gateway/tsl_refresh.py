@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from validators.revocation_cache import OnlineRevocation
 
-__all__ = ["TslState", "tsl_state", "import_tsl", "prefetch_crls", "tsl_scheduler"]
+__all__ = ["TslState", "tsl_state", "import_tsl", "prefetch_crls", "tsl_scheduler", "crl_refresher"]
 
 log = logging.getLogger("gateway.tsl")
 _STATE = ".tsl-state.json"
@@ -176,3 +176,29 @@ async def tsl_scheduler(app: "web.Application") -> None:
                     await loop.run_in_executor(None, prefetch_crls, parsed, online)
             age = 0.0
         await asyncio.sleep(max(1.0, interval - (age or 0.0)))
+
+
+async def crl_refresher(app: "web.Application", interval: float = 900.0) -> None:
+    """Background task of the service: every ``interval`` seconds, fetch again the cached
+    CRLs that are within their refresh margin of nextUpdate (verified with the store's CA
+    certificates of the same name)."""
+    from gateway.keys import PIPELINE_KEY
+    from validators.signatures.certificates import name_key
+
+    loop = asyncio.get_running_loop()
+    while True:
+        pipeline = app[PIPELINE_KEY]
+        online = pipeline.policy.online
+        if online is not None and online.fetcher is not None:
+            store = pipeline.trust
+            by_name: dict[str, list[Any]] = {}
+            for cert in (*store.roots, *store.intermediates):
+                by_name.setdefault(name_key(cert.subject), []).append(cert)
+            try:
+                problems = await loop.run_in_executor(None, online.refresh_due, lambda key: by_name.get(key, []))
+            except Exception:  # noqa: BLE001 - the on-demand refresh still works
+                log.exception("scheduled CRL refresh failed")
+            else:
+                for problem in problems:
+                    log.warning("scheduled CRL refresh: %s", problem)
+        await asyncio.sleep(interval)

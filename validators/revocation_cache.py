@@ -476,6 +476,28 @@ class OnlineRevocation:
             self.cache.clear_failure(url)
             return None
 
+    def refresh_due(self, issuers_named: Callable[[str], Sequence[x509.Certificate]]) -> list[str]:
+        """Fetch again, ahead of nextUpdate, every cached CRL address that is due (the
+        service runs this periodically so validation rarely waits for a download).
+
+        ``issuers_named(issuer_key)`` gives the CA certificates a CRL of that issuer may be
+        verified with (trust store and accredited-CA list); addresses with none are left
+        to the on-demand refresh. Returns the problems.
+        """
+        rows = self.cache._connection().execute(
+            "SELECT url, issuer_key FROM crls c WHERE url IS NOT NULL"
+            " AND this_update = (SELECT MAX(this_update) FROM crls n WHERE n.url = c.url)"
+        ).fetchall()
+        problems = []
+        now = self.clock()
+        for row in rows:
+            candidates = list(issuers_named(row["issuer_key"]))
+            if candidates and self._needs_fetch(row["url"], now):
+                problem = self.refresh_crl(row["url"], candidates=candidates)
+                if problem:
+                    problems.append(problem)
+        return problems
+
     def crls_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
         problems = [p for p in (self.refresh_crl(url, issuer) for url in crl_urls(cert)) if p]
         return FetchedEvidence(crls=tuple(self.cache.crls_of(issuer.subject, at)), problems=tuple(problems))

@@ -245,3 +245,15 @@ def test_superseded_crls_are_pruned_only_long_after_their_next_update(pki, tmp_p
     lone = RevocationCache(tmp_path / "lone", keep_superseded=timedelta(days=1))
     lone.add_crl_file(make_crl(pki, "ca", tmp_path / "d.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70)), None)
     assert len(lone.crl_infos()) == 1, "the newest CRL of an issuer is never dropped"
+
+
+def test_cached_crls_due_for_refresh_are_fetched_ahead_in_the_background(online_pki: OnlinePki, trust, server, document, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from validators.signatures.certificates import name_key
+
+    _verify(online_pki, "crl_good", trust, document, tmp_path, _online(tmp_path / "cache"))
+    by_name = {name_key(c.subject): [c] for c in (*trust.roots, *trust.intermediates)}
+    assert _online(tmp_path / "cache").refresh_due(lambda key: by_name.get(key, [])) == []
+    assert server.hits["/ca.crl"] == 1, "not due yet: nothing fetched"
+    soon = datetime.now(timezone.utc) + timedelta(days=7) - timedelta(minutes=30)
+    assert _online(tmp_path / "cache", clock=lambda: soon).refresh_due(lambda key: by_name.get(key, [])) == []
+    assert server.hits["/ca.crl"] == 2 and server.hits["/root.crl"] == 2
