@@ -88,10 +88,10 @@ def main() -> None:
     base = {**base, "moment": now + timedelta(minutes=5)}
     for digest in ("md_gost12_256", "sha1", "sha256"):
         response = make_ocsp_response(pki, "head256", work / f"ocsp-{digest}", cert_id_digest=digest)
-        _run(f"GOST OCSP response (CertID {digest}), good certificate, root CRL for the CA", cert("head256"),
+        _run(f"cert WITHOUT AIA, embedded-style GOST OCSP (CertID {digest}), good, root CRL for the CA", cert("head256"),
              ocsps=[ocsp.OCSPResponse.load(response)], crls=root_crl_only, **base)
     revoked = make_ocsp_response(pki, "revoked256", work / "ocsp-rev", revoked_at=now - timedelta(days=1), cert_id_digest="md_gost12_256")
-    _run("GOST OCSP (CertID Streebog), revoked certificate", cert("revoked256"), ocsps=[ocsp.OCSPResponse.load(revoked)], crls=root_crl_only, **base)
+    _run("cert WITHOUT AIA, GOST OCSP (CertID Streebog), revoked", cert("revoked256"), ocsps=[ocsp.OCSPResponse.load(revoked)], crls=root_crl_only, **base)
     # POE: revoked yesterday, judged two days ago (the proven signing time) with the current CRL.
     _run("revoked after the time of judgment (moment = 2 days ago, current CRL)", cert("revoked256"), crls=crls,
          **{**base, "moment": now - timedelta(days=2)})
@@ -100,8 +100,23 @@ def main() -> None:
     _run("good certificate judged 2 days ago, current CRL, policy retroactive_revinfo=True", cert("head256"), crls=crls,
          **{**base, "moment": now - timedelta(days=2), "revinfo_policy": _policy(True)})
     sha1 = make_ocsp_response(pki, "head256", work / "ocsp-sha1-retro", cert_id_digest="sha1")
-    _run("GOST OCSP (CertID sha1), good, policy retroactive_revinfo=True", cert("head256"),
+    _run("cert WITHOUT AIA, GOST OCSP (CertID sha1), good, policy retroactive_revinfo=True", cert("head256"),
          ocsps=[ocsp.OCSPResponse.load(sha1)], crls=root_crl_only, **{**base, "revinfo_policy": _policy(True)})
+    # A GOST certificate WITH an AIA OCSP address (pyHanko consults OCSP only for those).
+    from tests.pki.builder import _run_openssl
+    from tests.pki.online import build_online_pki
+
+    online = build_online_pki(work / "online")
+    ocert = lambda label: load_certificates(online.cert(label).read_bytes())[0]  # noqa: E731
+    for digest in ("sha1", "md_gost12_256"):
+        request = work / f"req-{digest}.der"
+        _run_openssl(["ocsp", "-issuer", str(online.cert("online_ca")), f"-{digest}", "-cert", str(online.cert("ocsp_good")),
+                      "-no_nonce", "-reqout", str(request)])
+        response = ocsp.OCSPResponse.load(online.ocsp_response(request.read_bytes()))
+        _run(f"cert with AIA, GOST OCSP response (CertID {digest}) from openssl ocsp, good", ocert("ocsp_good"),
+             trust_roots=[ocert("online_root")], other_certs=[ocert("online_ca")], moment=datetime.now(timezone.utc) + timedelta(minutes=5),
+             ocsps=[response], crls=[crl.CertificateList.load(online.crl("root").read_bytes())], revinfo_policy=_policy(),
+             signature_validator=GostSignatureValidator())
     # pyHanko's own OCSP request builder with Streebog CertIDs.
     try:
         from pyhanko_certvalidator.fetchers.common_utils import get_certid
