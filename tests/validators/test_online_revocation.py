@@ -16,7 +16,6 @@ from validators.crl_index import REASONS, open_crl, serial_key
 from validators.revocation_cache import OnlineRevocation, RevocationCache
 from validators.signatures.fetch import Fetcher, FetchPolicy
 from validators.signatures.model import Indication, SignatureReport, SubIndication
-from validators.signatures.revocation import RevocationMode
 from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import TrustStore, load_trust_store
 
