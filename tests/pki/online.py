@@ -209,6 +209,12 @@ class RevocationServer:
         self.hits: dict[str, int] = {}
         self.files: dict[str, bytes] = {}
         """Further documents served at ``/files/<name>`` (e.g. an accredited-CA list)."""
+        self.redirects: dict[str, str] = {}
+        """``/files/<name>`` answered with a 302 to this address."""
+        self.delay = 0.0
+        """Seconds ``/files/*`` waits before answering (slow CA)."""
+        self.active = 0
+        self.max_active = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -224,6 +230,14 @@ class RevocationServer:
     async def _file(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         self.hits[f"/files/{name}"] = self.hits.get(f"/files/{name}", 0) + 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.active -= 1
+        if name in self.redirects:
+            raise web.HTTPFound(self.redirects[name])
         if name not in self.files:
             raise web.HTTPNotFound()
         return web.Response(body=self.files[name], content_type="application/octet-stream")
