@@ -11,7 +11,7 @@ entry of a smaller CRL (to show why the revoked list is streamed). Prints a tabl
 
 Targets: peak RSS of fetch + index < 200 MB; lookups O(log n) (microseconds).
 
-Usage: .venv/bin/python bench/bench_crl.py [--entries N] [--workdir DIR]
+Usage: .venv/bin/python bench/bench_crl.py [--entries N] [--quick] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--asn1crypto-entries", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true", help="200,000 entries instead of 1,000,000")
     parser.add_argument("--measure", nargs=4, metavar=("URL", "CA", "CACHE", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--asn1crypto", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -129,6 +130,9 @@ def main() -> None:
         _asn1crypto_read_all(args.asn1crypto)
         return
 
+    if args.quick:
+        args.entries = min(args.entries, 200_000)
+        args.asn1crypto_entries = min(args.asn1crypto_entries, 20_000)
     from tests.pki.builder import build_test_pki
     from tests.pki.online import free_port
 

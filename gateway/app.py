@@ -115,12 +115,20 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    from gateway.revocation import trust_data_health
+
     support = request.app[GOST_KEY]
-    store = request.app[TRUST_KEY]
+    pipeline = request.app[PIPELINE_KEY]
+    store = pipeline.trust  # current (a TSL refresh may replace it)
     members = request.app[MEMBERS_KEY]
+    loop = asyncio.get_running_loop()
+    health = await loop.run_in_executor(None, trust_data_health, request.app[CONFIG_KEY], store, pipeline.policy.online)
     return web.json_response(
         {
-            "status": "ok",
+            # CRLs or the TSL past their nextUpdate with no refresh possible: degraded.
+            "status": "degraded" if health.level == "degraded" else "ok",
+            "trust_data": health.to_json(),
+            "awaiting_revocation": await loop.run_in_executor(None, pipeline.waits.count),
             "gost": {"available": support.available, "problem": support.problem},
             "trust_store": {
                 "roots": len(store.roots),
@@ -183,7 +191,7 @@ async def _verify(request: web.Request) -> web.Response:
         policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
         loop = asyncio.get_running_loop()
         report: VerificationReport = await loop.run_in_executor(
-            request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[TRUST_KEY], policy, signature
+            request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[PIPELINE_KEY].trust, policy, signature
         )
         return web.json_response(report.to_json(), dumps=_dumps)
     except _TooLarge:
@@ -226,6 +234,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []
+    from gateway.tsl_refresh import crl_refresher, tsl_scheduler
+
+    if config.trust.tsl_url:
+        background.append(asyncio.create_task(tsl_scheduler(app)))
+    if not config.verification.offline:
+        background.append(asyncio.create_task(crl_refresher(app, config.verification.crl_refresh_interval_minutes * 60)))
     if config.delivery.digest_hour_utc >= 0:
         background.append(asyncio.create_task(digest_scheduler(app, config.delivery.digest_hour_utc, config.mail.staff_address)))
     app[BACKGROUND_KEY] = background

@@ -85,7 +85,17 @@ def _build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input, not a prompt")
     staff.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
-    trust = commands.add_parser("trust", help="show the trust store")
+    trust = commands.add_parser(
+        "trust",
+        help="show the trust store and the currency of its data; import the accredited-CA list; add a CA",
+        description="gateway trust [show] | import-tsl FILE|URL | add FILE [--anchor] [--accredited] | refresh",
+    )
+    trust.add_argument("action", nargs="?", choices=("show", "import-tsl", "add", "refresh"), default="show")
+    trust.add_argument("source", nargs="?", help="import-tsl: file or http(s) URL of the list; add: a certificate file")
+    trust.add_argument("--anchor", action="store_true", help="add: as a trust anchor (roots/) instead of a CA (ca/)")
+    trust.add_argument("--accredited", action="store_true", help="add: treat this CA as accredited by law (Bank of Russia CA)")
+    trust.add_argument("--offline", action="store_true", help="do not fetch anything")
+    trust.add_argument("--json", action="store_true", help="show: print the data currency as JSON")
     trust.add_argument("--trust", type=Path, default=None)
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
@@ -168,13 +178,36 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
+    import dataclasses
+
     from validators.gost import gost_support
+
+    gost_support(config.verification.openssl_gost_conf)
+    if args.trust is not None:
+        config = dataclasses.replace(config, verification=dataclasses.replace(config.verification, trust_dir=args.trust))
+    trust_dir = config.verification.trust_dir
+    if args.action == "import-tsl":
+        return _trust_import_tsl(args, config)
+    if args.action == "add":
+        return _trust_add(args, trust_dir)
+    if args.action == "refresh":
+        return _trust_refresh(args, config)
+    return _trust_show(args, config)
+
+
+def _trust_show(args: argparse.Namespace, config: Config) -> int:
+    from gateway.revocation import online_revocation, trust_data_health
     from validators.signatures.certificates import format_name
     from validators.trust import load_trust_store
 
-    gost_support(config.verification.openssl_gost_conf)
-    trust_dir = args.trust or config.verification.trust_dir
+    trust_dir = config.verification.trust_dir
     store = load_trust_store(trust_dir)
+    online = online_revocation(config, offline=True if args.offline else None)
+    health = trust_data_health(config, store, online)
+    if args.json:
+        json.dump(health.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_NOT_VALID if store.problems else EXIT_OK
     print(f"trust store {trust_dir}")
     for title, certificates in (("roots", store.roots), ("ca", store.intermediates)):
         print(f"{title}: {len(certificates)}")
@@ -184,19 +217,99 @@ def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
                 f"  {format_name(cert.subject)[:90]}  serial {cert.serial_number:X}  "
                 f"{validity['not_before'].native:%Y-%m-%d}..{validity['not_after'].native:%Y-%m-%d}"
             )
-    print(f"crl: {len(store.crls)}")
-    for item in store.crls:
-        tbs = item["tbs_cert_list"]
-        next_update = tbs["next_update"].native
-        until = f"{next_update:%Y-%m-%d}" if next_update else "(no next update)"
-        print(
-            f"  {format_name(item.issuer)[:90]}  {tbs['this_update'].native:%Y-%m-%d}..{until}  "
-            f"{len(tbs['revoked_certificates'])} revoked"
-        )
-    print(f"tsl.xml: {'%d accredited centres' % len(store.tsl.centres) if store.tsl else 'absent'}")
+    print(f"crl: {len(store.crls)} in the trust store, {sum(1 for i in health.items if i.kind == 'crl') - len(store.crls)} in the revocation cache")
+    for item in health.items:
+        if item.kind != "crl":
+            continue
+        until = f"{item.next_update:%Y-%m-%d %H:%M}Z" if item.next_update else "(no next update)"
+        age = f"{item.age_hours:.0f} h old" if item.age_hours is not None else ""
+        print(f"  [{item.level}] {item.name[:70]}  issued {item.issued:%Y-%m-%d %H:%M}Z, next update {until}, {age}; {item.source}; {item.note}")
+    tsl = next((i for i in health.items if i.kind == "tsl"), None)
+    if tsl is None:
+        print("tsl.xml: absent — accreditation of CAs is not checked")
+    else:
+        age = f"imported {tsl.age_hours:.0f} h ago" if tsl.age_hours is not None else ""
+        print(f"tsl.xml: [{tsl.level}] {tsl.name}, {tsl.note}; {age}")
+    print(f"trust data: {health.level}")
     for problem in store.problems:
         print(f"problem: {problem}")
     return EXIT_NOT_VALID if store.problems else EXIT_OK
+
+
+def _trust_import_tsl(args: argparse.Namespace, config: Config) -> int:
+    from gateway.revocation import fetch_policy, online_revocation
+    from gateway.tsl_refresh import import_tsl, prefetch_crls
+    from validators.signatures.fetch import Fetcher
+    from validators.tsl import TslError
+
+    source = args.source or config.trust.tsl_url
+    if not source:
+        print("gateway trust import-tsl: give a file or URL (or set [trust] tsl_url)", file=sys.stderr)
+        return EXIT_USAGE
+    offline = args.offline or config.verification.offline
+    try:
+        parsed = import_tsl(source, config.verification.trust_dir, None if offline else Fetcher(fetch_policy(config)))
+    except TslError as exc:
+        print(f"gateway trust import-tsl: {exc} (the previous list, if any, is kept)", file=sys.stderr)
+        return EXIT_NOT_VALID
+    certificates = sum(len(c.certificates_der) for c in parsed.centres)
+    print(f"imported {len(parsed.centres)} accredited centres, {certificates} CA certificates (version {parsed.version}, {parsed.date})")
+    if config.trust.prefetch_crls and not offline:
+        online = online_revocation(config)
+        if online is not None:
+            problems = prefetch_crls(parsed, online)
+            for problem in problems:
+                print(f"  CRL not fetched: {problem}")
+    return EXIT_OK
+
+
+def _trust_add(args: argparse.Namespace, trust_dir: Path) -> int:
+    from validators.signatures.certificates import format_name, load_certificates
+    from validators.trust import ACCREDITED_EXTRA
+
+    if not args.source or not Path(args.source).is_file():
+        print("gateway trust add: a certificate file is required", file=sys.stderr)
+        return EXIT_USAGE
+    certificates = load_certificates(Path(args.source).read_bytes())
+    if not certificates:
+        print(f"gateway trust add: {args.source}: no certificate could be read", file=sys.stderr)
+        return EXIT_NOT_VALID
+    for cert in certificates:
+        is_ca = bool(cert.basic_constraints_value and cert.basic_constraints_value["ca"].native)
+        if not is_ca:
+            print(f"gateway trust add: {format_name(cert.subject)[:80]} is not a CA certificate", file=sys.stderr)
+            return EXIT_NOT_VALID
+        if args.anchor and cert.self_signed != "maybe" and cert.self_signed != "yes":
+            print(f"gateway trust add: {format_name(cert.subject)[:80]} is not self-signed; add it as a CA (without --anchor)", file=sys.stderr)
+            return EXIT_NOT_VALID
+        name = f"{cert.sha1.hex().upper()[:16]}.cer"
+        folders = ["roots" if args.anchor else "ca"] + ([ACCREDITED_EXTRA] if args.accredited else [])
+        for folder in folders:
+            (trust_dir / folder).mkdir(parents=True, exist_ok=True)
+            (trust_dir / folder / name).write_bytes(cert.dump())
+        print(f"added {format_name(cert.subject)[:90]} to {', '.join(f + '/' for f in folders)}")
+    return EXIT_OK
+
+
+def _trust_refresh(args: argparse.Namespace, config: Config) -> int:
+    """Fetch again the CRLs of the accredited-CA list (and its own URL, when configured)."""
+    from gateway.revocation import online_revocation
+    from gateway.tsl_refresh import prefetch_crls
+    from validators.trust import load_trust_store
+
+    if config.trust.tsl_url:
+        code = _trust_import_tsl(argparse.Namespace(source=config.trust.tsl_url, offline=args.offline), config)
+        if code != EXIT_OK:
+            return code
+    store = load_trust_store(config.verification.trust_dir)
+    online = online_revocation(config, offline=True if args.offline else None)
+    if store.tsl is None or online is None:
+        print("nothing to refresh: no accredited-CA list or no revocation cache")
+        return EXIT_OK
+    problems = prefetch_crls(store.tsl, online)
+    for problem in problems:
+        print(f"CRL not fetched: {problem}")
+    return EXIT_NOT_VALID if problems else EXIT_OK
 
 
 def _slot_for(path: Path, doc_type: str) -> str:

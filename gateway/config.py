@@ -19,6 +19,7 @@ __all__ = [
     "Config",
     "ServerConfig",
     "VerificationConfig",
+    "TrustConfig",
     "StorageConfig",
     "LimitsConfig",
     "DecisionConfig",
@@ -72,10 +73,25 @@ class VerificationConfig:
     fetch_deny_hosts: tuple[str, ...] = ()
     fetch_retry_after_seconds: float = 60.0
     crl_refresh_ahead_hours: float = 1.0
+    crl_refresh_interval_minutes: float = 15.0
+    """The service looks this often for cached CRLs due for refresh and fetches them ahead."""
+    revocation_keep_days: float = 400.0
+    """Superseded CRLs stay in the cache this long after their nextUpdate (audits of past moments)."""
     revocation_grace_hours: float = 24.0
     """How long a package whose revocation status cannot be obtained waits (awaiting_revocation)."""
     revocation_recheck_seconds: float = 300.0
     """First re-check of a waiting package; doubles each time, at most one hour."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustConfig:
+    """The accredited-CA list (TSL) of the Ministry of digital development."""
+
+    tsl_url: str = ""
+    """Empty: no scheduled refresh (``gateway trust import-tsl FILE|URL`` by hand)."""
+    tsl_refresh_hours: float = 24.0
+    prefetch_crls: bool = True
+    """After an import, fetch the CRLs at the list's addresses into the revocation cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +185,7 @@ class AuthConfig:
 class Config:
     server: ServerConfig = ServerConfig()
     verification: VerificationConfig = VerificationConfig()
+    trust: TrustConfig = TrustConfig()
     auth: AuthConfig = AuthConfig()
     storage: StorageConfig = StorageConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -281,7 +298,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa", "trust"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     # Paths not given follow the data folder, so one data_dir setting moves everything.
@@ -299,6 +316,7 @@ def load_config(path: Path | None) -> Config:
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
         verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
+        trust=_section(TrustConfig, data.get("trust", {}), "trust", base),
         auth=_auth(data.get("auth", {})),
         storage=_section(StorageConfig, data.get("storage", {}), "storage", base),
         limits=_section(LimitsConfig, data.get("limits", {}), "limits", base),

@@ -204,12 +204,24 @@ class Pipeline:
         self._tasks: list[asyncio.Task[None]] = []
         self.on_decided: Callable[[], None] | None = None
         """Called after a decision is committed (wakes the outbox worker)."""
+        from datetime import timedelta
+
+        from gateway.revocation_wait import RevocationWaits
+
+        self.waits = RevocationWaits(
+            repository.db,
+            decision_policy(config),
+            timedelta(hours=config.verification.revocation_grace_hours),
+            config.verification.revocation_recheck_seconds,
+        )
+        """Packages held while revocation status cannot be obtained (awaiting_revocation)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         for submission_id in await loop.run_in_executor(None, self.repository.unfinished):
             self.queue.put_nowait(submission_id)
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.limits.validation_workers)]
+        self._tasks.append(asyncio.create_task(self.waits.run(self)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -236,7 +248,11 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         if not await loop.run_in_executor(self.executor, self.repository.claim, submission_id):
             return
-        decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id)
+        decision, report, received_at = await loop.run_in_executor(self.executor, self._validate, submission_id)
+        considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
+        if considered is None:
+            return  # held: awaiting_revocation, re-checked later
+        decision, report = considered
         member_email = (report.get("member") or {}).get("email") or None
         effects = decision_jobs(submission_id, decision.value, report, member_email)
         await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
@@ -247,7 +263,7 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _validate(self, submission_id: str) -> tuple[Decision, dict[str, Any]]:
+    def _validate(self, submission_id: str) -> tuple[Decision, dict[str, Any], str]:
         record = self.repository.get(submission_id)
         assert record is not None
         stored = self.repository.files(submission_id)
@@ -262,4 +278,4 @@ class Pipeline:
         )
         decision, report = run_validation(request, self.config, self.members, self.trust, self.policy.received(record.received_at), self.scratch)
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
-        return decision, report
+        return decision, report, record.received_at

@@ -12,11 +12,17 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from gateway.config import Config
 from validators.revocation_cache import OnlineRevocation, RevocationCache
 from validators.signatures.fetch import Fetcher, FetchPolicy
 
-__all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy"]
+__all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy", "trust_data_health"]
+
+if TYPE_CHECKING:
+    from validators.trust import TrustStore
+    from validators.trust_health import TrustHealth
 
 log = logging.getLogger("gateway.revocation")
 
@@ -48,7 +54,7 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     """The revocation source, or None when its cache folder cannot be used (logged)."""
     offline = config.verification.offline if offline is None else offline
     try:
-        cache = RevocationCache(revocation_cache_dir(config))
+        cache = RevocationCache(revocation_cache_dir(config), timedelta(days=config.verification.revocation_keep_days))
     except (OSError, sqlite3.Error) as exc:
         log.warning("revocation cache unusable, no online revocation: %s", exc)
         return None
@@ -57,4 +63,24 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
         None if offline else Fetcher(fetch_policy(config)),
         refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),
         retry_after=config.verification.fetch_retry_after_seconds,
+    )
+
+
+def trust_data_health(config: Config, store: "TrustStore", online: OnlineRevocation | None) -> "TrustHealth":
+    """Age and nextUpdate of every CRL (store and cache) and of the TSL (``gateway trust``, ``/healthz``)."""
+    from datetime import datetime, timezone
+
+    from gateway.tsl_refresh import tsl_state
+    from validators.trust_health import trust_health
+
+    state = tsl_state(config.verification.trust_dir)
+    return trust_health(
+        store,
+        datetime.now(timezone.utc),
+        cache=online.cache if online is not None else None,
+        online=online is not None and online.fetcher is not None,
+        refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),
+        tsl_refresh=timedelta(hours=config.trust.tsl_refresh_hours) if config.trust.tsl_url else None,
+        tsl_loaded_at=state.loaded_at,
+        tsl_problem=state.last_error,
     )

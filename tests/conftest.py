@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.pki.builder import TestPki, build_test_pki
+from tests.pki.bank import BankPki
 from tests.pki.online import OnlinePki
 from validators.gost import gost_support
 from validators.signatures.locate import verify_document
@@ -38,6 +39,14 @@ def online_pki(tmp_path_factory: pytest.TempPathFactory) -> "OnlinePki":
     from tests.pki.online import build_online_pki
 
     return build_online_pki(tmp_path_factory.mktemp("online-pki"))
+
+
+@pytest.fixture(scope="session")
+def bank_pki(tmp_path_factory: pytest.TempPathFactory) -> "BankPki":
+    """A Bank of Russia–shaped CA branch (tests/pki/bank.py)."""
+    from tests.pki.bank import BankPki, build_bank_pki
+
+    return build_bank_pki(tmp_path_factory.mktemp("bank-pki"))
 
 
 @pytest.fixture(scope="session")

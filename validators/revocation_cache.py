@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from asn1crypto import core, crl, ocsp, x509
 
@@ -105,6 +105,7 @@ class CrlInfo:
 
     id: int
     url: str | None
+    issuer_key: str
     issuer: str
     this_update: datetime
     next_update: datetime | None
@@ -151,8 +152,10 @@ class CachedCrl(CrlView):
 class RevocationCache:
     """The SQLite index and CRL files under ``folder`` (created if missing)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep_superseded: timedelta = timedelta(days=400)) -> None:
         self.folder = folder
+        self.keep_superseded = keep_superseded
+        """Superseded CRLs are kept until this long after their nextUpdate (past moments)."""
         (folder / "crl").mkdir(parents=True, exist_ok=True)
         self.path = folder / "revocation.sqlite3"
         self._local = threading.local()
@@ -235,7 +238,24 @@ class RevocationCache:
 
                 connection.executemany("INSERT OR IGNORE INTO crl_entries VALUES (?, ?, ?, ?)", rows())
                 connection.execute("UPDATE crls SET entries = ? WHERE id = ?", (count, crl_id))
+        self.prune()
         return int(crl_id)  # type: ignore[arg-type]
+
+    def prune(self) -> int:
+        """Drop superseded CRLs whose nextUpdate is older than ``keep_superseded``; never the
+        newest CRL of an issuer. Returns how many were dropped."""
+        cutoff = _iso(datetime.now(timezone.utc) - self.keep_superseded)
+        rows = self._connection().execute(
+            "SELECT id, file FROM crls c WHERE next_update IS NOT NULL AND next_update < ?"
+            " AND this_update < (SELECT MAX(this_update) FROM crls n WHERE n.issuer_key = c.issuer_key)",
+            (cutoff,),
+        ).fetchall()
+        for row in rows:
+            with self._transaction() as connection:
+                connection.execute("DELETE FROM crl_entries WHERE crl_id = ?", (row["id"],))
+                connection.execute("DELETE FROM crls WHERE id = ?", (row["id"],))
+            (self.folder / row["file"]).unlink(missing_ok=True)
+        return len(rows)
 
     def _mark_verified(self, crl_id: int, issuer_fp: str) -> None:
         with self._transaction() as connection:
@@ -270,6 +290,7 @@ class RevocationCache:
             CrlInfo(
                 row["id"],
                 row["url"],
+                row["issuer_key"],
                 row["issuer_text"],
                 _from_iso(row["this_update"]),  # type: ignore[arg-type]
                 _from_iso(row["next_update"]),
@@ -413,13 +434,16 @@ class OnlineRevocation:
             return failure[1]
         return None
 
-    def refresh_crl(self, url: str, issuer: x509.Certificate | None = None) -> str | None:
+    def refresh_crl(
+        self, url: str, issuer: x509.Certificate | None = None, candidates: Sequence[x509.Certificate] = ()
+    ) -> str | None:
         """Fetch and index the CRL at ``url`` when due; returns a problem text or None.
 
-        With ``issuer`` the CRL must verify with its key before it is indexed (for a
-        CDP address); without (TSL prefetch) it is indexed unverified and verified
-        when first used.
+        The CRL must name and verify with ``issuer`` (a CDP address) or with one of
+        ``candidates`` (the CA certificates of an accredited-CA list entry) before it is
+        indexed; nothing unverified enters the cache.
         """
+        issuers = [issuer] if issuer is not None else list(candidates)
         if self.fetcher is None:
             return None
         now = self.clock()
@@ -436,12 +460,13 @@ class OnlineRevocation:
                     self.fetcher.get_to_file(url, target)
                 _to_der(temp)
                 with open_crl(temp) as item:
-                    if issuer is not None:
-                        if name_key(item.header["tbs_cert_list"]["issuer"]) != name_key(issuer.subject):
-                            raise FetchError(f"{url}: the CRL there is not issued by {issuer.subject.human_friendly[:80]}")
-                        if not item.signature_verifies(issuer.public_key):
-                            raise FetchError(f"{url}: the CRL signature does not verify with the issuer's key")
-                self.cache.add_crl_file(temp, url, issuer)
+                    named = [c for c in issuers if name_key(item.header["tbs_cert_list"]["issuer"]) == name_key(c.subject)]
+                    if not named:
+                        raise FetchError(f"{url}: the CRL there is not issued by the expected CA")
+                    signer = next((c for c in named if item.signature_verifies(c.public_key)), None)
+                    if signer is None:
+                        raise FetchError(f"{url}: the CRL signature does not verify with the issuer's key")
+                self.cache.add_crl_file(temp, url, signer)
             except (FetchError, CrlFormatError, OSError) as exc:
                 temp.unlink(missing_ok=True)
                 message = str(exc) if isinstance(exc, FetchError) else f"{url}: {exc}"
@@ -450,6 +475,28 @@ class OnlineRevocation:
                 return message
             self.cache.clear_failure(url)
             return None
+
+    def refresh_due(self, issuers_named: Callable[[str], Sequence[x509.Certificate]]) -> list[str]:
+        """Fetch again, ahead of nextUpdate, every cached CRL address that is due (the
+        service runs this periodically so validation rarely waits for a download).
+
+        ``issuers_named(issuer_key)`` gives the CA certificates a CRL of that issuer may be
+        verified with (trust store and accredited-CA list); addresses with none are left
+        to the on-demand refresh. Returns the problems.
+        """
+        rows = self.cache._connection().execute(
+            "SELECT url, issuer_key FROM crls c WHERE url IS NOT NULL"
+            " AND this_update = (SELECT MAX(this_update) FROM crls n WHERE n.url = c.url)"
+        ).fetchall()
+        problems = []
+        now = self.clock()
+        for row in rows:
+            candidates = list(issuers_named(row["issuer_key"]))
+            if candidates and self._needs_fetch(row["url"], now):
+                problem = self.refresh_crl(row["url"], candidates=candidates)
+                if problem:
+                    problems.append(problem)
+        return problems
 
     def crls_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
         problems = [p for p in (self.refresh_crl(url, issuer) for url in crl_urls(cert)) if p]

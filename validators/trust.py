@@ -1,5 +1,9 @@
 """The trust store (SPEC section 4): ``roots/``, ``ca/``, ``crl/`` and an optional ``tsl.xml``.
 
+Also ``tsl-ca/`` (CA certificates imported from the accredited-CA list, for path building
+only) and ``accredited/`` (CA certificates treated as accredited whatever the list says:
+CAs qualified by law without the Ministry's accreditation, such as the Bank of Russia CA).
+
 Loaded once into an immutable :class:`TrustStore`; unreadable files are listed in
 ``problems`` rather than silently ignored, so an operator sees a broken store.
 """
@@ -13,10 +17,15 @@ from typing import Callable, TypeVar
 
 from asn1crypto import crl, x509
 
-from validators.signatures.certificates import fingerprint, load_certificates, load_crls, name_key
-from validators.tsl import AccreditedCaList, TslError, load_tsl
+from validators.signatures.certificates import fingerprint, format_name, load_certificates, load_crls, name_key
+from validators.tsl import AccreditedCaList, TslError, exempt_centre, load_tsl
 
-__all__ = ["TrustStore", "load_trust_store"]
+__all__ = ["TrustStore", "load_trust_store", "TSL_CA_FOLDER", "ACCREDITED_EXTRA"]
+
+#: CA certificates taken from the accredited-CA list (never anchors).
+TSL_CA_FOLDER = "tsl-ca"
+#: CA certificates the operator declared accredited by law (``gateway trust add --accredited``).
+ACCREDITED_EXTRA = "accredited"
 
 T = TypeVar("T")
 
@@ -95,6 +104,8 @@ def load_trust_store(directory: Path) -> TrustStore:
         problems.append(f"{directory}: trust store folder not found")
     roots = _read_folder(directory / "roots", load_certificates, "certificate", problems)
     intermediates = _read_folder(directory / "ca", load_certificates, "certificate", problems)
+    # CA certificates of the accredited-CA list (gateway trust import-tsl) help path building.
+    intermediates += _read_folder(directory / TSL_CA_FOLDER, load_certificates, "certificate", problems)
     crls = _read_folder(directory / "crl", load_crls, "CRL", problems)
     tsl = None
     tsl_path = directory / "tsl.xml"
@@ -103,6 +114,11 @@ def load_trust_store(directory: Path) -> TrustStore:
             tsl = load_tsl(tsl_path)
         except TslError as exc:
             problems.append(str(exc))
+    exempt = _read_folder(directory / ACCREDITED_EXTRA, load_certificates, "certificate", problems)
+    if tsl is not None and exempt:
+        # CAs qualified by law without the Ministry's accreditation (Bank of Russia CA).
+        extra = tuple(exempt_centre(format_name(c.subject), c.dump()) for c in exempt)
+        tsl = AccreditedCaList(tsl.version, tsl.date, (*tsl.centres, *extra))
     return TrustStore(
         roots=tuple(roots),
         intermediates=tuple(intermediates),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["AccreditedCa", "AccreditationPeriod", "AccreditedCaList", "load_tsl", "TslError"]
+__all__ = ["AccreditedCa", "AccreditationPeriod", "AccreditedCaList", "load_tsl", "parse_tsl", "exempt_centre", "TslError", "MAX_TSL_BYTES"]
 
 ACTIVE_STATUS = "Действует"
 
@@ -154,13 +154,50 @@ def _centre(element: ElementTree.Element) -> AccreditedCa:
     )
 
 
+MAX_TSL_BYTES = 256 << 20
+
+
+def parse_tsl(data: bytes, origin: str = "tsl.xml") -> AccreditedCaList:
+    """Parse the list from bytes; raises :class:`TslError` with a clear message.
+
+    The list comes from the network: DTDs and entity declarations are refused before
+    parsing (the real list has none), so no entity expansion can happen.
+    """
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise TslError(f"{origin}: DTD or entity declarations are not accepted in the accredited-CA list")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise TslError(f"cannot read accredited-CA list {origin}: {exc}") from None
+    if _local(root.tag) != "АккредитованныеУдостоверяющиеЦентры":
+        raise TslError(f"{origin} is not an accredited-CA list (root element {_local(root.tag)})")
+    centres = tuple(_centre(el) for el in root if _local(el.tag) == "УдостоверяющийЦентр")
+    return AccreditedCaList(_child_text(root, "Версия"), _child_text(root, "Дата"), centres)
+
+
 def load_tsl(path: Path) -> AccreditedCaList:
     """Parse ``tsl.xml``; raises :class:`TslError` with a clear message when unreadable."""
     try:
-        root = ElementTree.parse(path).getroot()
-    except (ElementTree.ParseError, OSError) as exc:
-        raise TslError(f"cannot read accredited-CA list {path}: {exc}") from None
-    if _local(root.tag) != "АккредитованныеУдостоверяющиеЦентры":
-        raise TslError(f"{path} is not an accredited-CA list (root element {_local(root.tag)})")
-    centres = tuple(_centre(el) for el in root if _local(el.tag) == "УдостоверяющийЦентр")
-    return AccreditedCaList(_child_text(root, "Версия"), _child_text(root, "Дата"), centres)
+        size = path.stat().st_size
+        if size > MAX_TSL_BYTES:
+            raise TslError(f"{path}: {size} bytes, more than {MAX_TSL_BYTES}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TslError(f"cannot read accredited-CA list {path}: {exc.strerror}") from None
+    return parse_tsl(data, str(path))
+
+
+def exempt_centre(name: str, certificate_der: bytes) -> AccreditedCa:
+    """A CA treated as accredited at every moment: one the law makes qualified without the
+    Ministry's accreditation (the Bank of Russia CA, 63-ФЗ art. 17.2), added by the operator
+    with ``gateway trust add --accredited``."""
+    return AccreditedCa(
+        name=name,
+        ogrn=None,
+        inn=None,
+        periods=(AccreditationPeriod(ACTIVE_STATUS, None, None),),
+        certificate_sha1=frozenset({hashlib.sha1(certificate_der).hexdigest().upper()}),
+        certificates_der=(certificate_der,),
+        crl_urls=(),
+    )

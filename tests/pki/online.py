@@ -207,6 +207,14 @@ class RevocationServer:
     def __init__(self, pki: OnlinePki) -> None:
         self.pki = pki
         self.hits: dict[str, int] = {}
+        self.files: dict[str, bytes] = {}
+        """Further documents served at ``/files/<name>`` (e.g. an accredited-CA list)."""
+        self.redirects: dict[str, str] = {}
+        """``/files/<name>`` answered with a 302 to this address."""
+        self.delay = 0.0
+        """Seconds ``/files/*`` waits before answering (slow CA)."""
+        self.active = 0
+        self.max_active = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -218,6 +226,21 @@ class RevocationServer:
         if not path.is_file():
             raise web.HTTPNotFound()
         return web.Response(body=path.read_bytes(), content_type="application/pkix-crl")
+
+    async def _file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.hits[f"/files/{name}"] = self.hits.get(f"/files/{name}", 0) + 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.active -= 1
+        if name in self.redirects:
+            raise web.HTTPFound(self.redirects[name])
+        if name not in self.files:
+            raise web.HTTPNotFound()
+        return web.Response(body=self.files[name], content_type="application/octet-stream")
 
     async def _ocsp(self, request: web.Request) -> web.Response:
         self.hits["/ocsp"] = self.hits.get("/ocsp", 0) + 1
@@ -234,6 +257,7 @@ class RevocationServer:
             app = web.Application()
             app.router.add_get("/{name}.crl", self._crl)
             app.router.add_post("/ocsp", self._ocsp)
+            app.router.add_get("/files/{name}", self._file)
             self._runner = web.AppRunner(app)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, "127.0.0.1", self.pki.port, reuse_address=True)

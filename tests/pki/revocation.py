@@ -86,7 +86,7 @@ def make_ocsp_response(
     request = folder / "request.der"
     response = folder / "response.der"
     digest = [f"-{cert_id_digest}"] if cert_id_digest else []
-    _run_openssl(["ocsp", "-issuer", str(pki.cert(issuer)), "-cert", str(pki.cert(label)), *digest,
+    _run_openssl(["ocsp", "-issuer", str(pki.cert(issuer)), *digest, "-cert", str(pki.cert(label)),
                   "-no_nonce", "-reqout", str(request)])
     _run_openssl([
         "ocsp", "-index", str(index), "-CA", str(pki.cert(issuer)), "-rsigner", str(pki.cert(issuer)),

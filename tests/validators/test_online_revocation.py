@@ -16,7 +16,6 @@ from validators.crl_index import REASONS, open_crl, serial_key
 from validators.revocation_cache import OnlineRevocation, RevocationCache
 from validators.signatures.fetch import Fetcher, FetchPolicy
 from validators.signatures.model import Indication, SignatureReport, SubIndication
-from validators.signatures.revocation import RevocationMode
 from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import TrustStore, load_trust_store
 
@@ -229,3 +228,31 @@ def test_serial_key_is_the_minimal_der_integer(serial: int) -> None:
     from asn1crypto import core
 
     assert serial_key(serial) == core.Integer(serial).contents
+
+
+def test_superseded_crls_are_pruned_only_long_after_their_next_update(pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    cache = RevocationCache(tmp_path / "cache", keep_superseded=timedelta(days=30))
+    ancient = make_crl(pki, "ca", tmp_path / "a.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70), crl_number=1)
+    recent = make_crl(pki, "ca", tmp_path / "b.crl", this_update=now - timedelta(days=20), next_update=now - timedelta(days=10), crl_number=2)
+    cache.add_crl_file(recent, "http://x/ca.crl")
+    cache.add_crl_file(make_crl(pki, "ca", tmp_path / "c.crl", crl_number=3), "http://x/ca.crl")
+    assert len(cache.crl_infos()) == 2, "superseded but within the keeping period: kept"
+    cache.add_crl_file(ancient, "http://x/ca.crl")
+    kept = cache.crl_infos()
+    assert len(kept) == 2 and min(i.this_update for i in kept) == now - timedelta(days=20)
+    lone = RevocationCache(tmp_path / "lone", keep_superseded=timedelta(days=1))
+    lone.add_crl_file(make_crl(pki, "ca", tmp_path / "d.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70)), None)
+    assert len(lone.crl_infos()) == 1, "the newest CRL of an issuer is never dropped"
+
+
+def test_cached_crls_due_for_refresh_are_fetched_ahead_in_the_background(online_pki: OnlinePki, trust, server, document, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from validators.signatures.certificates import name_key
+
+    _verify(online_pki, "crl_good", trust, document, tmp_path, _online(tmp_path / "cache"))
+    by_name = {name_key(c.subject): [c] for c in (*trust.roots, *trust.intermediates)}
+    assert _online(tmp_path / "cache").refresh_due(lambda key: by_name.get(key, [])) == []
+    assert server.hits["/ca.crl"] == 1, "not due yet: nothing fetched"
+    soon = datetime.now(timezone.utc) + timedelta(days=7) - timedelta(minutes=30)
+    assert _online(tmp_path / "cache", clock=lambda: soon).refresh_due(lambda key: by_name.get(key, [])) == []
+    assert server.hits["/ca.crl"] == 2 and server.hits["/root.crl"] == 2

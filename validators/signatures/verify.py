@@ -644,6 +644,8 @@ def _check_qualified(facts: _Facts, path: chains.CertificatePath, store: TrustSt
             steps.fail("qualified.accreditation", accreditation, None)
         elif store.tsl is not None:
             steps.ok("qualified.accreditation", "the issuing CA was accredited at the validation time (tsl.xml)")
+        else:
+            steps.ok("qualified.accreditation", "accreditation of the issuing CA not checked: no accredited-CA list (tsl.xml) configured", warning=True)
     else:
         qualified = False
         steps.fail("qualified.accreditation", "the signer certificate is itself a trust anchor, not issued by an accredited CA", None)

@@ -1,0 +1,157 @@
+"""Packages held while a certificate's revocation status cannot be obtained (SPEC 6).
+
+When the only findings that would return or reject a package are
+``signature.revocation_unknown`` (TRY_LATER: no CRL/OCSP could be had, typically the CA
+unreachable), the package is not returned to the member: its status becomes
+``awaiting_revocation`` and it is validated again with exponential backoff
+(``revocation_recheck_seconds``, doubling, at most an hour) until
+``revocation_grace_hours`` after it was received. Then it is decided with the finding
+``signature.revocation_unavailable`` (the member need not change anything).
+
+The waits live in their own table of the gateway database (created here, so the
+schema migrations stay untouched) and survive restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.store.db import Database
+from validators.checks import Check, Severity, finding
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Pipeline
+
+__all__ = ["RevocationWaits", "AWAITING_REVOCATION", "UNKNOWN_CODE", "UNAVAILABLE_CODE"]
+
+log = logging.getLogger("gateway.revocation_wait")
+
+AWAITING_REVOCATION = "awaiting_revocation"
+UNKNOWN_CODE = "signature.revocation_unknown"
+UNAVAILABLE_CODE = "signature.revocation_unavailable"
+MAX_DELAY = 3600.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS revocation_waits (
+    submission_id TEXT PRIMARY KEY REFERENCES submissions(id),
+    since TEXT NOT NULL,
+    checks INTEGER NOT NULL,
+    next_check REAL NOT NULL,
+    detail TEXT NOT NULL
+)
+"""
+
+
+def _check(item: dict[str, Any]) -> Check:
+    return Check(item["code"], Severity(item["severity"]), item.get("file"), item["message_ru"], item["remedy_ru"], item.get("detail") or "")
+
+
+def _parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class RevocationWaits:
+    """The waiting queue: whether to hold a decided package, and which are due again."""
+
+    db: Database
+    policy: DecisionPolicy
+    grace: timedelta
+    first_delay: float
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def __post_init__(self) -> None:
+        with self.db.transaction() as connection:
+            connection.execute(_SCHEMA)
+
+    def only_revocation_unknown(self, decision: Decision, checks: list[dict[str, Any]]) -> bool:
+        """True when every finding that keeps the package from acceptance is TRY_LATER revocation."""
+        if decision is Decision.ACCEPTED:
+            return False
+        blocking = [c for c in checks if self.policy.by_severity[Severity(c["severity"])] is not Decision.ACCEPTED]
+        return bool(blocking) and all(c["code"] == UNKNOWN_CODE for c in blocking)
+
+    def consider(self, submission_id: str, received_at: str, decision: Decision, report: dict[str, Any]) -> tuple[Decision, dict[str, Any]] | None:
+        """None when the package is held (status set to awaiting_revocation); otherwise the
+        decision to record — after the grace period with ``signature.revocation_unavailable``."""
+        checks: list[dict[str, Any]] = report["checks"]
+        if not self.only_revocation_unknown(decision, checks):
+            self._release(submission_id)
+            return decision, report
+        now = self.clock()
+        if now < _parse_iso(received_at) + self.grace:
+            self._hold(submission_id, checks)
+            return None
+        self._release(submission_id)
+        replaced = [
+            finding(UNAVAILABLE_CODE, file=c.get("file"), detail=f"after {self.grace.total_seconds() / 3600:g} h of re-checks: {c.get('detail') or ''}"[:500])
+            if c["code"] == UNKNOWN_CODE
+            else _check(c)
+            for c in checks
+        ]
+        final, applied = decide(replaced, self.policy)
+        report = {**report, "decision": final.value, "decision_ru": DECISION_NAMES_RU[final], "checks": [c.to_json() for c in applied]}
+        if isinstance(report.get("submission"), dict):
+            report["submission"] = {**report["submission"], "status": final.value, "decision": final.value}
+        return final, report
+
+    def _hold(self, submission_id: str, checks: list[dict[str, Any]]) -> None:
+        detail = "; ".join(dict.fromkeys(c.get("detail") or "" for c in checks if c["code"] == UNKNOWN_CODE))[:1000]
+        with self.db.transaction() as connection:
+            row = connection.execute("SELECT checks FROM revocation_waits WHERE submission_id = ?", (submission_id,)).fetchone()
+            done = row["checks"] if row is not None else 0
+            delay = min(MAX_DELAY, self.first_delay * (2**done))
+            connection.execute(
+                "INSERT OR REPLACE INTO revocation_waits (submission_id, since, checks, next_check, detail) VALUES (?,"
+                " COALESCE((SELECT since FROM revocation_waits WHERE submission_id = ?), ?), ?, ?, ?)",
+                (submission_id, submission_id, self.clock().isoformat(timespec="seconds"), done + 1, time.time() + delay, detail),
+            )
+            connection.execute(
+                "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
+                (AWAITING_REVOCATION, f"revocation status unavailable, re-check in {delay:g} s: {detail}"[:1000], submission_id),
+            )
+        log.info("submission %s awaits revocation data (check %d, next in %g s)", submission_id, done + 1, delay)
+
+    def _release(self, submission_id: str) -> None:
+        with self.db.transaction() as connection:
+            connection.execute("DELETE FROM revocation_waits WHERE submission_id = ?", (submission_id,))
+
+    def due(self) -> list[str]:
+        """Waiting packages whose re-check is due, put back to ``received``."""
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                "SELECT w.submission_id FROM revocation_waits w JOIN submissions s ON s.id = w.submission_id"
+                " WHERE w.next_check <= ? AND s.status = ? ORDER BY w.next_check",
+                (time.time(), AWAITING_REVOCATION),
+            ).fetchall()
+            ids = [r["submission_id"] for r in rows]
+            for submission_id in ids:
+                # The last validation completed: the crash-retry counter starts again.
+                connection.execute(
+                    "UPDATE submissions SET status = 'received', attempts = 0 WHERE id = ? AND status = ?", (submission_id, AWAITING_REVOCATION)
+                )
+        return ids
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT COUNT(*) AS n FROM submissions WHERE status = ?", AWAITING_REVOCATION)[0]["n"])
+
+    async def run(self, pipeline: "Pipeline") -> None:
+        """Background task: hand due packages back to the pipeline."""
+        interval = max(0.05, min(self.first_delay / 2, 30.0))
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                for submission_id in await loop.run_in_executor(None, self.due):
+                    pipeline.submit(submission_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a locked database now is retried at the next tick
+                log.exception("re-check of packages awaiting revocation failed")
+            await asyncio.sleep(interval)
