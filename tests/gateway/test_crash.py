@@ -19,8 +19,8 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import REPO
-from tests.gateway.test_delivery import RecordingRegistry
-from tests.gateway.test_intake import MEMBER, members_csv, report_zip
+from tests.servers.packages import MEMBER, members_csv, report_zip
+from tests.servers.registry import RecordingRegistry
 from tests.pki.builder import TestPki
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
