@@ -50,6 +50,10 @@ class ServerConfig:
     keepalive_timeout: float = 15.0
     db_busy_timeout: float = 10.0
     """How long a write waits for a locked SQLite database; then 503."""
+    max_parts: int = 32
+    """Parts (fields and files) in one multipart upload; more is cut off with 413."""
+    max_json_bytes: int = 1 << 20
+    """JSON bodies (registry events, notices) over this size are refused with 413 unread."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from validators import gost
 
@@ -27,12 +28,12 @@ class StoredBlob:
 
 
 class BlobWriter:
-    """Receives chunks; ``commit`` makes the blob durable under its content address."""
+    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable."""
 
     def __init__(self, store: "BlobStore") -> None:
         self._store = store
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
-        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
         self._temp = Path(name)
         self._sha256 = hashlib.sha256()
         self._streebog = hashlib.new("md_gost12_256") if gost.gost_support().available else None
@@ -40,6 +41,7 @@ class BlobWriter:
 
     def write(self, chunk: bytes) -> None:
         """Write and SHA-256 a chunk (one thread); :meth:`hash_gost` may run on another."""
+        assert self._file is not None, "write after finish"
         self._file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
@@ -49,30 +51,44 @@ class BlobWriter:
         if self._streebog is not None:
             self._streebog.update(chunk)
 
+    def finish(self) -> None:
+        """All chunks are in: close the file (a request with many parts holds one open
+        file at a time; the data is fsynced at :meth:`commit`)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
     def commit(self) -> StoredBlob:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Durable under its content address (fsync of the file and of its folder)."""
+        return self._store.commit([self])[0]
+
+    def _sync_and_place(self) -> tuple[StoredBlob, Path]:
+        self.finish()
+        _fsync_path(self._temp)
         key = self._sha256.hexdigest()
         target = self._store.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._temp, target)
-        _fsync_dir(target.parent)
-        return StoredBlob(key, self.size, key, self._streebog.hexdigest() if self._streebog else None)
+        return StoredBlob(key, self.size, key, self._streebog.hexdigest() if self._streebog else None), target.parent
 
     def abort(self) -> None:
         try:
-            self._file.close()
+            self.finish()
         finally:
             self._temp.unlink(missing_ok=True)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
+    # fsync through a fresh descriptor flushes the file's data as well (Linux: per inode).
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync_path(path)
 
 
 class BlobStore:
@@ -92,3 +108,14 @@ class BlobStore:
 
     def writer(self) -> BlobWriter:
         return BlobWriter(self)
+
+    def commit(self, writers: list[BlobWriter]) -> list[StoredBlob]:
+        """Make finished uploads durable under their content addresses, in order.
+
+        Each file is fsynced and renamed; each folder that received a name is fsynced
+        once, after all renames (one folder fsync per distinct folder, not per file).
+        """
+        placed = [writer._sync_and_place() for writer in writers]
+        for folder in dict.fromkeys(folder for _blob, folder in placed):
+            _fsync_dir(folder)
+        return [blob for blob, _folder in placed]
