@@ -82,6 +82,9 @@ class LimitsConfig:
     archive_max_ratio: int = 200
     archive_max_depth: int = 2
     validation_workers: int = 2
+    validation_max_attempts: int = 2
+    """Validations of one package that may start and not finish (the process killed or
+    crashed); the next claim records a ``processing.error`` decision instead of trying again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,10 @@ Submissions are taken from an in-process queue and, at start-up, from the databa
 (``received`` or interrupted ``validating`` ones), so a restart loses nothing. The
 validators run in a thread pool (libmagic, archives and OpenSSL block); a crash of the
 validation of one package becomes a ``processing.error`` finding (returned, with the
-reason for staff), never a lost submission.
+reason for staff), never a lost submission. A validation that kills the process is not
+retried forever: every claim counts an attempt in the submission row before the work
+starts, and past ``limits.validation_max_attempts`` the package gets ``processing.error``
+without being opened again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from gateway.config import Config
 from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
@@ -26,14 +29,14 @@ from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
 from validators.catalogue import DOC_TYPES, Slot
-from validators.checks import Severity, finding
+from validators.checks import Check, Severity, finding
 from validators.files import detect_type
-from validators.members import MemberList
-from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+from validators.members import Member, MemberList
+from validators.package import PackageLimits, SignedFile, UploadedFile, ValidationContext, validate_package
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
-__all__ = ["Pipeline", "PackageRequest", "run_validation", "decision_policy", "package_limits", "ValidationStats"]
+__all__ = ["Pipeline", "PackageRequest", "run_validation", "unfinished_report", "build_report", "decision_policy", "package_limits", "ValidationStats"]
 
 log = logging.getLogger("gateway.pipeline")
 
@@ -110,46 +113,71 @@ def run_validation(
         except Exception as exc:  # noqa: BLE001 - a validator bug must not lose the package
             log.exception("validation of a %s package failed", request.doc_type)
             checks, signatures, member = (finding("processing.error", detail=f"{type(exc).__name__}: {exc}"[:500]),), (), None
-        decision, applied = decide(checks, decision_policy(config))
-        files = []
-        for upload in request.files:
-            size, sha256, streebog = request.digests.get(upload.name) or _digests(upload.path)
-            files.append(
-                {
-                    "slot": upload.slot.value,
-                    "name": upload.name,
-                    "size": size,
-                    "type": _mime(upload.path),
-                    "sha256": sha256,
-                    "streebog256": streebog,
-                }
-            )
-        doc_type = DOC_TYPES.get(request.doc_type)
-        report = {
-            "decision": decision.value,
-            "decision_ru": DECISION_NAMES_RU[decision],
-            "member": (
-                {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
-                if member
-                else None
-            ),
-            "doc_type": request.doc_type,
-            "doc_type_ru": doc_type.name_ru if doc_type else None,
-            "report_kind": request.report_kind,
-            "regulation_kind": request.regulation_kind,
-            "checks": [c.to_json() for c in applied],
-            "files": files,
-            "signatures": [s.to_json() for s in signatures],
-            "policy": {
-                "revocation": policy.revocation.value,
-                "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
-            },
-            "validated_at": now_iso(),
-            "validation_seconds": round(time.monotonic() - started, 3),
-        }
-        return decision, report
+        return build_report(request, config, policy, checks, signatures, member, started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def unfinished_report(request: PackageRequest, config: Config, policy: VerificationPolicy, attempts: int) -> tuple[Decision, dict[str, Any]]:
+    """The decision for a package whose validation started ``attempts`` times and never
+    finished (the process was killed or crashed inside it): ``processing.error``, without
+    touching the package again. Files are described from what was recorded at upload."""
+    detail = f"validation started {attempts} times and did not finish (the process was killed or crashed); not tried again"
+    return build_report(request, config, policy, (finding("processing.error", detail=detail),), (), None, time.monotonic(), inspect_files=False)
+
+
+def build_report(
+    request: PackageRequest,
+    config: Config,
+    policy: VerificationPolicy,
+    checks: Iterable[Check],
+    signatures: Iterable[SignedFile],
+    member: Member | None,
+    started: float,
+    inspect_files: bool = True,
+) -> tuple[Decision, dict[str, Any]]:
+    """Decide on ``checks`` and assemble the report (JSON-ready)."""
+    decision, applied = decide(checks, decision_policy(config))
+    files = []
+    for upload in request.files:
+        recorded = request.digests.get(upload.name)
+        if recorded is None:
+            recorded = _digests(upload.path) if inspect_files else (upload.path.stat().st_size, "", None)
+        size, sha256, streebog = recorded
+        files.append(
+            {
+                "slot": upload.slot.value,
+                "name": upload.name,
+                "size": size,
+                "type": _mime(upload.path) if inspect_files else None,
+                "sha256": sha256,
+                "streebog256": streebog,
+            }
+        )
+    doc_type = DOC_TYPES.get(request.doc_type)
+    report = {
+        "decision": decision.value,
+        "decision_ru": DECISION_NAMES_RU[decision],
+        "member": (
+            {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
+            if member
+            else None
+        ),
+        "doc_type": request.doc_type,
+        "doc_type_ru": doc_type.name_ru if doc_type else None,
+        "report_kind": request.report_kind,
+        "regulation_kind": request.regulation_kind,
+        "checks": [c.to_json() for c in applied],
+        "files": files,
+        "signatures": [s.to_json() for s in signatures],
+        "policy": {
+            "revocation": policy.revocation.value,
+            "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
+        },
+        "validated_at": now_iso(),
+        "validation_seconds": round(time.monotonic() - started, 3),
+    }
+    return decision, report
 
 
 def _mime(path: Path) -> str | None:
@@ -230,9 +258,13 @@ class Pipeline:
 
     async def process(self, submission_id: str) -> None:
         loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self.executor, self.repository.claim, submission_id):
+        attempt = await loop.run_in_executor(self.executor, self.repository.claim, submission_id)
+        if attempt is None:
             return
-        decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id)
+        given_up = attempt > self.config.limits.validation_max_attempts
+        if given_up:
+            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
+        decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
         member_email = (report.get("member") or {}).get("email") or None
         effects = decision_jobs(submission_id, decision.value, report, member_email)
         await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
@@ -243,7 +275,8 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _validate(self, submission_id: str) -> tuple[Decision, dict[str, Any]]:
+    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, dict[str, Any]]:
+        """Validate and decide; with ``unfinished_attempts``, only record that it could not be done."""
         record = self.repository.get(submission_id)
         assert record is not None
         stored = self.repository.files(submission_id)
@@ -256,6 +289,9 @@ class Pipeline:
             files=uploads,
             digests={f.name: (f.blob.size, f.blob.sha256, f.blob.streebog256) for f in stored},
         )
-        decision, report = run_validation(request, self.config, self.members, self.trust, self.policy, self.scratch)
+        if unfinished_attempts:
+            decision, report = unfinished_report(request, self.config, self.policy, unfinished_attempts)
+        else:
+            decision, report = run_validation(request, self.config, self.members, self.trust, self.policy, self.scratch)
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
         return decision, report

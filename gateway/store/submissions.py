@@ -136,14 +136,17 @@ class SubmissionRepository:
             for r in rows
         ]
 
-    def claim(self, submission_id: str) -> bool:
-        """received -> validating (counts the attempt); False when someone else has it."""
+    def claim(self, submission_id: str) -> int | None:
+        """received/validating -> validating; the number of this attempt (1 for the first),
+        counted in the row before any work starts, so attempts killed with the process count
+        too. None when the submission is decided already."""
         with self.db.transaction() as connection:
-            updated = connection.execute(
-                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')",
+            row = connection.execute(
+                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')"
+                " RETURNING attempts",
                 (submission_id,),
-            ).rowcount
-        return updated == 1
+            ).fetchone()
+        return int(row["attempts"]) if row is not None else None
 
     def decide(
         self,
