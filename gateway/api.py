@@ -1,9 +1,10 @@
 """``/api/v1/submissions``: upload, status and reports; ``/metrics``; the OpenAPI document.
 
-Uploads stream part by part: each chunk is handed to a writer thread that hashes it
-(SHA-256 and Streebog-256) and writes it, while the event loop reads the next one; the
-body is cut off with 413 past the configured size. The 202 answer comes only after the
-files are fsynced and the submission row is committed; validation runs after.
+Uploads stream part by part (:class:`FormReader`, the one reader of every upload route):
+each chunk is handed to a writer thread that writes it and takes its SHA-256, while the
+event loop reads the next one; the body is cut off with 413 past the configured size.
+The 202 answer comes only after the files are fsynced and the submission row is
+committed; validation (and the Streebog digest) runs after.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any, AsyncIterator
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, INTAKE_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
-from gateway.store.submissions import NewSubmission, StoredFile
+from gateway.store.submissions import NewSubmission
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
 __all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck", "FormReader", "UploadRefused", "read_json_body"]
@@ -161,35 +162,24 @@ class FormReader:
             yield chunk
 
 
-async def _stream_part(
-    form: FormReader,
-    part: BodyPartReader,
-    writer: BlobWriter,
-    executors: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
-) -> None:
+async def _stream_part(form: FormReader, part: BodyPartReader, writer: BlobWriter, executor: ThreadPoolExecutor) -> None:
     """Copy one part into its blob writer, then close its file: a request holds one open
-    file at a time, however many parts it has.
-
-    While chunk n is written (+SHA-256) on one thread and Streebog-hashed on another, the
-    event loop reads chunk n+1.
-    """
+    file at a time, however many parts it has. While chunk n is written (+SHA-256) on a
+    worker thread, the event loop reads chunk n+1."""
     loop = asyncio.get_running_loop()
-    pending: list[asyncio.Future[None]] = []
+    pending: asyncio.Future[None] | None = None
     try:
         async for chunk in form.chunks(part):
-            if pending:
-                await asyncio.gather(*pending)
-            pending = [
-                loop.run_in_executor(executors[0], writer.write, chunk),
-                loop.run_in_executor(executors[1], writer.hash_gost, chunk),
-            ]
-        if pending:
-            await asyncio.gather(*pending)
-            pending = []
-        await loop.run_in_executor(executors[0], writer.finish)
+            if pending is not None:
+                await pending
+            pending = loop.run_in_executor(executor, writer.write, chunk)
+        if pending is not None:
+            await pending
+            pending = None
+        await loop.run_in_executor(executor, writer.finish)
     finally:
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
 
 
 async def create_submission(request: web.Request) -> web.Response:
@@ -220,7 +210,7 @@ async def create_submission(request: web.Request) -> web.Response:
             elif part.name in _SLOTS:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
-                await _stream_part(form, part, writer, (executor, request.app[GOST_EXECUTOR_KEY]))
+                await _stream_part(form, part, writer, executor)
             else:
                 await form.skip(part)
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]
@@ -228,9 +218,6 @@ async def create_submission(request: web.Request) -> web.Response:
             return error_response(400, "request.missing_field", "Не заполнены обязательные поля: " + ", ".join(missing) + ".", f"missing {missing}")
         if not writers:
             return error_response(400, "request.no_files", "Не приложены файлы.", "no file parts (document, attachment, signature)")
-        blobs_stored = await loop.run_in_executor(executor, blobs.commit, [writer for _slot, _name, writer in writers])
-        stored = [StoredFile(position, slot, _safe_name(name), blob) for position, ((slot, name, _w), blob) in enumerate(zip(writers, blobs_stored))]
-        writers.clear()
         new = NewSubmission(
             member=fields["member"],
             doc_type=fields["doc_type"],
@@ -238,7 +225,11 @@ async def create_submission(request: web.Request) -> web.Response:
             regulation_kind=fields.get("regulation_kind") or None,
             external_id=fields.get("external_id") or None,
         )
-        submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
+        finished = [writer for _slot, _name, writer in writers]
+        names = [(slot, _safe_name(name)) for slot, name, _writer in writers]
+        writers.clear()  # the group commit owns them now (and removes them if storing fails)
+        received = await request.app[INTAKE_KEY].commit(finished, names, new)
+        submission_id, created, stored = received.submission_id, received.created, received.files
     except UploadRefused as refusal:
         return refusal.response
     except (SlowClient, asyncio.TimeoutError):

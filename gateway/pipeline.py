@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import sqlite3
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from gateway.config import Config
 from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
@@ -30,6 +31,7 @@ from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
 from validators.catalogue import DOC_TYPES, Slot
 from validators.checks import Check, Severity, finding
+from validators.digests import SHA256, STREEBOG_256, FileDigests
 from validators.files import detect_type
 from validators.members import Member, MemberList
 from validators.package import PackageLimits, SignedFile, UploadedFile, ValidationContext, validate_package
@@ -79,6 +81,9 @@ class PackageRequest:
     files: list[UploadedFile]
     digests: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     """name -> (size, sha256, streebog256) when already computed at upload."""
+    file_digests: Mapping[Path, FileDigests] = field(default_factory=dict)
+    """path -> the file's digests, known or under way: the verifier and the report share
+    them, so each digest of an uploaded file is computed once."""
 
 
 def run_validation(
@@ -106,6 +111,7 @@ def run_validation(
             policy=policy,
             workdir=workdir,
             limits=package_limits(config),
+            digests=request.file_digests,
         )
         try:
             result = validate_package(request.files, ctx)
@@ -141,9 +147,15 @@ def build_report(
     files = []
     for upload in request.files:
         recorded = request.digests.get(upload.name)
-        if recorded is None:
-            recorded = _digests(upload.path) if inspect_files else (upload.path.stat().st_size, "", None)
-        size, sha256, streebog = recorded
+        shared = request.file_digests.get(upload.path)
+        if shared is not None and inspect_files:
+            known = shared.get([SHA256, STREEBOG_256])
+            size = recorded[0] if recorded else shared.size
+            sha256, streebog = known[SHA256].hex(), known[STREEBOG_256].hex() if STREEBOG_256 in known else None
+        else:
+            if recorded is None:
+                recorded = _digests(upload.path) if inspect_files else (upload.path.stat().st_size, "", None)
+            size, sha256, streebog = recorded
         files.append(
             {
                 "slot": upload.slot.value,
@@ -180,6 +192,13 @@ def build_report(
     return decision, report
 
 
+def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
+    """Record Streebog-256 digests with every stored file of that SHA-256."""
+    connection.executemany(
+        "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
+    )
+
+
 def _mime(path: Path) -> str | None:
     try:
         return detect_type(path).mime
@@ -188,8 +207,6 @@ def _mime(path: Path) -> str | None:
 
 
 def _digests(path: Path) -> tuple[int, str, str | None]:
-    from validators.digests import SHA256, STREEBOG_256, FileDigests
-
     digests = FileDigests(path).get([SHA256, STREEBOG_256])
     return path.stat().st_size, digests[SHA256].hex(), digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None
 
@@ -264,9 +281,14 @@ class Pipeline:
         given_up = attempt > self.config.limits.validation_max_attempts
         if given_up:
             log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
-        decision, report = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+        decision, report, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
         member_email = (report.get("member") or {}).get("email") or None
-        effects = decision_jobs(submission_id, decision.value, report, member_email)
+        jobs = decision_jobs(submission_id, decision.value, report, member_email)
+
+        def effects(connection: sqlite3.Connection) -> None:
+            record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
+            jobs(connection)
+
         await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
         if self.on_decided is not None:
             self.on_decided()
@@ -275,12 +297,31 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, dict[str, Any]]:
-        """Validate and decide; with ``unfinished_attempts``, only record that it could not be done."""
+    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, dict[str, Any], dict[str, str]]:
+        """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.
+
+        Returns the decision, the report and the Streebog-256 digests computed here (by the
+        file's SHA-256) to record with the files. Uploads are stored with their SHA-256
+        only (taken while they streamed in); Streebog runs here, once per file, in the
+        background while the package is checked, and the verifier uses the same result.
+        """
         record = self.repository.get(submission_id)
         assert record is not None
         stored = self.repository.files(submission_id)
         uploads = [UploadedFile(Slot(f.slot), f.name, self.blobs.path(f.blob.key)) for f in stored]
+        file_digests: dict[Path, FileDigests] = {}
+        computed: dict[Path, str] = {}
+        for f in stored:
+            path = self.blobs.path(f.blob.key)
+            known = {SHA256: bytes.fromhex(f.blob.sha256)}
+            streebog = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
+            if streebog:
+                known[STREEBOG_256] = bytes.fromhex(streebog)
+            elif not unfinished_attempts:
+                computed[path] = f.blob.sha256
+            file_digests[path] = FileDigests(path, known=known)
+            if STREEBOG_256 not in known and not unfinished_attempts:
+                file_digests[path].prefetch([STREEBOG_256])
         request = PackageRequest(
             member=record.member,
             doc_type=record.doc_type,
@@ -288,10 +329,16 @@ class Pipeline:
             regulation_kind=record.regulation_kind,
             files=uploads,
             digests={f.name: (f.blob.size, f.blob.sha256, f.blob.streebog256) for f in stored},
+            file_digests=file_digests,
         )
         if unfinished_attempts:
             decision, report = unfinished_report(request, self.config, self.policy, unfinished_attempts)
         else:
             decision, report = run_validation(request, self.config, self.members, self.trust, self.policy, self.scratch)
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
-        return decision, report
+        streebog: dict[str, str] = {}
+        for path, sha256 in computed.items():
+            digest = file_digests[path].get([STREEBOG_256]).get(STREEBOG_256)
+            if digest is not None:
+                streebog[sha256] = digest.hex()
+        return decision, report, streebog

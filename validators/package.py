@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from validators.archives import ArchiveLimits, ExtractedFile, extract_archive
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 from validators.checks import Check, Severity, finding
+from validators.digests import FileDigests
 from validators.files import FileKind, check_file, detect_type
 from validators.members import Member, MemberList
 from validators.names import check_report_name
@@ -88,6 +89,9 @@ class ValidationContext:
     workdir: Path
     """Scratch folder for unpacked archives (the caller removes it)."""
     limits: PackageLimits = PackageLimits()
+    digests: Mapping[Path, FileDigests] = field(default_factory=dict)
+    """Digests of uploaded files already computed or under way (the gateway's blob store),
+    so the verifier does not read a file again for them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,12 +249,12 @@ class _Run:
             data = load_signature_file(signature)
         except CmsFormatError as exc:
             return VerificationReport(None, (), SubIndication.FORMAT_FAILURE, (f"{name}: {exc}",))
-        return verify_cms(data, self.ctx.trust, self.ctx.policy, document=document, signature_file=name)
+        return verify_cms(data, self.ctx.trust, self.ctx.policy, document=self.ctx.digests.get(document, document), signature_file=name)
 
     def _verify(self, document: _Document, signature: Path | None, embedded: bool) -> None:
         if signature is None and not embedded:
             return
-        report = verify_document(document.path, self.ctx.trust, self.ctx.policy, signature)
+        report = verify_document(document.path, self.ctx.trust, self.ctx.policy, signature, self.ctx.digests.get(document.path))
         for problem in report.problems if report.sub_indication is not None else ():
             if signature is None and document.name in self.unreadable_pdfs:
                 continue  # already reported by the PDF structure check (pdf.corrupt / pdf.encrypted)

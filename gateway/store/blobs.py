@@ -1,8 +1,10 @@
 """Content-addressed file store: a temporary file, fsync, rename to its SHA-256.
 
-Uploads arrive in chunks; :class:`BlobWriter` writes and hashes them (SHA-256 with the
-write on one worker thread, Streebog-256 on another), so the event loop only hands
-chunks over and the file is never held whole in memory.
+Uploads arrive in chunks; :class:`BlobWriter` writes them and takes their SHA-256 on a
+worker thread, so the event loop only hands chunks over and the file is never held whole
+in memory. Only SHA-256 is taken here (it names the file and costs little next to the
+write); Streebog-256, five times slower, is computed once by the validation worker and
+recorded with the file (``gateway.pipeline``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from validators import gost
-
-__all__ = ["BlobStore", "BlobWriter", "StoredBlob"]
+__all__ = ["BlobStore", "BlobWriter", "StoredBlob", "fsync_dir"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +36,14 @@ class BlobWriter:
         self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
         self._temp = Path(name)
         self._sha256 = hashlib.sha256()
-        self._streebog = hashlib.new("md_gost12_256") if gost.gost_support().available else None
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
-        """Write and SHA-256 a chunk (one thread); :meth:`hash_gost` may run on another."""
+        """Write and SHA-256 a chunk."""
         assert self._file is not None, "write after finish"
         self._file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
-
-    def hash_gost(self, chunk: bytes) -> None:
-        """Streebog-256 of a chunk: the slowest step (~180 MB/s), so it gets its own thread."""
-        if self._streebog is not None:
-            self._streebog.update(chunk)
 
     def finish(self) -> None:
         """All chunks are in: close the file (a request with many parts holds one open
@@ -62,14 +56,16 @@ class BlobWriter:
         """Durable under its content address (fsync of the file and of its folder)."""
         return self._store.commit([self])[0]
 
-    def _sync_and_place(self) -> tuple[StoredBlob, Path]:
+    def sync_and_place(self) -> tuple[StoredBlob, Path]:
+        """fsync the file and move it to its content address; returns the blob and the folder
+        that received its name (to be fsynced by the caller, once for many files)."""
         self.finish()
         _fsync_path(self._temp)
         key = self._sha256.hexdigest()
         target = self._store.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._temp, target)
-        return StoredBlob(key, self.size, key, self._streebog.hexdigest() if self._streebog else None), target.parent
+        return StoredBlob(key, self.size, key, None), target.parent
 
     def abort(self) -> None:
         try:
@@ -87,7 +83,8 @@ def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make the names in a folder durable."""
     _fsync_path(path)
 
 
@@ -115,7 +112,7 @@ class BlobStore:
         Each file is fsynced and renamed; each folder that received a name is fsynced
         once, after all renames (one folder fsync per distinct folder, not per file).
         """
-        placed = [writer._sync_and_place() for writer in writers]
+        placed = [writer.sync_and_place() for writer in writers]
         for folder in dict.fromkeys(folder for _blob, folder in placed):
-            _fsync_dir(folder)
+            fsync_dir(folder)
         return [blob for blob, _folder in placed]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.servers.cli import gateway
-from tests.servers.packages import MEMBER, make_zip, members_csv, report_zip, signed_copy
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
+from tests.servers.cli import gateway
+from tests.servers.packages import MEMBER, make_zip, members_csv, report_zip, signed_copy
 
 
 def test_correct_report_exits_0_with_the_json_contract(pki: TestPki, tmp_path: Path) -> None:

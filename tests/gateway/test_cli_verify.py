@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.servers.cli import gateway
 from tests.pki.builder import TestPki
+from tests.servers.cli import gateway
 
 
 def test_valid_qualified_signature_exits_0_with_the_json_contract(pki: TestPki, document: Path, tmp_path: Path) -> None:

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config, MailConfig
 from gateway.keys import OUTBOX_WORKER_KEY
+from tests.pki.builder import HEAD_EMAIL, TestPki
 from tests.servers.cli import gateway
 from tests.servers.packages import FAST, MEMBER, REPORT, outbox_rows, report_zip, run_package, submit, wait_for  # noqa: F401 - FAST, MEMBER for other modules
 from tests.servers.registry import RecordingRegistry
 from tests.servers.smtp import Recorder
-from tests.pki.builder import HEAD_EMAIL, TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 ServerFactory = Callable[..., Awaitable[TestServer]]

@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config, LimitsConfig, ServerConfig
 from tests.conftest import CORPUS
-from tests.servers.packages import HEAD, LETTER, MEMBER, REPORT, decided, make_zip, members_csv, report_zip, run_package, signed_copy, submit  # noqa: F401 - HEAD, members_csv for other modules
 from tests.pki import pdf as pdfs
 from tests.pki.builder import KPK_OGRN, TestPki
+from tests.servers.packages import HEAD, LETTER, MEMBER, REPORT, decided, make_zip, members_csv, report_zip, run_package, signed_copy, submit  # noqa: F401 - HEAD, members_csv for other modules
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
