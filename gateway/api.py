@@ -1,9 +1,10 @@
 """``/api/v1/submissions``: upload, status and reports; ``/metrics``; the OpenAPI document.
 
-Uploads stream part by part: each chunk is handed to a writer thread that hashes it
-(SHA-256 and Streebog-256) and writes it, while the event loop reads the next one; the
-body is cut off with 413 past the configured size. The 202 answer comes only after the
-files are fsynced and the submission row is committed; validation runs after.
+Uploads stream part by part (:class:`FormReader`, the one reader of every upload route):
+each chunk is handed to a writer thread that writes it and takes its SHA-256, while the
+event loop reads the next one; the body is cut off with 413 past the configured size.
+The 202 answer comes only after the files are fsynced and the submission row is
+committed; validation (and the Streebog digest) runs after.
 """
 
 from __future__ import annotations
@@ -16,23 +17,25 @@ import re
 import sqlite3
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, AsyncIterator
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, GOST_EXECUTOR_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, INTAKE_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
 from gateway.reports import render_html
 from gateway.store.blobs import BlobWriter
-from gateway.store.submissions import NewSubmission, StoredFile
+from gateway.store.submissions import NewSubmission
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
-__all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck"]
+__all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck", "FormReader", "UploadRefused", "read_json_body"]
 
 log = logging.getLogger("gateway.api")
 
 _CHUNK = 1 << 20
 _FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id", "report_year"}
 _MAX_FIELD = 256
+_SLOTS = frozenset(s.value for s in Slot)
 
 
 def error_response(status: int, code: str, message_ru: str, detail: str) -> web.Response:
@@ -61,42 +64,122 @@ class SlowClient(Exception):
     """The client stopped sending in the middle of the body."""
 
 
+class UploadRefused(Exception):
+    """The upload breaks a limit or is malformed: answer with ``response``, read no further."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def too_large(limit: int) -> UploadRefused:
+    return UploadRefused(error_response(413, "request.too_large", "Файлы слишком большие.", f"body over {limit} bytes"))
+
+
+def malformed(detail: str) -> UploadRefused:
+    return UploadRefused(error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", detail[:200]))
+
+
 async def read_chunk(part: BodyPartReader, timeout: float, size: int = _CHUNK) -> bytes:
     """The next chunk of a part, or :class:`SlowClient` when none comes in ``timeout`` s."""
     try:
         return await asyncio.wait_for(part.read_chunk(size), timeout)
     except asyncio.TimeoutError:
         raise SlowClient() from None
+    except HttpProcessingError as exc:
+        raise malformed(f"part body: {exc.message}") from None
 
 
-async def _stream_part(
-    part: BodyPartReader,
-    writer: BlobWriter,
-    executors: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
-    budget: list[int],
-    body_timeout: float,
-) -> None:
-    """Copy one part into its blob writer within the body budget.
+class FormReader:
+    """The one streaming reader of multipart uploads: parts one by one, within limits.
 
-    While chunk n is written (+SHA-256) on one thread and Streebog-hashed on another, the
-    event loop reads chunk n+1: three cores' worth of work overlap on two.
+    Every limit is checked while reading, before anything past it is buffered: the body
+    size (counted on the wire, headers and fields included), the number of parts, the
+    length of form fields. A malformed part header (a NUL, a line without a colon) is a
+    400, never a 500.
     """
+
+    def __init__(self, request: web.Request, limit: int, max_parts: int, timeout: float) -> None:
+        self.request = request
+        self.limit = limit
+        self.max_parts = max_parts
+        self.timeout = timeout
+        self.parts = 0
+        self._reader: Any = None
+
+    def check_size(self) -> None:
+        """:class:`UploadRefused` (413) once more than ``limit`` body bytes have arrived."""
+        if self.request.content.total_bytes > self.limit:
+            raise too_large(self.limit)
+
+    async def next_part(self) -> BodyPartReader | None:
+        """The next part, or None at the end of the form."""
+        try:
+            if self._reader is None:
+                self._reader = await self.request.multipart()
+            part = await asyncio.wait_for(self._reader.next(), self.timeout)
+        except asyncio.TimeoutError:
+            raise SlowClient() from None
+        except HttpProcessingError as exc:
+            raise malformed(f"part header: {exc.message}") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise malformed(str(exc)) from None
+        self.check_size()
+        if part is None:
+            return None
+        self.parts += 1
+        if self.parts > self.max_parts:
+            raise UploadRefused(
+                error_response(413, "request.too_many_parts", f"Слишком много частей в форме: не более {self.max_parts}.", f"more than {self.max_parts} parts")
+            )
+        if not isinstance(part, BodyPartReader):
+            raise malformed("nested multipart is not accepted")
+        return part
+
+    async def read_field(self, part: BodyPartReader, max_chars: int) -> str:
+        """A text field, refused (400) as soon as it is longer than ``max_chars``."""
+        limit = max_chars * 4  # UTF-8: at most four bytes a character
+        data = bytearray()
+        while chunk := await read_chunk(part, self.timeout, limit + 1 - len(data)):
+            data += chunk
+            self.check_size()
+            if len(data) > limit:
+                break
+        value = data.decode("utf-8", "replace").strip()
+        if len(data) > limit or len(value) > max_chars:
+            raise UploadRefused(error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: over {max_chars} characters"))
+        return value
+
+    async def skip(self, part: BodyPartReader) -> None:
+        """Read past a part nobody asked for, within the body limit."""
+        while await read_chunk(part, self.timeout):
+            self.check_size()
+
+    async def chunks(self, part: BodyPartReader) -> AsyncIterator[bytes]:
+        """The body of a file part, chunk by chunk, within the body limit."""
+        while chunk := await read_chunk(part, self.timeout):
+            self.check_size()
+            yield chunk
+
+
+async def _stream_part(form: FormReader, part: BodyPartReader, writer: BlobWriter, executor: ThreadPoolExecutor) -> None:
+    """Copy one part into its blob writer, then close its file: a request holds one open
+    file at a time, however many parts it has. While chunk n is written (+SHA-256) on a
+    worker thread, the event loop reads chunk n+1."""
     loop = asyncio.get_running_loop()
-    pending: list[asyncio.Future[None]] = []
+    pending: asyncio.Future[None] | None = None
     try:
-        while chunk := await read_chunk(part, body_timeout):
-            budget[0] -= len(chunk)
-            if budget[0] < 0:
-                raise _TooLarge()
-            if pending:
-                await asyncio.gather(*pending)
-            pending = [
-                loop.run_in_executor(executors[0], writer.write, chunk),
-                loop.run_in_executor(executors[1], writer.hash_gost, chunk),
-            ]
+        async for chunk in form.chunks(part):
+            if pending is not None:
+                await pending
+            pending = loop.run_in_executor(executor, writer.write, chunk)
+        if pending is not None:
+            await pending
+            pending = None
+        await loop.run_in_executor(executor, writer.finish)
     finally:
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
 
 
 async def create_submission(request: web.Request) -> web.Response:
@@ -117,27 +200,21 @@ async def create_submission(request: web.Request) -> web.Response:
     fields: dict[str, str] = {}
     existing: str | None = None
     writers: list[tuple[str, str, BlobWriter]] = []
-    budget = [limit]
+    form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
     try:
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader):
-                continue
+        while (part := await form.next_part()) is not None:
             if part.name in _FIELDS and part.filename is None:
-                raw = await asyncio.wait_for(part.read(decode=True), config.server.body_timeout)
-                value = raw.decode("utf-8", "replace").strip()
-                if len(value) > _MAX_FIELD:
-                    return error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: {len(value)} characters")
+                value = await form.read_field(part, _MAX_FIELD)
                 fields[part.name] = value
                 if part.name == "external_id" and value:
                     # Same key: a retry (200) or a conflict (409), decided once the files are read.
                     existing = await loop.run_in_executor(None, repository.find_external, value)
-            elif part.name in {s.value for s in Slot}:
+            elif part.name in _SLOTS:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
-                await _stream_part(part, writer, (executor, request.app[GOST_EXECUTOR_KEY]), budget, config.server.body_timeout)
+                await _stream_part(form, part, writer, executor)
             else:
-                await part.release()
+                await form.skip(part)
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]
         if missing:
             return error_response(400, "request.missing_field", "Не заполнены обязательные поля: " + ", ".join(missing) + ".", f"missing {missing}")
@@ -146,13 +223,11 @@ async def create_submission(request: web.Request) -> web.Response:
         refused = field_problem(fields, request.app[MEMBERS_KEY])
         if refused:
             return refused
-        stored = []
-        for position, (slot, name, writer) in enumerate(writers):
-            blob = await loop.run_in_executor(executor, writer.commit)
-            stored.append(StoredFile(position, slot, _safe_name(name), blob))
-        writers.clear()
         if existing is not None:
-            conflict = await loop.run_in_executor(None, conflict_with, repository, existing, fields, [(f.slot, f.blob.sha256) for f in stored])
+            # The same external_id again: a retry of the same package (200, the first one) or
+            # another package under a used key (409); nothing of this upload is kept.
+            uploaded = [(slot, writer.sha256) for slot, _name, writer in writers]
+            conflict = await loop.run_in_executor(None, conflict_with, repository, existing, fields, uploaded)
             return conflict or _accepted(existing, created=False)
         new = NewSubmission(
             member=fields["member"],
@@ -162,9 +237,13 @@ async def create_submission(request: web.Request) -> web.Response:
             external_id=fields.get("external_id") or None,
             report_year=report_year_of(fields),
         )
-        submission_id, created = await loop.run_in_executor(None, repository.create, new, stored)
-    except _TooLarge:
-        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body over {limit} bytes")
+        finished = [writer for _slot, _name, writer in writers]
+        names = [(slot, _safe_name(name)) for slot, name, _writer in writers]
+        writers.clear()  # the group commit owns them now (and removes them if storing fails)
+        received = await request.app[INTAKE_KEY].commit(finished, names, new)
+        submission_id, created, stored = received.submission_id, received.created, received.files
+    except UploadRefused as refusal:
+        return refusal.response
     except (SlowClient, asyncio.TimeoutError):
         return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
     except sqlite3.OperationalError as exc:
@@ -174,8 +253,6 @@ async def create_submission(request: web.Request) -> web.Response:
         if exc.errno == errno.ENOSPC:
             return error_response(507, "storage.full", "Шлюз временно не может принять файлы. Повторите отправку позже.", "no space left on device")
         raise
-    except ValueError as exc:
-        return error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
     finally:
         for _slot, _name, writer in writers:
             await loop.run_in_executor(executor, writer.abort)
@@ -184,6 +261,30 @@ async def create_submission(request: web.Request) -> web.Response:
     if created:
         request.app[PIPELINE_KEY].submit(submission_id)
     return _accepted(submission_id, created)
+
+
+async def read_json_body(request: web.Request, limit: int, timeout: float) -> Any:
+    """The request's JSON body, read only up to ``limit`` bytes (413 past it, 400 if not JSON).
+
+    Raises :class:`UploadRefused`; never buffers more than ``limit`` + one chunk.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadRefused(error_response(413, "request.too_large", "Запрос слишком большой.", f"body of {request.content_length} bytes over {limit}"))
+    data = bytearray()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(request.content.read(min(_CHUNK, limit + 1 - len(data))), timeout)
+        except asyncio.TimeoutError:
+            raise UploadRefused(error_response(408, "request.timeout", "Передача запроса прервалась. Повторите его.", f"no data for {timeout} s")) from None
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            raise UploadRefused(error_response(413, "request.too_large", "Запрос слишком большой.", f"body over {limit} bytes"))
+    try:
+        return json.loads(bytes(data).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise UploadRefused(error_response(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")) from None
 
 
 def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> web.Response | None:

@@ -9,9 +9,11 @@ constant time; with no keys configured the API is open (embedded default on loop
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -21,22 +23,23 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import BodyPartReader, web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
-from gateway.api import SlowClient, error_response, multipart_precheck, read_chunk, safe_name, setup_routes
+from gateway.api import FormReader, SlowClient, UploadRefused, error_response, multipart_precheck, safe_name, setup_routes
+from gateway.config import Config
 from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
 from gateway.http.staff import setup_staff
 from gateway.http.submissions_list import setup_list_routes
-from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
-from gateway.config import Config
 from gateway.keys import (
     BACKGROUND_KEY,
     BLOBS_KEY,
     CONFIG_KEY,
     DATABASE_KEY,
-    GOST_EXECUTOR_KEY,
     GOST_KEY,
     HTTP_SESSION_KEY,
+    INTAKE_KEY,
     MEMBERS_KEY,
     METRICS_KEY,
     OUTBOX_KEY,
@@ -49,9 +52,11 @@ from gateway.keys import (
     UPLOAD_EXECUTOR_KEY,
     VERIFY_EXECUTOR_KEY,
 )
+from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
 from gateway.pipeline import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
+from gateway.store.intake import GroupCommit
 from gateway.store.submissions import SubmissionRepository
 from validators.gost import gost_support
 from validators.members import MemberList
@@ -64,8 +69,10 @@ __all__ = ["create_app", "run", "safe_name"]
 
 log = logging.getLogger("gateway")
 
-_CHUNK = 1 << 16
 _OPEN_PATHS = {"/healthz", "/metrics", "/api/v1/openapi.json"}
+
+#: An absolute path (POSIX or Windows) up to its last part, which group 1 keeps.
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"]*)*[\\/]([^\s\\/:'\"]*)")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,6 +91,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except asyncio.CancelledError:
         raise
+    except HttpProcessingError as exc:  # a malformed request found while a handler read it
+        return error_response(400, "request.malformed", "Запрос повреждён и не может быть прочитан.", exc.message[:200])
     except Exception:  # the one place that turns a bug into a clean 500 (logged, no traceback to clients)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Внутренняя ошибка шлюза. Повторите попытку позже.", "internal error; see gateway log")
@@ -97,7 +106,7 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
         if not encoded:
             request[ROLE_KEY] = "staff"
             return await handler(request)
-        if request.path in _OPEN_PATHS or request.path == "/staff" or request.path.startswith("/staff/"):
+        if request.path == "/staff" or request.path.startswith("/staff/"):
             # The staff workspace signs people in with its own session (gateway.http.staff).
             return await handler(request)
         given = request.headers.get("X-API-Key", "").encode()
@@ -106,38 +115,50 @@ def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.Stream
         for candidate_role, key in encoded:
             if hmac.compare_digest(given, key) and role is None:
                 role = candidate_role
-        if role is None:
+        if role is not None:
+            request[ROLE_KEY] = role
+        elif request.path not in _OPEN_PATHS:
             return error_response(401, "auth.missing_key", "Нет доступа: не указан или неверен ключ API.", "X-API-Key missing or wrong")
-        request[ROLE_KEY] = role
         return await handler(request)
 
     return check_key
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """Liveness and the currency of the trust data. Problem texts name files and folders:
+    in full only for a caller with a key; anyone else (and everyone on an open API) gets
+    them with every path cut to its last part. The full texts are in the start-up log."""
     from gateway.revocation import trust_data_health
 
     support = request.app[GOST_KEY]
     pipeline = request.app[PIPELINE_KEY]
     store = pipeline.trust  # current (a TSL refresh may replace it)
     members = request.app[MEMBERS_KEY]
+    detailed = bool(request.app[CONFIG_KEY].auth.api_keys) and ROLE_KEY in request
+
+    def shown(problem: str | None) -> str | None:
+        return problem if detailed or problem is None else _PATH.sub(lambda m: m.group(1), problem)
+
     loop = asyncio.get_running_loop()
     health = await loop.run_in_executor(None, trust_data_health, request.app[CONFIG_KEY], store, pipeline.policy.online)
+    trust_data = health.to_json()
+    for item in trust_data["items"]:
+        item["source"], item["note"] = shown(item["source"]), shown(item["note"])
     return web.json_response(
         {
             # CRLs or the TSL past their nextUpdate with no refresh possible: degraded.
             "status": "degraded" if health.level == "degraded" else "ok",
-            "trust_data": health.to_json(),
+            "trust_data": trust_data,
             "awaiting_revocation": await loop.run_in_executor(None, pipeline.waits.count),
-            "gost": {"available": support.available, "problem": support.problem},
+            "gost": {"available": support.available, "problem": shown(support.problem)},
             "trust_store": {
                 "roots": len(store.roots),
                 "ca": len(store.intermediates),
                 "crl": len(store.crls),
                 "tsl": store.tsl is not None,
-                "problems": list(store.problems),
+                "problems": [shown(problem) for problem in store.problems],
             },
-            "members": {"count": len(members), "problem": members.problem},
+            "members": {"count": len(members), "problem": shown(members.problem)},
             "queue": request.app[PIPELINE_KEY].queue.qsize(),
             "uptime_seconds": round(time.monotonic() - request.app[STARTED_KEY], 1),
         },
@@ -145,15 +166,15 @@ async def _healthz(request: web.Request) -> web.Response:
     )
 
 
-async def _save_part(part: BodyPartReader, target: Path, limit: int, used: int, timeout: float) -> int:
-    """Stream one part to ``target``; returns the new running total of body bytes."""
+async def _save_part(form: FormReader, part: BodyPartReader, target: Path, part_limit: int) -> None:
+    """Stream one part to ``target`` (at most ``part_limit`` bytes of it, else 413)."""
+    written = 0
     with open(target, "wb") as out:
-        while chunk := await read_chunk(part, timeout, _CHUNK):
-            used += len(chunk)
-            if used > limit:
+        async for chunk in form.chunks(part):
+            written += len(chunk)
+            if written > part_limit:
                 raise _TooLarge()
             out.write(chunk)
-    return used
 
 
 async def _verify(request: web.Request) -> web.Response:
@@ -168,24 +189,21 @@ async def _verify(request: web.Request) -> web.Response:
     if revocation not in {m.value for m in RevocationMode}:
         return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
     workdir = Path(tempfile.mkdtemp(prefix="gateway-verify-"))
+    form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
     try:
         document: Path | None = None
         signature: Path | None = None
-        used = 0
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader):
-                continue
+        while (part := await form.next_part()) is not None:
             if part.name == "document" and document is None:
                 document = workdir / "document" / safe_name(part.filename, "document")
                 document.parent.mkdir()
-                used = await _save_part(part, document, limit, used, config.server.body_timeout)
+                await _save_part(form, part, document, limit)
             elif part.name == "signature" and signature is None:
                 signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
                 signature.parent.mkdir()
-                used = await _save_part(part, signature, min(limit, used + MAX_SIGNATURE_FILE_SIZE), used, config.server.body_timeout)
+                await _save_part(form, part, signature, MAX_SIGNATURE_FILE_SIZE)
             else:
-                await part.release()
+                await form.skip(part)
         if document is None:
             return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
         policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
@@ -194,14 +212,15 @@ async def _verify(request: web.Request) -> web.Response:
             request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[PIPELINE_KEY].trust, policy, signature
         )
         return web.json_response(report.to_json(), dumps=_dumps)
+    except UploadRefused as refusal:
+        return refusal.response
     except _TooLarge:
         return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
     except SlowClient:
         return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
-    except ValueError as exc:  # malformed multipart
-        return error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", str(exc)[:200])
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        # Off the event loop: removing a large upload takes milliseconds of system time.
+        await asyncio.get_running_loop().run_in_executor(None, functools.partial(shutil.rmtree, workdir, ignore_errors=True))
 
 
 def _dumps(value: object) -> str:
@@ -223,9 +242,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE_KEY] = Database(data / "gateway.sqlite3", busy_timeout=config.server.db_busy_timeout)
     app[REPOSITORY_KEY] = SubmissionRepository(app[DATABASE_KEY])
     app[BLOBS_KEY] = BlobStore(data / "files")
+    app[INTAKE_KEY] = GroupCommit(app[BLOBS_KEY], app[REPOSITORY_KEY])
     app[VERIFY_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=config.server.verify_workers, thread_name_prefix="verify")
     app[UPLOAD_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")
-    app[GOST_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-gost")
     app[PIPELINE_KEY] = Pipeline(config, app[REPOSITORY_KEY], app[BLOBS_KEY], app[MEMBERS_KEY], app[TRUST_KEY])
     app[HTTP_SESSION_KEY] = aiohttp.ClientSession()
     worker = _outbox_worker(app)
@@ -253,7 +272,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await app[HTTP_SESSION_KEY].close()
     app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
-    app[GOST_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
+    app[INTAKE_KEY].close()
     app[DATABASE_KEY].close()
 
 
@@ -365,9 +384,63 @@ async def close_slow_connections(server: web.Server, header_timeout: float, inte
             del first_seen[key]
 
 
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: client, method, path without the query string, status, size,
+    seconds. No headers and no query: a client may put its API key in either."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3f', request.remote, request.method, request.path, response.status, response.body_length, time
+        )
+
+
+_SECRET_PATTERNS = re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?|[?&;]api[_-]?key=)[^\s\"'&;,)]+")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then blanks out every configured secret and anything that looks
+    like an API key header or parameter, wherever it ended up (messages, exception texts,
+    tracebacks)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[REDACTED]")
+        return _SECRET_PATTERNS.sub(lambda m: m.group(1) + "[REDACTED]", text)
+
+
+class ClientErrorFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse as an ERROR with a traceback; it is the
+    client's error: one WARNING line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = " ".join(str(error.message).split())[:200]
+            record.msg, record.args = "%s: %s %s", (record.getMessage(), error.code, reason)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def configure_logging(config: Config) -> None:
+    """Log lines to stderr with every secret of ``config`` redacted."""
+    logging.basicConfig(level=logging.INFO)
+    secrets = [*config.auth.api_keys.values(), config.mail.smtp_password]
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+        handler.addFilter(ClientErrorFilter())
+
+
 async def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Serve until cancelled (SIGINT/SIGTERM), with the slow-client guards."""
-    runner = web.AppRunner(create_app(config), keepalive_timeout=config.server.keepalive_timeout, handle_signals=True)
+    runner = web.AppRunner(
+        create_app(config), keepalive_timeout=config.server.keepalive_timeout, handle_signals=True, access_log_class=AccessLogger
+    )
     await runner.setup()
     site = web.TCPSite(runner, host or config.server.host, port or config.server.port)
     await site.start()
@@ -383,7 +456,7 @@ async def serve(config: Config, host: str | None = None, port: int | None = None
 
 def run(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config)
     try:
         asyncio.run(serve(config, host, port))
     except (KeyboardInterrupt, web.GracefulExit):

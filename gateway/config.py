@@ -52,6 +52,10 @@ class ServerConfig:
     keepalive_timeout: float = 15.0
     db_busy_timeout: float = 10.0
     """How long a write waits for a locked SQLite database; then 503."""
+    max_parts: int = 32
+    """Parts (fields and files) in one multipart upload; more is cut off with 413."""
+    max_json_bytes: int = 1 << 20
+    """JSON bodies (registry events, notices) over this size are refused with 413 unread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,9 @@ class LimitsConfig:
     archive_max_ratio: int = 200
     archive_max_depth: int = 2
     validation_workers: int = 2
+    validation_max_attempts: int = 2
+    """Validations of one package that may start and not finish (the process killed or
+    crashed); the next claim records a ``processing.error`` decision instead of trying again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.api import error_response
+from gateway.api import UploadRefused, error_response, read_json_body
 from gateway.effects import email_job
-from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
+from gateway.keys import CONFIG_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.labels import kind_ru
 from gateway.moscow import msk_day_bounds, msk_today
 from gateway.store.db import now_iso
@@ -31,10 +31,11 @@ _MAX_TEXT = 20000
 async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
     if request.get(ROLE_KEY) not in ("registry", "staff"):
         return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "registry or staff key required")
+    server = request.app[CONFIG_KEY].server
     try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return error_response(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")
+        body = await read_json_body(request, server.max_json_bytes, server.body_timeout)
+    except UploadRefused as refusal:
+        return refusal.response
     if not isinstance(body, dict):
         return error_response(400, "request.malformed", "Запрос повреждён: ожидается объект JSON.", "body is not a JSON object")
     for key, value in body.items():

@@ -10,6 +10,7 @@ from gateway.config import Config
 from gateway.pipeline import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
+from gateway.store.intake import GroupCommit
 from gateway.store.submissions import SubmissionRepository
 from validators.gost import GostSupport
 from validators.members import MemberList
@@ -20,11 +21,11 @@ TRUST_KEY = web.AppKey("trust", TrustStore)
 GOST_KEY = web.AppKey("gost", GostSupport)
 VERIFY_EXECUTOR_KEY = web.AppKey("verify_executor", ThreadPoolExecutor)
 UPLOAD_EXECUTOR_KEY = web.AppKey("upload_executor", ThreadPoolExecutor)
-GOST_EXECUTOR_KEY = web.AppKey("gost_executor", ThreadPoolExecutor)
 STARTED_KEY = web.AppKey("started", float)
 DATABASE_KEY = web.AppKey("database", Database)
 REPOSITORY_KEY = web.AppKey("repository", SubmissionRepository)
 BLOBS_KEY = web.AppKey("blobs", BlobStore)
+INTAKE_KEY = web.AppKey("intake", GroupCommit)
 MEMBERS_KEY = web.AppKey("members", MemberList)
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
 METRICS_KEY = web.AppKey("metrics", dict)

@@ -94,7 +94,8 @@ class Outbox:
 
     def lease(self, target: str, limit: int, lease_seconds: float) -> list[Job]:
         now = time.time()
-        with self.db.transaction() as connection:
+        # Not waited to disk: a lease lost to a power cut only makes its rows due again.
+        with self.db.transaction(durable=False) as connection:
             rows = connection.execute(
                 "UPDATE outbox SET status = 'leased', lease_until = ?, attempts = attempts + 1"
                 " WHERE id IN (SELECT id FROM outbox WHERE target = ? AND next_attempt_at <= ?"
@@ -173,6 +174,7 @@ class OutboxWorker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _loop_task: asyncio.Task[None] | None = None
+    _stopping: bool = False
 
     def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None) -> None:
         self.targets[name] = _Target(concurrency, rate_per_second)
@@ -185,6 +187,8 @@ class OutboxWorker:
         self._loop_task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Cancel the polling loop and every running job, and wait for them to end."""
+        self._stopping = True  # even a swallowed cancellation ends the loop at its next turn
         if self._loop_task is not None:
             self._loop_task.cancel()
         for task in list(self._tasks):
@@ -192,16 +196,20 @@ class OutboxWorker:
         await asyncio.gather(*([self._loop_task] if self._loop_task else []), *self._tasks, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._fill()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - e.g. database busy: try again at the next poll
                 log.exception("outbox poll failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the wake-up and
+            # swallows a cancellation that arrives in the same loop iteration, and stop()
+            # then waits forever for a loop that keeps polling.
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()
 

@@ -4,7 +4,10 @@ Submissions are taken from an in-process queue and, at start-up, from the databa
 (``received`` or interrupted ``validating`` ones), so a restart loses nothing. The
 validators run in a thread pool (libmagic, archives and OpenSSL block); a crash of the
 validation of one package becomes a ``processing.error`` finding (returned, with the
-reason for staff), never a lost submission.
+reason for staff), never a lost submission. A validation that kills the process is not
+retried forever: every claim counts an attempt in the submission row before the work
+starts, and past ``limits.validation_max_attempts`` the package gets ``processing.error``
+without being opened again.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import sqlite3
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 from gateway.config import Config
 from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
@@ -26,15 +30,16 @@ from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
 from validators.catalogue import DOC_TYPES, Slot
-from validators.checks import Severity, finding
+from validators.checks import Check, Severity, finding
+from validators.digests import SHA256, STREEBOG_256, FileDigests
 from validators.files import detect_type
-from validators.members import MemberList
-from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+from validators.members import Member, MemberList
+from validators.package import PackageLimits, SignedFile, UploadedFile, ValidationContext, validate_package
 from validators.poa.package import PoaSettings
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
-__all__ = ["Pipeline", "PackageRequest", "run_validation", "decision_policy", "package_limits", "ValidationStats"]
+__all__ = ["Pipeline", "PackageRequest", "run_validation", "unfinished_report", "build_report", "decision_policy", "package_limits", "ValidationStats"]
 
 log = logging.getLogger("gateway.pipeline")
 
@@ -77,6 +82,9 @@ class PackageRequest:
     files: list[UploadedFile]
     digests: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     """name -> (size, sha256, streebog256) when already computed at upload."""
+    file_digests: Mapping[Path, FileDigests] = field(default_factory=dict)
+    """path -> the file's digests, known or under way: the verifier and the report share
+    them, so each digest of an uploaded file is computed once."""
 
 
 def run_validation(
@@ -105,6 +113,7 @@ def run_validation(
             workdir=workdir,
             limits=package_limits(config),
             poa=PoaSettings(config.poa.revoked_list, config.poa.registry_url, config.poa.registry_timeout),  # МЧД (issue 11 §1)
+            digests=request.file_digests,
         )
         try:
             result = validate_package(request.files, ctx)
@@ -112,46 +121,84 @@ def run_validation(
         except Exception as exc:  # noqa: BLE001 - a validator bug must not lose the package
             log.exception("validation of a %s package failed", request.doc_type)
             checks, signatures, member = (finding("processing.error", detail=f"{type(exc).__name__}: {exc}"[:500]),), (), None
-        decision, applied = decide(checks, decision_policy(config))
-        files = []
-        for upload in request.files:
-            size, sha256, streebog = request.digests.get(upload.name) or _digests(upload.path)
-            files.append(
-                {
-                    "slot": upload.slot.value,
-                    "name": upload.name,
-                    "size": size,
-                    "type": _mime(upload.path),
-                    "sha256": sha256,
-                    "streebog256": streebog,
-                }
-            )
-        doc_type = DOC_TYPES.get(request.doc_type)
-        report = {
-            "decision": decision.value,
-            "decision_ru": DECISION_NAMES_RU[decision],
-            "member": (
-                {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
-                if member
-                else None
-            ),
-            "doc_type": request.doc_type,
-            "doc_type_ru": doc_type.name_ru if doc_type else None,
-            "report_kind": request.report_kind,
-            "regulation_kind": request.regulation_kind,
-            "checks": [c.to_json() for c in applied],
-            "files": files,
-            "signatures": [s.to_json() for s in signatures],
-            "policy": {
-                "revocation": policy.revocation.value,
-                "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
-            },
-            "validated_at": now_iso(),
-            "validation_seconds": round(time.monotonic() - started, 3),
-        }
-        return decision, report
+        return build_report(request, config, policy, checks, signatures, member, started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def unfinished_report(request: PackageRequest, config: Config, policy: VerificationPolicy, attempts: int) -> tuple[Decision, dict[str, Any]]:
+    """The decision for a package whose validation started ``attempts`` times and never
+    finished (the process was killed or crashed inside it): ``processing.error``, without
+    touching the package again. Files are described from what was recorded at upload."""
+    detail = f"validation started {attempts} times and did not finish (the process was killed or crashed); not tried again"
+    return build_report(request, config, policy, (finding("processing.error", detail=detail),), (), None, time.monotonic(), inspect_files=False)
+
+
+def build_report(
+    request: PackageRequest,
+    config: Config,
+    policy: VerificationPolicy,
+    checks: Iterable[Check],
+    signatures: Iterable[SignedFile],
+    member: Member | None,
+    started: float,
+    inspect_files: bool = True,
+) -> tuple[Decision, dict[str, Any]]:
+    """Decide on ``checks`` and assemble the report (JSON-ready)."""
+    decision, applied = decide(checks, decision_policy(config))
+    files = []
+    for upload in request.files:
+        recorded = request.digests.get(upload.name)
+        shared = request.file_digests.get(upload.path)
+        if shared is not None and inspect_files:
+            known = shared.get([SHA256, STREEBOG_256])
+            size = recorded[0] if recorded else shared.size
+            sha256, streebog = known[SHA256].hex(), known[STREEBOG_256].hex() if STREEBOG_256 in known else None
+        else:
+            if recorded is None:
+                recorded = _digests(upload.path) if inspect_files else (upload.path.stat().st_size, "", None)
+            size, sha256, streebog = recorded
+        files.append(
+            {
+                "slot": upload.slot.value,
+                "name": upload.name,
+                "size": size,
+                "type": _mime(upload.path) if inspect_files else None,
+                "sha256": sha256,
+                "streebog256": streebog,
+            }
+        )
+    doc_type = DOC_TYPES.get(request.doc_type)
+    report = {
+        "decision": decision.value,
+        "decision_ru": DECISION_NAMES_RU[decision],
+        "member": (
+            {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
+            if member
+            else None
+        ),
+        "doc_type": request.doc_type,
+        "doc_type_ru": doc_type.name_ru if doc_type else None,
+        "report_kind": request.report_kind,
+        "regulation_kind": request.regulation_kind,
+        "checks": [c.to_json() for c in applied],
+        "files": files,
+        "signatures": [s.to_json() for s in signatures],
+        "policy": {
+            "revocation": policy.revocation.value,
+            "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
+        },
+        "validated_at": now_iso(),
+        "validation_seconds": round(time.monotonic() - started, 3),
+    }
+    return decision, report
+
+
+def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
+    """Record Streebog-256 digests with every stored file of that SHA-256."""
+    connection.executemany(
+        "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
+    )
 
 
 def _mime(path: Path) -> str | None:
@@ -162,8 +209,6 @@ def _mime(path: Path) -> str | None:
 
 
 def _digests(path: Path) -> tuple[int, str, str | None]:
-    from validators.digests import SHA256, STREEBOG_256, FileDigests
-
     digests = FileDigests(path).get([SHA256, STREEBOG_256])
     return path.stat().st_size, digests[SHA256].hex(), digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None
 
@@ -246,15 +291,25 @@ class Pipeline:
 
     async def process(self, submission_id: str) -> None:
         loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self.executor, self.repository.claim, submission_id):
+        attempt = await loop.run_in_executor(self.executor, self.repository.claim, submission_id)
+        if attempt is None:
             return
-        decision, report, received_at = await loop.run_in_executor(self.executor, self._validate, submission_id)
-        considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
-        if considered is None:
-            return  # held: awaiting_revocation, re-checked later
-        decision, report = considered
+        given_up = attempt > self.config.limits.validation_max_attempts
+        if given_up:
+            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
+        decision, report, received_at, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+        if not given_up:
+            considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
+            if considered is None:
+                return  # held: awaiting_revocation, re-checked later
+            decision, report = considered
         member_email = (report.get("member") or {}).get("email") or None
-        effects = decision_jobs(submission_id, decision.value, report, member_email)
+        jobs = decision_jobs(submission_id, decision.value, report, member_email)
+
+        def effects(connection: sqlite3.Connection) -> None:
+            record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
+            jobs(connection)
+
         await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
         if self.on_decided is not None:
             self.on_decided()
@@ -263,11 +318,32 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _validate(self, submission_id: str) -> tuple[Decision, dict[str, Any], str]:
+    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, dict[str, Any], str, dict[str, str]]:
+        """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.
+
+        Returns the decision, the report, when the package was received, and the
+        Streebog-256 digests computed here (by the file's SHA-256) to record with the files.
+        Uploads are stored with their SHA-256 only (taken while they streamed in); Streebog
+        runs here, once per file, in the background while the package is checked, and the
+        verifier uses the same result.
+        """
         record = self.repository.get(submission_id)
         assert record is not None
         stored = self.repository.files(submission_id)
         uploads = [UploadedFile(Slot(f.slot), f.name, self.blobs.path(f.blob.key)) for f in stored]
+        file_digests: dict[Path, FileDigests] = {}
+        computed: dict[Path, str] = {}
+        for f in stored:
+            path = self.blobs.path(f.blob.key)
+            known = {SHA256: bytes.fromhex(f.blob.sha256)}
+            streebog = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
+            if streebog:
+                known[STREEBOG_256] = bytes.fromhex(streebog)
+            elif not unfinished_attempts:
+                computed[path] = f.blob.sha256
+            file_digests[path] = FileDigests(path, known=known)
+            if STREEBOG_256 not in known and not unfinished_attempts:
+                file_digests[path].prefetch([STREEBOG_256])
         request = PackageRequest(
             member=record.member,
             doc_type=record.doc_type,
@@ -275,7 +351,17 @@ class Pipeline:
             regulation_kind=record.regulation_kind,
             files=uploads,
             digests={f.name: (f.blob.size, f.blob.sha256, f.blob.streebog256) for f in stored},
+            file_digests=file_digests,
         )
-        decision, report = run_validation(request, self.config, self.members, self.trust, self.policy.received(record.received_at), self.scratch)
+        policy = self.policy.received(record.received_at)
+        if unfinished_attempts:
+            decision, report = unfinished_report(request, self.config, policy, unfinished_attempts)
+        else:
+            decision, report = run_validation(request, self.config, self.members, self.trust, policy, self.scratch)
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
-        return decision, report, record.received_at
+        streebog: dict[str, str] = {}
+        for path, sha256 in computed.items():
+            digest = file_digests[path].get([STREEBOG_256]).get(STREEBOG_256)
+            if digest is not None:
+                streebog[sha256] = digest.hex()
+        return decision, report, record.received_at, streebog

@@ -1,8 +1,14 @@
 """Shared fixtures: the GOST test PKI (built once per session with openssl + gost engine),
-the real corpus beside the repository, and helpers to verify files."""
+the real corpus beside the repository (``GATEWAY_CORPUS`` may name another folder), and
+helpers to verify files.
+
+The real corpus (``../shared/corpus``) is required: without its ``MANIFEST.md`` the run
+stops with an error rather than quietly skipping the tests that need it, unless
+``GATEWAY_ALLOW_NO_CORPUS=1`` says that is intended (those tests are then skipped)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +25,24 @@ from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import TrustStore, load_trust_store
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("GATEWAY_CORPUS") or REPO.parent / "shared" / "corpus")
+ALLOW_NO_CORPUS = "GATEWAY_ALLOW_NO_CORPUS"
+
+
+def corpus_missing_problem(corpus: Path = CORPUS, environ: "os._Environ[str] | dict[str, str]" = os.environ) -> str | None:
+    """Why the run must not start: the corpus is missing and nobody said that is fine."""
+    if (corpus / "MANIFEST.md").is_file() or environ.get(ALLOW_NO_CORPUS) == "1":
+        return None
+    return (
+        f"the shared corpus is missing ({corpus / 'MANIFEST.md'} not found): the tests on real signatures, "
+        f"PDFs and archives cannot run. Put the corpus there, or set {ALLOW_NO_CORPUS}=1 to run without them (skipped)."
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    problem = corpus_missing_problem()
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -74,7 +97,7 @@ def trust_copy(pki: TestPki, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "MANIFEST.md").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+        pytest.skip(f"shared corpus not found at {CORPUS} ({ALLOW_NO_CORPUS}=1)")
     return CORPUS
 
 
@@ -95,4 +118,4 @@ def verify(
     )
 
 
-__all__ = ["verify", "verify_document", "REPO", "CORPUS"]
+__all__ = ["verify", "verify_document", "REPO", "CORPUS", "corpus_missing_problem"]

@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Sequence
+from typing import BinaryIO, Iterable, Mapping, Sequence
 
 from validators import gost
 
@@ -154,14 +154,23 @@ def digest_file(
 
 
 class FileDigests:
-    """The digests of one file, each computed once, optionally in the background."""
+    """The digests of one file, each computed once, optionally in the background.
 
-    def __init__(self, path: Path, ranges: Sequence[tuple[int, int]] | None = None) -> None:
+    ``known`` digests (by OID) were computed earlier over the same bytes, e.g. the SHA-256
+    taken while an upload streamed in; they are used as they are.
+    """
+
+    def __init__(self, path: Path, ranges: Sequence[tuple[int, int]] | None = None, known: Mapping[str, bytes] | None = None) -> None:
         self.path = path
         self.ranges = tuple(ranges) if ranges is not None else None
         """Only these (offset, length) parts of the file are digested (a PDF /ByteRange)."""
         self._lock = threading.Lock()
         self._futures: dict[str, Future[bytes]] = {}
+        for oid, digest in (known or {}).items():
+            # Computed before (while the file was received or stored): never again.
+            done: Future[bytes] = Future()
+            done.set_result(digest)
+            self._futures[oid] = done
 
     @property
     def size(self) -> int:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from validators.archives import ArchiveLimits, ExtractedFile, extract_archive
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 from validators.checks import Check, Severity, finding
+from validators.digests import FileDigests
 from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
 from validators.members import Member, MemberList
 from validators.names import check_report_name
@@ -95,6 +96,9 @@ class ValidationContext:
     limits: PackageLimits = PackageLimits()
     poa: PoaSettings = PoaSettings()
     """МЧД (issue 11 §1): the operator's revoked list and the optional online registry."""
+    digests: Mapping[Path, FileDigests] = field(default_factory=dict)
+    """Digests of uploaded files already computed or under way (the gateway's blob store),
+    so the verifier does not read a file again for them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +417,7 @@ class _Run:
             data = load_signature_file(signature)
         except CmsFormatError as exc:
             return VerificationReport(None, (), SubIndication.FORMAT_FAILURE, (f"{name}: {exc}",))
-        return verify_cms(data, self.ctx.trust, self.ctx.policy, document=document, signature_file=name)
+        return verify_cms(data, self.ctx.trust, self.ctx.policy, document=self.ctx.digests.get(document, document), signature_file=name)
 
     def _verify(self, document: _Document, signature: Path | None, embedded: bool, signature_name: str | None = None) -> None:
         if signature is not None:
@@ -421,7 +425,7 @@ class _Run:
         elif embedded:
             # Only what the PDF itself carries: its detached signatures are paired by the
             # package (looking beside it again verified and listed them twice).
-            report = verify_document(document.path, self.ctx.trust, self.ctx.policy, discover=False)
+            report = verify_document(document.path, self.ctx.trust, self.ctx.policy, digests=self.ctx.digests.get(document.path), discover=False)
         else:
             return
         self._record(document, report, signature=signature is not None)

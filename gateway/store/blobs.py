@@ -1,8 +1,10 @@
 """Content-addressed file store: a temporary file, fsync, rename to its SHA-256.
 
-Uploads arrive in chunks; :class:`BlobWriter` writes and hashes them (SHA-256 with the
-write on one worker thread, Streebog-256 on another), so the event loop only hands
-chunks over and the file is never held whole in memory.
+Uploads arrive in chunks; :class:`BlobWriter` writes them and takes their SHA-256 on a
+worker thread, so the event loop only hands chunks over and the file is never held whole
+in memory. Only SHA-256 is taken here (it names the file and costs little next to the
+write); Streebog-256, five times slower, is computed once by the validation worker and
+recorded with the file (``gateway.pipeline``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from validators import gost
-
-__all__ = ["BlobStore", "BlobWriter", "StoredBlob"]
+__all__ = ["BlobStore", "BlobWriter", "StoredBlob", "fsync_dir"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,52 +28,69 @@ class StoredBlob:
 
 
 class BlobWriter:
-    """Receives chunks; ``commit`` makes the blob durable under its content address."""
+    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable."""
 
     def __init__(self, store: "BlobStore") -> None:
         self._store = store
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
-        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
         self._temp = Path(name)
         self._sha256 = hashlib.sha256()
-        self._streebog = hashlib.new("md_gost12_256") if gost.gost_support().available else None
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
-        """Write and SHA-256 a chunk (one thread); :meth:`hash_gost` may run on another."""
+        """Write and SHA-256 a chunk."""
+        assert self._file is not None, "write after finish"
         self._file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
 
-    def hash_gost(self, chunk: bytes) -> None:
-        """Streebog-256 of a chunk: the slowest step (~180 MB/s), so it gets its own thread."""
-        if self._streebog is not None:
-            self._streebog.update(chunk)
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of what was written so far: the content address once finished."""
+        return self._sha256.hexdigest()
+
+    def finish(self) -> None:
+        """All chunks are in: close the file (a request with many parts holds one open
+        file at a time; the data is fsynced at :meth:`commit`)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def commit(self) -> StoredBlob:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Durable under its content address (fsync of the file and of its folder)."""
+        return self._store.commit([self])[0]
+
+    def sync_and_place(self) -> tuple[StoredBlob, Path]:
+        """fsync the file and move it to its content address; returns the blob and the folder
+        that received its name (to be fsynced by the caller, once for many files)."""
+        self.finish()
+        _fsync_path(self._temp)
         key = self._sha256.hexdigest()
         target = self._store.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._temp, target)
-        _fsync_dir(target.parent)
-        return StoredBlob(key, self.size, key, self._streebog.hexdigest() if self._streebog else None)
+        return StoredBlob(key, self.size, key, None), target.parent
 
     def abort(self) -> None:
         try:
-            self._file.close()
+            self.finish()
         finally:
             self._temp.unlink(missing_ok=True)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
+    # fsync through a fresh descriptor flushes the file's data as well (Linux: per inode).
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in a folder durable."""
+    _fsync_path(path)
 
 
 class BlobStore:
@@ -92,3 +110,14 @@ class BlobStore:
 
     def writer(self) -> BlobWriter:
         return BlobWriter(self)
+
+    def commit(self, writers: list[BlobWriter]) -> list[StoredBlob]:
+        """Make finished uploads durable under their content addresses, in order.
+
+        Each file is fsynced and renamed; each folder that received a name is fsynced
+        once, after all renames (one folder fsync per distinct folder, not per file).
+        """
+        placed = [writer.sync_and_place() for writer in writers]
+        for folder in dict.fromkeys(folder for _blob, folder in placed):
+            fsync_dir(folder)
+        return [blob for blob, _folder in placed]

@@ -128,16 +128,29 @@ class Database:
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error).
+
+        ``durable=False`` commits without waiting for the disk (``synchronous=NORMAL`` for
+        this transaction): it survives a killed process, and a power cut can only undo it
+        together with what came after it, never leave the database inconsistent. For
+        bookkeeping whose loss only makes work due again (a claim, a lease); the next
+        durable commit takes it to disk as well.
+        """
         connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE")
+        if not durable:
+            connection.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            if not durable:
+                connection.execute("PRAGMA synchronous=FULL")
 
     def query(self, sql: str, *args: object) -> list[sqlite3.Row]:
         return self._connect().execute(sql, args).fetchall()

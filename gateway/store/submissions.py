@@ -87,6 +87,31 @@ def _by_external_id(connection: sqlite3.Connection, external_id: str) -> str | N
     return row["id"] if row is not None else None
 
 
+def _insert(connection: sqlite3.Connection, new: NewSubmission, files: list[StoredFile], actor: str) -> tuple[str, bool]:
+    if new.external_id:
+        existing = _by_external_id(connection, new.external_id)
+        if existing is not None:
+            return existing, False
+    submission_id = uuid.uuid4().hex
+    connection.execute(
+        "INSERT INTO submissions (id, external_id, member, doc_type, report_kind, regulation_kind, status, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
+        (submission_id, new.external_id, new.member, new.doc_type, new.report_kind, new.regulation_kind, now_iso()),
+    )
+    connection.executemany(
+        "INSERT INTO files (submission_id, position, slot, name, size, sha256, streebog256, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(submission_id, f.position, f.slot, f.name, f.blob.size, f.blob.sha256, f.blob.streebog256, f.blob.key) for f in files],
+    )
+    detail: dict[str, Any] = {"files": [f.name for f in files], "external_id": new.external_id}
+    if new.doc_type == "report" and new.report_kind and new.report_year is not None:
+        detail["report_year"] = new.report_year
+        repeat_of = record_period(connection, submission_id, new.member, new.report_kind, new.report_year)
+        if repeat_of:
+            detail["repeat_of"] = repeat_of
+    record_event(connection, submission_id, "received", actor, detail)
+    return submission_id, True
+
+
 class SubmissionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -96,32 +121,15 @@ class SubmissionRepository:
 
         The same ``external_id`` again returns the first submission (created=False).
         """
+        return self.create_many([(new, files)], actor)[0]
+
+    def create_many(self, submissions: list[tuple[NewSubmission, list[StoredFile]]], actor: str = "portal") -> list[tuple[str, bool]]:
+        """Record several received submissions in one transaction (one commit to disk)."""
+        results = []
         with self.db.transaction() as connection:
-            if new.external_id:
-                existing = _by_external_id(connection, new.external_id)
-                if existing is not None:
-                    return existing, False
-            submission_id = uuid.uuid4().hex
-            connection.execute(
-                "INSERT INTO submissions (id, external_id, member, doc_type, report_kind, regulation_kind, status, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
-                (submission_id, new.external_id, new.member, new.doc_type, new.report_kind, new.regulation_kind, now_iso()),
-            )
-            connection.executemany(
-                "INSERT INTO files (submission_id, position, slot, name, size, sha256, streebog256, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (submission_id, f.position, f.slot, f.name, f.blob.size, f.blob.sha256, f.blob.streebog256, f.blob.key)
-                    for f in files
-                ],
-            )
-            detail: dict[str, Any] = {"files": [f.name for f in files], "external_id": new.external_id}
-            if new.doc_type == "report" and new.report_kind and new.report_year is not None:
-                detail["report_year"] = new.report_year
-                repeat_of = record_period(connection, submission_id, new.member, new.report_kind, new.report_year)
-                if repeat_of:
-                    detail["repeat_of"] = repeat_of
-            record_event(connection, submission_id, "received", actor, detail)
-        return submission_id, True
+            for new, files in submissions:
+                results.append(_insert(connection, new, files, actor))
+        return results
 
     def find_external(self, external_id: str) -> str | None:
         """The submission recorded earlier under this portal ``external_id``."""
@@ -142,9 +150,17 @@ class SubmissionRepository:
             for r in rows
         ]
 
-    def claim(self, submission_id: str) -> bool:
-        """received -> validating (counts the attempt); False when someone else has it."""
-        with self.db.transaction() as connection:
+    def recorded_streebog(self, sha256: str) -> str | None:
+        """The Streebog-256 recorded for a stored file with this SHA-256 (any submission)."""
+        rows = self.db.query("SELECT streebog256 FROM files WHERE sha256 = ? AND streebog256 IS NOT NULL LIMIT 1", sha256)
+        return rows[0]["streebog256"] if rows else None
+
+    def claim(self, submission_id: str) -> int | None:
+        """received/validating -> validating; the number of this attempt (1 for the first),
+        counted in the row before any work starts, so attempts killed with the process count
+        too. None when the submission is decided already. Not waited to disk: a claim
+        lost to a power cut is one attempt less counted, and the work is due again anyway."""
+        with self.db.transaction(durable=False) as connection:
             row = connection.execute(
                 "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')"
                 " RETURNING attempts",
@@ -153,7 +169,7 @@ class SubmissionRepository:
             if row is not None:
                 attempt = row["attempts"]
                 record_event(connection, submission_id, "revalidation" if attempt > 1 else "validation_started", "gateway", {"attempt": attempt})
-        return row is not None
+        return int(row["attempts"]) if row is not None else None
 
     def decide(
         self,

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config, ServerConfig, StorageConfig, VerificationConfig
-from tests.gateway.test_cli_verify import gateway
 from tests.pki.builder import TestPki
+from tests.servers.cli import gateway
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.gateway.test_cli_verify import gateway
-from tests.gateway.test_intake import MEMBER, members_csv, report_zip, signed_copy
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
+from tests.servers.cli import gateway
+from tests.servers.packages import MEMBER, make_zip, members_csv, report_zip, signed_copy
 
 
 def test_correct_report_exits_0_with_the_json_contract(pki: TestPki, tmp_path: Path) -> None:
@@ -29,7 +29,6 @@ def test_correct_report_exits_0_with_the_json_contract(pki: TestPki, tmp_path: P
 def test_letter_files_are_assigned_to_slots_by_type(pki: TestPki, tmp_path: Path) -> None:
     cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
     signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
-    from tests.gateway.test_intake import make_zip
 
     attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", cover.read_bytes()))
     run = gateway(

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO
 from tests.pki.builder import TestPki
-
-
-def gateway(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+from tests.servers.cli import gateway
 
 
 def test_valid_qualified_signature_exits_0_with_the_json_contract(pki: TestPki, document: Path, tmp_path: Path) -> None:

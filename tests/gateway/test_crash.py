@@ -19,9 +19,9 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import REPO
-from tests.gateway.test_delivery import RecordingRegistry
-from tests.gateway.test_intake import MEMBER, members_csv, report_zip
 from tests.pki.builder import TestPki
+from tests.servers.packages import MEMBER, members_csv, report_zip
+from tests.servers.registry import RecordingRegistry
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 COUNT = 100

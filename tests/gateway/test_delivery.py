@@ -12,36 +12,19 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
-from gateway.config import AuthConfig, Config, DeliveryConfig, MailConfig
+from gateway.config import AuthConfig, Config, MailConfig
 from gateway.keys import OUTBOX_WORKER_KEY
-from tests.gateway.test_intake import MEMBER, REPORT, config, report_zip, run_package, submit  # noqa: F401 - config is a fixture
 from tests.pki.builder import HEAD_EMAIL, TestPki
+from tests.servers.cli import gateway
+from tests.servers.packages import FAST, MEMBER, REPORT, outbox_rows, report_zip, run_package, submit, wait_for  # noqa: F401 - FAST, MEMBER for other modules
+from tests.servers.registry import RecordingRegistry
+from tests.servers.smtp import Recorder
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
-
-FAST = DeliveryConfig(base_delay=0.05, max_delay=0.5, poll_interval=0.05, max_attempts=5, digest_hour_utc=-1, email_rate_per_second=0)
-
-
-@pytest.fixture
-def delivery_config(config: Config, tmp_path: Path) -> Config:
-    return dataclasses.replace(config, delivery=FAST, mail=MailConfig(eml_dir=tmp_path / "mail"))
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool] | bool], seconds: float = 20) -> None:
-    for _ in range(int(seconds / 0.05)):
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def eml_messages(folder: Path) -> list[EmailMessage]:
@@ -93,35 +76,6 @@ async def test_returned_package_email_lists_the_problems_and_attaches_the_report
 
 
 # --- a real HTTP registry on loopback -------------------------------------------------------
-
-
-class RecordingRegistry:
-    """A registry that numbers packages by Idempotency-Key and can misbehave first."""
-
-    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None, delay: float = 0.0) -> None:
-        self.script = list(script or [])
-        self.delay = delay
-        self.numbers: dict[str, str] = {}
-        self.posts = 0
-
-    async def incoming(self, request: web.Request) -> web.Response:
-        self.posts += 1
-        reader = await request.multipart()
-        async for part in reader:
-            await part.read()  # type: ignore[union-attr]
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.script:
-            status, headers = self.script.pop(0)
-            return web.json_response({"error": "scripted"}, status=status, headers=headers)
-        key = request.headers["Idempotency-Key"]
-        number = self.numbers.setdefault(key, f"R-{len(self.numbers) + 1:04}")
-        return web.json_response({"incoming_number": number, "registered_at": "2026-11-23T12:00:00Z"})
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/incoming", self.incoming)
-        return app
 
 
 async def _with_registry(aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, config: Config, registry: RecordingRegistry, **delivery: Any) -> TestClient:
@@ -185,11 +139,7 @@ async def test_registry_refusal_goes_to_the_dead_letter_with_its_message(aiohttp
     assert registry.posts == 1
 
 
-def _outbox_rows(config: Config) -> list[dict[str, Any]]:
-    from gateway.outbox import Outbox
-    from gateway.store.db import Database
-
-    return Outbox(Database(config.storage.data_dir / "gateway.sqlite3")).rows(limit=1000)
+_outbox_rows = outbox_rows
 
 
 # --- registry events and notices -------------------------------------------------------------
@@ -265,15 +215,6 @@ async def test_daily_digest_lists_the_days_returned_and_rejected_packages(aiohtt
 # --- a real SMTP server on loopback ------------------------------------------------------------
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-
 async def test_emails_go_through_a_real_smtp_server(aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
     from aiosmtpd.smtp import SMTP
 
@@ -297,8 +238,6 @@ async def test_emails_go_through_a_real_smtp_server(aiohttp_client: ClientFactor
 
 
 async def test_dead_letter_is_listed_and_retried_from_the_command_line(aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
-    from tests.gateway.test_cli_verify import gateway
-
     registry = RecordingRegistry([(400, {})])
     client = await _with_registry(aiohttp_server, aiohttp_client, delivery_config, registry)
     response = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})

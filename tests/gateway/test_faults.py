@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -20,18 +18,15 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config, MailConfig, ServerConfig, StorageConfig
-from tests.conftest import REPO
-from tests.gateway.test_delivery import FAST, wait_for
-from tests.gateway.test_intake import MEMBER, REPORT, config, decided, members_csv, report_zip, submit  # noqa: F401 - config is a fixture
 from tests.pki.builder import TestPki
+from tests.servers.gateway import Gateway, free_port
+from tests.servers.packages import FAST, MEMBER, REPORT, decided, outbox_rows, report_zip, submit, wait_for
+from tests.servers.smtp import Recorder
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_free_port = free_port
 
 
 def _submissions(config: Config) -> list[sqlite3.Row]:
@@ -44,65 +39,6 @@ def _submissions(config: Config) -> list[sqlite3.Row]:
 
 
 # --- slow clients --------------------------------------------------------------------------
-
-
-def _gateway_config(tmp_path: Path, pki: TestPki, port: int, **server: Any) -> Path:
-    extra = "".join(f"{k} = {v}\n" for k, v in server.items())
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n{extra}'
-        f'[verification]\ntrust_dir = "{pki.trust_dir}"\n'
-        f'[storage]\ndata_dir = "{tmp_path / "var"}"\nmembers_csv = "{members_csv(tmp_path / "members.csv")}"\n'
-        "[delivery]\ndigest_hour_utc = -1\npoll_interval = 0.05\nbase_delay = 0.1\nmax_delay = 1.0\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-class Gateway:
-    """A gateway subprocess (the real `gateway serve`)."""
-
-    def __init__(self, config: Path, port: int, log: IO[bytes]) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--config", str(self.config), "serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=self.log
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("gateway did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
-@pytest.fixture
-def gateway_process(pki: TestPki, tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = _free_port()
-    log = open(tmp_path / "gateway.log", "ab")  # noqa: SIM115 - closed below
-    process = Gateway(_gateway_config(tmp_path, pki, port, header_timeout=1.0, body_timeout=1.0), port, log)
-    yield process
-    process.stop()
-    log.close()
-    assert "Traceback" not in (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
 
 
 def test_connection_that_never_finishes_its_headers_is_closed(gateway_process: Gateway) -> None:
@@ -206,8 +142,6 @@ async def test_one_hundred_concurrent_uploads_are_all_recorded_and_decided(aioht
 async def test_emails_wait_while_smtp_is_down_and_go_when_it_is_back(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
     from aiosmtpd.smtp import SMTP
 
-    from tests.gateway.test_delivery import Recorder, _outbox_rows
-
     port = _free_port()
     mail = MailConfig(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_timeout=1.0)
     settings = dataclasses.replace(config, delivery=dataclasses.replace(FAST, max_attempts=50, max_delay=0.3), mail=mail)
@@ -215,7 +149,7 @@ async def test_emails_wait_while_smtp_is_down_and_go_when_it_is_back(aiohttp_cli
     await submit(client, REPORT, {"document": [report_zip(pki, tmp_path, label="accountant256")]})
 
     def waiting() -> bool:
-        return any(r["kind"] == "email" and r["status"] == "pending" and r["attempts"] >= 2 for r in _outbox_rows(settings))
+        return any(r["kind"] == "email" and r["status"] == "pending" and r["attempts"] >= 2 for r in outbox_rows(settings))
 
     await wait_for(lambda: asyncio.to_thread(waiting))
     recorder = Recorder()

@@ -6,7 +6,6 @@ corpus; a real SQLite file and blob folder per test.
 
 from __future__ import annotations
 
-import asyncio
 import zipfile
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -16,92 +15,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
-from gateway.config import AuthConfig, Config, LimitsConfig, ServerConfig, StorageConfig, VerificationConfig
+from gateway.config import AuthConfig, Config, LimitsConfig, ServerConfig
 from tests.conftest import CORPUS
 from tests.pki import pdf as pdfs
 from tests.pki.persons import add_person_certificates
 from tests.pki.textpdf import text_pdf
-from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
+from tests.pki.builder import KPK_OGRN, TestPki
+from tests.servers.packages import HEAD, LETTER, MEMBER, REPORT, decided, make_zip, members_csv, report_zip, run_package, signed_copy, submit  # noqa: F401 - HEAD, members_csv for other modules
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
-MEMBER = "42"
-HEAD = "Иванов Иван Петрович"
-
-
-def members_csv(path: Path, head: str = HEAD) -> Path:
-    path.write_text(
-        "number,ogrn,inn,name,email,head,status\n"
-        f'{MEMBER},{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},{head},active\n'
-        "13,1037700000007,7700000016,КПК «Бывший»,old@example.ru,Сидоров Пётр,excluded\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-@pytest.fixture
-def config(pki: TestPki, tmp_path: Path) -> Config:
-    data = tmp_path / "var"
-    data.mkdir()
-    return Config(
-        server=ServerConfig(max_request_bytes=50 << 20),
-        verification=VerificationConfig(trust_dir=pki.trust_dir),
-        storage=StorageConfig(data_dir=data, members_csv=members_csv(tmp_path / "members.csv")),
-        limits=LimitsConfig(archive_max_total_bytes=20 << 20, archive_max_entry_bytes=20 << 20),
-    )
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, config: Config) -> TestClient:
-    return await aiohttp_client(create_app(config))
-
-
-# --- package builders ------------------------------------------------------------------
-
-
-def signed_copy(pki: TestPki, folder: Path, name: str, content: bytes, label: str = "head256") -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    document = folder / name
-    document.write_bytes(content)
-    return [document, pki.sign(label, document, folder / (name + ".sig"))]
-
-
-def make_zip(path: Path, files: list[Path], arcnames: list[str] | None = None) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for index, file in enumerate(files):
-            archive.write(file, arcnames[index] if arcnames else file.name)
-    return path
-
-
-def report_zip(pki: TestPki, tmp_path: Path, name: str = f"{MEMBER}_OD.zip", label: str = "head256", extra: list[Path] | None = None) -> Path:
-    inner = signed_copy(pki, tmp_path / "report", "report.xml", "<Отчет>ОД КПК</Отчет>".encode(), label)
-    return make_zip(tmp_path / name, inner + (extra or []))
-
-
-async def submit(client: TestClient, fields: dict[str, str], files: dict[str, list[Path]], headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
-    form = aiohttp.FormData()
-    for key, value in fields.items():
-        form.add_field(key, value)
-    for slot, paths in files.items():
-        for path in paths:
-            form.add_field(slot, path.read_bytes(), filename=path.name)
-    return await client.post("/api/v1/submissions", data=form, headers=headers or {})
-
-
-async def decided(client: TestClient, submission_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Poll until decided (bounded: 30 s)."""
-    for _ in range(300):
-        response = await client.get(f"/api/v1/submissions/{submission_id}/report", headers=headers or {})
-        if response.status == 200:
-            return await response.json()
-        assert response.status == 202, await response.text()
-        await asyncio.sleep(0.1)
-    raise AssertionError("no decision within 30 s")
-
-
-async def run_package(client: TestClient, fields: dict[str, str], files: dict[str, list[Path]]) -> dict[str, Any]:
-    response = await submit(client, fields, files)
-    assert response.status == 202, await response.text()
-    return await decided(client, (await response.json())["id"])
 
 
 def codes(report: dict[str, Any]) -> set[str]:
@@ -113,10 +35,6 @@ class _Cp866Info(zipfile.ZipInfo):
 
     def _encodeFilenameFlags(self):  # type: ignore[no-untyped-def]
         return self.filename.encode("cp866"), self.flag_bits & ~0x800
-
-
-REPORT = {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Q1"}
-LETTER = {"member": MEMBER, "doc_type": "letter"}
 
 
 # --- accepted packages -------------------------------------------------------------------

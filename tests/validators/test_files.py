@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.validators.test_pdf_structure import build_pdf
+from tests.pki.handmade_pdf import build_pdf
 from validators.files import FileKind, check_file, check_file_name, detect_type
 
 RAR5 = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "archives" / "libarchive" / "test_read_format_rar5_stored.rar"

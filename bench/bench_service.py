@@ -1,0 +1,321 @@
+"""Service benchmarks with their references beside them, interleaved (issue 13, section 4).
+
+1. Upload throughput: one large file to POST /api/v1/submissions against a bare aiohttp
+   handler writing the multipart body to disk (target >= 70 %). Runs alternate bare /
+   gateway; each gateway upload is decided before the next run starts; medians.
+2. End to end, small report packages (a signed XML in a ZIP), a burst of N distinct
+   packages at concurrency 1 and 16: packages per second and p50/p99 time from the start
+   of the upload to the decision (seen in the database, polled every 10 ms); against a
+   shell loop of `openssl cms -verify` over the same N signatures (target: within 2x of
+   the loop, p99 < 1 s).
+
+``--repo DIR`` runs the gateway of another checkout (e.g. the commit before a change,
+exported with ``git archive``) with this checkout's benchmark and virtualenv.
+
+Prints a Markdown table. Usage: .venv/bin/python bench/bench_service.py [--quick] [--repo DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import aiohttp
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki, build_test_pki  # noqa: E402
+
+OPENSSL_ENV = {**os.environ, "OPENSSL_CONF": str(HERE / "certs" / "openssl-gost.cnf")}
+
+BARE_SERVER = textwrap.dedent(
+    """
+    import sys
+    from aiohttp import web
+
+    async def upload(request):
+        reader = await request.multipart()
+        async for part in reader:
+            with open(sys.argv[2], "wb") as out:
+                while chunk := await part.read_chunk(1 << 20):
+                    out.write(chunk)
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=1 << 40)
+    app.router.add_post("/upload", upload)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    """
+)
+FIELDS = {"member": "42", "doc_type": "report", "report_kind": "OD_Q1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_ready(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status in (200, 404, 405):
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _file_sender(path: Path):  # type: ignore[no-untyped-def]
+    async def chunks():  # type: ignore[no-untyped-def]
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                yield chunk
+
+    return chunks()
+
+
+async def _post(session: aiohttp.ClientSession, url: str, fields: dict[str, str], name: str, payload: object) -> tuple[int, str]:
+    form = aiohttp.FormData()
+    for key, value in fields.items():
+        form.add_field(key, value)
+    form.add_field("document", payload, filename=name, content_type="application/octet-stream")
+    async with session.post(url, data=form) as response:
+        return response.status, await response.text()
+
+
+def _config(work: Path, pki: TestPki, port: int) -> Path:
+    members = work / "members.csv"
+    members.write_text(
+        "number,ogrn,inn,name,email,head,status\n"
+        f'42,{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},Иванов Иван Петрович,active\n',
+        encoding="utf-8",
+    )
+    config = work / "config.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+max_request_bytes = 1073741824
+[verification]
+trust_dir = "{pki.trust_dir}"
+revocation = "require"
+openssl_gost_conf = "{HERE / 'certs' / 'openssl-gost.cnf'}"
+[storage]
+data_dir = "{work / 'var'}"
+members_csv = "{members}"
+[limits]
+max_document_bytes = 1073741824
+archive_max_total_bytes = 2147483648
+archive_max_entry_bytes = 1073741824
+[delivery]
+digest_hour_utc = -1
+[mail]
+eml_dir = "{work / 'mail'}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+class Decisions:
+    """Watches the database for decided submissions (a reader beside the server, polling
+    every 10 ms for as long as the benchmark runs)."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.seen: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _poll(self) -> None:
+        while not self.database.exists():
+            await asyncio.sleep(0.01)
+        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            while True:
+                now = time.perf_counter()
+                for (submission_id,) in connection.execute("SELECT id FROM submissions WHERE decision IS NOT NULL"):
+                    self.seen.setdefault(submission_id, now)
+                await asyncio.sleep(0.01)
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def watch(self, ids: set[str], timeout: float = 600) -> None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if ids <= set(self.seen):
+                return
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"only {len(ids & set(self.seen))} of {len(ids)} decided in time")
+
+
+def _big_zip(path: Path, megabytes: int) -> Path:
+    block = os.urandom(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        with archive.open("data.bin", "w", force_zip64=True) as entry:
+            for _ in range(megabytes):
+                entry.write(block)
+    return path
+
+
+def _small_packages(pki: TestPki, work: Path, count: int) -> list[tuple[Path, Path, bytes]]:
+    """``count`` distinct signed reports: (document, signature, zip bytes)."""
+    packages = []
+    for index in range(count):
+        folder = work / "small" / str(index)
+        folder.mkdir(parents=True)
+        document = folder / "report.xml"
+        document.write_bytes(f"<Отчет номер='{index}'>ОД КПК</Отчет>".encode() * 20)
+        signature = pki.sign("head256", document, folder / "report.xml.sig")
+        with zipfile.ZipFile(folder / "42_OD.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(document, "report.xml")
+            archive.write(signature, "report.xml.sig")
+        packages.append((document, signature, (folder / "42_OD.zip").read_bytes()))
+    return packages
+
+
+def _openssl_loop(pki: TestPki, packages: list[tuple[Path, Path, bytes]]) -> float:
+    script = "".join(
+        f"openssl cms -verify -binary -inform DER -in '{sig}' -content '{doc}' -CAfile '{pki.ca_bundle}' -out /dev/null 2>/dev/null || exit 1\n"
+        for doc, sig, _zip in packages
+    )
+    started = time.perf_counter()
+    subprocess.run(["sh", "-c", script], env=OPENSSL_ENV, check=True)
+    return time.perf_counter() - started
+
+
+async def _burst(base: str, decisions: Decisions, packages: list[tuple[Path, Path, bytes]], concurrency: int, tag: str) -> tuple[float, list[float]]:
+    """Upload every package (``concurrency`` at a time); seconds until the last decision,
+    and per package the seconds from the start of its upload to its decision."""
+    started: dict[str, float] = {}
+    queue = list(enumerate(packages))
+    first = time.perf_counter()
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+
+        async def sender() -> None:
+            while queue:
+                index, (_doc, _sig, data) = queue.pop(0)
+                begin = time.perf_counter()
+                status, body = await _post(session, base + "/api/v1/submissions", {**FIELDS, "external_id": f"{tag}-{index}"}, "42_OD.zip", data)
+                assert status == 202, (status, body)
+                started[body.split('"id": "')[1].split('"')[0]] = begin
+
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+    await decisions.watch(set(started))
+    last = max(decisions.seen[i] for i in started)
+    return last - first, sorted(decisions.seen[i] - started[i] for i in started)
+
+
+def _p(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, max(0, int(round(q * len(values))) - 1))]
+
+
+async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    work = Path(tempfile.mkdtemp(prefix="gateway-bench-service-"))
+    bare = gateway = None
+    try:
+        pki = build_test_pki(work / "pki")
+        size_mb = 100 if quick else 200
+        count = 60 if quick else 200
+        big = _big_zip(work / "42_OD.zip", size_mb)
+        packages = _small_packages(pki, work, count)
+
+        bare_port, port = _free_port(), _free_port()
+        bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port), str(work / "bare.out")])
+        config = _config(work, pki, port)
+        gateway = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(config), "serve"], cwd=repo, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        await _wait_ready(f"http://127.0.0.1:{bare_port}/upload")
+        await _wait_ready(base + "/healthz")
+        decisions = Decisions(work / "var" / "gateway.sqlite3")
+        decisions.start()
+
+        # 1. Upload throughput, interleaved.
+        bare_times, gateway_times = [], []
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+            for run in range(runs):
+                begin = time.perf_counter()
+                status, _ = await _post(session, f"http://127.0.0.1:{bare_port}/upload", {}, big.name, _file_sender(big))
+                bare_times.append(time.perf_counter() - begin)
+                assert status == 200
+                begin = time.perf_counter()
+                status, body = await _post(session, base + "/api/v1/submissions", {**FIELDS, "external_id": f"big-{run}"}, big.name, _file_sender(big))
+                gateway_times.append(time.perf_counter() - begin)
+                assert status == 202, (status, body)
+                submission_id = body.split('"id": "')[1].split('"')[0]
+                await decisions.watch({submission_id})  # validation must not overlap the next run
+        bare_s, gateway_s = statistics.median(bare_times), statistics.median(gateway_times)
+        rows.append((f"upload {size_mb} MB: bare aiohttp handler writing to disk (median of {runs})", f"{size_mb / bare_s:.0f} MB/s", f"{bare_s:.2f} s"))
+        rows.append(
+            (
+                f"upload {size_mb} MB: gateway POST /api/v1/submissions (median of {runs})",
+                f"{size_mb / gateway_s:.0f} MB/s = {bare_s / gateway_s * 100:.0f} % of bare (target >= 70 %)",
+                f"{gateway_s:.2f} s",
+            )
+        )
+
+        # 2. End to end, interleaved with the openssl reference.
+        for concurrency in (1, 16):
+            loop_s = _openssl_loop(pki, packages)
+            total, latencies = await _burst(base, decisions, packages, concurrency, f"c{concurrency}")
+            rows.append((f"{count} signatures: shell loop of openssl cms -verify", f"{count / loop_s:.1f} /s", f"{loop_s:.2f} s"))
+            rows.append(
+                (
+                    f"{count} small packages, concurrency {concurrency}: upload -> decision",
+                    f"{count / total:.1f} packages/s = {total / loop_s:.2f}x the openssl loop time (target <= 2x)",
+                    f"p50 {statistics.median(latencies):.3f} s, p99 {_p(latencies, 0.99):.3f} s (target < 1 s)",
+                )
+            )
+        await decisions.stop()
+    finally:
+        for process in (bare, gateway):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--repo", type=Path, default=HERE, help="checkout whose gateway is measured")
+    args = parser.parse_args()
+    rows = asyncio.run(main_async(args.repo.resolve(), args.quick, args.runs))
+    print(f"gateway from {args.repo.resolve()}")
+    print("| case | result | notes |")
+    print("|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""A validation that never finishes (the process killed or crashed inside it) is not
+retried forever: attempts are counted in the submission row when claimed, and past the
+configured number the package is decided with ``processing.error`` (issue 9, section 4).
+
+The kills are simulated the way they look in the database: claims through the repository
+that are never followed by a decision, then a restart of the real application."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.config import Config
+from gateway.store.blobs import BlobStore
+from gateway.store.db import Database
+from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
+from tests.pki.builder import TestPki
+from tests.servers.gateway import submission_rows
+from tests.servers.packages import MEMBER, decided, report_zip
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+def stored_package(config: Config, pki: TestPki, tmp_path: Path, killed: int) -> str:
+    """A correct report package, received, whose validation was started ``killed`` times
+    by processes that died before deciding."""
+    package = report_zip(pki, tmp_path)
+    blobs = BlobStore(config.storage.data_dir / "files")
+    writer = blobs.writer()
+    writer.write(package.read_bytes())
+    blob = writer.commit()
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+    try:
+        repository = SubmissionRepository(database)
+        submission_id, _ = repository.create(NewSubmission(MEMBER, "report", "OD_Q1", None, None), [StoredFile(0, "document", package.name, blob)])
+        for attempt in range(1, killed + 1):
+            assert repository.claim(submission_id) == attempt
+    finally:
+        database.close()
+    return submission_id
+
+
+async def test_validation_killed_twice_is_decided_as_processing_error_without_a_third_try(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    submission_id = stored_package(config, pki, tmp_path, killed=2)
+    client = await aiohttp_client(create_app(config))
+    report = await decided(client, submission_id)
+    assert [c["code"] for c in report["checks"]] == ["processing.error"]
+    assert "2 times" in report["checks"][0]["detail"]
+    assert report["checks"][0]["message_ru"] == "Пакет не удалось проверить из-за внутренней ошибки шлюза."
+    assert report["decision"] == "returned" and report["signatures"] == []  # the package was not opened again
+    assert report["files"][0]["name"] == f"{MEMBER}_OD.zip" and len(report["files"][0]["sha256"]) == 64
+    status = await (await client.get(f"/api/v1/submissions/{submission_id}")).json()
+    assert status["status"] == "returned"  # visible to staff: the report, the digest, /metrics
+    [row] = submission_rows(config.storage.data_dir)
+    assert row["attempts"] == 3
+
+
+async def test_validation_killed_once_is_tried_again_and_decided_normally(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    client = await aiohttp_client(create_app(config))
+    report = await decided(client, submission_id)
+    assert report["decision"] == "accepted", report["checks"]
+    [row] = submission_rows(config.storage.data_dir)
+    assert row["attempts"] == 2
+
+
+async def test_the_number_of_attempts_is_configuration(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    submission_id = stored_package(config, pki, tmp_path, killed=2)
+    patient = dataclasses.replace(config, limits=dataclasses.replace(config.limits, validation_max_attempts=3))
+    client = await aiohttp_client(create_app(patient))
+    assert (await decided(client, submission_id))["decision"] == "accepted"
+
+
+def test_a_decided_submission_cannot_be_claimed(config: Config, pki: TestPki, tmp_path: Path) -> None:
+    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+    try:
+        repository = SubmissionRepository(database)
+        repository.decide(submission_id, "accepted", {"checks": []})
+        assert repository.claim(submission_id) is None
+    finally:
+        database.close()

@@ -1,0 +1,265 @@
+"""Bounded cost per request (issue 9, section 4) against the real server on 127.0.0.1:
+parts and open files per upload, form fields cut off while read, JSON bodies capped
+before parsing, malformed part headers, API keys kept out of the log, /healthz without
+paths. Every wait is bounded."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Awaitable, Callable, Iterator
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.config import AuthConfig, Config, ServerConfig, StorageConfig
+from tests.pki.builder import TestPki
+from tests.servers.gateway import Gateway, free_port, gateway_config, submission_rows
+from tests.servers.packages import MEMBER
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+KEYS = {"portal": "portal-Secret-4f1c2a", "staff": "staff-Secret-9b7e3d", "registry": "registry-Secret-0a8c6f"}
+BOUNDARY = "bnd"
+
+
+@pytest.fixture
+def server(pki: TestPki, tmp_path: Path) -> Iterator[Gateway]:
+    """The real gateway with API keys, 5 s body timeout (a stalled upload stays open long
+    enough to look at it); its log holds no traceback at the end."""
+    port = free_port()
+    auth = "[auth]\napi_keys = {" + ", ".join(f'{role} = "{key}"' for role, key in KEYS.items()) + "}\n"
+    log = open(tmp_path / "gateway.log", "ab")  # noqa: SIM115 - closed below
+    process = Gateway(gateway_config(tmp_path, pki, port, extra=auth, body_timeout=5.0), port, log)
+    process.start()
+    yield process
+    process.stop()
+    log.close()
+    assert "Traceback" not in (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+
+
+def field(name: str, value: bytes) -> bytes:
+    return f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+
+
+def file_part(name: str, filename: str, data: bytes) -> bytes:
+    return f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n\r\n'.encode() + data + b"\r\n"
+
+
+def request_head(path: str, length: int, key: str = KEYS["portal"], content_type: str = f"multipart/form-data; boundary={BOUNDARY}") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def answer(sock: socket.socket) -> tuple[int, dict[str, object]]:
+    """Status and JSON body of the response on ``sock`` (the server may keep reading the
+    rest of an unfinished body for a while: the answer is read by its Content-Length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed without an answer: {data[:200]!r}")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return int(lines[0].split()[1]), json.loads(body) if body else {}
+
+
+def post(server: Gateway, path: str, body: bytes, key: str = KEYS["portal"], declared: int | None = None) -> tuple[int, dict[str, object]]:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request_head(path, len(body) if declared is None else declared, key) + body)
+        return answer(sock)
+
+
+#: aiohttp reads a part with a look-ahead of up to one read size (1 MiB here) past it: an
+#: unfinished upload must send that much more for the server to get through its parts.
+LOOKAHEAD = (1 << 20) + (100 << 10)
+
+
+def held(server: Gateway) -> list[str]:
+    """The server's descriptors other than SQLite's (each new worker thread opens its own
+    database connection, three files, whenever the thread pool grows)."""
+    return [d for d in server.descriptors() if ".sqlite3" not in d]
+
+
+def temp_uploads(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "var" / "files" / "tmp").glob("upload-*"))
+
+
+# --- parts and open files ----------------------------------------------------------------------
+
+
+def test_upload_of_a_thousand_one_byte_parts_is_cut_off_with_413_and_open_files_stay_bounded(server: Gateway, tmp_path: Path) -> None:
+    before = held(server)
+    body = field("member", MEMBER.encode()) + field("doc_type", b"report") + b"".join(file_part("signature", f"{i}.sig", b"x") for i in range(1000))
+    body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachment"; filename="a.zip"\r\n\r\n'.encode() + bytes(LOOKAHEAD)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        # Declared longer than sent: the upload never finishes on its own.
+        sock.sendall(request_head("/api/v1/submissions", len(body) + 1000) + body)
+        status, reply = answer(sock)
+    assert status == 413
+    assert reply["error"]["code"] == "request.too_many_parts"  # type: ignore[index]
+    assert "не более 32" in reply["error"]["message_ru"]  # type: ignore[index]
+    assert len(held(server)) <= len(before) + 1, (before, held(server))  # + the socket, while aiohttp drains it
+    assert temp_uploads(tmp_path) == []
+    assert submission_rows(tmp_path / "var") == []
+
+
+def test_unfinished_upload_holds_one_open_file_however_many_parts_it_has(server: Gateway, tmp_path: Path) -> None:
+    before = len(held(server))
+    body = field("member", MEMBER.encode()) + field("doc_type", b"report") + b"".join(file_part("signature", f"{i}.sig", b"x") for i in range(25))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        # A 26th part that stalls in the middle: the request stays open.
+        body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachment"; filename="a.zip"\r\n\r\n'.encode() + bytes(LOOKAHEAD)
+        sock.sendall(request_head("/api/v1/submissions", len(body) + 1000) + body)
+        deadline = time.monotonic() + 4
+        while len(temp_uploads(tmp_path)) < 26 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(temp_uploads(tmp_path)) == 26  # every part has been reached, the request is still open
+        during = held(server)
+        status, _reply = answer(sock)  # the body stalls: 408 after the body timeout
+    assert len([d for d in during if "/files/tmp/upload-" in d]) == 1, during
+    assert len(during) - before <= 2, during  # the socket and the file being written
+    assert status == 408
+    assert temp_uploads(tmp_path) == []
+
+
+# --- form fields -------------------------------------------------------------------------------
+
+
+def test_overlong_form_field_is_refused_while_it_is_read(server: Gateway) -> None:
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        partial = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="member"\r\n\r\n'.encode() + b"9" * 5000
+        # The field has not ended (and never will): a reader that waits for its end
+        # before measuring it would answer 408 after 5 s, not 400 at once.
+        sock.sendall(request_head("/api/v1/submissions", len(partial) + (10 << 20)) + partial)
+        status, reply = answer(sock)
+    assert status == 400 and reply["error"]["code"] == "request.field"  # type: ignore[index]
+    assert reply["error"]["message_ru"] == "Поле member слишком длинное."  # type: ignore[index]
+    assert time.monotonic() - started < 3
+
+
+async def test_field_of_the_allowed_length_is_read(aiohttp_client: ClientFactory, config: Config) -> None:
+    client = await aiohttp_client(create_app(config))
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("member", "я" * 256)  # 512 bytes of UTF-8, 256 characters: allowed
+    form.add_field("doc_type", "report")
+    response = await client.post("/api/v1/submissions", data=form)
+    assert (await response.json())["error"]["code"] == "request.no_files"
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("member", "я" * 257)
+    response = await client.post("/api/v1/submissions", data=form)
+    assert response.status == 400 and (await response.json())["error"]["code"] == "request.field"
+
+
+# --- malformed part headers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'Content-Disposition: form-data; name="member"\x00',
+        b'Content-Disposition: form-data; name="document"; filename="a\x00b.zip"',
+        b"Content-Disposition form-data without a colon",
+        b"\x00\x01\x02",
+        b"X-Long: " + b"a" * 200_000,
+    ],
+    ids=["nul-in-name", "nul-in-filename", "no-colon", "binary", "huge-line"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/submissions", "/api/v1/verify"])
+def test_malformed_part_header_is_a_400_in_russian(server: Gateway, header: bytes, path: str) -> None:
+    body = f"--{BOUNDARY}\r\n".encode() + header + b"\r\n\r\nvalue\r\n" + f"--{BOUNDARY}--\r\n".encode()
+    status, reply = post(server, path, body)
+    assert status == 400, reply
+    assert reply["error"]["code"] == "request.malformed"  # type: ignore[index]
+    assert reply["error"]["message_ru"].startswith("Запрос повреждён")  # type: ignore[index]
+    # The fixture checks that the log holds no traceback.
+
+
+# --- JSON bodies ---------------------------------------------------------------------------------
+
+
+def test_json_event_declared_over_a_mebibyte_is_refused_before_it_is_read(server: Gateway) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request_head("/api/v1/registry/events", (1 << 20) + 1, KEYS["registry"], "application/json") + b'{"decision": "')
+        status, reply = answer(sock)
+    assert status == 413 and reply["error"]["code"] == "request.too_large"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/registry/events", "/api/v1/notices"])
+async def test_json_body_over_the_configured_limit_is_413_and_under_it_is_parsed(aiohttp_client: ClientFactory, config: Config, path: str) -> None:
+    small = dataclasses.replace(config, server=dataclasses.replace(config.server, max_json_bytes=2000), auth=AuthConfig(api_keys=KEYS))
+    client = await aiohttp_client(create_app(small))
+    headers = {"X-API-Key": KEYS["registry"], "Content-Type": "application/json"}
+
+    async def chunked(data: bytes):  # type: ignore[no-untyped-def] - no Content-Length: the limit must hold while reading
+        for start in range(0, len(data), 500):
+            yield data[start : start + 500]
+
+    big = json.dumps({"kind": "mass", "subject": "s", "body": "x" * 3000}).encode()
+    response = await client.post(path, data=chunked(big), headers=headers)
+    assert response.status == 413 and (await response.json())["error"]["message_ru"] == "Запрос слишком большой."
+    response = await client.post(path, data=b'{"kind": "unknown"}', headers=headers)
+    assert response.status == 400  # read and parsed: the handler's own answer
+    response = await client.post(path, data=b"{not json", headers=headers)
+    assert response.status == 400 and (await response.json())["error"]["code"] == "request.malformed"
+
+
+# --- API keys never in the log ---------------------------------------------------------------------
+
+
+def test_api_keys_appear_in_no_log_line(server: Gateway, tmp_path: Path) -> None:
+    for key in KEYS.values():
+        # In the header, in the query, in the path; on good, refused and malformed requests.
+        post(server, f"/api/v1/submissions?api_key={key}&key={key}", field("member", MEMBER.encode()), key=key)
+        post(server, f"/api/v1/submissions/{key}", b"", key=key)
+        post(server, "/api/v1/verify", f"--{BOUNDARY}\r\nX-API-Key: {key}\x00\r\n\r\nv\r\n--{BOUNDARY}--\r\n".encode(), key=key)
+        post(server, "/api/v1/registry/events", b"{bad json " + key.encode(), key=key)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(f"GET /healthz?api_key={key} HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\nConnection: close\r\n\r\n".encode())
+            answer(sock)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            # Broken at the HTTP level: the parser's own error names the header.
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\x01\r\n\r\n".encode())
+            sock.recv(4096)
+    server.stop()
+    log = (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+    assert '"POST /api/v1/submissions" 4' in log and '"GET /healthz" 200' in log  # requests were logged
+    for key in KEYS.values():
+        assert key not in log
+
+
+# --- /healthz --------------------------------------------------------------------------------------
+
+
+async def test_healthz_without_a_key_names_no_filesystem_path(aiohttp_client: ClientFactory, config: Config, tmp_path: Path) -> None:
+    missing = tmp_path / "secret-folder" / "members.csv"
+    keyed = dataclasses.replace(config, auth=AuthConfig(api_keys=KEYS), storage=StorageConfig(data_dir=config.storage.data_dir, members_csv=missing))
+    client = await aiohttp_client(create_app(keyed))
+    anonymous = await (await client.get("/healthz")).json()
+    assert anonymous["members"]["problem"]  # the problem is still said ...
+    assert str(tmp_path) not in json.dumps(anonymous, ensure_ascii=False) and "secret-folder" not in json.dumps(anonymous)  # ... not where
+    staff = await (await client.get("/healthz", headers={"X-API-Key": KEYS["staff"]})).json()
+    assert str(missing) in staff["members"]["problem"]
+    wrong = await (await client.get("/healthz", headers={"X-API-Key": "guess"})).json()
+    assert "secret-folder" not in json.dumps(wrong)
+
+
+async def test_healthz_of_an_open_api_names_no_filesystem_path(aiohttp_client: ClientFactory, config: Config, tmp_path: Path) -> None:
+    missing = tmp_path / "secret-folder" / "members.csv"
+    client = await aiohttp_client(create_app(dataclasses.replace(config, server=ServerConfig(), storage=StorageConfig(data_dir=config.storage.data_dir, members_csv=missing))))
+    body = await (await client.get("/healthz")).json()
+    assert body["members"]["problem"] and "secret-folder" not in json.dumps(body)
