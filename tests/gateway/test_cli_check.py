@@ -59,7 +59,7 @@ def test_missing_member_list_is_a_usage_error(pki: TestPki, tmp_path: Path) -> N
 def test_a_signature_lying_beside_the_pdf_given_is_verified_and_listed_once(pki: TestPki, tmp_path: Path) -> None:
     cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
     signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
-    from tests.gateway.test_intake import make_zip
+    from tests.servers.packages import make_zip
 
     attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", cover.read_bytes()))
     run = gateway(
@@ -71,7 +71,7 @@ def test_a_signature_lying_beside_the_pdf_given_is_verified_and_listed_once(pki:
 
 
 def test_a_zip_named_pdf_is_taken_as_the_cover_letter_and_rejected_as_a_wrong_format(pki: TestPki, tmp_path: Path) -> None:
-    from tests.gateway.test_intake import make_zip
+    from tests.servers.packages import make_zip
 
     fake_cover = make_zip(tmp_path / "Письмо.pdf", signed_copy(pki, tmp_path / "a", "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
     attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "b", "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
@@ -99,7 +99,7 @@ def test_an_attached_signature_charter_is_accepted_by_check(pki: TestPki, tmp_pa
 
 
 def test_an_attached_cover_letter_and_an_attached_archive_go_to_their_slots(pki: TestPki, tmp_path: Path) -> None:
-    from tests.gateway.test_intake import make_zip
+    from tests.servers.packages import make_zip
 
     cover = pki.sign("head256", pdfs.make_pdf(tmp_path / "Письмо.pdf"), tmp_path / "out" / "Письмо.pdf.sig", attached=True)
     archive = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "b", "Справка.xml", "<Справка/>".encode()))

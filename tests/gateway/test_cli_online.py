@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.gateway.test_cli_verify import gateway
-from tests.gateway.test_intake import MEMBER, members_csv
+from tests.servers.cli import gateway
+from tests.servers.packages import MEMBER, members_csv
 from tests.pki.online import OnlinePki, RevocationServer
 
 

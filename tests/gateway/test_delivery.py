@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email
-import email.policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -20,26 +17,13 @@ from gateway.keys import OUTBOX_WORKER_KEY
 from tests.pki.builder import HEAD_EMAIL, TestPki
 from tests.servers.cli import gateway
 from tests.servers.packages import FAST, MEMBER, REPORT, outbox_rows, report_zip, run_package, submit, wait_for  # noqa: F401 - FAST, MEMBER for other modules
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import status_of
 from tests.servers.registry import RecordingRegistry
 from tests.servers.smtp import Recorder
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
-
-
-def eml_messages(folder: Path) -> list[EmailMessage]:
-    if not folder.is_dir():
-        return []
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]  # type: ignore[misc]
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""
-
-
-async def status_of(client: TestClient, submission_id: str) -> dict[str, Any]:
-    return await (await client.get(f"/api/v1/submissions/{submission_id}")).json()
 
 
 # --- local registry and .eml mail (the embedded defaults) ---------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -20,14 +20,11 @@ from tests.conftest import CORPUS
 from tests.pki import pdf as pdfs
 from tests.pki.persons import add_person_certificates
 from tests.pki.textpdf import text_pdf
-from tests.pki.builder import KPK_OGRN, TestPki
-from tests.servers.packages import HEAD, LETTER, MEMBER, REPORT, decided, make_zip, members_csv, report_zip, run_package, signed_copy, submit  # noqa: F401 - HEAD, members_csv for other modules
+from tests.pki.builder import KPK_INNLE, KPK_OGRN, TestPki
+from tests.servers.packages import LETTER, MEMBER, REPORT, codes, decided, make_zip, report_zip, run_package, signed_copy, submit
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
-
-def codes(report: dict[str, Any]) -> set[str]:
-    return {c["code"] for c in report["checks"]}
 
 
 class _Cp866Info(zipfile.ZipInfo):

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, ServerConfig, StorageConfig, VerificationConfig
-from tests.gateway.test_intake import MEMBER, ClientFactory, codes, decided, members_csv, submit
+from tests.servers.packages import ClientFactory, MEMBER, codes, decided, members_csv, submit
 from tests.pki import pdf as pdfs
 from tests.pki.online import OnlinePki, RevocationServer
 

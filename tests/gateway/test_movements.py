@@ -17,8 +17,9 @@ from gateway.outbox import Job, Outbox
 from gateway.store.db import Database
 from gateway.store.events import events_of
 from gateway.store.submissions import NewSubmission, SubmissionRepository
-from tests.gateway.test_delivery import delivery_config, eml_messages, status_of, wait_for  # noqa: F401 - fixture
-from tests.gateway.test_intake import MEMBER, REPORT, config, decided, report_zip, submit  # noqa: F401 - fixture
+from tests.servers.mail import eml_messages
+from tests.servers.packages import status_of, wait_for
+from tests.servers.packages import MEMBER, REPORT, decided, report_zip, submit
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]

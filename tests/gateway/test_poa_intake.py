@@ -14,14 +14,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Config, PoaConfig
-from tests.gateway.test_cli_verify import gateway
-from tests.gateway.test_intake import LETTER, MEMBER, ClientFactory, codes, make_zip, members_csv, run_package, signed_copy
+from tests.servers.cli import gateway
+from tests.servers.packages import ClientFactory, LETTER, MEMBER, codes, make_zip, members_csv, run_package, signed_copy
 from tests.pki import pdf as pdfs
 from tests.pki.builder import KPK_NAME, TestPki
 from tests.pki.poa import PoaSpec, issue_personal_certificates, write_signed_poa
 
 # The fixtures `config` and `client` of the intake tests, reused.
-from tests.gateway.test_intake import client, config  # noqa: F401  (pytest fixtures)
+
 
 
 @pytest.fixture(scope="session")

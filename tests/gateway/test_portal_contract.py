@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from tests.gateway.test_intake import MEMBER, REPORT, client, config, report_zip, submit  # noqa: F401 - fixtures
+from tests.servers.packages import MEMBER, REPORT, report_zip, submit
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
@@ -107,7 +107,7 @@ async def test_second_report_for_the_same_period_is_marked_as_a_repeat_of_the_fi
 
 async def test_staff_page_links_a_repeat_to_the_earlier_package(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
     from gateway.app import create_app
-    from tests.gateway.test_staff_web import add_staff, sign_in
+    from tests.servers.staff import add_staff, sign_in
 
     add_staff(config)
     client = await aiohttp_client(create_app(config))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.test_cli_verify import gateway
-from tests.gateway.test_intake import MEMBER, make_zip, members_csv
+from tests.servers.cli import gateway
+from tests.servers.packages import MEMBER, make_zip, members_csv
 from tests.pki.builder import TestPki
 from tests.pki.tsa import TsaPki, build_tsa_pki
 

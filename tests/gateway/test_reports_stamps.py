@@ -21,8 +21,9 @@ from gateway.reports import render_html
 from gateway.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.db import Database
 from gateway.store.submissions import NewSubmission, SubmissionRepository
-from tests.gateway.test_delivery import delivery_config, eml_messages, text_of, wait_for  # noqa: F401 - fixture
-from tests.gateway.test_intake import MEMBER, REPORT, config, report_zip, run_package  # noqa: F401 - fixture
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import wait_for
+from tests.servers.packages import MEMBER, REPORT, report_zip, run_package
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]

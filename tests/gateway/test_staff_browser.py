@@ -20,8 +20,8 @@ from gateway.config import Config, DeliveryConfig, MailConfig
 from gateway.store.db import Database
 from gateway.store.staff_users import StaffUsers
 from tests.conftest import REPO
-from tests.gateway.test_delivery import eml_messages, text_of
-from tests.gateway.test_intake import MEMBER, REPORT, config, report_zip  # noqa: F401 - fixture
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import REPORT, report_zip
 from tests.pki.builder import HEAD_EMAIL, TestPki
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
@@ -20,38 +19,13 @@ from gateway.config import AuthConfig, Config
 from gateway.store.db import Database
 from gateway.store.staff_users import LOCKOUT_SECONDS, MAX_FAILURES, StaffUsers
 from tests.conftest import REPO
-from tests.gateway.test_delivery import delivery_config, eml_messages, status_of, text_of, wait_for  # noqa: F401 - fixture
-from tests.gateway.test_intake import MEMBER, REPORT, config, decided, members_csv, report_zip, submit  # noqa: F401 - fixture
+from tests.servers.staff import PASSWORD, add_staff, form_token, page_token, sign_in
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import status_of, wait_for
+from tests.servers.packages import MEMBER, REPORT, decided, report_zip, submit
 from tests.pki.builder import HEAD_EMAIL, TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
-PASSWORD = "верный-пароль-2026"
-
-
-def add_staff(config: Config, login: str = "ivanova", name: str = "Иванова Мария") -> StaffUsers:
-    users = StaffUsers(Database(config.storage.data_dir / "gateway.sqlite3"))
-    assert users.add(login, name, PASSWORD)
-    return users
-
-
-def form_token(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-async def sign_in(client: TestClient, login: str = "ivanova", password: str = PASSWORD) -> aiohttp.ClientResponse:
-    page = await client.get("/staff/login")
-    token = form_token(await page.text())
-    return await client.post("/staff/login", data={"login": login, "password": password, "csrf": token, "next": "/staff/"}, allow_redirects=False)
-
-
-async def page_token(client: TestClient, path: str = "/staff/") -> str:
-    response = await client.get(path)
-    assert response.status == 200, await response.text()
-    return form_token(await response.text())
-
-
 # --- accounts and sign-in ------------------------------------------------------------------
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from gateway.app import create_app
 from gateway.config import Config, StorageConfig, TrustConfig, VerificationConfig
-from tests.gateway.test_cli_verify import gateway
-from tests.gateway.test_intake import ClientFactory, members_csv
+from tests.servers.cli import gateway
+from tests.servers.packages import ClientFactory, members_csv
 from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki
 from tests.pki.online import OnlinePki, RevocationServer

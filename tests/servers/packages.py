@@ -28,7 +28,12 @@ __all__ = [
     "run_package",
     "wait_for",
     "outbox_rows",
+    "status_of",
+    "codes",
+    "ClientFactory",
 ]
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
 
 MEMBER = "42"
 HEAD = "Иванов Иван Петрович"
@@ -115,3 +120,13 @@ def outbox_rows(config: Config) -> list[dict[str, Any]]:
     from gateway.store.db import Database
 
     return Outbox(Database(config.storage.data_dir / "gateway.sqlite3")).rows(limit=1000)
+
+
+async def status_of(client: TestClient, submission_id: str) -> dict[str, Any]:
+    """``GET /api/v1/submissions/{id}`` as JSON."""
+    return await (await client.get(f"/api/v1/submissions/{submission_id}")).json()  # type: ignore[no-any-return]
+
+
+def codes(report: dict[str, Any]) -> set[str]:
+    """The finding codes of a package report."""
+    return {c["code"] for c in report["checks"]}

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import functools
 import io
-import json
 import urllib.parse
 from pathlib import Path
 from typing import Any
