@@ -157,6 +157,16 @@ def _counters(request: web.Request) -> dict[str, int]:
     }
 
 
+def _repeats(request: web.Request, ids: list[str]) -> set[str]:
+    """Which of these submissions repeat an earlier report of the same period."""
+    if not ids:
+        return set()
+    rows = request.app[DATABASE_KEY].query(
+        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({','.join('?' * len(ids))})", *ids
+    )
+    return {r["submission_id"] for r in rows}
+
+
 def _query_without(query: Any, *names: str, **changes: Any) -> str:
     items = [(k, v) for k, v in query.items() if k not in names and k not in changes and v != ""]
     items += [(k, str(v)) for k, v in changes.items() if v not in (None, "")]
@@ -180,6 +190,7 @@ async def inbox(request: web.Request) -> web.Response:
         error, wanted = str(exc), parse_filter({}, members)
     page = await _run(request, search, request.app[DATABASE_KEY], wanted, limit=PAGE_SIZE, sort=sort, descending=descending, offset=(page_number - 1) * PAGE_SIZE)
     counters = await _run(request, _counters, request)
+    repeats = await _run(request, _repeats, request, [r.id for r in page.items])
     names = {m.number: m.name for m in members.all_members()}
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render(
@@ -193,6 +204,7 @@ async def inbox(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
         counters=counters,
+        repeats=repeats,
         names=names,
         error=error,
         link=lambda **changes: "?" + _query_without(query, **changes),
