@@ -515,7 +515,9 @@ def openapi_document() -> dict[str, Any]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(), dumps=_dumps)
+    from gateway.http.openapi_spec import full_document  # extends openapi_document() with every other route
+
+    return web.json_response(full_document(), dumps=_dumps)
 
 
 def setup_routes(app: web.Application) -> None:

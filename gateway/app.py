@@ -32,6 +32,7 @@ from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.events import digest_scheduler, setup_event_routes
 from gateway.http.staff import setup_staff
 from gateway.http.submissions_list import setup_list_routes
+from gateway.http.webhooks import setup_webhook_routes
 from gateway.keys import (
     BACKGROUND_KEY,
     BLOBS_KEY,
@@ -282,7 +283,9 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
     from gateway.mail.compose import MailSettings
     from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
     from gateway.registry.client import HttpRegistry
+    from gateway.http.webhooks import WebhookSender
     from gateway.registry.local import LocalRegistry
+    from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
 
     config = app[CONFIG_KEY]
     delivery, mail, data = config.delivery, config.mail, config.storage.data_dir
@@ -322,9 +325,10 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
     handlers = JobHandlers(app[REPOSITORY_KEY], app[BLOBS_KEY], registry, transport, settings)
     outbox = Outbox(app[DATABASE_KEY])
     app[OUTBOX_KEY] = outbox
+    webhooks = WebhookSender(WebhookStore(app[DATABASE_KEY]), app[HTTP_SESSION_KEY], timeout=delivery.registry_timeout)
     worker = OutboxWorker(
         outbox,
-        {"registry": handlers.registry_job, "email": handlers.email_job},
+        {"registry": handlers.registry_job, "email": handlers.email_job, "webhook": webhooks.job},
         policy=RetryPolicy(
             max_attempts=delivery.max_attempts,
             base_delay=delivery.base_delay,
@@ -335,6 +339,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
     )
     worker.add_target(REGISTRY_TARGET, delivery.registry_concurrency)
     worker.add_target(EMAIL_TARGET, delivery.email_concurrency, delivery.email_rate_per_second or None)
+    worker.add_target(WEBHOOK_TARGET, delivery.registry_concurrency)
     return worker
 
 
@@ -352,6 +357,7 @@ def create_app(config: Config) -> web.Application:
     setup_routes(app)
     setup_event_routes(app)
     setup_list_routes(app)
+    setup_webhook_routes(app)
     setup_staff(app)
     return app
 

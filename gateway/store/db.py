@@ -101,8 +101,9 @@ def _side_tables() -> tuple[str, ...]:
     from gateway.store.events import SCHEMA as EVENTS
     from gateway.store.periods import SCHEMA as PERIODS
     from gateway.store.staff_users import SCHEMA as STAFF
+    from gateway.store.webhooks import SCHEMA as WEBHOOKS
 
-    return EVENTS + STAFF + PERIODS
+    return EVENTS + STAFF + PERIODS + WEBHOOKS
 
 
 class Database:

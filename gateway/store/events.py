@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.store.db import now_iso
+from gateway.store.webhooks import queue_status_change
 
 __all__ = ["SCHEMA", "EVENT_KINDS_RU", "Event", "record_event", "events_of", "event_title_ru"]
 
@@ -73,11 +74,14 @@ class Event:
 
 
 def record_event(connection: sqlite3.Connection, submission_id: str, kind: str, actor: str, detail: dict[str, Any] | None = None) -> None:
-    """Append one event inside the caller's transaction."""
-    connection.execute(
+    """Append one event inside the caller's transaction (and queue the portal's webhooks
+    for a status change in the same transaction)."""
+    at = now_iso()
+    cursor = connection.execute(
         "INSERT INTO submission_events (submission_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?)",
-        (submission_id, now_iso(), actor, kind, json.dumps(detail or {}, ensure_ascii=False)),
+        (submission_id, at, actor, kind, json.dumps(detail or {}, ensure_ascii=False)),
     )
+    queue_status_change(connection, submission_id, int(cursor.lastrowid or 0), kind, at, detail or {})
 
 
 def events_of(connection: sqlite3.Connection, submission_id: str) -> list[Event]:

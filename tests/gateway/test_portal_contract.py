@@ -120,3 +120,5 @@ async def test_staff_page_links_a_repeat_to_the_earlier_package(aiohttp_client: 
     assert f'id="repeat-of" href="/staff/submissions/{first}"' in page and "Повторная отправка" in page and "31.03.2025" in page
     earlier = await (await client.get(f"/staff/submissions/{first}")).text()
     assert f'href="/staff/submissions/{second}"' in earlier
+    inbox = await (await client.get("/staff/")).text()
+    assert inbox.count('class="repeat"') == 1

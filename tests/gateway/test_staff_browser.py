@@ -33,6 +33,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 if not (Path(CHROMEDRIVER).is_file() and Path(CHROMIUM).is_file()):
     pytest.skip("Debian chromium and chromium-driver are not installed (scripts/bootstrap.sh test installs them)", allow_module_level=True)
 
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -115,6 +116,18 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
+def total_is(expected: str) -> Any:
+    """A wait condition on the package count that tolerates the page being replaced under it."""
+
+    def condition(driver: Any) -> bool:
+        try:
+            return bool(driver.find_element(By.ID, "total").text == expected)
+        except WebDriverException:  # stale or not yet there: the form's page is loading
+            return False
+
+    return condition
+
+
 def shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
@@ -149,14 +162,16 @@ def test_staff_signs_in_filters_opens_a_package_and_returns_it_with_a_comment(br
 
     Select(browser.find_element(By.NAME, "decision")).select_by_visible_text("Возвращен на доработку")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "total").text == "1")
+    WebDriverWait(browser, 10).until(lambda d: "decision=returned" in d.current_url)
+    WebDriverWait(browser, 10).until(total_is("1"))
     assert bad in browser.page_source and good not in browser.page_source
     shot(browser, "03-filtered")
 
     browser.get(live.url + "/staff/")
     browser.find_element(By.NAME, "q").send_keys("ВХ-")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "total").text == "1")
+    WebDriverWait(browser, 10).until(lambda d: "q=" in d.current_url)
+    WebDriverWait(browser, 10).until(total_is("1"))
     browser.find_element(By.CSS_SELECTOR, "#packages tbody a").click()
     WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "timeline")))
     timeline = browser.find_element(By.ID, "timeline").text

@@ -274,3 +274,25 @@ async def test_valid_member_list_replaces_the_current_one(aiohttp_client: Client
     assert config.storage.members_csv.read_bytes() == good
     page = await (await client.get("/staff/members")).text()
     assert "КПК «Новый»" in page
+
+
+async def test_export_does_not_let_a_spreadsheet_run_formulas(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    add_staff(config)
+    client = await aiohttp_client(create_app(config))
+    await submit(client, {**REPORT, "external_id": "=HYPERLINK(\"http://evil\")"}, {"document": [report_zip(pki, tmp_path)]})
+    await sign_in(client)
+    text = (await (await client.get("/staff/export.csv")).read()).decode("utf-8-sig")
+    assert ";'=HYPERLINK" in text.replace('"', "") and ";=HYPERLINK" not in text.replace('"', "")
+
+
+async def test_signed_in_staff_open_the_printable_report(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    add_staff(config)
+    keyed = dataclasses.replace(config, auth=AuthConfig(api_keys={"portal": "portal-key-1"}))
+    client = await aiohttp_client(create_app(keyed))
+    response = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path, label="accountant256")]}, {"X-API-Key": "portal-key-1"})
+    submission_id = (await response.json())["id"]
+    await decided(client, submission_id, {"X-API-Key": "portal-key-1"})
+    assert (await client.get(f"/staff/submissions/{submission_id}/report", allow_redirects=False)).status == 303
+    await sign_in(client)
+    report = await client.get(f"/staff/submissions/{submission_id}/report")
+    assert report.status == 200 and "signer.not_head" in await report.text() and "Результат проверки пакета" in await report.text()

@@ -31,6 +31,7 @@ from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, v
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
+from gateway.reports import render_html
 from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
 from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.events import events_of
@@ -155,6 +156,16 @@ def _counters(request: web.Request) -> dict[str, int]:
     }
 
 
+def _repeats(request: web.Request, ids: list[str]) -> set[str]:
+    """Which of these submissions repeat an earlier report of the same period."""
+    if not ids:
+        return set()
+    rows = request.app[DATABASE_KEY].query(
+        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({','.join('?' * len(ids))})", *ids
+    )
+    return {r["submission_id"] for r in rows}
+
+
 def _query_without(query: Any, *names: str, **changes: Any) -> str:
     items = [(k, v) for k, v in query.items() if k not in names and k not in changes and v != ""]
     items += [(k, str(v)) for k, v in changes.items() if v not in (None, "")]
@@ -178,6 +189,7 @@ async def inbox(request: web.Request) -> web.Response:
         error, wanted = str(exc), parse_filter({}, members)
     page = await _run(request, search, request.app[DATABASE_KEY], wanted, limit=PAGE_SIZE, sort=sort, descending=descending, offset=(page_number - 1) * PAGE_SIZE)
     counters = await _run(request, _counters, request)
+    repeats = await _run(request, _repeats, request, [r.id for r in page.items])
     names = {m.number: m.name for m in members.all_members()}
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render(
@@ -191,11 +203,18 @@ async def inbox(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
         counters=counters,
+        repeats=repeats,
         names=names,
         error=error,
         link=lambda **changes: "?" + _query_without(query, **changes),
         export_query=_query_without(query, "page"),
     )
+
+
+def _cell(value: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (the portal's external id and
+    member names come from outside)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @staff_page
@@ -212,11 +231,11 @@ async def export_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["Получен (МСК)", "Номер в реестре", "Кооператив", "Вид документа", "Статус", "Решение проверки", "Решение сотрудника", "Вх. номер", "Зарегистрирован (МСК)", "Внешний id", "Id пакета"])
     for r in page.items:
-        writer.writerow([
+        writer.writerow([_cell(v) for v in (
             msk(r.received_at), r.member, names.get(r.member, ""), kind_ru(r), STATUS_RU.get(r.status, r.status),
             DECISION_RU.get(r.decision or "", ""), STAFF_DECISION_RU.get(r.staff_decision or "", ""),
             r.incoming_number or "", msk(r.registered_at, ""), r.external_id or "", r.id,
-        ])
+        )])
     # UTF-8 with a BOM so that Excel opens the Cyrillic correctly.
     return web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
@@ -254,6 +273,19 @@ async def package_page(request: web.Request) -> web.Response:
     if data is None:
         return render(request, "not_found.html", status=404)
     return render(request, "package.html", done=request.query.get("done"), error=None, **data)
+
+
+@staff_page
+async def report_page(request: web.Request) -> web.Response:
+    """The staff HTML report of a package (printable), for staff signed in with a browser."""
+    repository = request.app[REPOSITORY_KEY]
+    submission_id = request.match_info["id"]
+    record = await _run(request, repository.get, submission_id)
+    report = await _run(request, repository.report, submission_id) if record is not None else None
+    if record is None or report is None:
+        return render(request, "not_found.html", status=404)
+    report["submission"] = record.to_json()
+    return web.Response(text=render_html(report, "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
 
 
 @staff_page
@@ -345,6 +377,7 @@ def setup_staff_routes(app: web.Application) -> None:
     app.router.add_get("/staff/submissions/{id}", package_page)
     app.router.add_post("/staff/submissions/{id}/decision", decide)
     app.router.add_get("/staff/submissions/{id}/files/{position}", download)
+    app.router.add_get("/staff/submissions/{id}/report", report_page)
     app.router.add_get("/staff/members", members_page)
     app.router.add_post("/staff/members", members_upload)
     app.router.add_static("/staff/static/", ROOT / "static", append_version=True)
