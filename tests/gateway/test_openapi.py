@@ -14,8 +14,8 @@ from jsonschema import Draft202012Validator
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config
-from tests.gateway.test_delivery import delivery_config, status_of, wait_for  # noqa: F401 - fixture
-from tests.gateway.test_intake import MEMBER, REPORT, config, decided, report_zip, submit  # noqa: F401 - fixture
+from tests.servers.packages import status_of, wait_for
+from tests.servers.packages import MEMBER, REPORT, report_zip, submit
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]

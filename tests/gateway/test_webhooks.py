@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Config
-from tests.gateway.test_delivery import delivery_config, status_of, wait_for  # noqa: F401 - fixture
-from tests.gateway.test_intake import REPORT, config, report_zip, submit  # noqa: F401 - fixture
+from tests.servers.packages import status_of, wait_for
+from tests.servers.packages import REPORT, report_zip, submit
 from tests.pki.builder import TestPki
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
