@@ -111,7 +111,7 @@ class LimitsConfig:
     max_document_bytes: int = 100 << 20
     max_attachment_bytes: int = 500 << 20
     max_signature_bytes: int = 1 << 20
-    archive_max_entries: int = 1000
+    archive_max_entries: int = 4000  # 1,000 documents + signatures (+ folders) fit
     archive_max_total_bytes: int = 1 << 30
     archive_max_entry_bytes: int = 512 << 20
     archive_max_ratio: int = 200

@@ -359,7 +359,7 @@ def _nested(tmp_path: Path, depth: int) -> Path:
 def _many_entries(tmp_path: Path) -> Path:
     archive = tmp_path / f"{MEMBER}_OD.zip"
     with zipfile.ZipFile(archive, "w") as out:
-        for index in range(1100):
+        for index in range(LimitsConfig().archive_max_entries + 100):
             out.writestr(f"f{index}.txt", "x")
     return archive
 

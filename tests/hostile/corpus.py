@@ -512,14 +512,15 @@ def _bombs(b: _Builder) -> None:
     b.report("bomb-nested-deep-5", nested_deep, {"archive.nested_too_deep"}, REJECTED)
 
     def many(eocd: int | None = None) -> bytes:
-        return build_zip([ZEntry(f"f{i:05d}.txt", b"x", method=0) for i in range(1500)], eocd_count=eocd)
+        return build_zip([ZEntry(f"f{i:05d}.txt", b"x", method=0) for i in range(4500)], eocd_count=eocd)
 
-    b.report("bomb-many-entries-1500", many, {"archive.too_many_entries"}, REJECTED)
+    # The default limit is 4,000 entries (1,000 signed documents need 2,000).
+    b.report("bomb-many-entries-4500", many, {"archive.too_many_entries"}, REJECTED)
     b.report("bomb-many-entries-eocd-lies", lambda: many(3), {"archive.too_many_entries"}, REJECTED)
     b.report("bomb-eocd-claims-65535", lambda: build_zip(b.signed_report(), eocd_count=65535), {"archive.too_many_entries"}, REJECTED)
 
     def many_nested() -> bytes:
-        part = build_zip([ZEntry(f"f{i:04d}.txt", b"x", method=0) for i in range(400)])
+        part = build_zip([ZEntry(f"f{i:04d}.txt", b"x", method=0) for i in range(1400)])
         return build_zip([ZEntry(f"part{i}.zip", part, method=0) for i in range(3)])
 
     b.report("bomb-many-entries-nested", many_nested, {"archive.too_many_entries"}, REJECTED)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.validators.rar_builder import rar4_stored
 from validators.archives import ArchiveLimits, ArchiveResult, extract_archive
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -46,22 +47,6 @@ def make_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> 
         for name, data in entries:
             zf.writestr(name, data)
     return path
-
-
-def rar4_stored(entries: list[tuple[str, bytes]]) -> bytes:
-    """A minimal RAR 4 archive with stored (method 0x30) entries."""
-
-    def block(htype: int, flags: int, body: bytes) -> bytes:
-        rest = struct.pack("<BHH", htype, flags, 7 + len(body)) + body
-        return struct.pack("<H", zlib.crc32(rest) & 0xFFFF) + rest
-
-    out = bytearray(b"Rar!\x1a\x07\x00") + block(0x73, 0, b"\0" * 6)
-    dos_time = ((2024 - 1980) << 25) | (1 << 21) | (1 << 16)
-    for name, data in entries:
-        raw = name.encode()
-        body = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), dos_time, 20, 0x30, len(raw), 0o100644) + raw
-        out += block(0x74, 0x8000, body) + data
-    return bytes(out + block(0x7B, 0x4000, b""))
 
 
 # --- the corpus ---------------------------------------------------------------------------
@@ -305,7 +290,7 @@ def test_declared_size_that_lies_a_little_is_corrupt(tmp_path: Path, sandbox: Pa
 
 
 def test_too_many_entries_are_refused_before_extracting(tmp_path: Path, sandbox: Path) -> None:
-    path = make_zip(tmp_path / "many.zip", [(f"f{i}.txt", b"x") for i in range(1001)])
+    path = make_zip(tmp_path / "many.zip", [(f"f{i}.txt", b"x") for i in range(ArchiveLimits().max_entries + 1)])
     result = extract_archive(path, sandbox, "many.zip")
     assert codes(result) == ["archive.too_many_entries"]
     assert result.files == ()

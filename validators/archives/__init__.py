@@ -31,7 +31,7 @@ How it stays safe
   per-entry size, total size over all nesting levels, and the expansion ratio (only once an
   entry has produced more than 1 MiB). Declared sizes are pre-checked but never trusted:
   the counters see the bytes the data really decompress to. ZIP entries are decompressed
-  by :class:`_ZipEntryReader`, which (unlike zipfile's reader) does not stop at the declared
+  by :class:`~validators.archives.zip.ZipEntryReader`, which (unlike zipfile's reader) does not stop at the declared
   size, so an entry that declares 1 MiB and inflates to 1 GiB reaches the ratio or size
   limit instead of ending as a short, CRC-failing stream. Bytes past the declared size are
   counted but never written (the entry is refused anyway).
@@ -46,7 +46,7 @@ How it stays safe
 
 ZIP
 ---
-Before zipfile reads anything, the file is parsed once by hand (:func:`_zip_layout`): it
+Before zipfile reads anything, the file is parsed once by hand (:mod:`~validators.archives.ziplayout`): it
 must be tiled exactly by one local header + data (+ data descriptor) per central record,
 the central directory, the Zip64 end records and the end record with its comment. Data
 before the first local header (an SFX stub, a prepended archive), local entries the
@@ -63,56 +63,17 @@ UTF-8 (Linux and macOS archivers), otherwise as CP866 (Russian Windows archivers
 bytes are recovered from zipfile's lossless CP437 decoding. The entry count is read from the end-of-central-directory record before the
 central directory is parsed, so a ZIP with millions of entries is refused cheaply.
 
-RAR: what was measured and chosen
----------------------------------
-Headers come from rarfile 4.5 (pure Python; opened with ``part_only=True`` so it never
-opens neighbouring "volumes", ``errors="strict"``, and an ``info_callback`` that stops
-parsing past ``max_entries``). Data comes from Debian's ``unar`` 1.10.1. Measured here:
-
-* rarfile's own ``rf.open(info)`` does stream through ``unar -o -``, but (a) it runs the
-  tool with stderr merged into stdout, so unar's error text ("Archive parsing failed!...")
-  arrives as file data and is only caught by the size/CRC check, (b) it selects the entry
-  by *name*, which unar treats as a wildcard pattern, (c) it omits ``-nr``, so unar may
-  recurse into a nested archive, (d) it has no timeout or resource limits, and (e) for
-  non-solid entries it writes a temporary single-entry RAR into the system temp dir.
-* So this module runs ``unar -q -nr -o - -i <index> a.rar`` itself, one process per entry,
-  reading stdout in 64 KiB chunks with the same counters as ZIP, stderr going to a file.
-  The index comes from ``lsar -j`` run once per archive; lsar and rarfile must agree on
-  the entry count, the directory flags and the sizes, otherwise the archive is refused as
-  corrupt (two parsers disagreeing is the classic smuggling trick). The process gets
-  ``RLIMIT_AS`` 2 GiB, ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` 0 (it may only write to the pipe),
-  ``RLIMIT_CORE`` 0 and a wall-clock timeout after which it is killed; when a limit trips
-  the pipe is closed and the process killed. The archive is hard-linked (or copied) into a
-  private work folder inside ``dest`` first, so unar can never pick up sibling files as
-  further volumes. After EOF the exit code must be 0 (unar checks CRC/BLAKE2) and the byte
-  count must equal the declared size. unar 1.10.1 exits 0 even when it fails to decode an
-  entry (it then writes nothing), so the size and a CRC32/BLAKE2sp computed here over the
-  stream and compared with the header are what prove an entry complete.
-* Numbers (this machine): a 200 MB stored RAR entry streams at ~150 MB/s, first byte after
-  ~26 ms; stopping at 10 MB took 87 ms; unar's peak RSS while streaming 200 MB: 21 MB.
-  Each entry costs one unar start (~25-45 ms) plus one lsar per archive (~20 ms): the
-  accepted corpus RARs take 50-200 ms each, refused ones ~1 ms (header pass only); the
-  whole corpus (66 files) runs in ~2.5 s; peak RSS of Python and of unar both ~27 MB.
-* unar emits at most the *declared* size of an entry, so a lying RAR header yields a
-  short/CRC-failing stream (``archive.corrupt``); the streaming counters still apply to
-  what it writes.
-* Cost of the choice: in a solid archive unar has to decode all earlier entries to reach
-  entry N, so extraction is quadratic in the number of entries (irrelevant for packages of
-  tens of files; the per-process timeout bounds it).
-* unar 1.10.1 cannot decode some RAR5 *solid* archives (libarchive's
-  test_read_format_rar5_solid.rar: nothing written, ``lsar -t`` fails too; rarfile's
-  rar5-solid.rar decodes and its CRCs match). A decoding failure in a solid RAR5 is reported
-  as ``archive.unsupported`` rather than ``archive.corrupt``, since WinRAR opens the file.
-* Not used: ``unar -o dir`` for the whole archive then checking sizes (the bomb would be
-  on disk before the check), bsdtar (no RAR solid/encryption support in 3.6.2), 7zz (the
-  Debian build has no RAR codec).
+RAR
+---
+Headers from rarfile (cross-checked with ``lsar``), data from **one** sandboxed ``unar``
+pass per archive whose output is cut into entries by the header listing and proved entry
+by entry with the header's CRC32/BLAKE2sp: see :mod:`validators.archives.rar` and
+:mod:`validators.archives.unar`.
 
 Limits semantics
 ----------------
-``max_entries`` counts every entry (directories included) of every archive level.
-``max_total_bytes`` counts every byte written to ``dest`` (a nested archive's own bytes
-and its contents both count). Entry depth never exceeds ``max_depth``. Duplicate names are
-both kept (different numbers on disk) and logged; they are not a finding.
+See :mod:`validators.archives.limits`. Duplicate names are both kept (different numbers on
+disk) and logged; they are not a finding.
 """
 
 from validators.archives.common import ArchiveResult, ExtractedFile

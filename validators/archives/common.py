@@ -98,7 +98,7 @@ class Entry:
     declared_size: int
     packed_size: int
     ref: object
-    """ZipInfo, or the lsar index of a RAR member."""
+    """ZIP: (position in the central directory, ZipInfo); RAR: the lsar index of the member."""
 
 
 class Problems:

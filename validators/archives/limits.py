@@ -27,8 +27,10 @@ RATIO_GRACE_BYTES = 1 << 20
 class ArchiveLimits:
     """Limits that stop an extraction while it reads (not after inflating)."""
 
-    max_entries: int = 1000
-    """Entries (directories included) counted across all nesting levels."""
+    max_entries: int = 4000
+    """File and directory entries counted across all nesting levels (never RAR main, end
+    or service headers). The default allows 1,000 documents with their detached
+    signatures, each in its own folder, with room to spare."""
     max_total_bytes: int = 1 << 30
     """Uncompressed bytes written, all levels together."""
     max_entry_bytes: int = 512 << 20

@@ -3,6 +3,7 @@ story (see :func:`check_zip_layout`)."""
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
 import struct
@@ -205,10 +206,14 @@ def zip_layout(data: mmap.mmap, size: int, problems: Problems) -> list[CentralRe
         spans.append((rec.offset, end, f"entry {shown!r}"))
     check_tiling(data, size, spans, problems)
     # Another end record outside entry data: a reader that picks that one sees another archive.
-    entry_spans = [(start, end) for start, end, label in spans if label.startswith("entry ")]
+    # (Entry spans are sorted and, when nothing was reported, disjoint: bisect finds the
+    # one that could hold an occurrence, so a tail full of signatures costs O(k log n).)
+    entry_spans = sorted((start, end) for start, end, label in spans if label.startswith("entry "))
+    starts = [start for start, _end in entry_spans]
     search = max(0, size - _EOCD_SEARCH)
     while (other := data.find(_SIG_EOCD, search, eocd)) >= 0:
-        if not any(start <= other < end for start, end in entry_spans):
+        holder = bisect.bisect_right(starts, other) - 1
+        if holder < 0 or other >= entry_spans[holder][1]:
             bad(f"a second end-of-central-directory record at offset {other}")
             break
         search = other + 1
