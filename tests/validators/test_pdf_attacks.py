@@ -167,7 +167,13 @@ def test_need_appearances_set_after_signing_fails(sign: Signer, store: TrustStor
 
 def test_new_unsigned_visible_signature_field_painting_over_the_page_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.add_empty_visible_signature_field(plain_signed, tmp_path / "forged.pdf")
-    assert_changed(first_signature(forged, store), "new visible signature fields left unsigned: Overlay")
+    assert_changed(first_signature(forged, store), "visible fields added without a signature behind them: Overlay (unsigned)")
+
+
+def test_visible_document_timestamp_painting_over_the_page_fails(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """A timestamp vouches for no content and any TSA makes one: it may not paint."""
+    forged = pdfs.timestamp_into_visible_field(pki, "rsa_signer", plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "Overlay (document timestamp)")
 
 
 def test_a_later_signature_does_not_launder_an_overlay_in_its_own_revision(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
@@ -210,6 +216,13 @@ def test_second_signature_in_a_new_field_keeps_the_first_valid(pki: TestPki, pla
     assert [c.detail for c in first.checks if c.name == "pdf.modifications"] == [
         "later revisions only add signatures, document timestamps or validation data (DSS)"
     ]
+
+
+def test_second_signature_in_a_new_visible_field_keeps_the_first_valid(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    both = pdfs.sign_pdf_pyhanko(pki, "rsa_signer", plain_signed, tmp_path / "both.pdf", field="Signature2", box=(300, 50, 550, 120))
+    first, second = verify_document(both, store, VerificationPolicy()).signatures
+    assert first.indication is second.indication is Indication.TOTAL_PASSED
+    assert modifications(first) == ""
 
 
 def test_document_timestamp_keeps_the_signature_valid(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:

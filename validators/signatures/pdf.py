@@ -333,17 +333,30 @@ def _check_file_ends_with_last_revision(reader: Any) -> None:
         raise _Changed(f"{len(rest)} bytes follow the end of the last revision: they belong to no revision and no signature")
 
 
-def _new_empty_visible_signature_fields(reader: Any, signed_revision: int) -> list[str]:
-    """Signature fields created after the signed revision and still unsigned whose
-    widget has an area: an empty "signature" can paint any appearance over the page."""
+def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -> list[str]:
+    """Visible signature-field widgets that appeared after the signed revision without a
+    signature of the document behind them: a new field left unsigned, or a field filled
+    with a document timestamp (ISO 32000-2 wants those invisible; a timestamp vouches for
+    no content, and any TSA can make one). Either can paint any appearance over the page.
+    A visible appearance is accepted only as part of a further signature, which is then
+    verified like every other one."""
     from pyhanko.sign.diff_analysis.rules.form_field_rules import is_field_visible
     from pyhanko.sign.fields import enumerate_sig_fields
 
+    xrefs = reader.xrefs
     found = []
-    for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=False):
-        ref = _ref(field_ref) or field_ref
-        if reader.xrefs.get_introducing_revision(ref) > signed_revision and is_field_visible(field_ref.get_object()):
-            found.append(str(name))
+    for name, value, field_ref in enumerate_sig_fields(reader):
+        field = field_ref.get_object()
+        if not is_field_visible(field):
+            continue
+        value_ref = _ref(value)
+        if value is None:
+            if xrefs.get_introducing_revision(_ref(field_ref) or field_ref) > signed_revision:
+                found.append(f"{name} (unsigned)")
+        elif value_ref is None or xrefs.get_introducing_revision(value_ref) > signed_revision:
+            signature = value.get_object()
+            if str(signature.get("/Type", "")) == "/DocTimeStamp" or str(signature.get("/SubFilter", "")) == "/ETSI.RFC3161":
+                found.append(f"{name} (document timestamp)")
     return found
 
 
@@ -376,7 +389,7 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
         return _unanalysable(exc)
     try:
         result = embedded.evaluate_modifications(_strict_diff_policy())
-        empty_fields = _new_empty_visible_signature_fields(reader, revision)
+        painted = _visible_fields_added_without_signature(reader, revision)
     except Exception as exc:  # noqa: BLE001 - pyHanko could not parse a later revision
         return _unanalysable(exc)
     if isinstance(result, SuspiciousModification):
@@ -385,8 +398,8 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
     if level > ModificationLevel.LTA_UPDATES:
         fields = f" (fields: {', '.join(sorted(result.changed_form_fields))})" if result.changed_form_fields else ""
         return changed(f"{level.name}{fields}; only signatures, document timestamps and DSS data may be added")
-    if empty_fields:
-        return changed(f"new visible signature fields left unsigned: {', '.join(sorted(empty_fields))}")
+    if painted:
+        return changed(f"visible fields added without a signature behind them: {', '.join(sorted(painted))}")
     return (
         SignatureCheck(
             "pdf.modifications",
