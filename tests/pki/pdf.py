@@ -52,6 +52,7 @@ __all__ = [
     "set_need_appearances",
     "add_empty_visible_signature_field",
     "timestamp_into_visible_field",
+    "repoint_form_font",
     "sign_pdf_pyhanko_with_overlay",
     "certify_pdf_pyhanko",
     "add_dss",
@@ -790,3 +791,27 @@ def show_stream_on_page(source: Path, target: Path, number: int) -> Path:
     """A revision pointing the first page's /Contents at object ``number``."""
     page, body = _page_body(source, Contents=b"%d 0 R" % number)
     return append_revision(source, target, {page: body})
+
+
+def repoint_form_font(source: Path, target: Path) -> Path:
+    """/AcroForm /DR /Font /Helv re-pointed at another font (fields drawn anew use it)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with open(source, "rb") as stream:
+        writer = IncrementalPdfFileWriter(stream, strict=False)
+        font = writer.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Font"),
+                    generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+                    generic.NameObject("/BaseFont"): generic.NameObject("/Symbol"),
+                }
+            )
+        )
+        writer.root["/AcroForm"]["/DR"]["/Font"][generic.NameObject("/Helv")] = font
+        writer.update_root()
+        output = BytesIO()
+        writer.write(output)
+    target.write_bytes(output.getvalue())
+    return target

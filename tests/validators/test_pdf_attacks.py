@@ -165,6 +165,12 @@ def test_need_appearances_set_after_signing_fails(sign: Signer, store: TrustStor
     assert_changed(first_signature(forged, store), "/NeedAppearances")
 
 
+def test_form_default_font_repointed_after_signing_fails(sign: Signer, store: TrustStore, tmp_path: Path) -> None:
+    signed = sign(pdfs.make_pdf_with_text_field(tmp_path / "form.pdf"), tmp_path / "signed.pdf")
+    forged = pdfs.repoint_form_font(signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "/AcroForm /DR /Font/Helv")
+
+
 def test_new_unsigned_visible_signature_field_painting_over_the_page_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.add_empty_visible_signature_field(plain_signed, tmp_path / "forged.pdf")
     assert_changed(first_signature(forged, store), "visible fields added without a signature behind them: Overlay (unsigned)")

@@ -179,8 +179,10 @@ def _strict_diff_policy() -> Any:
     /Info strings, XMP metadata). No form filling of other fields, no annotations.
 
     ``/AcroForm`` may change only in ``/Fields`` (the new signature field), ``/SigFlags``
-    and ``/DR``; ``/NeedAppearances``, ``/DA``, ``/Q`` or ``/XFA`` changes would make a
-    viewer redraw fields from values that were never shown at signing.
+    and ``/DR`` (signing tools add the fonts of their appearance; that existing entries
+    keep their values is checked in :func:`_structural_changes`); ``/NeedAppearances``,
+    ``/DA``, ``/Q`` or ``/XFA`` changes would make a viewer redraw fields from values that
+    were never shown at signing.
     """
     from pyhanko.sign.diff_analysis import (
         CatalogModificationRule,
@@ -300,6 +302,12 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 for value in info.values()
             ):
                 raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
+        changed_resources = _changed_default_resources(signed.root, current.root)
+        if changed_resources:
+            raise _Changed(
+                f"revision {revision} changes the form's default resources /AcroForm /DR {', '.join(changed_resources)}: "
+                "fields would be drawn with other fonts or resources"
+            )
         shadowed = sorted(
             (ref.idnum, ref.generation)
             for ref in graph - signed_graph
@@ -311,6 +319,36 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 f"revision {revision} makes objects reachable that were present but hidden (unreachable) in the "
                 f"signed revision: {listed}{' …' if len(shadowed) > 5 else ''} (shadow attack)"
             )
+
+
+def _default_resources(catalog: Any) -> Any:
+    from pyhanko.pdf_utils import generic
+
+    form = catalog["/AcroForm"] if "/AcroForm" in catalog else None
+    resources = form["/DR"] if isinstance(form, generic.DictionaryObject) and "/DR" in form else None
+    return resources if isinstance(resources, generic.DictionaryObject) else generic.DictionaryObject()
+
+
+def _changed_default_resources(old_catalog: Any, new_catalog: Any) -> list[str]:
+    """Entries of /AcroForm /DR that a later revision removed or re-pointed (adding new
+    ones, as signing tools do for their appearance fonts, is fine)."""
+    from pyhanko.pdf_utils import generic
+
+    old, new = _default_resources(old_catalog), _default_resources(new_catalog)
+    changed = []
+    for category in old.keys():
+        before, after = old[category], new[category] if category in new else None
+        if not isinstance(before, generic.DictionaryObject):
+            if after != before:
+                changed.append(category)
+            continue
+        if not isinstance(after, generic.DictionaryObject):
+            changed.append(category)
+            continue
+        changed.extend(
+            f"{category}{name}" for name in before.keys() if name not in after or after.raw_get(name) != before.raw_get(name)
+        )
+    return changed
 
 
 _TAIL_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF")
