@@ -53,6 +53,8 @@ __all__ = [
     "add_empty_visible_signature_field",
     "timestamp_into_visible_field",
     "repoint_form_font",
+    "info_with_a_stream",
+    "info_with_strings",
     "sign_pdf_pyhanko_with_overlay",
     "certify_pdf_pyhanko",
     "add_dss",
@@ -815,3 +817,16 @@ def repoint_form_font(source: Path, target: Path) -> Path:
         writer.write(output)
     target.write_bytes(output.getvalue())
     return target
+
+
+def info_with_a_stream(source: Path, target: Path) -> Path:
+    """A new /Info dictionary that carries a content stream instead of metadata strings."""
+    n = _next_number(source)
+    objects = {n: b"<< /Title (Report) /Payload %d 0 R >>" % (n + 1), n + 1: _stream(_content(FORGED_TEXT))}
+    return append_revision(source, target, objects, info=n)
+
+
+def info_with_strings(source: Path, target: Path) -> Path:
+    """A new /Info dictionary with only metadata strings (what every editor writes)."""
+    n = _next_number(source)
+    return append_revision(source, target, {n: b"<< /Title (Report) /ModDate (D:20260101120000Z) /Trapped /False >>"}, info=n)

@@ -131,6 +131,18 @@ def test_trailer_info_pointed_at_a_catalog_gaining_an_action_fails(plain_signed:
     assert_changed(first_signature(forged, store), "part of the document itself")
 
 
+def test_new_info_carrying_a_stream_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.info_with_a_stream(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "not plain document metadata")
+
+
+def test_new_info_with_metadata_strings_only_is_allowed(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """The bookkeeping every editor writes; the line between this and the test above."""
+    updated = pdfs.info_with_strings(plain_signed, tmp_path / "info.pdf")
+    signature = first_signature(updated, store)
+    assert signature.indication is Indication.TOTAL_PASSED and modifications(signature) == ""
+
+
 def test_bytes_after_the_last_revision_fail(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.append_junk(plain_signed, tmp_path / "forged.pdf")
     assert_changed(first_signature(forged, store), "bytes follow the end of the last revision")

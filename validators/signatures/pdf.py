@@ -296,10 +296,18 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                     f"revision {revision} points the trailer /Info at object {info_ref.idnum} {info_ref.generation}, "
                     "which is part of the document itself"
                 )
+            signed_info = _ref(trailer.raw_get("/Info", revision=signed_revision)) if "/Info" in trailer.flatten(signed_revision) else None
+            info_changed = info_ref is None or info_ref != signed_info or any(
+                info_ref in xrefs.explicit_refs_in_revision(r) for r in range(signed_revision + 1, revision + 1)
+            )
             info = view["/Info"]
-            if isinstance(info, generic.StreamObject) or not isinstance(info, generic.DictionaryObject) or not all(
-                isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
-                for value in info.values()
+            if info_changed and (
+                isinstance(info, generic.StreamObject)
+                or not isinstance(info, generic.DictionaryObject)
+                or not all(
+                    isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
+                    for value in info.values()
+                )
             ):
                 raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
         changed_resources = _changed_default_resources(signed.root, current.root)
