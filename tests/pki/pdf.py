@@ -51,6 +51,10 @@ __all__ = [
     "fill_text_field",
     "set_need_appearances",
     "add_empty_visible_signature_field",
+    "timestamp_into_visible_field",
+    "repoint_form_font",
+    "info_with_a_stream",
+    "info_with_strings",
     "sign_pdf_pyhanko_with_overlay",
     "certify_pdf_pyhanko",
     "add_dss",
@@ -108,8 +112,11 @@ def _run(coroutine):  # type: ignore[no-untyped-def]
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def sign_pdf_pyhanko(pki: TestPki, label: str, source: Path, target: Path, field: str = "Signature1") -> Path:
-    """Sign with pyHanko's SimpleSigner (RSA or ECDSA test key), PAdES subfilter."""
+def sign_pdf_pyhanko(
+    pki: TestPki, label: str, source: Path, target: Path, field: str = "Signature1", box: tuple[int, int, int, int] | None = None
+) -> Path:
+    """Sign with pyHanko's SimpleSigner (RSA or ECDSA test key), PAdES subfilter; with
+    ``box`` in a new visible field (pyHanko's default stamp appearance)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -120,7 +127,8 @@ def sign_pdf_pyhanko(pki: TestPki, label: str, source: Path, target: Path, field
     with open(source, "rb") as stream:
         writer = IncrementalPdfFileWriter(stream, strict=False)
         output = BytesIO()
-        signers.sign_pdf(writer, meta, signer=signer, output=output)
+        new_field = fields.SigFieldSpec(field, box=box) if box else None
+        signers.sign_pdf(writer, meta, signer=signer, output=output, new_field_spec=new_field)
     target.write_bytes(output.getvalue())
     return target
 
@@ -573,29 +581,57 @@ def fill_text_field(source: Path, target: Path, value: str = "1 000 000") -> Pat
     return target
 
 
-def add_empty_visible_signature_field(source: Path, target: Path) -> Path:
-    """A new, unsigned signature field whose widget appearance paints FORGED_TEXT."""
+def _add_visible_signature_field(writer: Any, name: str = "Overlay") -> None:
+    """Queue a new signature field whose widget appearance paints a white box over the
+    signed text."""
     from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields
+
+    fields.append_signature_field(writer, fields.SigFieldSpec(name, box=(70, 712, 470, 742)))
+    field_ref = next(f for f in writer.root["/AcroForm"]["/Fields"] if f.get_object().get("/T") == name)
+    field = field_ref.get_object()
+    appearance = generic.StreamObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/XObject"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Form"),
+            generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 400, 30)]),
+        },
+        stream_data=b"1 g 0 0 400 30 re f",
+    )
+    field[generic.NameObject("/AP")] = generic.DictionaryObject({generic.NameObject("/N"): writer.add_object(appearance)})
+    writer.update_container(field)
+
+
+def add_empty_visible_signature_field(source: Path, target: Path) -> Path:
+    """A new, unsigned signature field whose widget appearance paints over the page."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     with open(source, "rb") as stream:
         writer = IncrementalPdfFileWriter(stream, strict=False)
-        fields.append_signature_field(writer, fields.SigFieldSpec("Overlay", box=(70, 712, 470, 742)))
-        field_ref = next(f for f in writer.root["/AcroForm"]["/Fields"] if f.get_object().get("/T") == "Overlay")
-        field = field_ref if isinstance(field_ref, generic.DictionaryObject) else field_ref.get_object()
-        appearance = generic.StreamObject(
-            {
-                generic.NameObject("/Type"): generic.NameObject("/XObject"),
-                generic.NameObject("/Subtype"): generic.NameObject("/Form"),
-                generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 400, 30)]),
-            },
-            stream_data=b"1 g 0 0 400 30 re f",
-        )
-        field[generic.NameObject("/AP")] = generic.DictionaryObject({generic.NameObject("/N"): writer.add_object(appearance)})
-        writer.update_container(field)
+        _add_visible_signature_field(writer)
         output = BytesIO()
         writer.write(output)
+    target.write_bytes(output.getvalue())
+    return target
+
+
+def timestamp_into_visible_field(pki: TestPki, label: str, source: Path, target: Path) -> Path:
+    """A document timestamp (by any TSA: timestamps are not signatures of the document)
+    placed in a new visible field whose appearance paints over the page."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    stamper = DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(pki.cert(label))),
+        tsa_key=load_private_key_from_pemder(str(pki.key(label)), passphrase=None),
+    )
+    with open(source, "rb") as stream:
+        writer = IncrementalPdfFileWriter(stream, strict=False)
+        _add_visible_signature_field(writer)
+        output = BytesIO()
+        signers.PdfTimeStamper(stamper, field_name="Overlay").timestamp_pdf(writer, "sha256", output=output)
     target.write_bytes(output.getvalue())
     return target
 
@@ -757,3 +793,40 @@ def show_stream_on_page(source: Path, target: Path, number: int) -> Path:
     """A revision pointing the first page's /Contents at object ``number``."""
     page, body = _page_body(source, Contents=b"%d 0 R" % number)
     return append_revision(source, target, {page: body})
+
+
+def repoint_form_font(source: Path, target: Path) -> Path:
+    """/AcroForm /DR /Font /Helv re-pointed at another font (fields drawn anew use it)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with open(source, "rb") as stream:
+        writer = IncrementalPdfFileWriter(stream, strict=False)
+        font = writer.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Font"),
+                    generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+                    generic.NameObject("/BaseFont"): generic.NameObject("/Symbol"),
+                }
+            )
+        )
+        writer.root["/AcroForm"]["/DR"]["/Font"][generic.NameObject("/Helv")] = font
+        writer.update_root()
+        output = BytesIO()
+        writer.write(output)
+    target.write_bytes(output.getvalue())
+    return target
+
+
+def info_with_a_stream(source: Path, target: Path) -> Path:
+    """A new /Info dictionary that carries a content stream instead of metadata strings."""
+    n = _next_number(source)
+    objects = {n: b"<< /Title (Report) /Payload %d 0 R >>" % (n + 1), n + 1: _stream(_content(FORGED_TEXT))}
+    return append_revision(source, target, objects, info=n)
+
+
+def info_with_strings(source: Path, target: Path) -> Path:
+    """A new /Info dictionary with only metadata strings (what every editor writes)."""
+    n = _next_number(source)
+    return append_revision(source, target, {n: b"<< /Title (Report) /ModDate (D:20260101120000Z) /Trapped /False >>"}, info=n)

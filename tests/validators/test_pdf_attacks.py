@@ -131,6 +131,18 @@ def test_trailer_info_pointed_at_a_catalog_gaining_an_action_fails(plain_signed:
     assert_changed(first_signature(forged, store), "part of the document itself")
 
 
+def test_new_info_carrying_a_stream_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.info_with_a_stream(plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "not plain document metadata")
+
+
+def test_new_info_with_metadata_strings_only_is_allowed(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """The bookkeeping every editor writes; the line between this and the test above."""
+    updated = pdfs.info_with_strings(plain_signed, tmp_path / "info.pdf")
+    signature = first_signature(updated, store)
+    assert signature.indication is Indication.TOTAL_PASSED and modifications(signature) == ""
+
+
 def test_bytes_after_the_last_revision_fail(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.append_junk(plain_signed, tmp_path / "forged.pdf")
     assert_changed(first_signature(forged, store), "bytes follow the end of the last revision")
@@ -165,9 +177,21 @@ def test_need_appearances_set_after_signing_fails(sign: Signer, store: TrustStor
     assert_changed(first_signature(forged, store), "/NeedAppearances")
 
 
+def test_form_default_font_repointed_after_signing_fails(sign: Signer, store: TrustStore, tmp_path: Path) -> None:
+    signed = sign(pdfs.make_pdf_with_text_field(tmp_path / "form.pdf"), tmp_path / "signed.pdf")
+    forged = pdfs.repoint_form_font(signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "/AcroForm /DR /Font/Helv")
+
+
 def test_new_unsigned_visible_signature_field_painting_over_the_page_fails(plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     forged = pdfs.add_empty_visible_signature_field(plain_signed, tmp_path / "forged.pdf")
-    assert_changed(first_signature(forged, store), "new visible signature fields left unsigned: Overlay")
+    assert_changed(first_signature(forged, store), "visible fields added without a signature behind them: Overlay (unsigned)")
+
+
+def test_visible_document_timestamp_painting_over_the_page_fails(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """A timestamp vouches for no content and any TSA makes one: it may not paint."""
+    forged = pdfs.timestamp_into_visible_field(pki, "rsa_signer", plain_signed, tmp_path / "forged.pdf")
+    assert_changed(first_signature(forged, store), "Overlay (document timestamp)")
 
 
 def test_a_later_signature_does_not_launder_an_overlay_in_its_own_revision(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
@@ -210,6 +234,13 @@ def test_second_signature_in_a_new_field_keeps_the_first_valid(pki: TestPki, pla
     assert [c.detail for c in first.checks if c.name == "pdf.modifications"] == [
         "later revisions only add signatures, document timestamps or validation data (DSS)"
     ]
+
+
+def test_second_signature_in_a_new_visible_field_keeps_the_first_valid(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    both = pdfs.sign_pdf_pyhanko(pki, "rsa_signer", plain_signed, tmp_path / "both.pdf", field="Signature2", box=(300, 50, 550, 120))
+    first, second = verify_document(both, store, VerificationPolicy()).signatures
+    assert first.indication is second.indication is Indication.TOTAL_PASSED
+    assert modifications(first) == ""
 
 
 def test_document_timestamp_keeps_the_signature_valid(pki: TestPki, plain_signed: Path, store: TrustStore, tmp_path: Path) -> None:

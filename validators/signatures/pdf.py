@@ -179,8 +179,10 @@ def _strict_diff_policy() -> Any:
     /Info strings, XMP metadata). No form filling of other fields, no annotations.
 
     ``/AcroForm`` may change only in ``/Fields`` (the new signature field), ``/SigFlags``
-    and ``/DR``; ``/NeedAppearances``, ``/DA``, ``/Q`` or ``/XFA`` changes would make a
-    viewer redraw fields from values that were never shown at signing.
+    and ``/DR`` (signing tools add the fonts of their appearance; that existing entries
+    keep their values is checked in :func:`_structural_changes`); ``/NeedAppearances``,
+    ``/DA``, ``/Q`` or ``/XFA`` changes would make a viewer redraw fields from values that
+    were never shown at signing.
     """
     from pyhanko.sign.diff_analysis import (
         CatalogModificationRule,
@@ -294,12 +296,26 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                     f"revision {revision} points the trailer /Info at object {info_ref.idnum} {info_ref.generation}, "
                     "which is part of the document itself"
                 )
+            signed_info = _ref(trailer.raw_get("/Info", revision=signed_revision)) if "/Info" in trailer.flatten(signed_revision) else None
+            info_changed = info_ref is None or info_ref != signed_info or any(
+                info_ref in xrefs.explicit_refs_in_revision(r) for r in range(signed_revision + 1, revision + 1)
+            )
             info = view["/Info"]
-            if isinstance(info, generic.StreamObject) or not isinstance(info, generic.DictionaryObject) or not all(
-                isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
-                for value in info.values()
+            if info_changed and (
+                isinstance(info, generic.StreamObject)
+                or not isinstance(info, generic.DictionaryObject)
+                or not all(
+                    isinstance(value, (generic.TextStringObject, generic.ByteStringObject, generic.NameObject))
+                    for value in info.values()
+                )
             ):
                 raise _Changed(f"revision {revision} sets a trailer /Info that is not plain document metadata")
+        changed_resources = _changed_default_resources(signed.root, current.root)
+        if changed_resources:
+            raise _Changed(
+                f"revision {revision} changes the form's default resources /AcroForm /DR {', '.join(changed_resources)}: "
+                "fields would be drawn with other fonts or resources"
+            )
         shadowed = sorted(
             (ref.idnum, ref.generation)
             for ref in graph - signed_graph
@@ -311,6 +327,36 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 f"revision {revision} makes objects reachable that were present but hidden (unreachable) in the "
                 f"signed revision: {listed}{' …' if len(shadowed) > 5 else ''} (shadow attack)"
             )
+
+
+def _default_resources(catalog: Any) -> Any:
+    from pyhanko.pdf_utils import generic
+
+    form = catalog["/AcroForm"] if "/AcroForm" in catalog else None
+    resources = form["/DR"] if isinstance(form, generic.DictionaryObject) and "/DR" in form else None
+    return resources if isinstance(resources, generic.DictionaryObject) else generic.DictionaryObject()
+
+
+def _changed_default_resources(old_catalog: Any, new_catalog: Any) -> list[str]:
+    """Entries of /AcroForm /DR that a later revision removed or re-pointed (adding new
+    ones, as signing tools do for their appearance fonts, is fine)."""
+    from pyhanko.pdf_utils import generic
+
+    old, new = _default_resources(old_catalog), _default_resources(new_catalog)
+    changed = []
+    for category in old.keys():
+        before, after = old[category], new[category] if category in new else None
+        if not isinstance(before, generic.DictionaryObject):
+            if after != before:
+                changed.append(category)
+            continue
+        if not isinstance(after, generic.DictionaryObject):
+            changed.append(category)
+            continue
+        changed.extend(
+            f"{category}{name}" for name in before.keys() if name not in after or after.raw_get(name) != before.raw_get(name)
+        )
+    return changed
 
 
 _TAIL_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF")
@@ -333,17 +379,30 @@ def _check_file_ends_with_last_revision(reader: Any) -> None:
         raise _Changed(f"{len(rest)} bytes follow the end of the last revision: they belong to no revision and no signature")
 
 
-def _new_empty_visible_signature_fields(reader: Any, signed_revision: int) -> list[str]:
-    """Signature fields created after the signed revision and still unsigned whose
-    widget has an area: an empty "signature" can paint any appearance over the page."""
+def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -> list[str]:
+    """Visible signature-field widgets that appeared after the signed revision without a
+    signature of the document behind them: a new field left unsigned, or a field filled
+    with a document timestamp (ISO 32000-2 wants those invisible; a timestamp vouches for
+    no content, and any TSA can make one). Either can paint any appearance over the page.
+    A visible appearance is accepted only as part of a further signature, which is then
+    verified like every other one."""
     from pyhanko.sign.diff_analysis.rules.form_field_rules import is_field_visible
     from pyhanko.sign.fields import enumerate_sig_fields
 
+    xrefs = reader.xrefs
     found = []
-    for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=False):
-        ref = _ref(field_ref) or field_ref
-        if reader.xrefs.get_introducing_revision(ref) > signed_revision and is_field_visible(field_ref.get_object()):
-            found.append(str(name))
+    for name, value, field_ref in enumerate_sig_fields(reader):
+        field = field_ref.get_object()
+        if not is_field_visible(field):
+            continue
+        value_ref = _ref(value)
+        if value is None:
+            if xrefs.get_introducing_revision(_ref(field_ref) or field_ref) > signed_revision:
+                found.append(f"{name} (unsigned)")
+        elif value_ref is None or xrefs.get_introducing_revision(value_ref) > signed_revision:
+            signature = value.get_object()
+            if str(signature.get("/Type", "")) == "/DocTimeStamp" or str(signature.get("/SubFilter", "")) == "/ETSI.RFC3161":
+                found.append(f"{name} (document timestamp)")
     return found
 
 
@@ -376,7 +435,7 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
         return _unanalysable(exc)
     try:
         result = embedded.evaluate_modifications(_strict_diff_policy())
-        empty_fields = _new_empty_visible_signature_fields(reader, revision)
+        painted = _visible_fields_added_without_signature(reader, revision)
     except Exception as exc:  # noqa: BLE001 - pyHanko could not parse a later revision
         return _unanalysable(exc)
     if isinstance(result, SuspiciousModification):
@@ -385,8 +444,8 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
     if level > ModificationLevel.LTA_UPDATES:
         fields = f" (fields: {', '.join(sorted(result.changed_form_fields))})" if result.changed_form_fields else ""
         return changed(f"{level.name}{fields}; only signatures, document timestamps and DSS data may be added")
-    if empty_fields:
-        return changed(f"new visible signature fields left unsigned: {', '.join(sorted(empty_fields))}")
+    if painted:
+        return changed(f"visible fields added without a signature behind them: {', '.join(sorted(painted))}")
     return (
         SignatureCheck(
             "pdf.modifications",
