@@ -553,20 +553,22 @@ class _Run:
 
     def _accounting_statements(self, member: Member) -> list[Check]:
         """The annual accounting statements of an OD_Y90 package (4083-U item 2), recognised
-        by the file: named so or not, its content must carry an ОКУД code of the statements
-        (0710001/0710002) and the member's ИНН, and it must be signed by the member."""
+        by the file: its content must carry an ОКУД code of the statements (0710001/0710002)
+        and the member's ИНН, and it must be signed by the member. Files named like
+        statements are read first (a PDF's text layer only for them: extraction is not
+        free); XML and text files are recognised by content whatever their name."""
         found: list[Check] = []
-        recognised = unreadable = False
-        for document in self.documents:
-            if "/" not in document.name or document.kind in (FileKind.ZIP, FileKind.RAR):
-                continue
-            by_name = looks_like_accounting_by_name(document.name)
+        unreadable = False
+        inside = [d for d in self.documents if "/" in d.name and d.kind not in (FileKind.ZIP, FileKind.RAR)]
+        named = [d for d in inside if looks_like_accounting_by_name(d.name)]
+        others = [d for d in inside if d not in named and d.kind is FileKind.OTHER and d.file_type is not None and d.file_type.mime.startswith(("text/", "application/xml"))]
+        for document in (*named, *others):
             text = self._text(document)
             if text.readability is Readability.READABLE and is_accounting_statements(text.text, member.inn):
                 if self._signed_by_member(document, member):
-                    recognised = True
+                    return [c for c in found if c.code != "report.accounting_not_recognised"]
                 continue
-            if not by_name:
+            if document not in named:
                 continue
             if text.readability is Readability.UNREADABLE:
                 if self._signed_by_member(document, member):
@@ -574,8 +576,6 @@ class _Run:
                     found.append(finding("document.unreadable", file=document.name, detail=f"accounting statements by name; {text.reason}"))
                 continue
             found.append(finding("report.accounting_not_recognised", file=document.name, detail=f"no OKUD {'/'.join(OKUD_CODES)} with INN {member.inn} in its text"))
-        if recognised:
-            return [c for c in found if c.code != "report.accounting_not_recognised"]
         if not unreadable and not found:
             found.append(finding("report.accounting_missing", detail="no file whose content carries OKUD 0710001/0710002 and the member's INN"))
         return found
@@ -611,6 +611,7 @@ class _Appointments:
 
     def __init__(self, run: _Run, member: Member) -> None:
         self.findings: list[Check] = []
+        self._member = member
         self._readable: list[tuple[_Document, str]] = []
         self._unreadable: list[_Document] = []
         self._reported: set[str] = set()
@@ -628,18 +629,30 @@ class _Appointments:
             else:
                 self._readable.append((document, text.text))
 
+    def _issued_for(self, document: _Document, report: SignatureReport) -> bool:
+        """Signed by the member with a certificate other than the appointee's own: nobody
+        appoints themself."""
+        own = report.certificate.sha256 if report.certificate else None
+        return any(
+            usable(r) and signer_role(r, self._member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG)
+            and (r.certificate.sha256 if r.certificate else None) != own
+            for r in document.reports
+        )
+
     def appointed(self, report: SignatureReport) -> bool:
-        """An appointment document names this signer (or one could not be read)."""
+        """An appointment document names this signer (or one could not be read), signed
+        by the member with another certificate than the signer's."""
         signer = report.signer
         if signer is None:
             return False
-        if any(names_person(text, signer.surname, signer.given_name) for _, text in self._readable):
+        if any(names_person(text, signer.surname, signer.given_name) and self._issued_for(d, report) for d, text in self._readable):
             return True
-        for document, _ in self._readable:
+        for document, text in self._readable:
             if document.name not in self._reported:
                 self._reported.add(document.name)
-                self.findings.append(finding("document.not_appointment", file=document.name, detail=f"the order does not name the signer {signer.full_name or signer.common_name}"))
-        return bool(self._unreadable)
+                why = "is signed only by the appointee" if names_person(text, signer.surname, signer.given_name) else "does not name the signer"
+                self.findings.append(finding("document.not_appointment", file=document.name, detail=f"the order {why} {signer.full_name or signer.common_name}"))
+        return any(self._issued_for(d, report) for d in self._unreadable)
 
     def summary(self, report: SignatureReport) -> str:
         if not self._readable and not self._unreadable:

@@ -227,6 +227,12 @@ def test_an_order_naming_the_signer_with_appointment_wording_signed_by_the_membe
     assert result.checks == ()
 
 
+def test_an_order_signed_only_by_the_appointee_does_not_appoint(persons: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    order = signed_entries(persons, tmp_path, "Приказ.pdf", pdf_bytes(tmp_path, "o.pdf", ORDER_LINES), "accountant256")
+    result = report(store, tmp_path, report_package(persons, tmp_path, "accountant256", extra=order))
+    assert verdict(result) == "returned" and codes(result) == {"signer.not_head", "document.not_appointment"}
+
+
 def test_an_order_signed_by_another_organisation_does_not_appoint(persons: TestPki, store: TrustStore, tmp_path: Path) -> None:
     order = signed_entries(persons, tmp_path, "Приказ.pdf", pdf_bytes(tmp_path, "o.pdf", ORDER_LINES), "foreign256")
     result = report(store, tmp_path, report_package(persons, tmp_path, "accountant256", extra=order))

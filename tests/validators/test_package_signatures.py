@@ -180,3 +180,18 @@ def test_a_signature_beside_an_uploaded_pdf_on_disk_is_verified_once(pki: TestPk
     detached = pki.sign("head256", charter, tmp_path / "Устав.pdf.sig")
     result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, charter), (Slot.SIGNATURE, detached)])
     assert sorted(s.report.kind for s in result.signatures) == ["detached", "embedded"]
+
+
+def test_an_attached_signature_carrying_the_report_zip_is_accepted_and_named_by_it(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner = tmp_path / "in"
+    inner.mkdir()
+    document = inner / "report.xml"
+    document.write_bytes("<Отчет/>".encode())
+    package = zip_of(tmp_path / "42_OD.zip", {"report.xml": document.read_bytes(), "report.xml.sig": pki.sign("head256", document, inner / "r.sig").read_bytes()})
+    attached = pki.sign("head256", package, tmp_path / "out" / "42_OD.zip.sig", attached=True)
+    result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, attached)], report_kind="OD_Q1")
+    assert result.checks == ()
+    assert {s.file for s in result.signatures} == {"42_OD.zip.sig", "42_OD.zip.sig/report.xml"}
+    wrong = pki.sign("head256", package, tmp_path / "out" / "0042_od.zip.sig", attached=True)
+    [check] = validate(store, tmp_path, "report", [(Slot.DOCUMENT, wrong)], report_kind="OD_Q1").checks
+    assert check.code == "name.report_pattern" and "42_OD.zip" in check.remedy_ru
