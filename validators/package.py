@@ -2,15 +2,18 @@
 
 Pure with respect to the gateway: it reads the stored files and the context (member list,
 trust store, limits, clock through the verification policy) and writes only below
-``context.workdir`` (unpacked archives). It never raises for bad input; the caller gets
-every finding at once (no fail-fast), the signature reports, and a description of the
-files.
+``context.workdir`` (unpacked archives, content of attached signatures). It never raises
+for bad input; the caller gets every finding at once (no fail-fast), the signature
+reports, and a description of the files.
 
-Order: member and request → file types, sizes and names → archive unpacking (limits
-enforced while reading) → PDF structure → signatures (uploaded detached ones matched to
-their files, detached ones inside archives, PDF-embedded ones) → signing rules (every
-document signed with a qualified signature of the member's organisation; reports by the
-head or with an appointment document; the annual report's accounting statements).
+Order: member and request → file types, sizes and names (an attached CMS in a document
+slot is judged by the content it carries) → archive unpacking (limits enforced while
+reading) → PDF structure → signatures (a file is a signature only if it parses completely
+as CMS SignedData: detached ones matched to the file they are named after, attached ones
+verified and their content judged as a document, PDF-embedded ones) → signing rules
+(every document signed with a qualified signature; whose signature may sign which
+document type, :meth:`_Run._may_sign`; third-party signatures in supporting archives;
+appointment orders and the annual report's accounting statements recognised by content).
 """
 
 from __future__ import annotations
