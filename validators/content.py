@@ -10,7 +10,6 @@ caller asks staff to look instead of returning the package.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -92,8 +91,6 @@ def _looks_garbled(text: str) -> str | None:
 def _pdf_text(path: Path) -> str:
     from pypdf import PdfReader
 
-    # pypdf reports recoverable problems of sloppy producers on its logger: not our concern.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(path, strict=False)
     if reader.is_encrypted:
         raise ValueError("the PDF is encrypted")

@@ -181,6 +181,7 @@ class _Run:
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
         self._texts: dict[str, DocumentText] = {}
+        self.appointments: _Appointments | None = None
 
     # --- request and files ---------------------------------------------------------
 
@@ -457,6 +458,7 @@ class _Run:
         containers = {d.name: d for d in self.documents if "/" not in d.name and self.kinds.get(d.name) in (FileKind.ZIP, FileKind.RAR)}
         by_name = {d.name: d for d in self.documents}
         appointments = _Appointments(self, member) if self.ctx.doc_type == "report" else None
+        self.appointments = appointments  # for the МЧД hook: an acting head may need both
         for document in self.documents:
             for report in document.reports:
                 self.checks.extend(signature_findings(report, document.name))
