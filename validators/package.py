@@ -133,27 +133,45 @@ class _Document:
     """What ``path`` is, when already detected."""
 
 
-#: MIME types (prefixes) of what may be a document inside an archive; anything else
-#: (executables, unknown binary data, archive formats we cannot read) is not a document.
-DOCUMENT_MIME_PREFIXES = (
-    "application/pdf",
-    "application/xml",
-    "text/",
-    "image/",
-    "application/msword",
-    "application/rtf",
-    "application/vnd.ms-excel",
-    "application/vnd.ms-word",
-    "application/vnd.openxmlformats-officedocument.",
-    "application/vnd.oasis.opendocument.",
-    "application/json",
-    "application/x-empty",  # an empty file, signed, is judged by its signature alone
-    "inode/x-empty",
+#: What is never a document inside an archive (libmagic MIME types, prefixes): programs,
+#: scripts, and archive formats the gateway cannot open (so it could not judge their
+#: contents). Anything else -- PDF, XML, office files, images, text, or data libmagic
+#: cannot name (formats of accounting software) -- is a document that must be signed.
+NOT_DOCUMENT_MIME_PREFIXES = (
+    "application/x-executable",
+    "application/x-pie-executable",
+    "application/x-sharedlib",
+    "application/x-dosexec",
+    "application/x-msdownload",
+    "application/x-msi",
+    "application/x-ms-installer",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-mach-binary",
+    "application/x-elf",
+    "application/java-archive",
+    "application/x-java-applet",
+    "application/javascript",
+    "application/x-shellscript",
+    "text/x-shellscript",
+    "text/x-python",
+    "text/x-perl",
+    "text/x-php",
+    "text/x-msdos-batch",
+    "text/javascript",
+    "application/x-7z-compressed",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-bzip2",
+    "application/x-xz",
+    "application/x-tar",
+    "application/vnd.ms-cab-compressed",
+    "application/x-iso9660-image",
+    "application/zstd",
 )
 
 
 def _is_document_type(file_type: FileType) -> bool:
-    return file_type.kind in (FileKind.PDF, FileKind.ZIP, FileKind.RAR) or file_type.mime.startswith(DOCUMENT_MIME_PREFIXES)
+    return file_type.kind is not FileKind.SIGNATURE and not file_type.mime.startswith(NOT_DOCUMENT_MIME_PREFIXES)
 
 
 def _extension_agrees(name: str, kind: FileKind) -> bool:

@@ -61,12 +61,22 @@ def test_a_pdf_behind_cms_looking_bytes_named_sig_is_a_signature_format_finding(
     assert fatal(result)
 
 
-def test_an_executable_in_an_archive_is_not_a_document(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
-    elf = b"\x7fELF\x02\x01\x01" + bytes(57) + b"\x00" * 200
-    archive = zip_of(tmp_path / "Приложение.zip", {"setup.bin": elf})
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("setup.exe", Path("/bin/true").read_bytes()), ("run.sh", b"#!/bin/sh\nrm -rf ~\n"), ("old.7z", bytes.fromhex("377abcaf271c0004") + bytes(40))],
+    ids=["program", "script", "7z"],
+)
+def test_a_program_a_script_or_an_unreadable_archive_is_not_a_document(pki: TestPki, store: TrustStore, tmp_path: Path, name: str, data: bytes) -> None:
+    archive = zip_of(tmp_path / "Приложение.zip", {name: data})
     result = letter(store, pki, tmp_path, archive)
-    assert [c.file for c in result.checks if c.code == "file.not_document"] == ["Приложение.zip/setup.bin"]
+    assert [c.file for c in result.checks if c.code == "file.not_document"] == [f"Приложение.zip/{name}"]
     assert fatal(result)
+
+
+def test_unnamed_binary_data_is_a_document_that_must_be_signed(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    archive = zip_of(tmp_path / "Приложение.zip", {"выгрузка.dbf": bytes(range(256)) * 8})
+    result = letter(store, pki, tmp_path, archive)
+    assert [(c.code, c.file) for c in result.checks] == [("signature.missing", "Приложение.zip/выгрузка.dbf")]
 
 
 def test_a_detached_signature_in_the_document_slot_is_a_wrong_format(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
