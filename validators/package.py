@@ -198,6 +198,11 @@ class _Run:
         self.attached: dict[str, tuple[Path, VerificationReport]] = {}
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
+        self._spent_bytes = 0
+        self._spent_entries = 0
+        """What archives and attached signatures have written so far: one budget (the
+        archive limits) for the whole package, so that archives carried by attached
+        signatures cannot multiply it."""
         self._texts: dict[str, DocumentText] = {}
         self.appointments: _Appointments | None = None
 
@@ -299,6 +304,10 @@ class _Run:
             return finding("signature.format", file=name, detail="the signature carries no content")
         if len(parsed.content) > limit:
             return finding("file.too_large", file=name, detail=f"the attached content has {len(parsed.content)} bytes, the limit is {limit} bytes")
+        budget = self.ctx.limits.archive.max_total_bytes
+        if self._spent_bytes + len(parsed.content) > budget:
+            return finding("archive.too_large", file=name, detail=f"the attached content ({len(parsed.content)} bytes) would exceed the package's {budget} bytes of extracted data")
+        self._spent_bytes += len(parsed.content)
         self._extracted += 1
         folder = self.ctx.workdir / f"attached-{self._extracted}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -329,9 +338,20 @@ class _Run:
             self.unreadable_pdfs.add(name)
         self.checks.extend(found)
 
-    def _unpack(self, path: Path, name: str, index: int | str, supporting: bool) -> None:
+    def _unpack(self, path: Path, name: str, index: int | str, supporting: bool, attached_depth: int = 0) -> None:
+        """Extract an archive and judge each file in it. ``attached_depth``: how many
+        attached signatures carry this archive (one level is followed, see
+        :meth:`_attached_in_archive`)."""
         dest = self.ctx.workdir / f"archive-{index}"
-        result = extract_archive(path, dest, name, self.ctx.limits.archive)
+        limits = self.ctx.limits.archive
+        remaining = dataclasses.replace(
+            limits,
+            max_total_bytes=max(1, limits.max_total_bytes - self._spent_bytes),
+            max_entries=max(1, limits.max_entries - self._spent_entries),
+        )
+        result = extract_archive(path, dest, name, remaining)
+        self._spent_bytes += sum(f.size for f in result.files)
+        self._spent_entries += len(result.files)
         self.checks.extend(result.checks)
         if any(c.severity is Severity.FATAL for c in result.checks):
             return  # a refused archive: its contents are not judged further
@@ -356,7 +376,7 @@ class _Run:
                 if item.name in paired:
                     continue
                 if file_type.attached:
-                    self._attached_in_archive(item, supporting)
+                    self._attached_in_archive(item, supporting, attached_depth)
                 else:
                     self.checks.append(finding("signature.format", file=item.name, detail="a detached signature without the document it is named after"))
                 continue
@@ -381,7 +401,7 @@ class _Run:
                 self._verify(document, None, embedded=True)
             self.documents.append(document)
 
-    def _attached_in_archive(self, item: ExtractedFile, supporting: bool) -> None:
+    def _attached_in_archive(self, item: ExtractedFile, supporting: bool, attached_depth: int) -> None:
         """An attached CMS inside an archive: verified, its content extracted and judged by
         its real type (a PDF inside is checked as a PDF, embedded signatures included)."""
         content = self._extract_attached(item.path, item.name, self.ctx.limits.archive.max_entry_bytes)
@@ -403,11 +423,12 @@ class _Run:
             self._check_pdf(content, item.name)
             self._verify(document, None, embedded=True)
         elif content_type.kind in (FileKind.ZIP, FileKind.RAR):
-            if item.name.count("/") > 1:
-                # One level only: an archive in an attached signature in a nested archive.
-                self.checks.append(finding("archive.nested_too_deep", file=item.name, detail="an archive inside an attached signature, nested too deep"))
+            if attached_depth > 0:
+                # One level only: an archive in an attached signature in an archive that an
+                # attached signature carries.
+                self.checks.append(finding("archive.nested_too_deep", file=item.name, detail="an archive in an attached signature inside another one"))
             else:
-                self._unpack(content, item.name, f"attached-{self._extracted}", supporting)
+                self._unpack(content, item.name, f"attached-{self._extracted}", supporting, attached_depth + 1)
         self.documents.append(document)
 
     def _record(self, document: _Document, report: VerificationReport, signature: bool) -> None:

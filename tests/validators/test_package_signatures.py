@@ -205,3 +205,32 @@ def test_an_attached_signature_carrying_the_report_zip_is_accepted_and_named_by_
     wrong = pki.sign("head256", package, tmp_path / "out" / "0042_od.zip.sig", attached=True)
     [check] = validate(store, tmp_path, "report", [(Slot.DOCUMENT, wrong)], report_kind="OD_Q1").checks
     assert check.code == "name.report_pattern" and "42_OD.zip" in check.remedy_ru
+
+
+def test_archives_inside_attached_signatures_share_the_packages_extraction_budget(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    from tests.validators.packages import members
+    from validators.archives import ArchiveLimits
+    from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+    from validators.signatures.verify import VerificationPolicy
+
+    inner_zip = zip_of(tmp_path / "Документы.zip", {"Справка.txt": b"x" * 300_000})
+    inner = pki.sign("head256", inner_zip, tmp_path / "s" / "Документы.zip.sig", attached=True)
+    entries = {f"{n}/Документы.zip.sig": inner.read_bytes() for n in range(4)}
+    archive = zip_of(tmp_path / "Приложение.zip", entries)
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
+    signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
+    work = tmp_path / "work"
+    work.mkdir()
+    # Each attached archive alone fits; together they exceed the package's 1 MB budget.
+    limits = PackageLimits(archive=ArchiveLimits(max_total_bytes=1_000_000))
+    ctx = ValidationContext("42", "letter", None, None, members(tmp_path), store, VerificationPolicy(), work, limits)
+    uploads = [UploadedFile(Slot.DOCUMENT, cover.name, cover), UploadedFile(Slot.ATTACHMENT, archive.name, archive), UploadedFile(Slot.SIGNATURE, signature.name, signature)]
+    result = validate_package(uploads, ctx)
+    assert "archive.too_large" in codes(result) and fatal(result)
+
+
+def test_an_archive_in_an_attached_signature_inside_another_one_is_too_deep(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    innermost = pki.sign("head256", zip_of(tmp_path / "a.zip", {"a.txt": b"x"}), tmp_path / "s" / "a.zip.sig", attached=True)
+    middle = pki.sign("head256", zip_of(tmp_path / "b.zip", {"a.zip.sig": innermost.read_bytes()}), tmp_path / "s" / "b.zip.sig", attached=True)
+    result = letter(store, pki, tmp_path, zip_of(tmp_path / "Приложение.zip", {"папка/b.zip.sig": middle.read_bytes()}))
+    assert [c.file for c in result.checks if c.code == "archive.nested_too_deep"] == ["Приложение.zip/папка/b.zip.sig/a.zip.sig"]
