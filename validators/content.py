@@ -53,8 +53,8 @@ _TEXT_MIMES = ("text/", "application/xml", "application/json")
 
 _APPOINTMENT_WORDING = re.compile(
     r"назнач\w*"
-    r"|возлож\w*(?:\s+\S+){0,4}?\s+обязанност"
-    r"|исполня\w*\s+обязанност"
+    r"|возлож\w*(?:\s+\S+){0,8}?\s+обязанност"
+    r"|исполн[яе]\w*\s+обязанност"
     r"|\bврио\b|\bвр\s*и\s*о\b",
 )
 
@@ -159,11 +159,19 @@ def _stem(word: str) -> str:
 
 
 def names_person(text: str, surname: str | None, given_name: str | None) -> bool:
-    """``text`` names the person: the surname and the first given name, in any case form."""
+    """``text`` names the person: the surname in any case form (Петрова, Петровой), and
+    each given name and patronymic either in full (any case form) or as an initial
+    (``Петровой М. С.``)."""
     if not surname:
         return False
-    wanted = [surname, *(given_name.split()[:1] if given_name else [])]
-    return all(re.search(rf"(?<!\w){re.escape(_stem(w))}\w*", text) for w in wanted)
+    if not re.search(rf"(?<!\w){re.escape(_stem(surname))}\w*", text):
+        return False
+    for word in (given_name or "").split():
+        full = rf"(?<!\w){re.escape(_stem(word))}\w*"
+        initial = rf"(?<!\w){re.escape(normalise_person_name(word)[:1])}\s*\."
+        if not (re.search(full, text) or re.search(initial, text)):
+            return False
+    return True
 
 
 def is_accounting_statements(text: str, member_inn: str) -> bool:
