@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from validators.files import FileKind, FileType
 from validators.members import normalise_person_name
@@ -39,11 +40,21 @@ ACCOUNTING_NAME_HINTS = ("бухгалтер", "бфо", "баланс", "фин
 #: Statements carry the ОКУД codes of the balance sheet / the statement of financial results.
 OKUD_CODES = ("0710001", "0710002")
 
-MAX_TEXT_PAGES = 10
+MAX_TEXT_PAGES = 5
 """Pages of a PDF read for recognition (the wording is on the first page or two)."""
 MAX_TEXT_FILE_BYTES = 20 << 20
 """Larger files are not read for text (they are then unreadable, and staff look)."""
 MAX_TEXT_CHARS = 200_000
+_PYPDF_LIMITS: dict[str, int] = {
+    "maximum_declared_stream_length": 10_000_000,
+    "zlib_maximum_output_length": 5_000_000,
+    "lzw_maximum_output_length": 5_000_000,
+    "run_length_maximum_output_length": 5_000_000,
+    "brotli_maximum_output_length": 5_000_000,
+    "stream_decoding_work_maximum_length": 20_000_000,
+    "stream_parsing_work_maximum_count": 50_000,
+}
+"""pypdf limits while reading a document's text (a crafted page is refused in well under a second)."""
 MIN_LETTERS = 40
 """Fewer letters than this in a PDF's text layer: a scan without a (useful) text layer."""
 MIN_CYRILLIC_SHARE = 0.5
@@ -89,9 +100,16 @@ def _looks_garbled(text: str) -> str | None:
 
 
 def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
+    from pypdf import PdfReader, apply_configuration
 
-    reader = PdfReader(path, strict=False)
+    # Orders and statements are a few pages of text: pypdf's default limits (75 MB
+    # streams, 2 million tokens per content stream) let one crafted page take seconds.
+    with apply_configuration(**_PYPDF_LIMITS):
+        return _pdf_text_limited(PdfReader, path)
+
+
+def _pdf_text_limited(reader_type: Any, path: Path) -> str:
+    reader = reader_type(path, strict=False)
     if reader.is_encrypted:
         raise ValueError("the PDF is encrypted")
     parts: list[str] = []

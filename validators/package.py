@@ -170,6 +170,10 @@ NOT_DOCUMENT_MIME_PREFIXES = (
 )
 
 
+#: Documents whose text is read per package (orders, statements): the rest count as unreadable.
+MAX_TEXTS_READ = 20
+
+
 def _is_document_type(file_type: FileType) -> bool:
     return file_type.kind is not FileKind.SIGNATURE and not file_type.mime.startswith(NOT_DOCUMENT_MIME_PREFIXES)
 
@@ -628,7 +632,11 @@ class _Run:
         return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in document.reports)
 
     def _text(self, document: _Document) -> DocumentText:
+        """The document's text, read once; at most :data:`MAX_TEXTS_READ` per package (reading
+        a PDF's text costs up to about a second on a crafted page)."""
         if document.name not in self._texts:
+            if len(self._texts) >= MAX_TEXTS_READ:
+                return DocumentText(Readability.UNREADABLE, "", f"not read: more than {MAX_TEXTS_READ} documents to read in one package")
             self._texts[document.name] = read_text(document.path, document.file_type or detect_type(document.path))
         return self._texts[document.name]
 

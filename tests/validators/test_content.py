@@ -75,3 +75,25 @@ def test_windows_1251_xml_is_decoded(tmp_path: Path) -> None:
     file = tmp_path / "a.xml"
     file.write_bytes('<?xml version="1.0" encoding="windows-1251"?><Файл ОКУД="0710001"/>'.encode("cp1251"))
     assert "файл окуд" in read_text(file, detect_type(file)).text
+
+
+@pytest.mark.parametrize("operators", [7_000_000, 150_000], ids=["flate-bomb", "token-flood"])
+def test_a_crafted_page_is_unreadable_quickly(tmp_path: Path, operators: int) -> None:
+    import time
+    import zlib
+
+    from tests.pki.pdf import build_pdf
+
+    body = zlib.compress(b"BT /F1 12 Tf " + b"(a) Tj " * operators + b"ET", 9)
+    pdf = tmp_path / "Приказ.pdf"
+    pdf.write_bytes(build_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]))
+    started = time.monotonic()
+    text = read_text(pdf, detect_type(pdf))
+    assert text.readability is Readability.UNREADABLE and "Limit" in text.reason
+    assert time.monotonic() - started < 2.0  # about 0.25 s alone on this machine
