@@ -36,8 +36,10 @@ def test_a_signature_followed_by_a_pdf_is_not_a_signature(pki: TestPki, tmp_path
 
 def test_an_attached_signature_is_detected_as_attached(pki: TestPki, tmp_path: Path) -> None:
     charter = pdfs.make_pdf(tmp_path / "Устав.pdf")
-    assert detect_type(pki.sign("head256", charter, tmp_path / "a.sig", attached=True)).attached is True
-    assert detect_type(pki.sign("head256", charter, tmp_path / "d.sig")).attached is False
+    attached = detect_type(pki.sign("head256", charter, tmp_path / "a.sig", attached=True))
+    assert (attached.attached, attached.content_kind) == (True, FileKind.PDF)
+    detached = detect_type(pki.sign("head256", charter, tmp_path / "d.sig"))
+    assert (detached.attached, detached.content_kind) == (False, None)
 
 
 def test_a_pdf_named_p7s_in_an_archive_is_a_document_with_a_finding_not_a_signature(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
