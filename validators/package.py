@@ -209,6 +209,7 @@ class _Run:
         signatures cannot multiply it."""
         self._texts: dict[str, DocumentText] = {}
         self.appointments: _Appointments | None = None
+        self.attachment_names = {f.name for f in files if f.slot is Slot.ATTACHMENT}
 
     # --- request and files ---------------------------------------------------------
 
@@ -564,8 +565,9 @@ class _Run:
         """Empty when this signer may sign ``document`` for the member; else why not.
 
         Reports: the ЕИО, or an acting head with an appointment document (4083-U items 6,
-        8). Letter-like types: the ЕИО only (the instruction: «с подписью ЕИО»). Charters
-        and regulations: the member's organisation certificate. Anywhere, a natural person
+        8). Letter-like types: the ЕИО only (the instruction: «с подписью ЕИО»); a signature
+        over the supporting archive as a whole, and charters and regulations: the member's
+        organisation certificate. Anywhere, a natural person
         with a personal certificate signs only as the member's representative under an
         МЧД (:meth:`_representative`).
         """
@@ -580,7 +582,9 @@ class _Run:
                 return poa
         elif doc_type == "report" and appointments is not None and appointments.appointed(report):
             return []
-        elif doc_type in ("charter", "regulation"):
+        elif doc_type in ("charter", "regulation") or document.name in self.attachment_names:
+            # The supporting archive itself needs the member's signature, not the head's:
+            # the cover letter is what the head signs.
             return []
         who = describe_signer(report)
         if doc_type == "report":
