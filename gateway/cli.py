@@ -322,10 +322,8 @@ def _slot_for(path: Path, doc_type: str) -> str:
     for the attachment), ``.zip``/``.rar`` is the attachment, other names go by content.
     Reports, charters and regulations have only the document slot.
     """
-    from validators.archives import sniff_kind
     from validators.files import FileKind, detect_type
-    from validators.signatures.cms import CmsFormatError
-    from validators.signatures.locate import parse_signature_file, signed_name
+    from validators.signatures.locate import signed_name
 
     # МЧД (issue 11 §1): recognised by content; its signature (X.xml.sig) goes with it.
     signed = signed_name(path.name)
@@ -337,12 +335,7 @@ def _slot_for(path: Path, doc_type: str) -> str:
         if not detected.attached:
             return "signature"
         name = signed_name(path.name) or path.name
-        try:
-            content = parse_signature_file(path).content or b""
-        except CmsFormatError:  # pragma: no cover - detect_type has just parsed it
-            content = b""
-        head = content[:1024].lstrip(b"\x00\t\n\r\f \xef\xbb\xbf")
-        kind = FileKind.PDF if head.startswith(b"%PDF-") else {"zip": FileKind.ZIP, "rar": FileKind.RAR}.get(sniff_kind(content[:16]), FileKind.OTHER)
+        kind = detected.content_kind or FileKind.OTHER
     elif kind is FileKind.OTHER and signed_name(path.name) is not None:
         return "signature"  # named as a signature but not one: reported as a broken signature
     if doc_type in ("report", "charter", "regulation"):

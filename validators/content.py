@@ -10,11 +10,11 @@ caller asks staff to look instead of returning the package.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from validators.files import FileKind, FileType
 from validators.members import normalise_person_name
@@ -40,11 +40,21 @@ ACCOUNTING_NAME_HINTS = ("бухгалтер", "бфо", "баланс", "фин
 #: Statements carry the ОКУД codes of the balance sheet / the statement of financial results.
 OKUD_CODES = ("0710001", "0710002")
 
-MAX_TEXT_PAGES = 10
+MAX_TEXT_PAGES = 5
 """Pages of a PDF read for recognition (the wording is on the first page or two)."""
 MAX_TEXT_FILE_BYTES = 20 << 20
 """Larger files are not read for text (they are then unreadable, and staff look)."""
 MAX_TEXT_CHARS = 200_000
+_PYPDF_LIMITS: dict[str, int] = {
+    "maximum_declared_stream_length": 10_000_000,
+    "zlib_maximum_output_length": 5_000_000,
+    "lzw_maximum_output_length": 5_000_000,
+    "run_length_maximum_output_length": 5_000_000,
+    "brotli_maximum_output_length": 5_000_000,
+    "stream_decoding_work_maximum_length": 20_000_000,
+    "stream_parsing_work_maximum_count": 50_000,
+}
+"""pypdf limits while reading a document's text (a crafted page is refused in well under a second)."""
 MIN_LETTERS = 40
 """Fewer letters than this in a PDF's text layer: a scan without a (useful) text layer."""
 MIN_CYRILLIC_SHARE = 0.5
@@ -54,8 +64,8 @@ _TEXT_MIMES = ("text/", "application/xml", "application/json")
 
 _APPOINTMENT_WORDING = re.compile(
     r"назнач\w*"
-    r"|возлож\w*(?:\s+\S+){0,4}?\s+обязанност"
-    r"|исполня\w*\s+обязанност"
+    r"|возлож\w*(?:\s+\S+){0,8}?\s+обязанност"
+    r"|исполн[яе]\w*\s+обязанност"
     r"|\bврио\b|\bвр\s*и\s*о\b",
 )
 
@@ -90,11 +100,16 @@ def _looks_garbled(text: str) -> str | None:
 
 
 def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
+    from pypdf import PdfReader, apply_configuration
 
-    # pypdf reports recoverable problems of sloppy producers on its logger: not our concern.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(path, strict=False)
+    # Orders and statements are a few pages of text: pypdf's default limits (75 MB
+    # streams, 2 million tokens per content stream) let one crafted page take seconds.
+    with apply_configuration(**_PYPDF_LIMITS):
+        return _pdf_text_limited(PdfReader, path)
+
+
+def _pdf_text_limited(reader_type: Any, path: Path) -> str:
+    reader = reader_type(path, strict=False)
     if reader.is_encrypted:
         raise ValueError("the PDF is encrypted")
     parts: list[str] = []
@@ -162,11 +177,19 @@ def _stem(word: str) -> str:
 
 
 def names_person(text: str, surname: str | None, given_name: str | None) -> bool:
-    """``text`` names the person: the surname and the first given name, in any case form."""
+    """``text`` names the person: the surname in any case form (Петрова, Петровой), and
+    each given name and patronymic either in full (any case form) or as an initial
+    (``Петровой М. С.``)."""
     if not surname:
         return False
-    wanted = [surname, *(given_name.split()[:1] if given_name else [])]
-    return all(re.search(rf"(?<!\w){re.escape(_stem(w))}\w*", text) for w in wanted)
+    if not re.search(rf"(?<!\w){re.escape(_stem(surname))}\w*", text):
+        return False
+    for word in (given_name or "").split():
+        full = rf"(?<!\w){re.escape(_stem(word))}\w*"
+        initial = rf"(?<!\w){re.escape(normalise_person_name(word)[:1])}\s*\."
+        if not (re.search(full, text) or re.search(initial, text)):
+            return False
+    return True
 
 
 def is_accounting_statements(text: str, member_inn: str) -> bool:

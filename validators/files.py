@@ -66,6 +66,8 @@ class FileType:
     """For a SIGNATURE: the CMS carries the signed content (an attached signature)."""
     cms_problem: str | None = None
     """For OTHER: the file begins like a CMS SignedData but does not parse completely (why)."""
+    content_kind: FileKind | None = None
+    """For an attached SIGNATURE: the kind of the content it carries (by libmagic)."""
 
 
 EXTENSIONS: dict[FileKind, frozenset[str]] = {
@@ -202,11 +204,15 @@ def detect_type(path: Path) -> FileType:
     except CmsFormatError as exc:
         return FileType(mime, f"not a complete CMS SignedData ({exc}); libmagic: {description}", FileKind.OTHER, cms_problem=str(exc))
     attached = parsed.content is not None
+    content_kind = None
+    if parsed.content is not None:
+        content_kind = _MIME_KINDS.get(mime_magic.from_buffer(parsed.content[:_SNIFF_BYTES]), FileKind.OTHER)
     return FileType(
         SIGNATURE_MIME,
         f"CMS SignedData ({encoding}, {'attached' if attached else 'detached'}); libmagic: {description}",
         FileKind.SIGNATURE,
         attached,
+        content_kind=content_kind,
     )
 
 

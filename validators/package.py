@@ -2,15 +2,18 @@
 
 Pure with respect to the gateway: it reads the stored files and the context (member list,
 trust store, limits, clock through the verification policy) and writes only below
-``context.workdir`` (unpacked archives). It never raises for bad input; the caller gets
-every finding at once (no fail-fast), the signature reports, and a description of the
-files.
+``context.workdir`` (unpacked archives, content of attached signatures). It never raises
+for bad input; the caller gets every finding at once (no fail-fast), the signature
+reports, and a description of the files.
 
-Order: member and request → file types, sizes and names → archive unpacking (limits
-enforced while reading) → PDF structure → signatures (uploaded detached ones matched to
-their files, detached ones inside archives, PDF-embedded ones) → signing rules (every
-document signed with a qualified signature of the member's organisation; reports by the
-head or with an appointment document; the annual report's accounting statements).
+Order: member and request → file types, sizes and names (an attached CMS in a document
+slot is judged by the content it carries) → archive unpacking (limits enforced while
+reading) → PDF structure → signatures (a file is a signature only if it parses completely
+as CMS SignedData: detached ones matched to the file they are named after, attached ones
+verified and their content judged as a document, PDF-embedded ones) → signing rules
+(every document signed with a qualified signature; whose signature may sign which
+document type, :meth:`_Run._may_sign`; third-party signatures in supporting archives;
+appointment orders and the annual report's accounting statements recognised by content).
 """
 
 from __future__ import annotations
@@ -143,27 +146,49 @@ class _Document:
     """What ``path`` is, when already detected."""
 
 
-#: MIME types (prefixes) of what may be a document inside an archive; anything else
-#: (executables, unknown binary data, archive formats we cannot read) is not a document.
-DOCUMENT_MIME_PREFIXES = (
-    "application/pdf",
-    "application/xml",
-    "text/",
-    "image/",
-    "application/msword",
-    "application/rtf",
-    "application/vnd.ms-excel",
-    "application/vnd.ms-word",
-    "application/vnd.openxmlformats-officedocument.",
-    "application/vnd.oasis.opendocument.",
-    "application/json",
-    "application/x-empty",  # an empty file, signed, is judged by its signature alone
-    "inode/x-empty",
+#: What is never a document inside an archive (libmagic MIME types, prefixes): programs,
+#: scripts, and archive formats the gateway cannot open (so it could not judge their
+#: contents). Anything else -- PDF, XML, office files, images, text, or data libmagic
+#: cannot name (formats of accounting software) -- is a document that must be signed.
+NOT_DOCUMENT_MIME_PREFIXES = (
+    "application/x-executable",
+    "application/x-pie-executable",
+    "application/x-sharedlib",
+    "application/x-dosexec",
+    "application/x-msdownload",
+    "application/x-msi",
+    "application/x-ms-installer",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-mach-binary",
+    "application/x-elf",
+    "application/java-archive",
+    "application/x-java-applet",
+    "application/javascript",
+    "application/x-shellscript",
+    "text/x-shellscript",
+    "text/x-python",
+    "text/x-perl",
+    "text/x-php",
+    "text/x-msdos-batch",
+    "text/javascript",
+    "application/x-7z-compressed",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-bzip2",
+    "application/x-xz",
+    "application/x-tar",
+    "application/vnd.ms-cab-compressed",
+    "application/x-iso9660-image",
+    "application/zstd",
 )
 
 
+#: Documents whose text is read per package (orders, statements): the rest count as unreadable.
+MAX_TEXTS_READ = 20
+
+
 def _is_document_type(file_type: FileType) -> bool:
-    return file_type.kind in (FileKind.PDF, FileKind.ZIP, FileKind.RAR) or file_type.mime.startswith(DOCUMENT_MIME_PREFIXES)
+    return file_type.kind is not FileKind.SIGNATURE and not file_type.mime.startswith(NOT_DOCUMENT_MIME_PREFIXES)
 
 
 def _extension_agrees(name: str, kind: FileKind) -> bool:
@@ -191,7 +216,13 @@ class _Run:
         self.attached: dict[str, tuple[Path, VerificationReport]] = {}
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
+        self._spent_bytes = 0
+        self._spent_entries = 0
+        """What archives and attached signatures have written so far: one budget (the
+        archive limits) for the whole package, so that archives carried by attached
+        signatures cannot multiply it."""
         self._texts: dict[str, DocumentText] = {}
+        self.attachment_names = {f.name for f in files if f.slot is Slot.ATTACHMENT}
 
     # --- request and files ---------------------------------------------------------
 
@@ -291,6 +322,10 @@ class _Run:
             return finding("signature.format", file=name, detail="the signature carries no content")
         if len(parsed.content) > limit:
             return finding("file.too_large", file=name, detail=f"the attached content has {len(parsed.content)} bytes, the limit is {limit} bytes")
+        budget = self.ctx.limits.archive.max_total_bytes
+        if self._spent_bytes + len(parsed.content) > budget:
+            return finding("archive.too_large", file=name, detail=f"the attached content ({len(parsed.content)} bytes) would exceed the package's {budget} bytes of extracted data")
+        self._spent_bytes += len(parsed.content)
         self._extracted += 1
         folder = self.ctx.workdir / f"attached-{self._extracted}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -321,9 +356,20 @@ class _Run:
             self.unreadable_pdfs.add(name)
         self.checks.extend(found)
 
-    def _unpack(self, path: Path, name: str, index: int | str, supporting: bool) -> None:
+    def _unpack(self, path: Path, name: str, index: int | str, supporting: bool, attached_depth: int = 0) -> None:
+        """Extract an archive and judge each file in it. ``attached_depth``: how many
+        attached signatures carry this archive (one level is followed, see
+        :meth:`_attached_in_archive`)."""
         dest = self.ctx.workdir / f"archive-{index}"
-        result = extract_archive(path, dest, name, self.ctx.limits.archive)
+        limits = self.ctx.limits.archive
+        remaining = dataclasses.replace(
+            limits,
+            max_total_bytes=max(1, limits.max_total_bytes - self._spent_bytes),
+            max_entries=max(1, limits.max_entries - self._spent_entries),
+        )
+        result = extract_archive(path, dest, name, remaining)
+        self._spent_bytes += sum(f.size for f in result.files)
+        self._spent_entries += len(result.files)
         self.checks.extend(result.checks)
         if any(c.severity is Severity.FATAL for c in result.checks):
             return  # a refused archive: its contents are not judged further
@@ -348,7 +394,7 @@ class _Run:
                 if item.name in paired:
                     continue
                 if file_type.attached:
-                    self._attached_in_archive(item, supporting)
+                    self._attached_in_archive(item, supporting, attached_depth)
                 else:
                     self.checks.append(finding("signature.format", file=item.name, detail="a detached signature without the document it is named after"))
                 continue
@@ -373,7 +419,7 @@ class _Run:
                 self._verify(document, None, embedded=True)
             self.documents.append(document)
 
-    def _attached_in_archive(self, item: ExtractedFile, supporting: bool) -> None:
+    def _attached_in_archive(self, item: ExtractedFile, supporting: bool, attached_depth: int) -> None:
         """An attached CMS inside an archive: verified, its content extracted and judged by
         its real type (a PDF inside is checked as a PDF, embedded signatures included)."""
         content = self._extract_attached(item.path, item.name, self.ctx.limits.archive.max_entry_bytes)
@@ -395,11 +441,12 @@ class _Run:
             self._check_pdf(content, item.name)
             self._verify(document, None, embedded=True)
         elif content_type.kind in (FileKind.ZIP, FileKind.RAR):
-            if item.name.count("/") > 1:
-                # One level only: an archive in an attached signature in a nested archive.
-                self.checks.append(finding("archive.nested_too_deep", file=item.name, detail="an archive inside an attached signature, nested too deep"))
+            if attached_depth > 0:
+                # One level only: an archive in an attached signature in an archive that an
+                # attached signature carries.
+                self.checks.append(finding("archive.nested_too_deep", file=item.name, detail="an archive in an attached signature inside another one"))
             else:
-                self._unpack(content, item.name, f"attached-{self._extracted}", supporting)
+                self._unpack(content, item.name, f"attached-{self._extracted}", supporting, attached_depth + 1)
         self.documents.append(document)
 
     def _record(self, document: _Document, report: VerificationReport, signature: bool) -> None:
@@ -543,8 +590,9 @@ class _Run:
         """Empty when this signer may sign ``document`` for the member; else why not.
 
         Reports: the ЕИО, or an acting head with an appointment document (4083-U items 6,
-        8). Letter-like types: the ЕИО only (the instruction: «с подписью ЕИО»). Charters
-        and regulations: the member's organisation certificate. Anywhere, a natural person
+        8). Letter-like types: the ЕИО only (the instruction: «с подписью ЕИО»); a signature
+        over the supporting archive as a whole, and charters and regulations: the member's
+        organisation certificate. Anywhere, a natural person
         with a personal certificate signs only as the member's representative under an
         МЧД (:meth:`_representative`).
         """
@@ -563,7 +611,9 @@ class _Run:
             problems = [c for c in poa if c.severity in (Severity.FATAL, Severity.FIXABLE)]
         elif doc_type == "report" and appointments is not None and appointments.appointed(report):
             return []
-        elif doc_type in ("charter", "regulation"):
+        elif doc_type in ("charter", "regulation") or document.name in self.attachment_names:
+            # The supporting archive itself needs the member's signature, not the head's:
+            # the cover letter is what the head signs.
             return []
         who = describe_signer(report)
         if doc_type == "report":
@@ -595,20 +645,22 @@ class _Run:
 
     def _accounting_statements(self, member: Member) -> list[Check]:
         """The annual accounting statements of an OD_Y90 package (4083-U item 2), recognised
-        by the file: named so or not, its content must carry an ОКУД code of the statements
-        (0710001/0710002) and the member's ИНН, and it must be signed by the member."""
+        by the file: its content must carry an ОКУД code of the statements (0710001/0710002)
+        and the member's ИНН, and it must be signed by the member. Files named like
+        statements are read first (a PDF's text layer only for them: extraction is not
+        free); XML and text files are recognised by content whatever their name."""
         found: list[Check] = []
-        recognised = unreadable = False
-        for document in self.documents:
-            if "/" not in document.name or document.kind in (FileKind.ZIP, FileKind.RAR):
-                continue
-            by_name = looks_like_accounting_by_name(document.name)
+        unreadable = False
+        inside = [d for d in self.documents if "/" in d.name and d.kind not in (FileKind.ZIP, FileKind.RAR)]
+        named = [d for d in inside if looks_like_accounting_by_name(d.name)]
+        others = [d for d in inside if d not in named and d.kind is FileKind.OTHER and d.file_type is not None and d.file_type.mime.startswith(("text/", "application/xml"))]
+        for document in (*named, *others):
             text = self._text(document)
             if text.readability is Readability.READABLE and is_accounting_statements(text.text, member.inn):
                 if self._signed_by_member(document, member):
-                    recognised = True
+                    return [c for c in found if c.code != "report.accounting_not_recognised"]
                 continue
-            if not by_name:
+            if document not in named:
                 continue
             if text.readability is Readability.UNREADABLE:
                 if self._signed_by_member(document, member):
@@ -616,8 +668,6 @@ class _Run:
                     found.append(finding("document.unreadable", file=document.name, detail=f"accounting statements by name; {text.reason}"))
                 continue
             found.append(finding("report.accounting_not_recognised", file=document.name, detail=f"no OKUD {'/'.join(OKUD_CODES)} with INN {member.inn} in its text"))
-        if recognised:
-            return [c for c in found if c.code != "report.accounting_not_recognised"]
         if not unreadable and not found:
             found.append(finding("report.accounting_missing", detail="no file whose content carries OKUD 0710001/0710002 and the member's INN"))
         return found
@@ -626,7 +676,11 @@ class _Run:
         return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in document.reports)
 
     def _text(self, document: _Document) -> DocumentText:
+        """The document's text, read once; at most :data:`MAX_TEXTS_READ` per package (reading
+        a PDF's text costs up to about a second on a crafted page)."""
         if document.name not in self._texts:
+            if len(self._texts) >= MAX_TEXTS_READ:
+                return DocumentText(Readability.UNREADABLE, "", f"not read: more than {MAX_TEXTS_READ} documents to read in one package")
             self._texts[document.name] = read_text(document.path, document.file_type or detect_type(document.path))
         return self._texts[document.name]
 
@@ -653,6 +707,7 @@ class _Appointments:
 
     def __init__(self, run: _Run, member: Member) -> None:
         self.findings: list[Check] = []
+        self._member = member
         self._readable: list[tuple[_Document, str]] = []
         self._unreadable: list[_Document] = []
         self._reported: set[str] = set()
@@ -670,18 +725,30 @@ class _Appointments:
             else:
                 self._readable.append((document, text.text))
 
+    def _issued_for(self, document: _Document, report: SignatureReport) -> bool:
+        """Signed by the member with a certificate other than the appointee's own: nobody
+        appoints themself."""
+        own = report.certificate.sha256 if report.certificate else None
+        return any(
+            usable(r) and signer_role(r, self._member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG)
+            and (r.certificate.sha256 if r.certificate else None) != own
+            for r in document.reports
+        )
+
     def appointed(self, report: SignatureReport) -> bool:
-        """An appointment document names this signer (or one could not be read)."""
+        """An appointment document names this signer (or one could not be read), signed
+        by the member with another certificate than the signer's."""
         signer = report.signer
         if signer is None:
             return False
-        if any(names_person(text, signer.surname, signer.given_name) for _, text in self._readable):
+        if any(names_person(text, signer.surname, signer.given_name) and self._issued_for(d, report) for d, text in self._readable):
             return True
-        for document, _ in self._readable:
+        for document, text in self._readable:
             if document.name not in self._reported:
                 self._reported.add(document.name)
-                self.findings.append(finding("document.not_appointment", file=document.name, detail=f"the order does not name the signer {signer.full_name or signer.common_name}"))
-        return bool(self._unreadable)
+                why = "is signed only by the appointee" if names_person(text, signer.surname, signer.given_name) else "does not name the signer"
+                self.findings.append(finding("document.not_appointment", file=document.name, detail=f"the order {why} {signer.full_name or signer.common_name}"))
+        return any(self._issued_for(d, report) for d in self._unreadable)
 
     def summary(self, report: SignatureReport) -> str:
         if not self._readable and not self._unreadable:

@@ -231,6 +231,12 @@ def test_an_order_naming_the_signer_with_appointment_wording_signed_by_the_membe
     assert result.checks == ()
 
 
+def test_an_order_signed_only_by_the_appointee_does_not_appoint(persons: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    order = signed_entries(persons, tmp_path, "Приказ.pdf", pdf_bytes(tmp_path, "o.pdf", ORDER_LINES), "accountant256")
+    result = report(store, tmp_path, report_package(persons, tmp_path, "accountant256", extra=order))
+    assert verdict(result) == "returned" and codes(result) == {"signer.not_head", "document.not_appointment"}
+
+
 def test_an_order_signed_by_another_organisation_does_not_appoint(persons: TestPki, store: TrustStore, tmp_path: Path) -> None:
     order = signed_entries(persons, tmp_path, "Приказ.pdf", pdf_bytes(tmp_path, "o.pdf", ORDER_LINES), "foreign256")
     result = report(store, tmp_path, report_package(persons, tmp_path, "accountant256", extra=order))
@@ -314,3 +320,18 @@ def test_statements_signed_by_another_organisation_do_not_count(persons: TestPki
     statements = signed_entries(persons, tmp_path, "Баланс.xml", xml.encode(), "foreign256")
     result = report(store, tmp_path, report_package(persons, tmp_path, extra=statements), "OD_Y90")
     assert verdict(result) == "rejected" and codes(result) == {"signer.foreign_org", "report.accounting_missing"}
+
+
+def test_an_employees_signature_over_the_supporting_archive_is_the_members(persons: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    attachment = zip_of(tmp_path / "Приложение.zip", {"Справка.xml": "<Справка/>".encode()})
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    files = [
+        (Slot.DOCUMENT, cover),
+        (Slot.ATTACHMENT, attachment),
+        (Slot.SIGNATURE, persons.sign("head256", cover, tmp_path / "Письмо.pdf.sig")),
+        (Slot.SIGNATURE, persons.sign("accountant256", attachment, tmp_path / "Приложение.zip.sig")),
+    ]
+    assert validate(store, tmp_path, "letter", files).checks == ()
+    files[3] = (Slot.SIGNATURE, persons.sign("foreign256", attachment, tmp_path / "Приложение.zip.sig"))
+    result = validate(store, tmp_path, "letter", files)
+    assert [(c.code, c.file) for c in result.checks] == [("signer.foreign_org", "Приложение.zip")]

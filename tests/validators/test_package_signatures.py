@@ -36,8 +36,10 @@ def test_a_signature_followed_by_a_pdf_is_not_a_signature(pki: TestPki, tmp_path
 
 def test_an_attached_signature_is_detected_as_attached(pki: TestPki, tmp_path: Path) -> None:
     charter = pdfs.make_pdf(tmp_path / "Устав.pdf")
-    assert detect_type(pki.sign("head256", charter, tmp_path / "a.sig", attached=True)).attached is True
-    assert detect_type(pki.sign("head256", charter, tmp_path / "d.sig")).attached is False
+    attached = detect_type(pki.sign("head256", charter, tmp_path / "a.sig", attached=True))
+    assert (attached.attached, attached.content_kind) == (True, FileKind.PDF)
+    detached = detect_type(pki.sign("head256", charter, tmp_path / "d.sig"))
+    assert (detached.attached, detached.content_kind) == (False, None)
 
 
 def test_a_pdf_named_p7s_in_an_archive_is_a_document_with_a_finding_not_a_signature(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
@@ -61,12 +63,22 @@ def test_a_pdf_behind_cms_looking_bytes_named_sig_is_a_signature_format_finding(
     assert fatal(result)
 
 
-def test_an_executable_in_an_archive_is_not_a_document(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
-    elf = b"\x7fELF\x02\x01\x01" + bytes(57) + b"\x00" * 200
-    archive = zip_of(tmp_path / "Приложение.zip", {"setup.bin": elf})
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("setup.exe", Path("/bin/true").read_bytes()), ("run.sh", b"#!/bin/sh\nrm -rf ~\n"), ("old.7z", bytes.fromhex("377abcaf271c0004") + bytes(40))],
+    ids=["program", "script", "7z"],
+)
+def test_a_program_a_script_or_an_unreadable_archive_is_not_a_document(pki: TestPki, store: TrustStore, tmp_path: Path, name: str, data: bytes) -> None:
+    archive = zip_of(tmp_path / "Приложение.zip", {name: data})
     result = letter(store, pki, tmp_path, archive)
-    assert [c.file for c in result.checks if c.code == "file.not_document"] == ["Приложение.zip/setup.bin"]
+    assert [c.file for c in result.checks if c.code == "file.not_document"] == [f"Приложение.zip/{name}"]
     assert fatal(result)
+
+
+def test_unnamed_binary_data_is_a_document_that_must_be_signed(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    archive = zip_of(tmp_path / "Приложение.zip", {"выгрузка.dbf": bytes(range(256)) * 8})
+    result = letter(store, pki, tmp_path, archive)
+    assert [(c.code, c.file) for c in result.checks] == [("signature.missing", "Приложение.zip/выгрузка.dbf")]
 
 
 def test_a_detached_signature_in_the_document_slot_is_a_wrong_format(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
@@ -180,3 +192,47 @@ def test_a_signature_beside_an_uploaded_pdf_on_disk_is_verified_once(pki: TestPk
     detached = pki.sign("head256", charter, tmp_path / "Устав.pdf.sig")
     result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, charter), (Slot.SIGNATURE, detached)])
     assert sorted(s.report.kind for s in result.signatures) == ["detached", "embedded"]
+
+
+def test_an_attached_signature_carrying_the_report_zip_is_accepted_and_named_by_it(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    inner = tmp_path / "in"
+    inner.mkdir()
+    document = inner / "report.xml"
+    document.write_bytes("<Отчет/>".encode())
+    package = zip_of(tmp_path / "42_OD.zip", {"report.xml": document.read_bytes(), "report.xml.sig": pki.sign("head256", document, inner / "r.sig").read_bytes()})
+    attached = pki.sign("head256", package, tmp_path / "out" / "42_OD.zip.sig", attached=True)
+    result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, attached)], report_kind="OD_Q1")
+    assert result.checks == ()
+    assert {s.file for s in result.signatures} == {"42_OD.zip.sig", "42_OD.zip.sig/report.xml"}
+    wrong = pki.sign("head256", package, tmp_path / "out" / "0042_od.zip.sig", attached=True)
+    [check] = validate(store, tmp_path, "report", [(Slot.DOCUMENT, wrong)], report_kind="OD_Q1").checks
+    assert check.code == "name.report_pattern" and "42_OD.zip" in check.remedy_ru
+
+
+def test_archives_inside_attached_signatures_share_the_packages_extraction_budget(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    from tests.validators.packages import members
+    from validators.archives import ArchiveLimits
+    from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
+    from validators.signatures.verify import VerificationPolicy
+
+    inner_zip = zip_of(tmp_path / "Документы.zip", {"Справка.txt": b"x" * 300_000})
+    inner = pki.sign("head256", inner_zip, tmp_path / "s" / "Документы.zip.sig", attached=True)
+    entries = {f"{n}/Документы.zip.sig": inner.read_bytes() for n in range(4)}
+    archive = zip_of(tmp_path / "Приложение.zip", entries)
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
+    signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
+    work = tmp_path / "work"
+    work.mkdir()
+    # Each attached archive alone fits; together they exceed the package's 1 MB budget.
+    limits = PackageLimits(archive=ArchiveLimits(max_total_bytes=1_000_000))
+    ctx = ValidationContext("42", "letter", None, None, members(tmp_path), store, VerificationPolicy(), work, limits)
+    uploads = [UploadedFile(Slot.DOCUMENT, cover.name, cover), UploadedFile(Slot.ATTACHMENT, archive.name, archive), UploadedFile(Slot.SIGNATURE, signature.name, signature)]
+    result = validate_package(uploads, ctx)
+    assert "archive.too_large" in codes(result) and fatal(result)
+
+
+def test_an_archive_in_an_attached_signature_inside_another_one_is_too_deep(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    innermost = pki.sign("head256", zip_of(tmp_path / "a.zip", {"a.txt": b"x"}), tmp_path / "s" / "a.zip.sig", attached=True)
+    middle = pki.sign("head256", zip_of(tmp_path / "b.zip", {"a.zip.sig": innermost.read_bytes()}), tmp_path / "s" / "b.zip.sig", attached=True)
+    result = letter(store, pki, tmp_path, zip_of(tmp_path / "Приложение.zip", {"папка/b.zip.sig": middle.read_bytes()}))
+    assert [c.file for c in result.checks if c.code == "archive.nested_too_deep"] == ["Приложение.zip/папка/b.zip.sig/a.zip.sig"]
