@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from asn1crypto import cms, tsp, x509
+from asn1crypto import cms, core, tsp, x509
 
 from validators import gost
 from validators.digests import SHA256, STREEBOG_256, FileDigests
@@ -248,7 +248,7 @@ def _check_signing_certificate_reference(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
         )
         return
-    if issuer_serial.native is not None and issuer_serial["serial_number"].native != cert.serial_number:
+    if not isinstance(issuer_serial, core.Void) and issuer_serial["serial_number"].native != cert.serial_number:
         steps.fail("signer.certificate_reference", "signingCertificate names another serial number", SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
         return
     steps.ok("signer.certificate_reference", "signingCertificate attribute matches the signer certificate")
