@@ -8,7 +8,11 @@ All made with ``openssl`` and the GOST engine, like the rest of the test PKI:
 * ``cross_loop``: two subjects A and B with one key each, N/2 certificates of A issued by
   B and N/2 of B issued by A (cross-signed in a loop), the signer issued by A.
 
-Neither reaches a trust anchor: the right verdict is NO_CERTIFICATE_CHAIN_FOUND, fast.
+* ``mesh``: eight subjects sharing one key, each certified by each of the others (56
+  distinct subject/issuer pairs, all verifying): nothing collapses, every path of distinct
+  subjects is a real candidate path, so only the search bounds stop it (the worst case).
+
+None reaches a trust anchor: the right verdict is NO_CERTIFICATE_CHAIN_FOUND, fast.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Literal
 
 from tests.pki.builder import GOST_OPENSSL_CONF, TestPki
 
-Shape = Literal["same_key", "cross_loop"]
+Shape = Literal["same_key", "cross_loop", "mesh"]
+_MESH_SUBJECTS = 8
 
 _EXT = """\
 [ca]
@@ -59,7 +64,24 @@ def build_path_attack(pki: TestPki, dest: Path, shape: Shape = "same_key", count
         pki.openssl("req", "-new", "-x509", "-key", str(key), "-subj", subject, "-days", "3650",
                     "-set_serial", "1", "-extensions", "ca", "-config", str(_req_conf(dest)), "-out", str(out))
 
+    mesh_cas: list[Path] = []
+    if shape == "mesh":
+        for number in range(_MESH_SUBJECTS):
+            out = dest / f"mesh{number}.pem"
+            pki.openssl("req", "-new", "-x509", "-key", str(key_a), "-subj", f"/CN=Mesh CA {number}/O=Attacker",
+                        "-days", "3650", "-set_serial", "1", "-extensions", "ca", "-config", str(_req_conf(dest)),
+                        "-out", str(out))
+            mesh_cas.append(out)
+
     def issue(index: int) -> bytes:
+        if shape == "mesh":
+            pairs = [(i, j) for i in range(_MESH_SUBJECTS) for j in range(_MESH_SUBJECTS) if i != j]
+            subject_index, issuer_index = pairs[index % len(pairs)]
+            csr = pki.openssl("req", "-new", "-key", str(key_a), "-subj", f"/CN=Mesh CA {subject_index}/O=Attacker",
+                              "-config", str(_req_conf(dest)), "-outform", "PEM")
+            return pki.openssl("x509", "-req", "-CA", str(mesh_cas[issuer_index]), "-CAkey", str(key_a),
+                               "-set_serial", str(1000 + index), "-days", "3650",
+                               "-extfile", str(ext), "-extensions", "ca", input=csr)
         if shape == "same_key" or index % 2 == 0:
             subject, subject_key, issuer, issuer_key = subject_a, key_a, ca_a, key_a
             if shape == "cross_loop":
@@ -80,7 +102,8 @@ def build_path_attack(pki: TestPki, dest: Path, shape: Shape = "same_key", count
     signer_csr = pki.openssl("req", "-new", "-key", str(signer_key), "-subj", "/CN=Signer/O=Attacker",
                              "-config", str(_req_conf(dest)), "-outform", "PEM")
     signer = dest / "signer.pem"
-    signer.write_bytes(pki.openssl("x509", "-req", "-CA", str(ca_a), "-CAkey", str(key_a), "-set_serial", "7",
+    signer_ca = mesh_cas[0] if shape == "mesh" else ca_a
+    signer.write_bytes(pki.openssl("x509", "-req", "-CA", str(signer_ca), "-CAkey", str(key_a), "-set_serial", "7",
                                    "-days", "3650", "-extfile", str(ext), "-extensions", "ee", input=signer_csr))
     document = dest / "document.pdf"
     document.write_bytes(b"%PDF-1.4\nforged report\n")

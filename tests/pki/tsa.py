@@ -7,6 +7,7 @@ Built with ``openssl`` and the gost engine on top of :func:`tests.pki.builder.bu
 * ``tsa_rsa`` RSA TSA issued by ``rsa_ca`` (trusted), the same profile;
 * ``tsa_noncritical`` GOST, issued by ``ca``, timeStamping EKU NOT critical;
 * ``tsa_untrusted`` GOST, issued by ``untrusted_root`` (not in the trust store);
+* ``tsa_revoked`` GOST, issued by ``ca``, the TSA profile; :meth:`TsaPki.crl` can list it;
 * ``lapsed256`` a qualified head certificate (HEAD_DN) issued by ``ca``, valid from 60 days
   ago to 10 days ago: expired now, valid a month ago.
 
@@ -192,12 +193,19 @@ ess_cert_id_alg = sha256
         out.write_bytes(der)
         return out
 
-    def crl(self, issuer: str, this_update: datetime, next_update: datetime) -> bytes:
-        """A DER CRL of ``issuer`` (nothing revoked) current in the past: the CRL a CAdES-XL
-        signature carries for a certificate that has since expired."""
-        work = self.root_dir / "crl" / f"{issuer}-{int(this_update.timestamp())}"
+    def crl(
+        self, issuer: str, this_update: datetime, next_update: datetime, revoked: dict[str, datetime] | None = None
+    ) -> bytes:
+        """A DER CRL of ``issuer``: by default nothing revoked and current in the past (the
+        CRL a CAdES-XL signature carries for a certificate that has since expired);
+        ``revoked`` lists labels of this module with their revocation dates (keyCompromise)."""
+        work = self.root_dir / "crl" / f"{issuer}-{int(this_update.timestamp())}-{len(revoked or ())}"
         work.mkdir(parents=True, exist_ok=True)
-        (work / "index.txt").write_text("")
+        lines = []
+        for label, when in (revoked or {}).items():
+            serial = self.serial(label)
+            lines.append(f"R\t{(self.now + timedelta(days=3650)):%y%m%d%H%M%SZ}\t{when.astimezone(timezone.utc):%y%m%d%H%M%SZ},keyCompromise\t{serial}\tunknown\t/CN={label}\n")
+        (work / "index.txt").write_text("".join(lines))
         (work / "crlnumber").write_text("10\n")
         md = DEFAULT_DIGEST[self.pki.info(issuer)["key_type"]]
         conf = work / "openssl.cnf"
@@ -210,6 +218,11 @@ ess_cert_id_alg = sha256
         )
         return self.pki.openssl("crl", "-in", str(pem), "-outform", "DER")
 
+    def serial(self, label: str) -> str:
+        """Upper-case hexadecimal serial of a certificate of this module."""
+        out = self.pki.openssl("x509", "-in", str(self.cert(label)), "-noout", "-serial").decode()
+        return out.strip().split("=", 1)[1]
+
     @staticmethod
     def add_revocation_values(signature: Path, crls: list[bytes]) -> Path:
         """Add CRLs as the CAdES-XL revocationValues unsigned attribute."""
@@ -217,13 +230,8 @@ ess_cert_id_alg = sha256
 
         from validators.signatures.cms import RevocationValues
 
-        info = cms.ContentInfo.load(signature.read_bytes())
-        signer = info["content"]["signer_infos"][0]
-        existing = list(signer["unsigned_attrs"]) if signer["unsigned_attrs"].contents else []
         values = RevocationValues({"crl_vals": [asn1_crl.CertificateList.load(c) for c in crls]})
-        existing.append(cms.CMSAttribute({"type": "1.2.840.113549.1.9.16.2.24", "values": [values]}))
-        signer["unsigned_attrs"] = cms.CMSAttributes(existing)
-        signature.write_bytes(info.dump())
+        signature.write_bytes(_add_unsigned_attribute(signature.read_bytes(), "1.2.840.113549.1.9.16.2.24", values.dump()))
         return signature
 
     @staticmethod
@@ -234,14 +242,28 @@ ess_cert_id_alg = sha256
     @staticmethod
     def add_timestamp(signature: Path, token: bytes, out: Path | None = None) -> Path:
         """Add ``token`` as a signatureTimeStampToken (unsigned attribute): CAdES-T."""
-        info = cms.ContentInfo.load(signature.read_bytes())
-        signer = info["content"]["signer_infos"][0]
-        existing = list(signer["unsigned_attrs"]) if signer["unsigned_attrs"].contents else []
-        existing.append(cms.CMSAttribute({"type": OID_SIGNATURE_TIME_STAMP, "values": [cms.ContentInfo.load(token)]}))
-        signer["unsigned_attrs"] = cms.CMSAttributes(existing)
         target = out or signature
-        target.write_bytes(info.dump())
+        target.write_bytes(_add_unsigned_attribute(signature.read_bytes(), OID_SIGNATURE_TIME_STAMP, token))
         return target
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    if len(body) < 0x80:
+        return bytes([tag, len(body)]) + body
+    octets = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + body
+
+
+def _add_unsigned_attribute(signature_der: bytes, oid: str, value_der: bytes) -> bytes:
+    """The signature with one more unsigned attribute on its first SignerInfo, written
+    from raw DER so nothing already there is re-encoded (asn1crypto cannot re-encode GOST
+    keys inside tokens)."""
+    info = cms.ContentInfo.load(signature_der)
+    signer = info["content"]["signer_infos"][0]
+    existing = [a.dump() for a in signer["unsigned_attrs"]] if signer["unsigned_attrs"].contents else []
+    attribute = _der(0x30, core.ObjectIdentifier(oid).dump() + _der(0x31, value_der))
+    signer["unsigned_attrs"] = cms.CMSAttributes.load(_der(0x31, b"".join([*existing, attribute])))
+    return info.dump()
 
 
 def build_tsa_pki(pki: TestPki, dest: Path) -> TsaPki:
@@ -255,6 +277,7 @@ def build_tsa_pki(pki: TestPki, dest: Path) -> TsaPki:
         _Spec("tsa256", "gost256", "ca", tsa_dn, "v3_tsa", now - year, now + year),
         _Spec("tsa_rsa", "rsa", "rsa_ca", (("C", "RU"), ("O", "RSA TSA"), ("CN", "RSA TSA")), "v3_tsa", now - year, now + year),
         _Spec("tsa_noncritical", "gost256", "ca", (*tsa_dn[:2], ("CN", "TSA без критичного EKU")), "v3_tsa_noncritical", now - year, now + year),
+        _Spec("tsa_revoked", "gost256", "ca", (*tsa_dn[:2], ("CN", "Отозванная TSA")), "v3_tsa", now - year, now + year),
         _Spec("tsa_untrusted", "gost256", "untrusted_root", (*tsa_dn[:2], ("CN", "Недоверенная TSA")), "v3_tsa", now - year, now + year),
         _Spec("lapsed256", "gost256", "ca", HEAD_DN, "v3_qualified", now - timedelta(days=60), now - timedelta(days=10)),
     ]

@@ -217,6 +217,41 @@ def test_tampered_token_signature_fails(pki: TestPki, tsa: TsaPki, store: TrustS
     assert "signature.value" in _check(result, "timestamp.signature").detail
 
 
+def _revoked_tsa_crl(tsa: TsaPki, revoked_at: datetime) -> bytes:
+    now = datetime.now(timezone.utc)
+    return tsa.crl("ca", now - timedelta(minutes=30), now + timedelta(days=7), revoked={"tsa_revoked": revoked_at})
+
+
+def test_tsa_revoked_before_gen_time_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa_revoked", tsa.signature_value(sig)))
+    result = _only(verify(sig, store, document))
+    check = _check(result, "timestamp.signature")
+    assert not check.passed and "chain.revocation" in check.detail
+    assert (result.indication, result.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+    assert result.timestamp is not None and not result.timestamp.valid
+
+
+def test_tsa_revoked_after_gen_time_is_not_proof(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    """Nothing proves the token existed before its TSA was revoked (no archive time-stamp)."""
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    gen_time = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    tsa.add_timestamp(sig, tsa.token_by_cms("tsa_revoked", tsa.signature_value(sig), gen_time))
+    result = _only(verify(sig, store, document))
+    assert not _check(result, "timestamp.signature").passed
+    assert result.sub_indication is SubIndication.REVOKED_NO_POE
+
+
+def test_tsa_not_revoked_per_the_same_crl_passes(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    """The control: the same CRL does not list tsa256."""
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa256", tsa.signature_value(sig)))
+    assert _only(verify(sig, store, document)).indication is Indication.TOTAL_PASSED
+
+
 # --- revocation against the proven moment -------------------------------------------------
 
 

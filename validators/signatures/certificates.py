@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from asn1crypto import algos, crl, keys, pem, x509
@@ -82,13 +85,28 @@ def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[by
     return []
 
 
-@lru_cache(maxsize=2048)
+#: Certificates larger than this are parsed each time, never kept in the cache (real ones
+#: are 1-3 KB; a hostile 10 MB one must not stay in memory 2,048 times).
+_MAX_CACHED_CERTIFICATE = 64 * 1024
+
+
 def certificate_from_der(der: bytes) -> x509.Certificate:
     """A fully parsed certificate, shared between signatures that carry the same one.
 
     Members sign with a handful of certificates; parsing each anew for every document
     was the largest cost of verifying small files. Raises ValueError when malformed.
     """
+    if len(der) > _MAX_CACHED_CERTIFICATE:
+        return _parse_certificate(der)
+    return _cached_certificate(der)
+
+
+@lru_cache(maxsize=2048)
+def _cached_certificate(der: bytes) -> x509.Certificate:
+    return _parse_certificate(der)
+
+
+def _parse_certificate(der: bytes) -> x509.Certificate:
     cert = x509.Certificate.load(der)
     try:
         _parse_now(cert)
@@ -280,15 +298,34 @@ def verify_signed_by(
 ) -> SignedObjectCheck:
     """Check the signature of a certificate, CRL or OCSP response with the issuer's key.
 
-    Results are cached: the same CA certificate appears in many chains.
+    Results are cached (the same CA certificate appears in many chains), keyed by a
+    SHA-256 over the parts: the cache never holds attacker-sized DER (a CRL of tens of MB).
     """
-    return _verify_signed_by_cached(
-        tbs_der, signature_algorithm.dump(), signature, issuer_key.dump()
-    )
+    algorithm_der, key_der = signature_algorithm.dump(), issuer_key.dump()
+    fingerprint_of_check = hashlib.sha256()
+    for part in (tbs_der, algorithm_der, signature, key_der):
+        fingerprint_of_check.update(len(part).to_bytes(8, "big"))
+        fingerprint_of_check.update(part)
+    key = fingerprint_of_check.digest()
+    with _cache_lock:
+        cached = _signed_by_cache.get(key)
+        if cached is not None:
+            _signed_by_cache.move_to_end(key)
+            return cached
+    result = _verify_signed_by(tbs_der, algorithm_der, signature, key_der)
+    with _cache_lock:
+        _signed_by_cache[key] = result
+        if len(_signed_by_cache) > _SIGNED_BY_CACHE_SIZE:
+            _signed_by_cache.popitem(last=False)
+    return result
 
 
-@lru_cache(maxsize=4096)
-def _verify_signed_by_cached(
+_SIGNED_BY_CACHE_SIZE = 4096
+_signed_by_cache: "OrderedDict[bytes, SignedObjectCheck]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _verify_signed_by(
     tbs_der: bytes, algorithm_der: bytes, signature: bytes, key_der: bytes
 ) -> SignedObjectCheck:
     algorithm = algos.SignedDigestAlgorithm.load(algorithm_der)

@@ -27,15 +27,19 @@ __all__ = [
     "MAX_PATH_LENGTH",
     "MAX_CANDIDATES_PER_STEP",
     "MAX_SIGNATURE_CHECKS",
+    "MAX_ATTEMPTS_PER_PATH",
     "PathBudget",
 ]
 
 MAX_PATH_LENGTH = 8
 #: Issuer candidates tried at one step of the path (after duplicates are collapsed).
 MAX_CANDIDATES_PER_STEP = 8
-#: Certificate signature checks one signature may cost in path building (all its signers
-#: and time-stamps together): a real path needs 2-4, a cross-certified one a few more.
-MAX_SIGNATURE_CHECKS = 64
+#: Issuer signature checks one path search may attempt (cached or not): a real path needs
+#: 2-4, a cross-certified one a few more. Bounds the search itself.
+MAX_ATTEMPTS_PER_PATH = 64
+#: Distinct certificate signature verifications one signature may cost (all its signers and
+#: time-stamps together; co-signers under one CA share theirs): bounds the cryptography.
+MAX_SIGNATURE_CHECKS = 128
 _MAX_REPORTED_FAILURES = 6
 
 # Extensions this verifier understands (RFC 5280 and the FSB Order 795 ones); any other
@@ -80,24 +84,32 @@ def _short(cert: x509.Certificate) -> str:
 
 
 class PathBudget:
-    """The work one signature may cost in path building: certificate signature checks.
+    """The distinct certificate signature verifications one signature may cost.
 
-    Shared by every path built for one signature (each signer, each time-stamp's TSA), so
-    a CMS with 64 signers over a hostile certificate pool costs at most the budget, not
-    64 times it. Every attempt counts, cached or not: the bound is on the search itself.
+    Shared by every path built for one signature (each signer, each time-stamp's TSA): a
+    check already made (same certificate, same issuer key) is free, so co-signers under
+    one CA cost one check each, while a hostile pool of certificates cannot make one
+    signature cost more than ``limit`` verifications, however many signers it has.
     """
 
-    __slots__ = ("limit", "used")
+    __slots__ = ("limit", "_seen")
 
     def __init__(self, limit: int = MAX_SIGNATURE_CHECKS) -> None:
         self.limit = limit
-        self.used = 0
+        self._seen: set[tuple[str, bytes]] = set()
 
-    def take(self) -> bool:
-        """Spend one signature check; False when the budget is exhausted."""
-        if self.used >= self.limit:
+    @property
+    def used(self) -> int:
+        return len(self._seen)
+
+    def take(self, check: tuple[str, bytes]) -> bool:
+        """Account for one check (certificate fingerprint, issuer key); False when it
+        would be a new check beyond the budget."""
+        if check in self._seen:
+            return True
+        if len(self._seen) >= self.limit:
             return False
-        self.used += 1
+        self._seen.add(check)
         return True
 
 
@@ -145,23 +157,25 @@ def build_path(
     ``extra_certificates`` are those carried by the signature (CMS ``certificates``,
     CAdES ``certValues``): usable for path building but never anchors. The search is
     bounded: duplicates collapsed, ``MAX_CANDIDATES_PER_STEP`` issuers tried per step,
-    ``MAX_PATH_LENGTH`` certificates per path, no subject+key twice in a path, and at most
-    ``budget`` certificate signature checks; a hostile certificate pool gets a verdict
-    (no path, saying why) in bounded time and memory.
+    ``MAX_PATH_LENGTH`` certificates per path, no subject+key twice in a path,
+    ``MAX_ATTEMPTS_PER_PATH`` issuer checks per search and at most ``budget`` distinct
+    verifications per signature; a hostile certificate pool gets a verdict (no path,
+    saying why) in bounded time and memory.
     """
     budget = budget if budget is not None else PathBudget()
     extra: dict[str, list[x509.Certificate]] = {}
     for cert in extra_certificates:
         extra.setdefault(name_key(cert.subject), []).append(cert)
     failures: list[str] = []
-    exhausted = False
+    exhausted: str | None = None
+    attempts = 0
 
     def note(problem: str) -> None:
         if len(failures) < _MAX_REPORTED_FAILURES and problem not in failures:
             failures.append(problem)
 
     def extend(path: list[x509.Certificate], in_path: set[tuple[str, bytes]]) -> list[x509.Certificate] | None:
-        nonlocal exhausted
+        nonlocal exhausted, attempts
         current = path[-1]
         if store.is_anchor(current):
             return path
@@ -182,8 +196,12 @@ def build_path(
                 )
             return None
         for candidate in candidates:
-            if not budget.take():
-                exhausted = True
+            attempts += 1
+            if attempts > MAX_ATTEMPTS_PER_PATH:
+                exhausted = f"{MAX_ATTEMPTS_PER_PATH} issuer signature checks for this path"
+                return None
+            if not budget.take((fingerprint(current), public_key_bits(candidate.public_key))):
+                exhausted = f"{budget.limit} distinct certificate signature checks for this signature"
                 return None
             check = verify_signed_by(
                 current["tbs_certificate"].dump(),
@@ -200,16 +218,16 @@ def build_path(
             if store.is_anchor(candidate):
                 return [*path, candidate]
             result = extend([*path, candidate], in_path | {_identity(candidate)})
-            if result is not None or exhausted:
+            if result is not None or exhausted is not None:
                 return result
         return None
 
     path = extend([signer], {_identity(signer)})
     if path is None:
-        if exhausted:
+        if exhausted is not None:
             return CertificatePath(
                 (),
-                f"path building stopped after {budget.limit} certificate signature checks "
+                f"path building stopped after {exhausted} "
                 f"without reaching a trust anchor ({len(extra_certificates)} certificates carried; "
                 "duplicated or cross-signed certificates forming loops)",
             )

@@ -5,18 +5,30 @@ a TSTInfo; its messageImprint is the digest of the SignerInfo's signature value.
 module reads tokens and their TSTInfo and checks what is particular to time-stamps (the
 imprint, the TSA certificate's extended key usage); the token's own CMS signature, the
 TSA's path, validity and revocation are checked by the same code as any signer
-(:mod:`validators.signatures.verify`), at the token's genTime.
+(:mod:`validators.signatures.verify`, passed in as a :data:`TokenVerifier`), at the
+token's genTime. A token that does not validate is a failing ``timestamp.signature``
+check, never a silent fallback to the signer's claimed signingTime.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Callable
 
 from asn1crypto import cms, tsp, x509
 
-from validators.signatures.cms import ASN1_ERRORS, attribute_values
+from validators.signatures.cms import (
+    ASN1_ERRORS,
+    ID_CT_TSTINFO,
+    CmsFormatError,
+    ParsedSignedData,
+    attribute_values,
+    parse_signed_data,
+)
 from validators.signatures.crypto import UnsupportedAlgorithm, digest_by_oid, new_hash
+from validators.signatures.model import SignatureCheck, SignatureReport, SubIndication, TimestampSummary
+from validators.signatures.policy import VerificationPolicy
 
 __all__ = [
     "OID_SIGNATURE_TIME_STAMP",
@@ -28,7 +40,13 @@ __all__ = [
     "read_tstinfo",
     "imprint_problem",
     "tsa_key_usage_problem",
+    "StampOutcome",
+    "TokenVerifier",
+    "check_signature_timestamps",
 ]
+
+#: Verifies the single signer of a token's SignedData as a TSA at the given genTime.
+TokenVerifier = Callable[[ParsedSignedData, datetime], SignatureReport]
 
 OID_SIGNATURE_TIME_STAMP = "1.2.840.113549.1.9.16.2.14"
 OID_TIME_STAMPING = "1.3.6.1.5.5.7.3.8"
@@ -111,3 +129,86 @@ def tsa_key_usage_problem(cert: x509.Certificate) -> str | None:
     if not extension["critical"].native:
         return "the TSA certificate's extendedKeyUsage (timeStamping) is not marked critical"
     return None
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    """What the signature time-stamps of one signer prove."""
+
+    summary: TimestampSummary | None
+    check: SignatureCheck
+    """``timestamp.signature``, passed or failed (with the reason)."""
+    failure: SubIndication | None
+
+    @property
+    def proven_time(self) -> datetime | None:
+        """genTime of a valid token: the proven moment of signing."""
+        return self.summary.gen_time if self.summary is not None and self.summary.valid else None
+
+
+_CHECK = "timestamp.signature"
+
+
+def check_signature_timestamps(
+    signer_info: cms.SignerInfo, policy: VerificationPolicy, verify_token_signer: TokenVerifier
+) -> StampOutcome | None:
+    """Validate every signatureTimeStampToken of ``signer_info`` (None when it has none).
+
+    Any token that does not validate makes the outcome a failure; otherwise the earliest
+    genTime is the proven moment.
+    """
+    tokens = signature_timestamp_tokens(signer_info)
+    if not tokens:
+        return None
+    if len(tokens) > MAX_TOKENS:
+        check = SignatureCheck(_CHECK, False, f"{len(tokens)} signature time-stamps; at most {MAX_TOKENS} are read")
+        return StampOutcome(None, check, SubIndication.FORMAT_FAILURE)
+    stamped = bytes(signer_info["signature"].native)
+    outcomes = [_verify_token(token, stamped, policy, verify_token_signer) for token in tokens]
+    failed = [o for o in outcomes if o.failure is not None]
+    if failed:
+        return failed[0]
+    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
+
+
+def _verify_token(token: bytes, stamped: bytes, policy: VerificationPolicy, verify_token_signer: TokenVerifier) -> StampOutcome:
+    """One signature time-stamp: TSTInfo, messageImprint over the signature value, and the
+    token's CMS signature verified like a signer's, at genTime, with the TSA rules."""
+
+    def failed(detail: str, sub: SubIndication, summary: TimestampSummary | None = None) -> StampOutcome:
+        return StampOutcome(summary, SignatureCheck(_CHECK, False, "the signature time-stamp does not validate: " + detail), sub)
+
+    try:
+        parsed = parse_signed_data(token)
+    except CmsFormatError as exc:
+        return failed(f"unreadable token: {exc}", SubIndication.FORMAT_FAILURE)
+    if parsed.content_type != ID_CT_TSTINFO:
+        return failed(f"the token's eContentType is {parsed.content_type}, not id-ct-TSTInfo", SubIndication.FORMAT_FAILURE)
+    if len(parsed.signer_infos) != 1:
+        return failed(f"the token has {len(parsed.signer_infos)} signers, not one", SubIndication.FORMAT_FAILURE)
+    try:
+        tst = read_tstinfo(parsed.content)
+    except TimestampFormatError as exc:
+        return failed(str(exc), SubIndication.FORMAT_FAILURE)
+    unchecked = TimestampSummary(tst.gen_time, None, False)
+    problem = imprint_problem(tst, stamped)
+    if problem:
+        return failed(problem, SubIndication.HASH_FAILURE, unchecked)
+    reference = policy.reference()
+    if policy.at is None and tst.gen_time > reference + policy.signing_time_skew:
+        return failed(f"genTime {tst.gen_time:%Y-%m-%d %H:%M:%S}Z is later than {reference:%Y-%m-%d %H:%M:%S}Z", SubIndication.GENERIC, unchecked)
+    result = verify_token_signer(parsed, tst.gen_time)
+    tsa = None
+    if result.signer is not None:
+        tsa = result.signer.common_name or result.signer.organization
+    if not result.passed:
+        detail = "; ".join(f"{c.name}: {c.detail}" for c in result.failed_checks()) or "not verified"
+        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False))
+    check = SignatureCheck(
+        _CHECK,
+        True,
+        f"signature time-stamp by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over the signature "
+        "value, TSA signature, path to a trust anchor, critical timeStamping EKU, TSA certificate valid and "
+        "not revoked at genTime",
+    )
+    return StampOutcome(TimestampSummary(tst.gen_time, tsa, True), check, None)

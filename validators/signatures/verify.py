@@ -13,11 +13,10 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
-from asn1crypto import cms, tsp, x509
+from asn1crypto import cms, core, tsp, x509
 
 from validators import gost
 from validators.digests import SHA256, STREEBOG_256, FileDigests
@@ -55,11 +54,12 @@ from validators.signatures.model import (
     SignatureCheck,
     SignatureReport,
     SubIndication,
-    TimestampSummary,
     VerificationReport,
 )
+from validators.signatures.policy import GOST_2001_SUNSET, WEAK_DIGEST_SUNSET, VerificationPolicy, judgment_time
 from validators.signatures.qualified import accreditation_problem, profile_problems
 from validators.signatures import timestamps
+from validators.signatures.timestamps import StampOutcome
 from validators.signatures.revocation import (
     RevocationEvidence,
     RevocationMode,
@@ -78,16 +78,12 @@ __all__ = [
     "load_signature_file",
     "MAX_SIGNATURE_FILE_SIZE",
     "GOST_2001_SUNSET",
+    "WEAK_DIGEST_SUNSET",
 ]
 
 #: A signature file larger than this is refused unread (attached CMS is held in memory).
 MAX_SIGNATURE_FILE_SIZE = 64 * 1024 * 1024
 
-#: GOST R 34.10-2001 signing was allowed until the end of 2019 (FSB transition notice);
-#: later signatures with it are not acceptable.
-GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=timezone.utc)
-#: SHA-1 and MD5 are not acceptable for signatures made after this moment.
-WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=timezone.utc)
 _GOST_2001_SIGNATURES = {"1.2.643.2.2.19", "1.2.643.2.2.3"}
 
 _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
@@ -96,50 +92,6 @@ _OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
 _OID_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
 _OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 _OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
-
-
-#: How far a claimed signingTime may lie after the reference time (clocks differ).
-SIGNING_TIME_SKEW = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class VerificationPolicy:
-    """How to judge: revocation mode, the time of judgment, the clock.
-
-    The time certificates are judged at (63-FZ art. 11) is, in order: ``at`` (``--at``,
-    an audit); the genTime of a valid signature time-stamp (the proven moment of
-    signing); ``reference_time`` (when the gateway received the package); the present
-    time. The signer's own signingTime is a claim and never the time of judgment.
-    """
-
-    revocation: RevocationMode = RevocationMode.REQUIRE
-    at: datetime | None = None
-    """``--at``: judge certificates at this moment (audit), whatever the signature says."""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
-    online: RevocationSource | None = None
-    """Online revocation (CDP CRLs, AIA OCSP, with the on-disk cache); None: offline."""
-    reference_time: datetime | None = None
-    """When the package was received (set by intake); None: the present time."""
-    signing_time_skew: timedelta = SIGNING_TIME_SKEW
-    """A claimed signingTime later than the reference time by more is a warning."""
-    gost2001_sunset: datetime = GOST_2001_SUNSET
-    """GOST R 34.10-2001 signatures judged at or after this moment are not acceptable."""
-    weak_digest_sunset: datetime = WEAK_DIGEST_SUNSET
-    """Signatures with a digest of ``weak_digests`` judged at or after this moment are not."""
-    weak_digests: frozenset[str] = frozenset({"1.3.14.3.2.26", "1.2.840.113549.2.5"})
-    """SHA-1 and MD5."""
-
-    def received(self, moment: datetime | str) -> "VerificationPolicy":
-        """This policy with the reference time of a package received at ``moment``
-        (a datetime or an ISO 8601 text such as the store's ``received_at``)."""
-        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return dataclasses.replace(self, reference_time=value)
-
-    def reference(self) -> datetime:
-        """The reference time: when the package was received, else now."""
-        return self.reference_time or self.clock()
 
 
 def describe_document(
@@ -251,7 +203,7 @@ def _check_signing_certificate_reference(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
         )
         return
-    if issuer_serial.native is not None and issuer_serial["serial_number"].native != cert.serial_number:
+    if not isinstance(issuer_serial, core.Void) and issuer_serial["serial_number"].native != cert.serial_number:
         steps.fail("signer.certificate_reference", "signingCertificate names another serial number", SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
         return
     steps.ok("signer.certificate_reference", "signingCertificate attribute matches the signer certificate")
@@ -353,34 +305,6 @@ class _Context:
     (judged at its genTime, timeStamping EKU required, no qualified profile)."""
 
 
-@dataclass(frozen=True)
-class _Stamp:
-    """Outcome of the signature time-stamps of one signer."""
-
-    summary: TimestampSummary | None
-    check: SignatureCheck
-    failure: SubIndication | None
-
-    @property
-    def proven_time(self) -> datetime | None:
-        return self.summary.gen_time if self.summary is not None and self.summary.valid else None
-
-
-def _judgment_time(policy: VerificationPolicy, stamp: _Stamp | None, role: str) -> tuple[datetime, str, bool]:
-    """The time of judgment, what it is, and whether it is a proven moment (a revocation
-    after a proven moment does not invalidate; after an assumed one it is undecided)."""
-    if role == "tsa":
-        assert policy.at is not None
-        return policy.at, "genTime of the time-stamp", False
-    if policy.at is not None:
-        return policy.at, "--at (audit)", False
-    if stamp is not None and stamp.proven_time is not None:
-        return stamp.proven_time, "proven by the signature time-stamp", True
-    if policy.reference_time is not None:
-        return policy.reference_time, "time the package was received; no valid signature time-stamp", True
-    return policy.clock(), "present time; no valid signature time-stamp", True
-
-
 @dataclass
 class _Facts:
     """What one SignerInfo is, found without any policy or time of judgment.
@@ -402,7 +326,7 @@ class _Facts:
     effective_digest: str = ""
     complete: bool = False
     """False when gathering had to stop (no certificate, unknown algorithm)."""
-    stamp: _Stamp | None = None
+    stamp: StampOutcome | None = None
     path: chains.CertificatePath | None = None
 
 
@@ -424,7 +348,7 @@ def _gather(signer_info: cms.SignerInfo, ctx: _Context) -> _Facts:
     )
     steps = facts.integrity
     if ctx.role == "signer":
-        facts.stamp = _check_signature_timestamps(signer_info, carried, ctx)
+        facts.stamp = timestamps.check_signature_timestamps(signer_info, ctx.policy, _token_verifier(signer_info, carried, ctx))
 
     # 1. Format: the signed content is a document (id-data), and signed attributes, when
     # present, bind content type and digest.
@@ -551,7 +475,7 @@ def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
     path's validity, constraints and revocation at that time, and the qualified profile."""
     policy, store = ctx.policy, ctx.store
     steps = facts.integrity
-    at, time_source, proven = _judgment_time(policy, facts.stamp, ctx.role)
+    at, time_source, proven = judgment_time(policy, facts.stamp.proven_time if facts.stamp else None, ctx.role)
     cert, path = facts.certificate, facts.path
 
     def report(qualified: bool = False) -> SignatureReport:
@@ -674,85 +598,35 @@ def _check_claimed_signing_time(signing_time: datetime, policy: VerificationPoli
         steps.ok("signing_time.claimed", f"claimed by the signer: {signing_time:%Y-%m-%d %H:%M:%S}Z (not used as the time of judgment)")
 
 
-def _check_signature_timestamps(signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context) -> _Stamp | None:
-    """Validate every signatureTimeStampToken; any token that does not validate is a
-    failing ``timestamp.signature`` check (never a silent fallback to signingTime)."""
-    tokens = timestamps.signature_timestamp_tokens(signer_info)
-    if not tokens:
-        return None
-    if len(tokens) > timestamps.MAX_TOKENS:
-        check = SignatureCheck("timestamp.signature", False, f"{len(tokens)} signature time-stamps; at most {timestamps.MAX_TOKENS} are read")
-        return _Stamp(None, check, SubIndication.FORMAT_FAILURE)
-    stamped = bytes(signer_info["signature"].native)
-    outcomes = [_verify_token(token, stamped, signer_info, carried, ctx) for token in tokens]
-    failed = [o for o in outcomes if o.failure is not None]
-    if failed:
-        return failed[0]
-    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
+def _token_verifier(
+    signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context
+) -> "timestamps.TokenVerifier":
+    """How a time-stamp token's own signer is verified: like any signer, at genTime, as a
+    TSA (timeStamping EKU, no qualified profile), with this signature's validation data
+    (its certificates and CAdES revocationValues carry the TSA's too) and path budget."""
 
+    def verify_token_signer(parsed: ParsedSignedData, gen_time: datetime) -> SignatureReport:
+        embedded_crls, embedded_ocsp = revocation_values(signer_info)
+        evidence = RevocationEvidence(
+            crls=(*embedded_crls, *ctx.parsed.crls, *ctx.evidence.crls),
+            ocsp_responses=(*embedded_ocsp, *ctx.evidence.ocsp_responses),
+            certificates=tuple(carried),
+        )
+        token_ctx = _Context(
+            parsed=parsed,
+            content_digests=_digest_bytes(parsed.content or b"", _wanted_digests(parsed)),
+            store=ctx.store,
+            policy=dataclasses.replace(ctx.policy, at=gen_time),
+            kind="timestamp",
+            signature_file=ctx.signature_file,
+            evidence=evidence,
+            econtent_type=ID_CT_TSTINFO,
+            budget=ctx.budget,
+            role="tsa",
+        )
+        return _verify_signer_safely(parsed.signer_infos[0], token_ctx)
 
-def _verify_token(
-    token: bytes, stamped: bytes, signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context
-) -> _Stamp:
-    """One signature time-stamp: TSTInfo, messageImprint over the signature value, and the
-    token's CMS signature verified like a signer's, at genTime, with the TSA rules."""
-    name = "timestamp.signature"
-
-    def failed(detail: str, sub: SubIndication, summary: TimestampSummary | None = None) -> _Stamp:
-        return _Stamp(summary, SignatureCheck(name, False, "the signature time-stamp does not validate: " + detail), sub)
-
-    try:
-        parsed = parse_signed_data(token)
-    except CmsFormatError as exc:
-        return failed(f"unreadable token: {exc}", SubIndication.FORMAT_FAILURE)
-    if parsed.content_type != ID_CT_TSTINFO:
-        return failed(f"the token's eContentType is {parsed.content_type}, not id-ct-TSTInfo", SubIndication.FORMAT_FAILURE)
-    if len(parsed.signer_infos) != 1:
-        return failed(f"the token has {len(parsed.signer_infos)} signers, not one", SubIndication.FORMAT_FAILURE)
-    try:
-        tst = timestamps.read_tstinfo(parsed.content)
-    except timestamps.TimestampFormatError as exc:
-        return failed(str(exc), SubIndication.FORMAT_FAILURE)
-    unchecked = TimestampSummary(tst.gen_time, None, False)
-    problem = timestamps.imprint_problem(tst, stamped)
-    if problem:
-        return failed(problem, SubIndication.HASH_FAILURE, unchecked)
-    reference = ctx.policy.reference()
-    if ctx.policy.at is None and tst.gen_time > reference + ctx.policy.signing_time_skew:
-        return failed(f"genTime {tst.gen_time:%Y-%m-%d %H:%M:%S}Z is later than {reference:%Y-%m-%d %H:%M:%S}Z", SubIndication.GENERIC, unchecked)
-    embedded_crls, embedded_ocsp = revocation_values(signer_info)
-    evidence = RevocationEvidence(
-        crls=(*embedded_crls, *ctx.parsed.crls, *ctx.evidence.crls),
-        ocsp_responses=(*embedded_ocsp, *ctx.evidence.ocsp_responses),
-        certificates=tuple(carried),
-    )
-    token_ctx = _Context(
-        parsed=parsed,
-        content_digests=_digest_bytes(parsed.content or b"", _wanted_digests(parsed)),
-        store=ctx.store,
-        policy=dataclasses.replace(ctx.policy, at=tst.gen_time),
-        kind="timestamp",
-        signature_file=ctx.signature_file,
-        evidence=evidence,
-        econtent_type=ID_CT_TSTINFO,
-        budget=ctx.budget,
-        role="tsa",
-    )
-    result = _verify_signer_safely(parsed.signer_infos[0], token_ctx)
-    tsa = None
-    if result.signer is not None:
-        tsa = result.signer.common_name or result.signer.organization
-    if not result.passed:
-        detail = "; ".join(f"{c.name}: {c.detail}" for c in result.failed_checks()) or "not verified"
-        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False))
-    check = SignatureCheck(
-        name,
-        True,
-        f"signature time-stamp by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over the signature "
-        "value, TSA signature, path to a trust anchor, critical timeStamping EKU, TSA certificate valid and "
-        "not revoked at genTime",
-    )
-    return _Stamp(TimestampSummary(tst.gen_time, tsa, True), check, None)
+    return verify_token_signer
 
 
 def _wanted_digests(parsed: ParsedSignedData) -> list[str]:
