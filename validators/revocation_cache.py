@@ -499,7 +499,15 @@ class OnlineRevocation:
         return problems
 
     def crls_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:
-        problems = [p for p in (self.refresh_crl(url, issuer) for url in crl_urls(cert)) if p]
+        # CAs list mirrors of one CRL (the ФНС names three): the first address that is
+        # current or fetched decides; the others are tried only when it fails.
+        problems: list[str] = []
+        for url in crl_urls(cert):
+            problem = self.refresh_crl(url, issuer)
+            if problem is None:
+                problems = []
+                break
+            problems.append(problem)
         return FetchedEvidence(crls=tuple(self.cache.crls_of(issuer.subject, at)), problems=tuple(problems))
 
     def ocsp_for(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> FetchedEvidence:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import crl as asn1_crl
 
+from tests.conftest import REPO
 from tests.pki.online import OnlinePki, RevocationServer
 from tests.pki.revocation import make_crl
 from validators.crl_index import REASONS, open_crl, serial_key
@@ -256,3 +257,44 @@ def test_cached_crls_due_for_refresh_are_fetched_ahead_in_the_background(online_
     soon = datetime.now(timezone.utc) + timedelta(days=7) - timedelta(minutes=30)
     assert _online(tmp_path / "cache", clock=lambda: soon).refresh_due(lambda key: by_name.get(key, [])) == []
     assert server.hits["/ca.crl"] == 2 and server.hits["/root.crl"] == 2
+
+
+def test_streamed_entries_of_real_ca_crls_equal_asn1crypto(corpus: Path, tmp_path: Path) -> None:
+    """The Минцифры and CryptoPro CRLs of the corpus (DER or PEM): the same entries either way."""
+    from asn1crypto import pem
+
+    files = sorted((corpus / "certs").glob("*.crl"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        der = pem.unarmor(data)[2] if pem.detect(data) else data
+        (tmp_path / "x.crl").write_bytes(der)
+        parsed = asn1_crl.CertificateList.load(der)
+        expected = {
+            e["user_certificate"].native: (e["revocation_date"].native, e.crl_reason_value.native if e.crl_reason_value else None)
+            for e in parsed["tbs_cert_list"]["revoked_certificates"]
+        }
+        with open_crl(tmp_path / "x.crl") as item:
+            streamed = {
+                int.from_bytes(serial, "big", signed=True): (
+                    datetime.strptime(when, "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc),
+                    REASONS[reason] if reason is not None else None,
+                )
+                for serial, when, reason in item.entries()
+            }
+            assert item.header["tbs_cert_list"]["this_update"].native == parsed["tbs_cert_list"]["this_update"].native
+        assert streamed == expected, path.name
+
+
+def test_real_mincifry_crl_signature_verifies_when_streamed(corpus: Path, tmp_path: Path) -> None:
+    from validators.signatures.certificates import load_certificates
+
+    root = load_certificates((REPO / "certs" / "roots" / "guc_mincifry_root_2022_951FA347.pem").read_bytes())[0]
+    (tmp_path / "x.crl").write_bytes((corpus / "certs" / "crl_mincifry_root_2022_2024-10-17.crl").read_bytes())
+    with open_crl(tmp_path / "x.crl") as item:
+        assert item.signature_verifies(root.public_key)
+    forged = bytearray((tmp_path / "x.crl").read_bytes())
+    forged[200] ^= 0x01
+    (tmp_path / "y.crl").write_bytes(bytes(forged))
+    with open_crl(tmp_path / "y.crl") as item:
+        assert not item.signature_verifies(root.public_key)
