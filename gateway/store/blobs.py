@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 __all__ = ["BlobStore", "BlobWriter", "StoredBlob", "fsync_dir"]
 
+_SYNC_EVERY = 32 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
@@ -37,6 +39,7 @@ class BlobWriter:
         self._temp = Path(name)
         self._sha256 = hashlib.sha256()
         self.size = 0
+        self._unsynced = 0
 
     def write(self, chunk: bytes) -> None:
         """Write and SHA-256 a chunk."""
@@ -44,6 +47,13 @@ class BlobWriter:
         self._file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
+        self._unsynced += len(chunk)
+        if self._unsynced >= _SYNC_EVERY:
+            # Flushed while the upload goes on: the fsync before the 202 then has little
+            # left to write, and a large upload never piles up dirty pages that make the
+            # kernel throttle every writer.
+            os.fdatasync(self._file.fileno())
+            self._unsynced = 0
 
     @property
     def sha256(self) -> str:

@@ -20,7 +20,7 @@ from gateway.store.db import Database
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.gateway import submission_rows
-from tests.servers.packages import MEMBER, decided, report_zip
+from tests.servers.packages import MEMBER, decided, report_zip, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -84,3 +84,14 @@ def test_a_decided_submission_cannot_be_claimed(config: Config, pki: TestPki, tm
         assert repository.claim(submission_id) is None
     finally:
         database.close()
+
+
+async def test_scratch_left_by_a_killed_validation_is_removed_at_start(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    leftover = config.storage.data_dir / "work" / "package-killed" / "archive-0"
+    leftover.mkdir(parents=True)
+    (leftover / "report.xml").write_bytes(b"<x/>")
+    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    client = await aiohttp_client(create_app(config))
+    await decided(client, submission_id)
+    # The leftover and this validation's own scratch (removed in the background) both go.
+    await wait_for(lambda: list((config.storage.data_dir / "work").iterdir()) == [])

@@ -263,3 +263,19 @@ async def test_healthz_of_an_open_api_names_no_filesystem_path(aiohttp_client: C
     client = await aiohttp_client(create_app(dataclasses.replace(config, server=ServerConfig(), storage=StorageConfig(data_dir=config.storage.data_dir, members_csv=missing))))
     body = await (await client.get("/healthz")).json()
     assert body["members"]["problem"] and "secret-folder" not in json.dumps(body)
+
+
+async def test_chunked_upload_over_the_body_limit_is_cut_off_with_413(aiohttp_client: ClientFactory, config: Config) -> None:
+    small = dataclasses.replace(config, server=dataclasses.replace(config.server, max_request_bytes=1 << 20))
+    client = await aiohttp_client(create_app(small))
+
+    async def body():  # type: ignore[no-untyped-def] - no Content-Length: only the reader can stop it
+        yield field("member", MEMBER.encode()) + field("doc_type", b"report")
+        yield f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="42_OD.zip"\r\n\r\n'.encode()
+        for _ in range(8):
+            yield bytes(256 << 10)
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    response = await client.post("/api/v1/submissions", data=body(), headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    assert response.status == 413 and (await response.json())["error"]["code"] == "request.too_large"
+    assert list((small.storage.data_dir / "files" / "tmp").glob("upload-*")) == []
