@@ -113,10 +113,19 @@ def _run(coroutine):  # type: ignore[no-untyped-def]
 
 
 def sign_pdf_pyhanko(
-    pki: TestPki, label: str, source: Path, target: Path, field: str = "Signature1", box: tuple[int, int, int, int] | None = None
+    pki: TestPki,
+    label: str,
+    source: Path,
+    target: Path,
+    field: str = "Signature1",
+    box: tuple[int, int, int, int] | None = None,
+    *,
+    ignore_certification: bool = False,
 ) -> Path:
     """Sign with pyHanko's SimpleSigner (RSA or ECDSA test key), PAdES subfilter; with
-    ``box`` in a new visible field (pyHanko's default stamp appearance)."""
+    ``box`` in a new visible field (pyHanko's default stamp appearance);
+    ``ignore_certification`` signs even where the author's DocMDP forbids it (as a
+    careless or hostile tool would)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -128,7 +137,13 @@ def sign_pdf_pyhanko(
         writer = IncrementalPdfFileWriter(stream, strict=False)
         output = BytesIO()
         new_field = fields.SigFieldSpec(field, box=box) if box else None
-        signers.sign_pdf(writer, meta, signer=signer, output=output, new_field_spec=new_field)
+
+        class Signer(signers.PdfSigner):  # type: ignore[misc]
+            def _enforce_certification_constraints(self, reader: Any) -> None:
+                if not ignore_certification:
+                    super()._enforce_certification_constraints(reader)
+
+        Signer(meta, signer=signer, new_field_spec=new_field).sign_pdf(writer, output=output)
     target.write_bytes(output.getvalue())
     return target
 

@@ -314,3 +314,29 @@ def test_revision_whose_prev_skips_the_signed_one_leaves_no_signature(plain_sign
     forged = pdfs.skip_signed_revision(plain_signed, tmp_path / "forged.pdf")
     report = verify_document(forged, store, VerificationPolicy())
     assert report.signatures == () and not report.all_qualified_and_passed
+
+
+# --- the author's certification (DocMDP) -----------------------------------------------------
+
+
+@pytest.fixture
+def certified_no_changes(pki: TestPki, tmp_path: Path) -> Path:
+    return pdfs.certify_pdf_pyhanko(pki, "rsa_signer", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "certified.pdf", permission=1)
+
+
+def test_second_signature_after_a_no_changes_certification_fails(pki: TestPki, certified_no_changes: Path, store: TrustStore, tmp_path: Path) -> None:
+    both = pdfs.sign_pdf_pyhanko(pki, "ecdsa_signer", certified_no_changes, tmp_path / "both.pdf", field="Signature2", ignore_certification=True)
+    assert_changed(first_signature(both, store), "DocMDP P=1")
+
+
+def test_document_timestamp_after_a_no_changes_certification_is_allowed(pki: TestPki, certified_no_changes: Path, store: TrustStore, tmp_path: Path) -> None:
+    stamped = pdfs.timestamp_pdf(pki, "rsa_signer", certified_no_changes, tmp_path / "stamped.pdf")
+    signature = first_signature(stamped, store)
+    assert signature.indication is Indication.TOTAL_PASSED and modifications(signature) == ""
+
+
+def test_second_signature_after_a_form_filling_certification_is_allowed(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    certified = pdfs.certify_pdf_pyhanko(pki, "rsa_signer", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "certified.pdf", permission=2)
+    both = pdfs.sign_pdf_pyhanko(pki, "ecdsa_signer", certified, tmp_path / "both.pdf", field="Signature2")
+    signature = first_signature(both, store)
+    assert signature.indication is Indication.TOTAL_PASSED and modifications(signature) == ""

@@ -406,6 +406,20 @@ def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -
     return found
 
 
+def _later_signatures(reader: Any, signed_revision: int) -> list[str]:
+    """Signature fields signed (not time-stamped) after the signed revision."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    found = []
+    for name, value, _field_ref in enumerate_sig_fields(reader, filled_status=True):
+        value_ref = _ref(value)
+        if value_ref is None or reader.xrefs.get_introducing_revision(value_ref) > signed_revision:
+            signature = value.get_object()
+            if str(signature.get("/Type", "")) != "/DocTimeStamp" and str(signature.get("/SubFilter", "")) != "/ETSI.RFC3161":
+                found.append(str(name))
+    return found
+
+
 def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | None]:
     """What later revisions change, judged against the rule of SPEC section 3: only further
     signatures, document timestamps and DSS/VRI validation data keep the signature
@@ -415,6 +429,7 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
     was hashed. A later revision that cannot be analysed at all leaves it
     INDETERMINATE/GENERIC."""
     from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
+    from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     if embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE:
@@ -436,6 +451,9 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
     try:
         result = embedded.evaluate_modifications(_strict_diff_policy())
         painted = _visible_fields_added_without_signature(reader, revision)
+        # Signatures are cleared at LTA level by our policy, so the author's DocMDP P=1
+        # ("no changes", which still allows DSS and document timestamps) is applied here.
+        locked_out = _later_signatures(reader, revision) if embedded.docmdp_level == MDPPerm.NO_CHANGES else []
     except Exception as exc:  # noqa: BLE001 - pyHanko could not parse a later revision
         return _unanalysable(exc)
     if isinstance(result, SuspiciousModification):
@@ -446,6 +464,8 @@ def _modification_check(embedded: Any) -> tuple[SignatureCheck, SubIndication | 
         return changed(f"{level.name}{fields}; only signatures, document timestamps and DSS data may be added")
     if painted:
         return changed(f"visible fields added without a signature behind them: {', '.join(sorted(painted))}")
+    if locked_out:
+        return changed(f"signatures added although the certification (DocMDP P=1) allows no changes: {', '.join(sorted(locked_out))}")
     return (
         SignatureCheck(
             "pdf.modifications",
