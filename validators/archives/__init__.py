@@ -52,7 +52,9 @@ the central directory, the Zip64 end records and the end record with its comment
 before the first local header (an SFX stub, a prepended archive), local entries the
 directory does not list, gaps, overlapping entries (measured with the *local* name and
 extra-field lengths), trailing data, a second end record, and any name, size, CRC, method
-or flag that differs between local header (or data descriptor) and directory make the
+or flag that differs between local header (or data descriptor) and directory, and an
+Info-ZIP Unicode Path field (0x7075, which unzip and lsar prefer) naming the entry
+otherwise, make the
 archive ``archive.inconsistent``: what zipfile would show the verifier is then not what a
 streaming unzipper would extract. Several records sharing one local header are also an
 ``archive.bomb`` (the overlapping-files bomb).
