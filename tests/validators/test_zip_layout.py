@@ -30,6 +30,7 @@ from tests.validators.zip_builder import (
     RawZip,
     local_header,
     raw_zip,
+    unicode_path,
     with_extra_central_record,
 )
 from validators.archives import ArchiveResult, extract_archive
@@ -179,6 +180,34 @@ def test_central_crc_that_differs_from_the_local_one_is_inconsistent(tmp_path: P
     result = judge(tmp_path, sandbox, archive)
     assert_refused_as_inconsistent(result, sandbox)
     assert result.checks[0].file == "PPP_OD.zip/report.xml.sig"
+
+
+# --- the Info-ZIP Unicode Path field (0x7075) ------------------------------------------------------
+# Info-ZIP's unzip and 7-Zip name the entry by this field when its CRC matches the header
+# name; zipfile ignores it. Two names for one entry: refused unless they agree.
+
+
+@pytest.mark.parametrize("where", ["central", "local"])
+def test_unicode_path_field_that_names_the_entry_differently_is_inconsistent(tmp_path: Path, sandbox: Path, where: str) -> None:
+    field = unicode_path(REPORT.name, "forged.xml")
+    entry = RawEntry(REPORT.name, REPORT.data, **{f"{where}_extra": field})
+    result = judge(tmp_path, sandbox, raw_zip([entry, SIG]))
+    assert_refused_as_inconsistent(result, sandbox)
+    assert "forged.xml" in result.checks[0].detail
+
+
+def test_unicode_path_field_that_agrees_with_a_cp866_header_name_is_fine(tmp_path: Path, sandbox: Path) -> None:
+    header = "Отчёт.xml".encode("cp866")
+    field = unicode_path(header, "Отчёт.xml")
+    result = judge(tmp_path, sandbox, raw_zip([RawEntry(header, REPORT.data, local_extra=field, central_extra=field)]))
+    assert result.checks == ()
+    assert [f.name for f in result.files] == ["PPP_OD.zip/Отчёт.xml"]
+
+
+def test_stale_unicode_path_field_is_ignored_as_unzip_ignores_it(tmp_path: Path, sandbox: Path) -> None:
+    field = unicode_path(b"old-name.xml", "forged.xml")  # CRC of another header name
+    result = judge(tmp_path, sandbox, raw_zip([RawEntry(REPORT.name, REPORT.data, central_extra=field), SIG]))
+    assert result.checks == ()
 
 
 # --- overlapping entries ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class RawEntry:
     descriptor: bool = False
     """Set flag bit 3: zeros in the local header, a signed data descriptor after the data."""
     local_extra: bytes = b""
+    central_extra: bytes = b""
     central_comment: bytes = b""
     packed: bytes | None = None
     """Compressed bytes to write instead of compressing ``data``."""
@@ -120,8 +121,9 @@ def raw_zip(
             records += struct.pack(
                 "<4s4B4HL2L5H2L",
                 b"PK\x01\x02", 20, 3, 20, 0, flags, entry.method, DOS_TIME, DOS_DATE,
-                crc, csize, usize, len(entry.name), 0, len(entry.central_comment), 0, 0, 0o100644 << 16, offset - len(prefix) + shift,
-            ) + entry.name + entry.central_comment
+                crc, csize, usize, len(entry.name), len(entry.central_extra), len(entry.central_comment), 0, 0, 0o100644 << 16,
+                offset - len(prefix) + shift,
+            ) + entry.name + entry.central_extra + entry.central_comment
     cd_offset = len(out)
     position = cd_offset
     for index in range(len(entries)):
@@ -136,6 +138,12 @@ def raw_zip(
     out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(records), cd_offset - len(prefix) + shift, len(comment))
     out += comment + trailer
     return result
+
+
+def unicode_path(header_name: bytes, name: str) -> bytes:
+    """An Info-ZIP Unicode Path extra field (0x7075) giving ``name`` for ``header_name``."""
+    body = b"\x01" + struct.pack("<L", zlib.crc32(header_name)) + name.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
 
 
 def local_header(entry: RawEntry) -> bytes:

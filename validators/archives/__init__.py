@@ -46,16 +46,17 @@ How it stays safe
 
 ZIP
 ---
-Before zipfile reads anything, the file is parsed once by hand (:mod:`~validators.archives.ziplayout`): it
-must be tiled exactly by one local header + data (+ data descriptor) per central record,
-the central directory, the Zip64 end records and the end record with its comment. Data
-before the first local header (an SFX stub, a prepended archive), local entries the
-directory does not list, gaps, overlapping entries (measured with the *local* name and
-extra-field lengths), trailing data, a second end record, and any name, size, CRC, method
-or flag that differs between local header (or data descriptor) and directory make the
-archive ``archive.inconsistent``: what zipfile would show the verifier is then not what a
-streaming unzipper would extract. Several records sharing one local header are also an
-``archive.bomb`` (the overlapping-files bomb).
+Before zipfile reads anything, the file is parsed once by hand
+(:mod:`~validators.archives.ziplayout`): it must be tiled exactly by one local header +
+data (+ data descriptor) per central record, the central directory, the Zip64 end records
+and the end record with its comment. Data before the first local header (an SFX stub, a
+prepended archive), local entries the directory does not list, gaps, overlapping entries
+(measured with the *local* name and extra-field lengths), trailing data, a second end
+record, any name, size, CRC, method or flag that differs between local header (or data
+descriptor) and directory, and an Info-ZIP Unicode Path field (0x7075, which unzip and
+lsar prefer) naming the entry otherwise make the archive ``archive.inconsistent``: what
+zipfile would show the verifier is then not what another unzipper would extract. Several
+records sharing one local header are also an ``archive.bomb`` (the overlapping-files bomb).
 
 stdlib :mod:`zipfile` for the directory; ``import zipfile_deflate64`` adds Deflate64
 (method 9). Names without the UTF-8 flag (bit 11) are read as UTF-8 when they are valid

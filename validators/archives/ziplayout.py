@@ -7,10 +7,12 @@ import bisect
 import mmap
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from validators.archives.common import Problems
+from validators.archives.names import decode_legacy_name
 
 
 # --- ZIP layout: local headers against the central directory --------------------------------
@@ -48,20 +50,45 @@ class CentralRecord:
     csize: int
     usize: int
     offset: int
+    extra: bytes = b""
     data_start: int = -1
     """Where the compressed data begins (after the *local* name and extra field); -1 when
     there is no local header."""
 
 
-def _zip64_field(extra: bytes) -> bytes | None:
-    """The body of the Zip64 extended-information field (tag 0x0001), if any."""
+def _extra_field(extra: bytes, wanted: int) -> bytes | None:
+    """The body of the first extra field with tag ``wanted``, if any."""
     pos = 0
     while pos + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, pos)
-        if tag == 0x0001:
+        if tag == wanted:
             return extra[pos + 4 : pos + 4 + size]
         pos += 4 + size
     return None
+
+
+def _zip64_field(extra: bytes) -> bytes | None:
+    """The body of the Zip64 extended-information field (tag 0x0001), if any."""
+    return _extra_field(extra, 0x0001)
+
+
+def _unicode_path(extra: bytes, raw_name: bytes) -> str | None:
+    """The name in an Info-ZIP Unicode Path field (tag 0x7075) that Info-ZIP's unzip and
+    7-Zip use instead of the header name — only while its CRC-32 of the header name matches
+    (otherwise they ignore it as stale, and so do we)."""
+    body = _extra_field(extra, 0x7075)
+    if body is None or len(body) < 5 or body[0] != 1:
+        return None
+    if struct.unpack_from("<L", body, 1)[0] != zlib.crc32(raw_name):
+        return None
+    return body[5:].decode("utf-8", "replace")
+
+
+def _header_name(raw_name: bytes, flags: int) -> str:
+    """The header name as the walker reads it (see ``zip.zip_entry_name``)."""
+    if flags & 0x800:
+        return raw_name.decode("utf-8", "replace")
+    return decode_legacy_name(raw_name)
 
 
 def _zip64_values(extra: bytes, wanted: list[str]) -> dict[str, int] | None:
@@ -142,7 +169,7 @@ def zip_layout(data: mmap.mmap, size: int, problems: Problems) -> list[CentralRe
         if wanted:
             wide = _zip64_values(extra, wanted) or {}
             usize, csize, offset = wide.get("usize", usize), wide.get("csize", csize), wide.get("offset", offset)
-        records.append(CentralRecord(name, flags, method, crc, csize, usize, offset))
+        records.append(CentralRecord(name, flags, method, crc, csize, usize, offset, extra))
         pos += 46 + name_len + extra_len + comment
     if pos != cd_end:
         bad(f"the last central directory record runs past the directory's declared size ({pos} > {cd_end})")
@@ -198,6 +225,10 @@ def zip_layout(data: mmap.mmap, size: int, problems: Problems) -> list[CentralRe
             for what, local, central in (("CRC", lcrc, rec.crc), ("compressed size", lcsize, rec.csize), ("size", lusize, rec.usize)):
                 if local != central:
                     differs.append(f"{what} {local} / {central}")
+        for where, field_area in (("central", rec.extra), ("local", lextra)):
+            other = _unicode_path(field_area, rec.name)
+            if other is not None and other != _header_name(rec.name, rec.flags):
+                differs.append(f"{where} Info-ZIP Unicode Path field names the entry {other!r}")
         if differs:
             bad("local header and central directory differ: " + "; ".join(differs), shown)
         if rec.offset in starts:
