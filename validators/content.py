@@ -104,7 +104,7 @@ def _pdf_text(path: Path) -> str:
 
     # Orders and statements are a few pages of text: pypdf's default limits (75 MB
     # streams, 2 million tokens per content stream) let one crafted page take seconds.
-    with apply_configuration(**_PYPDF_LIMITS):
+    with apply_configuration(None, **_PYPDF_LIMITS):
         return _pdf_text_limited(PdfReader, path)
 
 
