@@ -1,5 +1,6 @@
 """Service benchmarks with their references beside them, interleaved (issue 13, section 4).
 
+0. One upload of 1,000 one-byte file parts: answer, time, server peak RSS, descriptors.
 1. Upload throughput: one large file to POST /api/v1/submissions against a bare aiohttp
    handler writing the multipart body to disk (target >= 70 %). Runs alternate bare /
    gateway; each gateway upload is decided before the next run starts; medians.
@@ -80,6 +81,14 @@ async def _wait_ready(url: str, seconds: float = 30) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
 
 
 def _file_sender(path: Path):  # type: ignore[no-untyped-def]
@@ -256,6 +265,25 @@ async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str,
         await _wait_ready(base + "/healthz")
         decisions = Decisions(work / "var" / "gateway.sqlite3")
         decisions.start()
+
+        # 0. One upload of 1,000 one-byte file parts (the descriptor exhaustion of issue 9).
+        boundary = "b1000"
+        many = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in FIELDS.items()).encode()
+        many += b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="signature"; filename="{i}.sig"\r\n\r\nx\r\n'.encode() for i in range(1000))
+        many += f"--{boundary}--\r\n".encode()
+        rss_before = _rss_kib(gateway.pid)
+        async with aiohttp.ClientSession() as session:
+            begin = time.perf_counter()
+            async with session.post(base + "/api/v1/submissions", data=many, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}) as response:
+                status = response.status
+            many_s = time.perf_counter() - begin
+        rows.append(
+            (
+                "one upload of 1,000 one-byte file parts",
+                f"HTTP {status} in {many_s * 1000:.0f} ms",
+                f"server peak RSS {_rss_kib(gateway.pid, 'VmHWM') / 1024:.0f} MB (before: {rss_before / 1024:.0f} MB current); open descriptors after: {len(os.listdir(f'/proc/{gateway.pid}/fd'))}",
+            )
+        )
 
         # 1. Upload throughput, interleaved.
         bare_times, gateway_times = [], []

@@ -192,7 +192,7 @@ async def main_async(quick: bool) -> list[tuple[str, str, str]]:
             rows.append((f"upload {size_mb} MB: bare aiohttp handler writing to disk", f"{size_mb / bare_seconds:.0f} MB/s", f"{bare_seconds:.2f} s"))
             rows.append(
                 (
-                    f"upload {size_mb} MB: gateway POST /submissions (SHA-256 + Streebog-256, fsync)",
+                    f"upload {size_mb} MB: gateway POST /submissions (SHA-256, fsync)",
                     f"{size_mb / seconds:.0f} MB/s ({bare_seconds / seconds * 100:.0f} % of bare; target >= 70 %)",
                     f"{seconds:.2f} s; RSS growth {(peak - rss_before) / 1024:.0f} MB (target < 64 MB)",
                 )

@@ -19,7 +19,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, INTAKE_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
@@ -106,6 +107,8 @@ class FormReader:
         self.timeout = timeout
         self.parts = 0
         self._reader: Any = None
+        boundary = parse_mimetype(request.headers.get(hdrs.CONTENT_TYPE, "")).parameters.get("boundary", "")
+        self._min_read = len(boundary) + 8  # CRLF "--" boundary, and some
 
     def check_size(self) -> None:
         """:class:`UploadRefused` (413) once more than ``limit`` body bytes have arrived."""
@@ -122,7 +125,9 @@ class FormReader:
             raise SlowClient() from None
         except HttpProcessingError as exc:
             raise malformed(f"part header: {exc.message}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RuntimeError, LookupError) as exc:
+            # aiohttp's own verdicts on a broken form (e.g. RuntimeError for an overlong
+            # _charset_ part, LookupError for an unknown charset)
             raise malformed(str(exc)) from None
         self.check_size()
         if part is None:
@@ -140,7 +145,9 @@ class FormReader:
         """A text field, refused (400) as soon as it is longer than ``max_chars``."""
         limit = max_chars * 4  # UTF-8: at most four bytes a character
         data = bytearray()
-        while chunk := await read_chunk(part, self.timeout, limit + 1 - len(data)):
+        # No more than the limit allows (a field that never ends is refused as soon as it is
+        # too long), but never less than aiohttp needs to see the boundary.
+        while chunk := await read_chunk(part, self.timeout, max(limit + 1 - len(data), self._min_read)):
             data += chunk
             self.check_size()
             if len(data) > limit:

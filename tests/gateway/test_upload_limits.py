@@ -189,6 +189,34 @@ def test_malformed_part_header_is_a_400_in_russian(server: Gateway, header: byte
     # The fixture checks that the log holds no traceback.
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--bnd\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n' + b"x" * 40 + b"\r\n--bnd--\r\n",
+        b'--bnd\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n\xff\xfe\r\n--bnd--\r\n',
+        b"--bnd\r\nContent-Type: multipart/mixed; boundary=inner\r\n\r\n--inner\r\n\r\nx\r\n--inner--\r\n\r\n--bnd--\r\n",
+        b"--bndX\r\n\r\n",
+        b"\x00" * 100,
+        b'--bnd\r\nContent-Disposition: form-data; name="member"\r\n\r\n42',
+    ],
+    ids=["overlong-charset", "undecodable-charset", "nested-multipart", "wrong-boundary", "nul-bytes", "truncated"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/submissions", "/api/v1/verify"])
+async def test_broken_form_is_a_400_not_a_500(aiohttp_client: ClientFactory, config: Config, body: bytes, path: str) -> None:
+    client = await aiohttp_client(create_app(config))
+    response = await client.post(path, data=body, headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    assert response.status == 400, await response.text()
+    assert (await response.json())["error"]["message_ru"].startswith("Запрос повреждён")
+
+
+@pytest.mark.parametrize("length", [1019, 1020, 1024, 1025, 9000])
+async def test_field_around_the_read_size_is_read_or_refused_cleanly(aiohttp_client: ClientFactory, config: Config, length: int) -> None:
+    client = await aiohttp_client(create_app(config))
+    body = field("doc_type", b"report") + field("member", b"9" * length) + f"--{BOUNDARY}--\r\n".encode()
+    response = await client.post("/api/v1/submissions", data=body, headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    assert response.status == 400 and (await response.json())["error"]["code"] == "request.field"
+
+
 # --- JSON bodies ---------------------------------------------------------------------------------
 
 
