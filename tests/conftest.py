@@ -18,11 +18,17 @@ from tests.pki.builder import TestPki, build_test_pki
 from tests.pki.bank import BankPki
 from tests.pki.online import OnlinePki
 from validators.gost import gost_support
+from validators.signatures.fetch import CONFINE_ENV
 from validators.signatures.locate import verify_document
 from validators.signatures.model import VerificationReport
 from validators.signatures.revocation import RevocationMode
 from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import TrustStore, load_trust_store
+
+# Tests never contact (or resolve) a host outside this machine: addresses taken from the
+# real corpus certificates (their CDP/AIA) are refused by the fetcher in this process and
+# in every `gateway` subprocess it starts.
+os.environ[CONFINE_ENV] = "127.0.0.1,localhost,::1"
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("GATEWAY_CORPUS") or REPO.parent / "shared" / "corpus")

@@ -11,6 +11,7 @@ Failures raise :class:`FetchError` with a one-line reason for staff; nothing els
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import ssl
 import threading
@@ -23,6 +24,10 @@ __all__ = ["FetchPolicy", "FetchError", "Fetcher", "MAX_REDIRECTS", "host_allowe
 
 MAX_REDIRECTS = 3
 _CHUNK = 1 << 16
+#: When set (comma-separated host patterns), the process fetches from these hosts only,
+#: whatever the configuration says: a confinement for test runs and sandboxes, so that
+#: addresses taken from real certificates are never contacted (not even resolved).
+CONFINE_ENV = "GATEWAY_FETCH_ONLY_HOSTS"
 
 
 class FetchError(Exception):
@@ -77,6 +82,8 @@ class Fetcher:
         self._lock = threading.Lock()
         self._per_host: dict[str, threading.BoundedSemaphore] = {}
         self._tls = ssl.create_default_context()
+        confined = os.environ.get(CONFINE_ENV)
+        self._confined = tuple(h for h in confined.split(",") if h.strip()) if confined is not None else None
 
     def _slot(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -112,6 +119,8 @@ class Fetcher:
             host = parts.hostname
             if not host_allowed(host, self.policy):
                 raise FetchError(f"{url}: host {host} is not allowed by the configured host list")
+            if self._confined is not None and not _matches(host, self._confined):
+                raise FetchError(f"{url}: host {host} is outside {CONFINE_ENV}")
             with self._slot(host):
                 location = self._once(method, parts, url, body, content_type, target, deadline)
             if location is None:
