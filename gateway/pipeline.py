@@ -326,9 +326,9 @@ class Pipeline:
         for f in stored:
             path = self.blobs.path(f.blob.key)
             known = {SHA256: bytes.fromhex(f.blob.sha256)}
-            streebog = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
-            if streebog:
-                known[STREEBOG_256] = bytes.fromhex(streebog)
+            recorded = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
+            if recorded:
+                known[STREEBOG_256] = bytes.fromhex(recorded)
             elif not unfinished_attempts:
                 computed[path] = f.blob.sha256
             file_digests[path] = FileDigests(path, known=known)
@@ -350,9 +350,9 @@ class Pipeline:
                 request, self.config, self.members, self.trust, self.policy, self.scratch, remove=lambda path: self.cleaner.submit(_remove_tree, path)
             )
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
-        streebog: dict[str, str] = {}
+        new_digests: dict[str, str] = {}
         for path, sha256 in computed.items():
             digest = file_digests[path].get([STREEBOG_256]).get(STREEBOG_256)
             if digest is not None:
-                streebog[sha256] = digest.hex()
-        return decision, report, streebog
+                new_digests[sha256] = digest.hex()
+        return decision, report, new_digests
