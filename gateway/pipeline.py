@@ -156,9 +156,9 @@ def build_report(
     for upload in request.files:
         recorded = request.digests.get(upload.name)
         shared = request.file_digests.get(upload.path)
-        if shared is not None and inspect_files:
-            known = shared.get([SHA256, STREEBOG_256])
-            size = recorded[0] if recorded else shared.size
+        known = _shared_digests(shared) if shared is not None and inspect_files else None
+        if known is not None:
+            size = recorded[0] if recorded else upload.path.stat().st_size
             sha256, streebog = known[SHA256].hex(), known[STREEBOG_256].hex() if STREEBOG_256 in known else None
         else:
             if recorded is None:
@@ -198,6 +198,14 @@ def build_report(
         "validation_seconds": round(time.monotonic() - started, 3),
     }
     return decision, report
+
+
+def _shared_digests(shared: FileDigests) -> dict[str, bytes] | None:
+    try:
+        return shared.get([SHA256, STREEBOG_256])
+    except OSError:  # the stored file went away: the report says what was recorded at upload
+        log.warning("cannot read %s for its digests", shared.path.name)
+        return None
 
 
 def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
@@ -352,7 +360,7 @@ class Pipeline:
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
         new_digests: dict[str, str] = {}
         for path, sha256 in computed.items():
-            digest = file_digests[path].get([STREEBOG_256]).get(STREEBOG_256)
+            digest = (_shared_digests(file_digests[path]) or {}).get(STREEBOG_256)
             if digest is not None:
                 new_digests[sha256] = digest.hex()
         return decision, report, new_digests
