@@ -398,7 +398,7 @@ async def metrics(request: web.Request) -> web.Response:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the API."""
     error = {"$ref": "#/components/schemas/Error"}
-    security = [{"apiKey": []}]
+    security: list[dict[str, list[str]]] = [{"apiKey": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "SRO intake gateway", "version": "1"},

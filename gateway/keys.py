@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from gateway.config import Config
 from gateway.pipeline import Pipeline
@@ -32,5 +32,5 @@ METRICS_KEY = web.AppKey("metrics", dict)
 ROLE_KEY = web.RequestKey("role", str)
 OUTBOX_KEY = web.AppKey("outbox", object)
 OUTBOX_WORKER_KEY = web.AppKey("outbox_worker", object)
-HTTP_SESSION_KEY = web.AppKey("http_session", object)
+HTTP_SESSION_KEY = web.AppKey("http_session", ClientSession)
 BACKGROUND_KEY = web.AppKey("background", list)

@@ -158,9 +158,9 @@ def build_report(
     for upload in request.files:
         recorded = request.digests.get(upload.name)
         shared = request.file_digests.get(upload.path)
-        if shared is not None and inspect_files:
-            known = shared.get([SHA256, STREEBOG_256])
-            size = recorded[0] if recorded else shared.size
+        known = _shared_digests(shared) if shared is not None and inspect_files else None
+        if known is not None:
+            size = recorded[0] if recorded else upload.path.stat().st_size
             sha256, streebog = known[SHA256].hex(), known[STREEBOG_256].hex() if STREEBOG_256 in known else None
         else:
             if recorded is None:
@@ -200,6 +200,14 @@ def build_report(
         "validation_seconds": round(time.monotonic() - started, 3),
     }
     return decision, report
+
+
+def _shared_digests(shared: FileDigests) -> dict[str, bytes] | None:
+    try:
+        return shared.get([SHA256, STREEBOG_256])
+    except OSError:  # the stored file went away: the report says what was recorded at upload
+        log.warning("cannot read %s for its digests", shared.path.name)
+        return None
 
 
 def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
@@ -348,9 +356,9 @@ class Pipeline:
         for f in stored:
             path = self.blobs.path(f.blob.key)
             known = {SHA256: bytes.fromhex(f.blob.sha256)}
-            streebog = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
-            if streebog:
-                known[STREEBOG_256] = bytes.fromhex(streebog)
+            recorded = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
+            if recorded:
+                known[STREEBOG_256] = bytes.fromhex(recorded)
             elif not unfinished_attempts:
                 computed[path] = f.blob.sha256
             file_digests[path] = FileDigests(path, known=known)
@@ -373,9 +381,9 @@ class Pipeline:
                 request, self.config, self.members, self.trust, policy, self.scratch, remove=lambda path: self.cleaner.submit(_remove_tree, path)
             )
         report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
-        streebog: dict[str, str] = {}
+        new_digests: dict[str, str] = {}
         for path, sha256 in computed.items():
-            digest = file_digests[path].get([STREEBOG_256]).get(STREEBOG_256)
+            digest = (_shared_digests(file_digests[path]) or {}).get(STREEBOG_256)
             if digest is not None:
-                streebog[sha256] = digest.hex()
-        return decision, report, record.received_at, streebog
+                new_digests[sha256] = digest.hex()
+        return decision, report, record.received_at, new_digests

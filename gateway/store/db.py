@@ -114,6 +114,7 @@ class Database:
         self.busy_timeout = busy_timeout
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._write_lock = threading.Lock()
         self._migrate()
 
     def _connect(self) -> sqlite3.Connection:
@@ -141,6 +142,14 @@ class Database:
         connection = self._connect()
         if not durable:
             connection.execute("PRAGMA synchronous=NORMAL")
+        # Writers of this process queue on a lock, handed over at once, rather than in
+        # SQLite's busy handler, which sleeps up to 100 ms between tries (the busy timeout
+        # still applies to other processes, e.g. `gateway outbox retry`), and bounds the
+        # wait here too.
+        if not self._write_lock.acquire(timeout=self.busy_timeout):
+            if not durable:
+                connection.execute("PRAGMA synchronous=FULL")
+            raise sqlite3.OperationalError("database is locked (waited for other writers of this process)")
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -150,6 +159,7 @@ class Database:
                 raise
             connection.execute("COMMIT")
         finally:
+            self._write_lock.release()
             if not durable:
                 connection.execute("PRAGMA synchronous=FULL")
 

@@ -28,6 +28,7 @@ def config(pki: TestPki, tmp_path: Path) -> Config:
         verification=VerificationConfig(trust_dir=pki.trust_dir),
         storage=StorageConfig(data_dir=data, members_csv=members_csv(tmp_path / "members.csv")),
         limits=LimitsConfig(archive_max_total_bytes=20 << 20, archive_max_entry_bytes=20 << 20),
+        mail=MailConfig(eml_dir=tmp_path / "mail"),  # never the repository's own var/mail
     )
 
 

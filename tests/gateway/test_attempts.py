@@ -2,8 +2,10 @@
 retried forever: attempts are counted in the submission row when claimed, and past the
 configured number the package is decided with ``processing.error`` (issue 9, section 4).
 
-The kills are simulated the way they look in the database: claims through the repository
-that are never followed by a decision, then a restart of the real application."""
+A drill kills the real server twice while it validates a package (at a state seen in
+the database); the other tests simulate the kills the way they look in the database:
+claims through the repository that are never followed by a decision, then a restart of
+the real application."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from tests.pki.builder import TestPki
-from tests.servers.gateway import submission_rows
+from tests.servers.gateway import Gateway, submission_rows, wait_for_submission
 from tests.servers.packages import MEMBER, decided, report_zip, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
@@ -95,3 +97,51 @@ async def test_scratch_left_by_a_killed_validation_is_removed_at_start(aiohttp_c
     await decided(client, submission_id)
     # The leftover and this validation's own scratch (removed in the background) both go.
     await wait_for(lambda: list((config.storage.data_dir / "work").iterdir()) == [])
+
+
+def test_server_killed_twice_while_validating_decides_processing_error_after_the_next_start(gateway_process: Gateway, pki: TestPki, tmp_path: Path) -> None:
+    import asyncio
+    import zipfile
+
+    import aiohttp
+
+    from tests.servers.packages import REPORT
+
+    document = tmp_path / "report.xml"
+    document.write_bytes(b"<x>" + bytes(40 << 20) + b"</x>")  # validation lasts a while (unpacking, digests)
+    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
+    package = tmp_path / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(document, "report.xml")
+        archive.write(signature, "report.xml.sig")
+    data = tmp_path / "var"
+
+    async def upload() -> str:
+        async with aiohttp.ClientSession() as session:
+            form = aiohttp.FormData()
+            for key, value in REPORT.items():
+                form.add_field(key, value)
+            form.add_field("document", open(package, "rb"), filename=package.name)  # noqa: SIM115 - aiohttp closes it
+            async with session.post(f"{gateway_process.url}/api/v1/submissions", data=form) as response:
+                assert response.status == 202
+                return str((await response.json())["id"])
+
+    async def report(submission_id: str) -> dict[str, object]:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                async with session.get(f"{gateway_process.url}/api/v1/submissions/{submission_id}/report") as response:
+                    if response.status == 200:
+                        return dict(await response.json())
+                await asyncio.sleep(0.1)
+        raise AssertionError("not decided")
+
+    gateway_process.start()
+    submission_id = asyncio.run(upload())
+    for attempt in (1, 2):
+        wait_for_submission(data, lambda row: row["status"] == "validating" and row["attempts"] == attempt)
+        gateway_process.kill()
+        gateway_process.start()
+    decided_report = asyncio.run(report(submission_id))
+    assert [c["code"] for c in decided_report["checks"]] == ["processing.error"]  # type: ignore[union-attr]
+    [row] = submission_rows(data)
+    assert (row["decision"], row["attempts"]) == ("returned", 3)

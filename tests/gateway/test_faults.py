@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.config import Config, MailConfig, ServerConfig, StorageConfig
 from tests.pki.builder import TestPki
-from tests.servers.gateway import Gateway, free_port
+from tests.servers.gateway import Gateway, free_port, wait_for_submission
 from tests.servers.packages import FAST, MEMBER, REPORT, decided, outbox_rows, report_zip, submit, wait_for
 from tests.servers.smtp import Recorder
 
@@ -215,10 +215,10 @@ def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_
                 return str((await response.json())["id"])
 
     submission_id = asyncio.run(upload())
-    time.sleep(0.3)  # validation has started
+    wait_for_submission(tmp_path / "var", lambda row: row["status"] == "validating")
     gateway_process.kill()
     rows = _submissions(dataclasses.replace(Config(), storage=StorageConfig(data_dir=tmp_path / "var")))
-    assert [r["status"] for r in rows] in (["validating"], ["received"])
+    assert [(r["status"], r["attempts"]) for r in rows] == [("validating", 1)]
     gateway_process.start()
 
     async def final() -> str:

@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from tests.conftest import REPO
 from tests.pki.builder import TestPki
 from tests.servers.packages import members_csv
 
-__all__ = ["Gateway", "free_port", "gateway_config", "submission_rows"]
+__all__ = ["Gateway", "free_port", "gateway_config", "submission_rows", "wait_for_submission"]
 
 
 def free_port() -> int:
@@ -49,6 +49,22 @@ def submission_rows(data_dir: Path) -> list[sqlite3.Row]:
         return connection.execute("SELECT * FROM submissions").fetchall()
     finally:
         connection.close()
+
+
+def wait_for_submission(data_dir: Path, condition: Callable[[sqlite3.Row], bool], seconds: float = 30) -> sqlite3.Row:
+    """Poll the submissions table (every 10 ms) until a row meets ``condition``: crash
+    drills kill at a state seen in the database, not after a guessed sleep."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (data_dir / "gateway.sqlite3").exists():
+            try:
+                for row in submission_rows(data_dir):
+                    if condition(row):
+                        return row
+            except sqlite3.OperationalError:  # locked or being created
+                pass
+        time.sleep(0.01)
+    raise AssertionError(f"no submission reached the awaited state in {seconds} s")
 
 
 class Gateway:
