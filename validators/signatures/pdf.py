@@ -584,6 +584,28 @@ def _timestamp_imprint_check(report: SignatureReport, contents: bytes, ranges_di
     return amend(report, SignatureCheck("timestamp.message_imprint", True, f"time-stamped at {gen_time:%Y-%m-%d %H:%M:%S}Z over the ByteRange"))
 
 
+_HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
+
+
+def _gap_problem(path: Path, ranges: list[tuple[int, int]], contents: bytes) -> str | None:
+    """None when the one unsigned gap of the ByteRange is exactly this signature's
+    /Contents written as a hex string. pyHanko's whole-file coverage only adds up lengths:
+    /Contents written as a literal string (half the bytes) or a gap that is not /Contents
+    would leave unsigned bytes inside the "fully covered" file (extra entries of the
+    signature dictionary, objects for a repairing reader)."""
+    if len(ranges) != 2 or ranges[0][0] != 0:
+        return f"the /ByteRange {ranges} is not two ranges from the start of the file around /Contents"
+    start, end = ranges[0][1], ranges[1][0]
+    if end - start != 2 * len(contents) + 2:
+        return "the gap between the /ByteRange ranges is not exactly the signature's /Contents"
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        gap = stream.read(end - start)
+    if not _HEX_STRING.fullmatch(gap) or bytes.fromhex(gap[1:-1].decode("ascii")) != contents:
+        return "the gap between the /ByteRange ranges is not the signature's /Contents as one hex string: unsigned bytes inside the signed file"
+    return None
+
+
 def _format_failure(kind: str, name: str, detail: str) -> SignatureReport:
     return unverifiable(SubIndication.FORMAT_FAILURE, SignatureCheck("pdf.signature", False, detail), kind, name)
 
@@ -662,6 +684,9 @@ def _verify_field(
     ranges = _byte_ranges(embedded, file_size)
     if ranges is None:
         return _format_failure(kind, name, f"invalid /ByteRange {embedded.byte_range}"), is_timestamp
+    gap = _gap_problem(path, ranges, embedded.pkcs7_content)
+    if gap is not None:
+        return _format_failure(kind, name, gap), is_timestamp
     range_digests = FileDigests(path, ranges)
     contents = embedded.pkcs7_content
     result = verify_cms(
