@@ -110,6 +110,10 @@ def _child(element: ElementTree.Element, *path: str, required: bool = True) -> E
             if required:
                 raise _Malformed(f"element {'/'.join(path[: index + 1])} missing under {_local(element.tag)}")
             return None
+        if len(found) > 1:
+            # The format has one of each: with two, which one counts depends on the reader
+            # (an earlier СрокДейст here, a later one in the registry).
+            raise _Malformed(f"element {'/'.join(path[: index + 1])} appears {len(found)} times under {_local(element.tag)}")
         current = found[0]
     return current
 
@@ -117,10 +121,13 @@ def _child(element: ElementTree.Element, *path: str, required: bool = True) -> E
 def _attr(element: ElementTree.Element | None, name: str) -> str | None:
     if element is None:
         return None
-    for key, value in element.attrib.items():
-        if _local(key) == name:
-            value = " ".join(value.split())
-            return value or None
+    values = [value for key, value in element.attrib.items() if _local(key) == name]
+    if len(values) > 1:
+        # ``СрокДейст`` and ``x:СрокДейст``: one name for this reader, two for another.
+        raise _Malformed(f"attribute {_local(element.tag)}/@{name} given {len(values)} times (in different namespaces)")
+    if values:
+        value = " ".join(values[0].split())
+        return value or None
     return None
 
 
@@ -159,9 +166,12 @@ def _date(value: str, what: str) -> date:
 
 def _person(element: ElementTree.Element, what: str) -> Person:
     """``СвФЛ`` / ``СведФизЛ``: identifiers as attributes, the name in a ``ФИО`` below."""
-    fio = next((e for e in element.iter() if _local(e.tag) == "ФИО"), None)
-    if fio is None:
+    names = [e for e in element.iter() if _local(e.tag) == "ФИО"]
+    if not names:
         raise _Malformed(f"{what}: ФИО missing")
+    if len(names) > 1:
+        raise _Malformed(f"{what}: {len(names)} ФИО elements, one expected")
+    fio = names[0]
     snils = _attr(element, "СНИЛС")
     person = Person(
         surname=_attr(fio, "Фамилия") or "",

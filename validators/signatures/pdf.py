@@ -271,6 +271,7 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
     from pyhanko.pdf_utils import generic
 
     _check_file_ends_with_last_revision(reader)
+    _check_later_revisions_hold_only_listed_objects(reader, signed_revision)
     trailer = reader.trailer
     signed_root = _ref(trailer.raw_get("/Root", revision=signed_revision))
     signed = reader.get_historical_resolver(signed_revision)
@@ -377,6 +378,100 @@ def _check_file_ends_with_last_revision(reader: Any) -> None:
     rest = tail[match.end() :].strip(b"\x00\t\n\r\f ")
     if rest:
         raise _Changed(f"{len(rest)} bytes follow the end of the last revision: they belong to no revision and no signature")
+
+
+_OBJ_HEADER = re.compile(rb"(\d+)\s+(\d+)\s+obj\b")
+_BLANK = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
+_XREF_TABLE = re.compile(rb"xref\s+(?:\d+\s+\d+\s+(?:\d{10}\s\d{5}\s[nf]\s*)*)*trailer\b")
+#: A revision larger than this is not scanned (and so not accepted after a signature).
+_MAX_REVISION_SCAN = 64 * 1024 * 1024
+
+
+def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision: int) -> None:
+    """Each revision after the signed one must be exactly its listed objects, its
+    cross-reference section and trailer, and its startxref must point exactly there.
+
+    pyHanko (like any reader that trusts the cross-reference sections) ignores an object
+    that a revision defines but does not list, and tolerates a startxref that is a few
+    bytes off; a reader that repairs such a file rebuilds the table by scanning and takes
+    the last definition of each object — a redefined page, never seen by the difference
+    analysis. Raises :class:`_Changed`."""
+    stream = reader.stream
+    xrefs = reader.xrefs
+    previous_end = _revision_end(stream, xrefs.get_startxref_for_revision(signed_revision))
+    for revision in range(signed_revision + 1, xrefs.total_revisions):
+        xref_at = xrefs.get_startxref_for_revision(revision)
+        end = _revision_end(stream, xref_at)
+        if previous_end is not None and end is not None and end <= previous_end:
+            # A linearised file's first-page section: physically inside the bytes before
+            # (and so inside what the signature covers).
+            continue
+        if previous_end is None or end is None or not previous_end <= xref_at < end or end - previous_end > _MAX_REVISION_SCAN:
+            raise _Changed(f"revision {revision} is not laid out as one update after the previous one")
+        stream.seek(previous_end)
+        data = stream.read(end - previous_end)
+        xref_pos = xref_at - previous_end
+        section = xrefs.get_xref_data(revision)
+        listed = {number: offset - previous_end for number, (_gen, offset) in section.standard_xrefs.items()}
+        generations = dict(section.standard_xrefs)
+        if section.hybrid is not None:
+            for number, (gen, offset) in section.hybrid.xref_data.standard_xrefs.items():
+                listed.setdefault(number, offset - previous_end)
+                generations.setdefault(number, (gen, offset))
+        position = 0
+        while True:
+            position = _BLANK.match(data, position).end()  # type: ignore[union-attr]
+            if position >= xref_pos:
+                break
+            header = _OBJ_HEADER.match(data, position)
+            number = int(header.group(1)) if header else -1
+            at = listed.get(number)
+            if (
+                header is None
+                or at is None
+                or generations[number][0] != int(header.group(2))
+                or not (at <= position and not data[at:position].strip(b"\x00\t\n\x0c\r "))
+            ):
+                what = f"object {number} {header.group(2).decode()}" if header else "bytes that are no object"
+                raise _Changed(
+                    f"revision {revision} holds {what} at offset {previous_end + position} that its cross-reference "
+                    "section does not list there (a repairing reader would show it)"
+                )
+            closing = data.find(b"endobj", header.end())
+            if closing < 0 or closing >= xref_pos:
+                raise _Changed(f"revision {revision}: object {number} does not end before the cross-reference section")
+            position = closing + len(b"endobj")
+        if position != xref_pos:
+            raise _Changed(f"revision {revision}: startxref does not point exactly at its cross-reference section")
+        tail = data[xref_pos:]
+        table = _XREF_TABLE.match(tail)
+        if table is not None:
+            rest = tail[table.end() :]
+        elif _OBJ_HEADER.match(tail):
+            closing = tail.find(b"endobj")
+            rest = tail[closing + len(b"endobj") :] if closing >= 0 else b""
+        else:
+            raise _Changed(f"revision {revision}: startxref does not point at a cross-reference section")
+        if _OBJ_HEADER.search(rest):
+            raise _Changed(f"revision {revision} defines an object after its cross-reference section")
+        previous_end = end
+
+
+def _revision_end(stream: Any, xref_at: int) -> int | None:
+    """Where the revision whose cross-reference section starts at ``xref_at`` ends (after
+    its ``%%EOF`` line)."""
+    stream.seek(xref_at)
+    match = _TAIL_RE.search(stream.read(_MAX_REVISION_SCAN))
+    if match is None:
+        return None
+    end = xref_at + match.end()
+    stream.seek(end)
+    after = stream.read(2)
+    if after.startswith(b"\r\n"):
+        return end + 2
+    if after[:1] in (b"\r", b"\n"):
+        return end + 1
+    return end
 
 
 def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -> list[str]:
@@ -584,6 +679,28 @@ def _timestamp_imprint_check(report: SignatureReport, contents: bytes, ranges_di
     return amend(report, SignatureCheck("timestamp.message_imprint", True, f"time-stamped at {gen_time:%Y-%m-%d %H:%M:%S}Z over the ByteRange"))
 
 
+_HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
+
+
+def _gap_problem(path: Path, ranges: list[tuple[int, int]], contents: bytes) -> str | None:
+    """None when the one unsigned gap of the ByteRange is exactly this signature's
+    /Contents written as a hex string. pyHanko's whole-file coverage only adds up lengths:
+    /Contents written as a literal string (half the bytes) or a gap that is not /Contents
+    would leave unsigned bytes inside the "fully covered" file (extra entries of the
+    signature dictionary, objects for a repairing reader)."""
+    if len(ranges) != 2 or ranges[0][0] != 0:
+        return f"the /ByteRange {ranges} is not two ranges from the start of the file around /Contents"
+    start, end = ranges[0][1], ranges[1][0]
+    if end - start != 2 * len(contents) + 2:
+        return "the gap between the /ByteRange ranges is not exactly the signature's /Contents"
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        gap = stream.read(end - start)
+    if not _HEX_STRING.fullmatch(gap) or bytes.fromhex(gap[1:-1].decode("ascii")) != contents:
+        return "the gap between the /ByteRange ranges is not the signature's /Contents as one hex string: unsigned bytes inside the signed file"
+    return None
+
+
 def _format_failure(kind: str, name: str, detail: str) -> SignatureReport:
     return unverifiable(SubIndication.FORMAT_FAILURE, SignatureCheck("pdf.signature", False, detail), kind, name)
 
@@ -662,6 +779,9 @@ def _verify_field(
     ranges = _byte_ranges(embedded, file_size)
     if ranges is None:
         return _format_failure(kind, name, f"invalid /ByteRange {embedded.byte_range}"), is_timestamp
+    gap = _gap_problem(path, ranges, embedded.pkcs7_content)
+    if gap is not None:
+        return _format_failure(kind, name, gap), is_timestamp
     range_digests = FileDigests(path, ranges)
     contents = embedded.pkcs7_content
     result = verify_cms(

@@ -30,9 +30,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from asn1crypto import crl, ocsp, x509
+from asn1crypto import core, crl, ocsp, x509
 
 from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
 from validators.signatures.crypto import UnsupportedAlgorithm, digest_by_oid, new_hash, public_key_bits
@@ -140,10 +140,53 @@ class CrlView:
             return True
         if idp["only_contains_attribute_certs"].native or idp["indirect_crl"].native:
             return True
-        return idp["only_some_reasons"].native is not None
+        if idp["only_some_reasons"].native is not None:
+            return True
+        # A partitioned CRL (RFC 5280, 6.3.3 b.2.i) speaks only for the certificates whose
+        # CRL Distribution Points name one of its own distribution point names: a genuine
+        # CRL of another partition lists none of them and would otherwise say "good".
+        return not _idp_matches_certificate(idp, cert)
+
+    def unhandled_critical_extensions(self) -> list[str]:
+        """Critical CRL extensions this code does not process: such a CRL must not be
+        used to say "not revoked" (RFC 5280, 5.2); its entries still revoke."""
+        return sorted(e for e in self.header.critical_extensions if e not in _HANDLED_CRL_EXTENSIONS)
 
     def describe(self) -> str:
         return f"the CRL of {self.this_update:%Y-%m-%d %H:%M}Z ({self.origin})"
+
+
+#: CRL extensions whose meaning is applied here (asn1crypto names); another one marked
+#: critical makes the CRL unusable for "not revoked".
+_HANDLED_CRL_EXTENSIONS = frozenset(
+    {
+        "authority_key_identifier",
+        "issuer_alt_name",
+        "crl_number",
+        "delta_crl_indicator",
+        "issuing_distribution_point",
+        "freshest_crl",
+        "authority_information_access",
+    }
+)
+
+
+def _idp_matches_certificate(idp: Any, cert: x509.Certificate) -> bool:
+    """The IssuingDistributionPoint has no distribution point name, or one of its full
+    names is among the full names of the certificate's CRL Distribution Points."""
+    point = idp["distribution_point"]
+    if point is None or isinstance(point, core.Void) or point.native is None:
+        return True
+    if point.name != "full_name":
+        return False  # a name relative to the CRL issuer: not matched here, not trusted
+    wanted = {name.dump() for name in point.chosen}
+    for cdp in cert.crl_distribution_points_value or ():
+        names = cdp["distribution_point"]
+        if isinstance(names, core.Void) or names.native is None or names.name != "full_name":
+            continue
+        if wanted & {name.dump() for name in names.chosen}:
+            return True
+    return False
 
 
 class LoadedCrl(CrlView):
@@ -288,6 +331,10 @@ class _Answers:
                         listed.reason,
                     )
                 )
+                continue
+            unhandled = item.unhandled_critical_extensions()
+            if unhandled:
+                self.unusable.append(f"a CRL with critical extensions not understood ({', '.join(unhandled)})")
                 continue
             if item.next_update is not None and item.next_update < at:
                 self.unusable.append(
