@@ -23,8 +23,9 @@ Per signature two checks are added:
   (TOTAL_FAILED/HASH_FAILURE: what is shown is not what was signed); later revisions that
   cannot be analysed leave it INDETERMINATE (GENERIC). Either way the package finding is
   ``pdf.modified_after_signing``.
-* ``pdf.digest_policy`` — a binding through SHA-1/MD5 (``adbe.pkcs7.sha1`` or weak CMS
-  algorithms) fails after 2016 (CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
+* ``pdf.digest_policy`` — a binding through a weak digest (``adbe.pkcs7.sha1`` or weak CMS
+  algorithms, ``policy.weak_digests``) fails when the signature's time of judgment is at
+  or after ``policy.weak_digest_sunset`` (CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
 
 Signatures that a later revision removed from the final form (a switched catalog) are
 found in the earlier revisions and judged too, so the change is named.
@@ -526,53 +527,58 @@ def _sha1_digest_content_check(report: SignatureReport, parsed_content: bytes | 
     return amend(report, SignatureCheck("pdf.sha1_content", True, "adbe.pkcs7.sha1: the signed SHA-1 matches the ByteRange"))
 
 
-#: SHA-1 and MD5 and the signature algorithms built on them (RSA, ECDSA, DSA).
-_WEAK_BINDING_OIDS = {
-    "1.3.14.3.2.26": "SHA-1",
-    "1.2.840.113549.2.5": "MD5",
-    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
-    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
-    "1.2.840.10040.4.3": "dsa-with-sha1",
+#: Names of SHA-1/MD5 and of the signature algorithms built on them (RSA, ECDSA, DSA),
+#: with the digest each one uses: whether that digest is weak is the policy's call
+#: (``VerificationPolicy.weak_digests``).
+_SHA1, _MD5 = "1.3.14.3.2.26", "1.2.840.113549.2.5"
+_BINDING_DIGESTS = {
+    _SHA1: ("SHA-1", _SHA1),
+    _MD5: ("MD5", _MD5),
+    "1.2.840.113549.1.1.5": ("sha1WithRSAEncryption", _SHA1),
+    "1.2.840.113549.1.1.4": ("md5WithRSAEncryption", _MD5),
+    "1.2.840.10045.4.1": ("ecdsa-with-SHA1", _SHA1),
+    "1.2.840.10040.4.3": ("dsa-with-sha1", _SHA1),
 }
 
 
 def _weak_binding_check(report: SignatureReport, subfilter: str, contents: bytes, policy: VerificationPolicy) -> SignatureReport:
-    """SHA-1 (or MD5) binding the signature to the document fails the algorithm policy for
-    signatures after 2016 (``WEAK_DIGEST_SUNSET``), as for CMS. Needed here because
-    ``adbe.pkcs7.sha1`` signs the SHA-1 of the ByteRange as content: the CMS itself may use
-    SHA-256 and pass the CMS policy while the document is bound only by SHA-1.
+    """A weak digest (``policy.weak_digests``: SHA-1, MD5) binding the signature to the
+    document fails the algorithm policy for signatures judged at or after
+    ``policy.weak_digest_sunset``, as for CMS. Needed here because ``adbe.pkcs7.sha1``
+    signs the SHA-1 of the ByteRange as content: the CMS itself may use SHA-256 and pass
+    the CMS policy while the document is bound only by SHA-1.
 
-    Judged at ``--at`` or the present time: the signer's signingTime is a claim and cannot
-    place the signature before the sunset (no proof of existence), so the verdict is
-    CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
+    Judged at the signature's time of judgment (``report.validation_time``: ``--at``, the
+    earliest valid time-stamp proving the moment, else receipt or now); the signer's
+    signingTime is a claim and cannot place the signature before the sunset, so without
+    a proof the verdict is CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
     """
     from validators.signatures.cms import CmsFormatError, parse_signed_data
-    from validators.signatures.verify import WEAK_DIGEST_SUNSET
 
     weak: list[str] = []
-    if subfilter == "/adbe.pkcs7.sha1":
+    if subfilter == "/adbe.pkcs7.sha1" and _SHA1 in policy.weak_digests:
         weak.append("the /adbe.pkcs7.sha1 SubFilter (SHA-1 of the ByteRange signed as content)")
     try:
         for signer_info in parse_signed_data(contents).signed_data["signer_infos"]:
             for key in ("digest_algorithm", "signature_algorithm"):
                 oid = signer_info[key]["algorithm"].dotted
-                if oid in _WEAK_BINDING_OIDS:
-                    weak.append(f"{_WEAK_BINDING_OIDS[oid]} in the CMS {key.replace('_', ' ')}")
+                if oid in _BINDING_DIGESTS and _BINDING_DIGESTS[oid][1] in policy.weak_digests:
+                    weak.append(f"{_BINDING_DIGESTS[oid][0]} in the CMS {key.replace('_', ' ')}")
     except (CmsFormatError, *ASN1_ERRORS):
         pass  # the CMS verification already reported it
-    at = policy.at or policy.clock()
     if not weak:
         return report
-    if at < WEAK_DIGEST_SUNSET:
-        return amend(report, SignatureCheck("pdf.digest_policy", True, f"SHA-1 binding acceptable at {at:%Y-%m-%d}: {'; '.join(weak)}"))
+    at = report.validation_time or policy.at or policy.reference()
+    sunset = policy.weak_digest_sunset
+    if at < sunset:
+        return amend(report, SignatureCheck("pdf.digest_policy", True, f"SHA-1/MD5 binding acceptable at {at:%Y-%m-%d}: {'; '.join(weak)}"))
     return amend(
         report,
         SignatureCheck(
             "pdf.digest_policy",
             False,
             f"the document is bound through SHA-1/MD5 ({'; '.join(weak)}), not acceptable for signatures after "
-            f"{WEAK_DIGEST_SUNSET:%Y-%m-%d}; judged at {at:%Y-%m-%d} (signingTime is only a claim)",
+            f"{sunset:%Y-%m-%d}; judged at {at:%Y-%m-%d} (signingTime is only a claim)",
         ),
         SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     )
