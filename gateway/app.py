@@ -9,6 +9,7 @@ constant time; with no keys configured the API is open (embedded default on loop
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hmac
 import json
@@ -63,7 +64,7 @@ from validators.gost import gost_support
 from validators.members import MemberList
 from validators.signatures.locate import verify_document
 from validators.signatures.model import RevocationMode, VerificationReport
-from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy
+from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE
 from validators.trust import load_trust_store
 
 __all__ = ["create_app", "run", "safe_name"]
@@ -207,7 +208,8 @@ async def _verify(request: web.Request) -> web.Response:
                 await form.skip(part)
         if document is None:
             return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
-        policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
+        # The service's policy (configured sunsets, skew, online revocation), this mode.
+        policy = dataclasses.replace(request.app[PIPELINE_KEY].policy, revocation=RevocationMode(revocation))
         loop = asyncio.get_running_loop()
         report: VerificationReport = await loop.run_in_executor(
             request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[PIPELINE_KEY].trust, policy, signature

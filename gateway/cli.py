@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from gateway.config import REPO_ROOT, Config, ConfigError, load_config
+from gateway.config import REPO_ROOT, Config, ConfigError, load_config, verification_policy
 
 __all__ = ["main"]
 
@@ -111,7 +111,6 @@ def _load_config(path: Path | None) -> Config:
 def _verification_setup(command: str, args: argparse.Namespace, config: Config) -> tuple[Any, Any] | None:
     """The trust store and verification policy of `verify` and `check` (None: usage error)."""
     from validators.signatures.model import RevocationMode
-    from validators.signatures.verify import VerificationPolicy
     from validators.trust import load_trust_store
 
     trust_dir = args.trust or config.verification.trust_dir
@@ -124,7 +123,8 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
     from gateway.revocation import online_revocation
 
     revocation = RevocationMode(args.revocation) if args.revocation else config.verification.revocation
-    policy = VerificationPolicy(
+    policy = verification_policy(
+        config,
         revocation=revocation,
         at=args.at,
         online=online_revocation(config, offline=True if args.offline else None) if revocation is not RevocationMode.OFF else None,

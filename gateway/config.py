@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
 from validators.signatures.model import RevocationMode
+from validators.signatures.policy import GOST_2001_SUNSET, SIGNING_TIME_SKEW, WEAK_DIGEST_SUNSET, VerificationPolicy
 
 __all__ = [
     "Config",
@@ -27,6 +30,7 @@ __all__ = [
     "PoaConfig",
     "ConfigError",
     "load_config",
+    "verification_policy",
     "REPO_ROOT",
 ]
 
@@ -85,6 +89,16 @@ class VerificationConfig:
     """How long a package whose revocation status cannot be obtained waits (awaiting_revocation)."""
     revocation_recheck_seconds: float = 300.0
     """First re-check of a waiting package; doubles each time, at most one hour."""
+    # --- algorithm sunsets and the signing-time skew (VerificationPolicy) ---
+    gost2001_sunset: datetime = GOST_2001_SUNSET
+    """GOST R 34.10-2001 signatures judged at or after this moment are not acceptable."""
+    weak_digest_sunset: datetime = WEAK_DIGEST_SUNSET
+    """Signatures (and PDF bindings) with a digest of ``weak_digests`` judged at or after
+    this moment are not acceptable."""
+    weak_digests: tuple[str, ...] = ("sha1", "md5")
+    """Digests retired at ``weak_digest_sunset``: ``sha1``, ``md5`` or dotted OIDs."""
+    signing_time_skew_seconds: float = SIGNING_TIME_SKEW.total_seconds()
+    """A claimed signingTime (or a genTime) later than receipt by more is a warning (a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +250,11 @@ def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -
         return tuple(raw)
     if isinstance(default, RevocationMode):
         return RevocationMode(raw)
-    if isinstance(default, float) and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+    if isinstance(default, datetime):
+        return _moment(raw)
+    if isinstance(default, float):
+        if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+            raise TypeError(f"a number is expected, got {raw!r}")
         if raw < 0:
             raise ValueError("must not be negative")
         return float(raw)
@@ -255,6 +273,52 @@ def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -
             raise TypeError("a table of strings is expected")
         return dict(raw)
     return raw
+
+
+def _moment(raw: Any) -> datetime:
+    """A TOML offset date-time (``2017-01-01T00:00:00Z``), a date (midnight UTC) or the
+    same as an ISO 8601 string; a local time without an offset is ambiguous and refused."""
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw) if "T" in raw or " " in raw.strip() else date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a date or date-time (e.g. 2017-01-01T00:00:00Z)") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{raw!s} has no UTC offset; write it as e.g. 2017-01-01T00:00:00Z")
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=timezone.utc)
+    raise TypeError(f"a date or date-time is expected (e.g. 2017-01-01T00:00:00Z), got {raw!r}")
+
+
+_DIGEST_NAMES = {"sha1": "1.3.14.3.2.26", "sha-1": "1.3.14.3.2.26", "md5": "1.2.840.113549.2.5"}
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+
+
+def _verification(verification: VerificationConfig) -> VerificationConfig:
+    """Checks the algorithm policy values beyond their types (refused at start)."""
+    for digest in verification.weak_digests:
+        if digest.lower() not in _DIGEST_NAMES and not _OID.match(digest):
+            raise ConfigError(f"[verification] weak_digests: {digest!r} is neither sha1, md5 nor a dotted OID")
+    return verification
+
+
+def verification_policy(config: "Config", **overrides: Any) -> VerificationPolicy:
+    """The :class:`VerificationPolicy` of ``[verification]``: revocation mode, algorithm
+    sunsets, weak digests and the signing-time skew (what the service, ``gateway verify``
+    and ``gateway check`` judge with); ``overrides`` set the rest (``at``, ``online``...)."""
+    verification = config.verification
+    values: dict[str, Any] = {
+        "revocation": verification.revocation,
+        "gost2001_sunset": verification.gost2001_sunset,
+        "weak_digest_sunset": verification.weak_digest_sunset,
+        "weak_digests": frozenset(_DIGEST_NAMES.get(d.lower(), d) for d in verification.weak_digests),
+        "signing_time_skew": timedelta(seconds=verification.signing_time_skew_seconds),
+    }
+    values.update(overrides)
+    return VerificationPolicy(**values)
 
 
 def _auth(data: Any) -> AuthConfig:
@@ -322,7 +386,7 @@ def load_config(path: Path | None) -> Config:
         poa_data["revoked_list"] = str(Path(storage_data["data_dir"]) / "poa-revoked.txt")
     return Config(
         server=_section(ServerConfig, data.get("server", {}), "server", base),
-        verification=_section(VerificationConfig, data.get("verification", {}), "verification", base),
+        verification=_verification(_section(VerificationConfig, data.get("verification", {}), "verification", base)),
         trust=_section(TrustConfig, data.get("trust", {}), "trust", base),
         auth=_auth(data.get("auth", {})),
         storage=_section(StorageConfig, data.get("storage", {}), "storage", base),

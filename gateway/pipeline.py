@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from gateway.config import Config
+from gateway.config import Config, verification_policy
 from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
 from gateway.effects import decision_jobs
 from gateway.store.blobs import BlobStore
@@ -256,7 +256,7 @@ class Pipeline:
         self.trust = trust
         from gateway.revocation import online_revocation
 
-        self.policy = VerificationPolicy(revocation=config.verification.revocation, online=online_revocation(config))
+        self.policy = verification_policy(config, online=online_revocation(config))
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=config.limits.validation_workers, thread_name_prefix="validate")
         self.cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratch-cleanup")

@@ -57,8 +57,9 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
     lines.append(f"│  Время подписания (заявлено подписантом): {_date(report.signing_time)}")
     stamp = report.timestamp
     if stamp is not None:
-        proof = "подтверждено штампом времени" if stamp.valid else "штамп времени НЕ ПРОШЕЛ проверку"
-        lines.append(f"│  {proof}: {_date(stamp.gen_time)}{f', {stamp.tsa}' if stamp.tsa else ''}")
+        which = "штампом времени документа" if stamp.kind == "document" else "штампом времени"
+        proof = f"подтверждено {which}" if stamp.valid else "штамп времени НЕ ПРОШЕЛ проверку"
+        lines.append(f"│  {proof}: {_date(stamp.gen_time)}{f' (TSA {stamp.tsa})' if stamp.tsa else ''}")
     lines.append(f"│  Алгоритмы:           {report.signature_algorithm or '—'}; {report.digest_algorithm or '—'}")
     lines.append(f"│  Результат (result):  {verdict} ({report.indication.value}{sub}), {qualified}")
     for check in report.checks:
@@ -83,8 +84,13 @@ def render_text(report: VerificationReport) -> str:
     for index, signature in enumerate(report.signatures, start=1):
         lines.extend(_stamp(index, signature))
     for index, timestamp in enumerate(report.timestamps, start=1):
-        lines.append(f"Штамп времени документа {index} (document timestamp, {timestamp.signature_file}):")
-        lines.append(f"  {_VERDICTS[timestamp.indication]} ({timestamp.indication.value}), время: {_date(timestamp.signing_time)}")
+        valid = "действителен (valid)" if timestamp.passed else "НЕДЕЙСТВИТЕЛЕН (invalid), момент подписания не подтверждает"
+        tsa = timestamp.timestamp.tsa if timestamp.timestamp is not None and timestamp.timestamp.tsa else None
+        lines.append(f"Штамп времени документа {index} (document timestamp, {timestamp.signature_file}): {valid}")
+        lines.append(
+            f"  {timestamp.indication.value}{f'/{timestamp.sub_indication.value}' if timestamp.sub_indication else ''}, "
+            f"время: {_date(timestamp.signing_time)}{f', TSA {tsa}' if tsa else ''}"
+        )
         for check in timestamp.checks:
             if not check.passed:
                 lines.append(f"   ✗ {check.name}: {check.detail}")

@@ -35,7 +35,7 @@ from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # 
 from validators.poa.verify import PoaVerdict
 from validators.signatures.cms import CmsFormatError
 from validators.signatures.locate import parse_signature_file, signed_name, verify_document
-from validators.signatures.model import SignatureReport, SubIndication, VerificationReport
+from validators.signatures.model import Indication, SignatureReport, SubIndication, VerificationReport
 from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy, load_signature_file, verify_cms
 from validators.content import (
     OKUD_CODES,
@@ -458,6 +458,13 @@ class _Run:
         for signature_report in report.signatures:
             document.reports.append(signature_report)
             self.signed.append(SignedFile(document.name, signature_report))
+        for stamp in report.timestamps:
+            # A PDF document time-stamp that does not validate proves nothing and is never
+            # silently ignored; an undecidable TSA revocation status waits like a signer's.
+            if stamp.indication is not Indication.TOTAL_PASSED:
+                code = "signature.revocation_unknown" if stamp.sub_indication is SubIndication.TRY_LATER else "pdf.timestamp_invalid"
+                detail = "; ".join(f"{c.name}: {c.detail}" for c in stamp.failed_checks())
+                self.checks.append(finding(code, file=document.name, detail=f"document time-stamp {stamp.signature_file}: {detail}"))
 
     def _verify_detached(self, document: Path, signature: Path, name: str) -> VerificationReport:
         try:

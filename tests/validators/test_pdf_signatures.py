@@ -102,14 +102,18 @@ def test_signature_whose_byte_range_stops_before_the_end_fails(pki: TestPki, pla
 
 
 def test_document_timestamp_is_reported_apart_from_signatures(pki: TestPki, gost_signed: Path, store: TrustStore, tmp_path: Path) -> None:
-    stamped = pdfs.timestamp_pdf(pki, "rsa_signer", gost_signed, tmp_path / "stamped.pdf")
+    from tests.pki.doc_timestamps import doc_timestamp
+    from tests.pki.tsa import build_tsa_pki
+
+    tsa = build_tsa_pki(pki, tmp_path / "tsa")
+    stamped = doc_timestamp(tsa, "tsa_rsa", gost_signed, tmp_path / "stamped.pdf")
     report = run(stamped, store)
     [signature] = report.signatures
     [timestamp] = report.timestamps
     assert signature.indication is Indication.TOTAL_PASSED
     assert check(signature, "pdf.modifications").passed
     assert timestamp.kind == "document_timestamp" and timestamp.indication is Indication.TOTAL_PASSED
-    assert check(timestamp, "timestamp.message_imprint").passed
+    assert check(timestamp, "timestamp.document").passed
     assert report.all_qualified_and_passed  # a timestamp is not a signature that must be qualified
 
 

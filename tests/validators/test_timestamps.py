@@ -284,7 +284,7 @@ def test_report_json_carries_the_claimed_and_the_proven_time(pki: TestPki, tsa: 
     tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa256", tsa.signature_value(sig)))
     data = _only(verify(sig, store, document)).to_json()
     assert data["signing_time"] is not None
-    assert set(data["timestamp"]) == {"gen_time", "tsa", "valid"} and data["timestamp"]["valid"] is True
+    assert set(data["timestamp"]) == {"gen_time", "tsa", "valid", "kind"} and data["timestamp"]["kind"] == "signature" and data["timestamp"]["valid"] is True
     assert data["validation_time"] == data["timestamp"]["gen_time"]
 
 

@@ -172,9 +172,12 @@ class TimestampSummary:
     valid: bool
     """True only when the token validated fully (imprint, TSA chain, EKU, validity,
     revocation); then ``gen_time`` is the time the certificates were judged at."""
+    kind: str = "signature"
+    """``signature`` (CAdES-T / PAdES signature time-stamp) or ``document`` (a PDF
+    document time-stamp in a later revision covering the signature)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"gen_time": _iso(self.gen_time), "tsa": self.tsa, "valid": self.valid}
+        return {"gen_time": _iso(self.gen_time), "tsa": self.tsa, "valid": self.valid, "kind": self.kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +261,8 @@ class VerificationReport:
     problems: tuple[str, ...] = field(default=())
     """File-level explanations (unreadable signature, no signature found…)."""
     timestamps: tuple[SignatureReport, ...] = field(default=())
-    """PDF document timestamps (/DocTimeStamp): reported, not counted as signatures."""
+    """PDF document timestamps (/DocTimeStamp): not counted as signatures (need not be
+    qualified), but one that does not validate fails the document."""
 
     @property
     def indication(self) -> Indication:
@@ -266,14 +270,15 @@ class VerificationReport:
             return self.sub_indication.indication
         if not self.signatures:
             return Indication.INDETERMINATE
-        return worst_indication([s.indication for s in self.signatures])
+        return worst_indication([s.indication for s in (*self.signatures, *self.timestamps)])
 
     @property
     def all_qualified_and_passed(self) -> bool:
-        """The ``gateway verify`` exit-0 condition."""
+        """The ``gateway verify`` exit-0 condition: every signature passed and qualified,
+        every document time-stamp valid (an invalid one is never silently ignored)."""
         return bool(self.signatures) and self.sub_indication is None and all(
             s.passed and s.qualified for s in self.signatures
-        )
+        ) and all(t.passed for t in self.timestamps)
 
     def to_json(self) -> dict[str, Any]:
         return {

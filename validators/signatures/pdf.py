@@ -23,14 +23,21 @@ Per signature two checks are added:
   (TOTAL_FAILED/HASH_FAILURE: what is shown is not what was signed); later revisions that
   cannot be analysed leave it INDETERMINATE (GENERIC). Either way the package finding is
   ``pdf.modified_after_signing``.
-* ``pdf.digest_policy`` — a binding through SHA-1/MD5 (``adbe.pkcs7.sha1`` or weak CMS
-  algorithms) fails after 2016 (CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
+* ``pdf.digest_policy`` — a binding through a weak digest (``adbe.pkcs7.sha1`` or weak CMS
+  algorithms, ``policy.weak_digests``) fails when the signature's time of judgment is at
+  or after ``policy.weak_digest_sunset`` (CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
 
 Signatures that a later revision removed from the final form (a switched catalog) are
 found in the earlier revisions and judged too, so the change is named.
 
-Document timestamps (/DocTimeStamp, ETSI.RFC3161) are verified (the TSA's CMS signature
-and the messageImprint over the ByteRange) and reported in ``timestamps``.
+Document timestamps (/DocTimeStamp, ETSI.RFC3161) are validated as rigorously as
+signature time-stamps (:func:`validators.signatures.verify.verify_document_timestamp`:
+messageImprint over the ByteRange, the TSA's chain to the trust store, critical
+timeStamping-only EKU, TSA valid and not revoked at genTime) and reported in
+``timestamps``; one that does not validate proves nothing and fails the document. A valid
+one whose ByteRange includes a signature's bytes (a later revision) proves the moment of
+that signature (SPEC section 3): the signature is judged at the earliest valid proof, its
+own signature time-stamp or a covering document time-stamp.
 """
 
 from __future__ import annotations
@@ -43,11 +50,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import cms, crl, ocsp, x509
+from asn1crypto import crl, ocsp, x509
 
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
-from validators.signatures.cms import ASN1_ERRORS, ID_CT_TSTINFO, ID_DATA
+from validators.signatures.cms import ASN1_ERRORS, ID_DATA
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
@@ -56,7 +63,15 @@ from validators.signatures.model import (
     VerificationReport,
 )
 from validators.signatures.revocation import RevocationEvidence
-from validators.signatures.verify import VerificationPolicy, amend, describe_document, unverifiable, verify_cms
+from validators.signatures.model import TimestampSummary
+from validators.signatures.verify import (
+    VerificationPolicy,
+    amend,
+    describe_document,
+    unverifiable,
+    verify_cms,
+    verify_document_timestamp,
+)
 from validators.trust import TrustStore
 
 __all__ = ["is_pdf", "verify_pdf", "PdfSignatureReports", "SUPPORTED_SUBFILTERS"]
@@ -607,76 +622,61 @@ def _sha1_digest_content_check(report: SignatureReport, parsed_content: bytes | 
     return amend(report, SignatureCheck("pdf.sha1_content", True, "adbe.pkcs7.sha1: the signed SHA-1 matches the ByteRange"))
 
 
-#: SHA-1 and MD5 and the signature algorithms built on them (RSA, ECDSA, DSA).
-_WEAK_BINDING_OIDS = {
-    "1.3.14.3.2.26": "SHA-1",
-    "1.2.840.113549.2.5": "MD5",
-    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
-    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
-    "1.2.840.10040.4.3": "dsa-with-sha1",
+#: Names of SHA-1/MD5 and of the signature algorithms built on them (RSA, ECDSA, DSA),
+#: with the digest each one uses: whether that digest is weak is the policy's call
+#: (``VerificationPolicy.weak_digests``).
+_SHA1, _MD5 = "1.3.14.3.2.26", "1.2.840.113549.2.5"
+_BINDING_DIGESTS = {
+    _SHA1: ("SHA-1", _SHA1),
+    _MD5: ("MD5", _MD5),
+    "1.2.840.113549.1.1.5": ("sha1WithRSAEncryption", _SHA1),
+    "1.2.840.113549.1.1.4": ("md5WithRSAEncryption", _MD5),
+    "1.2.840.10045.4.1": ("ecdsa-with-SHA1", _SHA1),
+    "1.2.840.10040.4.3": ("dsa-with-sha1", _SHA1),
 }
 
 
 def _weak_binding_check(report: SignatureReport, subfilter: str, contents: bytes, policy: VerificationPolicy) -> SignatureReport:
-    """SHA-1 (or MD5) binding the signature to the document fails the algorithm policy for
-    signatures after 2016 (``WEAK_DIGEST_SUNSET``), as for CMS. Needed here because
-    ``adbe.pkcs7.sha1`` signs the SHA-1 of the ByteRange as content: the CMS itself may use
-    SHA-256 and pass the CMS policy while the document is bound only by SHA-1.
+    """A weak digest (``policy.weak_digests``: SHA-1, MD5) binding the signature to the
+    document fails the algorithm policy for signatures judged at or after
+    ``policy.weak_digest_sunset``, as for CMS. Needed here because ``adbe.pkcs7.sha1``
+    signs the SHA-1 of the ByteRange as content: the CMS itself may use SHA-256 and pass
+    the CMS policy while the document is bound only by SHA-1.
 
-    Judged at ``--at`` or the present time: the signer's signingTime is a claim and cannot
-    place the signature before the sunset (no proof of existence), so the verdict is
-    CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
+    Judged at the signature's time of judgment (``report.validation_time``: ``--at``, the
+    earliest valid time-stamp proving the moment, else receipt or now); the signer's
+    signingTime is a claim and cannot place the signature before the sunset, so without
+    a proof the verdict is CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
     """
     from validators.signatures.cms import CmsFormatError, parse_signed_data
-    from validators.signatures.verify import WEAK_DIGEST_SUNSET
 
     weak: list[str] = []
-    if subfilter == "/adbe.pkcs7.sha1":
+    if subfilter == "/adbe.pkcs7.sha1" and _SHA1 in policy.weak_digests:
         weak.append("the /adbe.pkcs7.sha1 SubFilter (SHA-1 of the ByteRange signed as content)")
     try:
         for signer_info in parse_signed_data(contents).signed_data["signer_infos"]:
             for key in ("digest_algorithm", "signature_algorithm"):
                 oid = signer_info[key]["algorithm"].dotted
-                if oid in _WEAK_BINDING_OIDS:
-                    weak.append(f"{_WEAK_BINDING_OIDS[oid]} in the CMS {key.replace('_', ' ')}")
+                if oid in _BINDING_DIGESTS and _BINDING_DIGESTS[oid][1] in policy.weak_digests:
+                    weak.append(f"{_BINDING_DIGESTS[oid][0]} in the CMS {key.replace('_', ' ')}")
     except (CmsFormatError, *ASN1_ERRORS):
         pass  # the CMS verification already reported it
-    at = policy.at or policy.clock()
     if not weak:
         return report
-    if at < WEAK_DIGEST_SUNSET:
-        return amend(report, SignatureCheck("pdf.digest_policy", True, f"SHA-1 binding acceptable at {at:%Y-%m-%d}: {'; '.join(weak)}"))
+    at = report.validation_time or policy.at or policy.reference()
+    sunset = policy.weak_digest_sunset
+    if at < sunset:
+        return amend(report, SignatureCheck("pdf.digest_policy", True, f"SHA-1/MD5 binding acceptable at {at:%Y-%m-%d}: {'; '.join(weak)}"))
     return amend(
         report,
         SignatureCheck(
             "pdf.digest_policy",
             False,
             f"the document is bound through SHA-1/MD5 ({'; '.join(weak)}), not acceptable for signatures after "
-            f"{WEAK_DIGEST_SUNSET:%Y-%m-%d}; judged at {at:%Y-%m-%d} (signingTime is only a claim)",
+            f"{sunset:%Y-%m-%d}; judged at {at:%Y-%m-%d} (signingTime is only a claim)",
         ),
         SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     )
-
-
-def _timestamp_imprint_check(report: SignatureReport, contents: bytes, ranges_digests: FileDigests) -> SignatureReport:
-    try:
-        info = cms.ContentInfo.load(contents)["content"]["encap_content_info"]["content"].parsed
-        imprint = info["message_imprint"]
-        oid = imprint["hash_algorithm"]["algorithm"].dotted
-        expected = bytes(imprint["hashed_message"].native)
-        gen_time = info["gen_time"].native
-    except ASN1_ERRORS as exc:
-        return amend(report, SignatureCheck("timestamp.message_imprint", False, f"unreadable TSTInfo: {_pdf_error(exc)}"), SubIndication.FORMAT_FAILURE)
-    actual = ranges_digests.get([oid]).get(oid)
-    if actual != expected:
-        return amend(
-            report,
-            SignatureCheck("timestamp.message_imprint", False, "the timestamp's messageImprint is not the digest of the ByteRange"),
-            SubIndication.HASH_FAILURE,
-        )
-    report = dataclasses.replace(report, signing_time=gen_time)
-    return amend(report, SignatureCheck("timestamp.message_imprint", True, f"time-stamped at {gen_time:%Y-%m-%d %H:%M:%S}Z over the ByteRange"))
 
 
 _HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
@@ -706,13 +706,14 @@ def _format_failure(kind: str, name: str, detail: str) -> SignatureReport:
 
 
 def read_pdf_signatures(path: Path, store: TrustStore, policy: VerificationPolicy) -> PdfSignatureReports:
-    """Verify every filled signature field of a PDF; never raises for a bad PDF."""
+    """Verify every filled signature field of a PDF; never raises for a bad PDF.
+
+    Document time-stamps are validated first, so that each signature is judged at the
+    earliest valid proof of its moment, a covering document time-stamp included."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.fields import enumerate_sig_fields
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-    signatures: list[SignatureReport] = []
-    timestamps: list[SignatureReport] = []
     with open(path, "rb") as stream:
         try:
             reader = PdfFileReader(stream, strict=False)
@@ -724,10 +725,44 @@ def read_pdf_signatures(path: Path, store: TrustStore, policy: VerificationPolic
         fields.extend(_vanished_signature_fields(reader, fields))
         file_size = path.stat().st_size
         evidence = _dss_evidence(reader)
-        for name, sig_ref, field_ref in fields:
-            report, is_timestamp = _verify_field(reader, name, sig_ref, field_ref, path, file_size, store, policy, evidence, EmbeddedPdfSignature)
-            (timestamps if is_timestamp else signatures).append(report)
-    return PdfSignatureReports(tuple(signatures), tuple(timestamps))
+        is_stamp = [_is_timestamp_field(sig_ref) for _name, sig_ref, _field in fields]
+        timestamps = [
+            _verify_field(reader, f, path, file_size, store, policy, evidence, EmbeddedPdfSignature, ())
+            for f, stamp in zip(fields, is_stamp)
+            if stamp
+        ]
+        proofs = tuple((ranges, report.timestamp) for report, ranges in timestamps if ranges and _proves(report) and report.timestamp)
+        signatures = [
+            _verify_field(reader, f, path, file_size, store, policy, evidence, EmbeddedPdfSignature, proofs)[0]
+            for f, stamp in zip(fields, is_stamp)
+            if not stamp
+        ]
+    return PdfSignatureReports(tuple(signatures), tuple(report for report, _ranges in timestamps))
+
+
+def _is_timestamp_field(sig_ref: Any) -> bool:
+    try:
+        sig_object = sig_ref.get_object()
+        return str(sig_object.get("/SubFilter", "")) == "/ETSI.RFC3161" or str(sig_object.get("/Type", "")) == "/DocTimeStamp"
+    except Exception:  # noqa: BLE001 - reported as unreadable by _verify_field
+        return False
+
+
+def _proves(report: SignatureReport) -> bool:
+    """A document time-stamp proves a moment only when it validated completely."""
+    return report.passed and report.timestamp is not None and report.timestamp.valid
+
+
+_Proof = tuple[list[tuple[int, int]], TimestampSummary]
+
+
+def _covering(proofs: tuple[_Proof, ...], ranges: list[tuple[int, int]]) -> tuple[TimestampSummary, ...]:
+    """The document time-stamps whose ByteRange includes every byte of a signature with
+    ``ranges`` (its /Contents too): a later revision stamped over it. A time-stamp of an
+    earlier revision, or one whose covered prefix stops before the signature's end,
+    proves nothing about it."""
+    end = max(start + length for start, length in ranges)
+    return tuple(summary for stamp_ranges, summary in proofs if stamp_ranges[0][0] == 0 and stamp_ranges[0][1] >= end)
 
 
 def _vanished_signature_fields(reader: Any, current: list[Any]) -> list[Any]:
@@ -753,59 +788,62 @@ def _vanished_signature_fields(reader: Any, current: list[Any]) -> list[Any]:
 
 def _verify_field(
     reader: Any,
-    name: str,
-    sig_ref: Any,
-    field_ref: Any,
+    field: tuple[str, Any, Any],
     path: Path,
     file_size: int,
     store: TrustStore,
     policy: VerificationPolicy,
     evidence: RevocationEvidence,
     embedded_class: Any,
-) -> tuple[SignatureReport, bool]:
+    proofs: tuple[_Proof, ...],
+) -> tuple[SignatureReport, list[tuple[int, int]] | None]:
+    """One signature field: its report and its ByteRange (None when unreadable).
+    ``proofs``: valid document time-stamps with their ByteRanges; those covering this
+    signature prove its moment."""
+    name, sig_ref, field_ref = field
     try:
         sig_object = sig_ref.get_object()
         subfilter = str(sig_object.get("/SubFilter", ""))
         is_timestamp = subfilter == "/ETSI.RFC3161" or str(sig_object.get("/Type", "")) == "/DocTimeStamp"
     except Exception as exc:  # noqa: BLE001
-        return _format_failure("embedded", name, f"unreadable signature dictionary: {_pdf_error(exc)}"), False
+        return _format_failure("embedded", name, f"unreadable signature dictionary: {_pdf_error(exc)}"), None
     kind = "document_timestamp" if is_timestamp else "embedded"
     if subfilter not in SUPPORTED_SUBFILTERS:
-        return _format_failure(kind, name, f"unsupported /SubFilter {subfilter or '(none)'}"), is_timestamp
+        return _format_failure(kind, name, f"unsupported /SubFilter {subfilter or '(none)'}"), None
     try:
         embedded = embedded_class(reader, field_ref, name)
     except Exception as exc:  # noqa: BLE001 - broken /Contents or /ByteRange
-        return _format_failure(kind, name, f"the signature cannot be read: {_pdf_error(exc)}"), is_timestamp
+        return _format_failure(kind, name, f"the signature cannot be read: {_pdf_error(exc)}"), None
     ranges = _byte_ranges(embedded, file_size)
     if ranges is None:
-        return _format_failure(kind, name, f"invalid /ByteRange {embedded.byte_range}"), is_timestamp
+        return _format_failure(kind, name, f"invalid /ByteRange {embedded.byte_range}"), None
     gap = _gap_problem(path, ranges, embedded.pkcs7_content)
     if gap is not None:
-        return _format_failure(kind, name, gap), is_timestamp
+        return _format_failure(kind, name, gap), None
     range_digests = FileDigests(path, ranges)
     contents = embedded.pkcs7_content
-    result = verify_cms(
-        contents,
-        store,
-        policy,
-        document=None if subfilter in ("/ETSI.RFC3161", "/adbe.pkcs7.sha1") else range_digests,
-        signature_file=name,
-        evidence=evidence,
-        econtent_type=ID_CT_TSTINFO if is_timestamp else ID_DATA,
-    )
-    if result.sub_indication is not None or not result.signatures:
-        detail = "; ".join(result.problems) or "no signer in the embedded CMS"
-        return _format_failure(kind, name, detail), is_timestamp
-    report = dataclasses.replace(result.signatures[0], kind=kind, signature_file=name)
-    if len(result.signatures) > 1:
-        report = amend(report, SignatureCheck("pdf.signers", False, "an embedded PDF signature must have exactly one signer"), SubIndication.FORMAT_FAILURE)
-    if subfilter == "/adbe.pkcs7.sha1":
-        content = _attached_content(contents)
-        report = _sha1_digest_content_check(report, content, range_digests)
-    if not is_timestamp:
-        report = _weak_binding_check(report, subfilter, contents, policy)
     if is_timestamp:
-        report = _timestamp_imprint_check(report, contents, range_digests)
+        report = verify_document_timestamp(contents, store, policy, range_digests, name=name, evidence=evidence)
+    else:
+        result = verify_cms(
+            contents,
+            store,
+            policy,
+            document=None if subfilter == "/adbe.pkcs7.sha1" else range_digests,
+            signature_file=name,
+            evidence=evidence,
+            econtent_type=ID_DATA,
+            proofs=_covering(proofs, ranges),
+        )
+        if result.sub_indication is not None or not result.signatures:
+            detail = "; ".join(result.problems) or "no signer in the embedded CMS"
+            return _format_failure(kind, name, detail), ranges
+        report = dataclasses.replace(result.signatures[0], kind=kind, signature_file=name)
+        if len(result.signatures) > 1:
+            report = amend(report, SignatureCheck("pdf.signers", False, "an embedded PDF signature must have exactly one signer"), SubIndication.FORMAT_FAILURE)
+        if subfilter == "/adbe.pkcs7.sha1":
+            report = _sha1_digest_content_check(report, _attached_content(contents), range_digests)
+        report = _weak_binding_check(report, subfilter, contents, policy)
     check, failure, _coverage = _coverage_check(embedded)
     report = amend(report, check, failure)
     if failure is None:
@@ -813,7 +851,7 @@ def _verify_field(
         report = amend(report, check, failure)
     if is_timestamp:
         report = dataclasses.replace(report, qualified=False)
-    return report, is_timestamp
+    return report, ranges
 
 
 def _attached_content(contents: bytes) -> bytes | None:

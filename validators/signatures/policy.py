@@ -76,13 +76,16 @@ class VerificationPolicy:
         return self.reference_time or self.clock()
 
 
-def judgment_time(policy: VerificationPolicy, proven_time: datetime | None, role: str) -> tuple[datetime, str, bool]:
+def judgment_time(
+    policy: VerificationPolicy, proven_time: datetime | None, role: str, proof: str = "the signature time-stamp"
+) -> tuple[datetime, str, bool]:
     """The time of judgment, what it is, and whether it is a proven moment (a revocation
     after a proven moment does not invalidate; after an assumed one it is undecided).
 
-    ``proven_time`` is the genTime of a valid signature time-stamp; ``role`` ``tsa`` is
-    the signer of a time-stamp token, judged at its own genTime (``policy.at``), which
-    nothing but the token itself asserts.
+    ``proven_time`` is the genTime of the earliest valid proof (a signature time-stamp or
+    a PDF document time-stamp covering the signature), ``proof`` names it; ``role``
+    ``tsa`` is the signer of a time-stamp token, judged at its own genTime
+    (``policy.at``), which nothing but the token itself asserts.
     """
     if role == "tsa":
         assert policy.at is not None
@@ -90,7 +93,7 @@ def judgment_time(policy: VerificationPolicy, proven_time: datetime | None, role
     if policy.at is not None:
         return policy.at, "--at (audit)", False
     if proven_time is not None:
-        return proven_time, "proven by the signature time-stamp", True
+        return proven_time, f"proven by {proof}", True
     if policy.reference_time is not None:
         return policy.reference_time, "time the package was received; no valid signature time-stamp", True
     return policy.clock(), "present time; no valid signature time-stamp", True

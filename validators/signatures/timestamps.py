@@ -43,6 +43,7 @@ __all__ = [
     "StampOutcome",
     "TokenVerifier",
     "check_signature_timestamps",
+    "check_document_timestamp",
 ]
 
 #: Verifies the single signer of a token's SignedData as a TSA at the given genTime.
@@ -171,12 +172,50 @@ def check_signature_timestamps(
     return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
 
 
-def _verify_token(token: bytes, stamped: bytes, policy: VerificationPolicy, verify_token_signer: TokenVerifier) -> StampOutcome:
-    """One signature time-stamp: TSTInfo, messageImprint over the signature value, and the
-    token's CMS signature verified like a signer's, at genTime, with the TSA rules."""
+def check_document_timestamp(
+    token: bytes,
+    covered_digest: Callable[[str], bytes | None],
+    policy: VerificationPolicy,
+    verify_token_signer: TokenVerifier,
+) -> StampOutcome:
+    """Validate a PDF document time-stamp (/DocTimeStamp, ETSI.RFC3161) exactly as a
+    signature time-stamp, except that its messageImprint covers the ByteRange:
+    ``covered_digest(oid)`` gives the ByteRange digest with that algorithm (None when it
+    cannot be computed). The check is ``timestamp.document``."""
+
+    def imprint(tst: TstInfo) -> str | None:
+        try:
+            digest_by_oid(tst.imprint_algorithm)
+        except UnsupportedAlgorithm as exc:
+            return f"messageImprint digest {tst.imprint_algorithm}: {exc}"
+        actual = covered_digest(tst.imprint_algorithm)
+        if actual is None:
+            return f"the ByteRange digest {tst.imprint_algorithm} cannot be computed"
+        if actual != tst.imprint:
+            return "the messageImprint is not the digest of the ByteRange: the time-stamp covers other bytes"
+        return None
+
+    return _verify_token(token, imprint, policy, verify_token_signer, _DOCUMENT_CHECK, "document time-stamp", "the ByteRange")
+
+
+_DOCUMENT_CHECK = "timestamp.document"
+
+
+def _verify_token(
+    token: bytes,
+    imprint: "bytes | Callable[[TstInfo], str | None]",
+    policy: VerificationPolicy,
+    verify_token_signer: TokenVerifier,
+    check_name: str = _CHECK,
+    what: str = "signature time-stamp",
+    over: str = "the signature value",
+) -> StampOutcome:
+    """One time-stamp token: TSTInfo, messageImprint (over the signature value given as
+    bytes, or judged by a callable), and the token's CMS signature verified like a
+    signer's, at genTime, with the TSA rules."""
 
     def failed(detail: str, sub: SubIndication, summary: TimestampSummary | None = None) -> StampOutcome:
-        return StampOutcome(summary, SignatureCheck(_CHECK, False, "the signature time-stamp does not validate: " + detail), sub)
+        return StampOutcome(summary, SignatureCheck(check_name, False, f"the {what} does not validate: " + detail), sub)
 
     try:
         parsed = parse_signed_data(token)
@@ -190,8 +229,9 @@ def _verify_token(token: bytes, stamped: bytes, policy: VerificationPolicy, veri
         tst = read_tstinfo(parsed.content)
     except TimestampFormatError as exc:
         return failed(str(exc), SubIndication.FORMAT_FAILURE)
-    unchecked = TimestampSummary(tst.gen_time, None, False)
-    problem = imprint_problem(tst, stamped)
+    kind = "document" if check_name == _DOCUMENT_CHECK else "signature"
+    unchecked = TimestampSummary(tst.gen_time, None, False, kind)
+    problem = imprint(tst) if callable(imprint) else imprint_problem(tst, imprint)
     if problem:
         return failed(problem, SubIndication.HASH_FAILURE, unchecked)
     reference = policy.reference()
@@ -203,12 +243,11 @@ def _verify_token(token: bytes, stamped: bytes, policy: VerificationPolicy, veri
         tsa = result.signer.common_name or result.signer.organization
     if not result.passed:
         detail = "; ".join(f"{c.name}: {c.detail}" for c in result.failed_checks()) or "not verified"
-        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False))
+        return failed(f"TSA '{tsa or '?'}': {detail}", result.sub_indication or SubIndication.GENERIC, TimestampSummary(tst.gen_time, tsa, False, kind))
     check = SignatureCheck(
-        _CHECK,
+        check_name,
         True,
-        f"signature time-stamp by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over the signature "
-        "value, TSA signature, path to a trust anchor, critical timeStamping EKU, TSA certificate valid and "
-        "not revoked at genTime",
+        f"{what} by '{tsa}' at {tst.gen_time:%Y-%m-%d %H:%M:%S}Z: messageImprint over {over}, TSA signature, "
+        "path to a trust anchor, critical timeStamping EKU, TSA certificate valid and not revoked at genTime",
     )
-    return StampOutcome(TimestampSummary(tst.gen_time, tsa, True), check, None)
+    return StampOutcome(TimestampSummary(tst.gen_time, tsa, True, kind), check, None)

@@ -54,6 +54,7 @@ from validators.signatures.model import (
     SignatureCheck,
     SignatureReport,
     SubIndication,
+    TimestampSummary,
     VerificationReport,
 )
 from validators.signatures.policy import GOST_2001_SUNSET, WEAK_DIGEST_SUNSET, VerificationPolicy, judgment_time
@@ -72,6 +73,7 @@ from validators.trust import TrustStore
 __all__ = [
     "VerificationPolicy",
     "verify_cms",
+    "verify_document_timestamp",
     "describe_document",
     "amend",
     "unverifiable",
@@ -303,6 +305,9 @@ class _Context:
     role: str = "signer"
     """``signer`` for a document signature; ``tsa`` for the signer of a time-stamp token
     (judged at its genTime, timeStamping EKU required, no qualified profile)."""
+    proofs: tuple[TimestampSummary, ...] = ()
+    """Valid PDF document time-stamps covering this signature (later revisions whose
+    ByteRange includes its bytes): proofs of the moment besides its own time-stamps."""
 
 
 @dataclass
@@ -475,8 +480,15 @@ def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
     path's validity, constraints and revocation at that time, and the qualified profile."""
     policy, store = ctx.policy, ctx.store
     steps = facts.integrity
-    at, time_source, proven = judgment_time(policy, facts.stamp.proven_time if facts.stamp else None, ctx.role)
+    proof = _earliest_proof(facts.stamp, ctx.proofs)
+    at, time_source, proven = judgment_time(
+        policy,
+        proof.gen_time if proof else None,
+        ctx.role,
+        "the signature time-stamp" if proof is None or proof.kind == "signature" else "a document time-stamp covering the signature",
+    )
     cert, path = facts.certificate, facts.path
+    shown_stamp = facts.stamp.summary if facts.stamp is not None and facts.stamp.failure is not None else proof
 
     def report(qualified: bool = False) -> SignatureReport:
         indication, sub = steps.verdict()
@@ -493,7 +505,7 @@ def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
             kind=ctx.kind,
             signature_file=ctx.signature_file,
             validation_time=at,
-            timestamp=facts.stamp.summary if facts.stamp is not None else None,
+            timestamp=shown_stamp,
         )
 
     if not facts.complete or cert is None or path is None:
@@ -549,6 +561,15 @@ def _evaluate(facts: _Facts, ctx: _Context) -> SignatureReport:
     if ctx.role == "tsa":
         return report(False)
     return report(_check_qualified(facts, path, store, at, steps))
+
+
+def _earliest_proof(stamp: StampOutcome | None, proofs: tuple[TimestampSummary, ...]) -> TimestampSummary | None:
+    """The earliest valid proof of the moment of signing: the signature's own time-stamp
+    or a covering document time-stamp (only valid ones prove anything)."""
+    candidates = [p for p in proofs if p.valid]
+    if stamp is not None and stamp.proven_time is not None and stamp.summary is not None:
+        candidates.append(stamp.summary)
+    return min(candidates, key=lambda p: p.gen_time, default=None)
 
 
 def _check_qualified(facts: _Facts, path: chains.CertificatePath, store: TrustStore, at: datetime, steps: _Steps) -> bool:
@@ -720,11 +741,14 @@ def verify_cms(
     signature_file: str | None = None,
     evidence: RevocationEvidence = RevocationEvidence(),
     econtent_type: str = ID_DATA,
+    proofs: tuple[TimestampSummary, ...] = (),
 ) -> VerificationReport:
     """Verify every signer of a CMS signature, detached (``document`` given) or attached.
 
     ``econtent_type`` is the content type the signature must sign: id-data for every
     document signature; only a PDF document time-stamp passes id-ct-TSTInfo.
+    ``proofs``: valid PDF document time-stamps covering this signature (the caller has
+    validated them with :func:`verify_document_timestamp` and checked the coverage).
 
     Never raises for bad input: an unreadable signature gives a report with
     ``sub_indication=FORMAT_FAILURE`` and the reason in ``problems``.
@@ -753,11 +777,63 @@ def verify_cms(
             problems.append("the signature holds its own content, which differs from the given document")
         content_digests = attached
     kind = "attached" if parsed.content is not None else "detached"
-    ctx = _Context(parsed, content_digests, store, policy, kind, signature_file, evidence, econtent_type)
+    ctx = _Context(parsed, content_digests, store, policy, kind, signature_file, evidence, econtent_type, proofs=proofs)
     reports = tuple(_verify_signer_safely(si, ctx) for si in parsed.signer_infos)
     if differs_from_document:
         reports = tuple(_with_content_mismatch(r) for r in reports)
     return VerificationReport(summary, reports, None, tuple(problems))
+
+
+def verify_document_timestamp(
+    token: bytes,
+    store: TrustStore,
+    policy: VerificationPolicy,
+    covered: FileDigests,
+    *,
+    name: str | None = None,
+    evidence: RevocationEvidence = RevocationEvidence(),
+) -> SignatureReport:
+    """Validate a PDF document time-stamp (/DocTimeStamp) as rigorously as a signature
+    time-stamp (:func:`timestamps.check_document_timestamp`): messageImprint over the
+    ByteRange (``covered``), the TSA's CMS signature, its path to a trust anchor, the
+    critical timeStamping-only EKU, validity and revocation at genTime. Never raises for
+    bad input. The report is the TSA signer's (kind ``document_timestamp``) with the
+    ``timestamp.document`` check; ``timestamp`` and ``validation_time`` carry genTime.
+    """
+    verified: list[SignatureReport] = []
+
+    def verify_token_signer(parsed: ParsedSignedData, gen_time: datetime) -> SignatureReport:
+        token_ctx = _Context(
+            parsed=parsed,
+            content_digests=_digest_bytes(parsed.content or b"", _wanted_digests(parsed)),
+            store=store,
+            policy=dataclasses.replace(policy, at=gen_time),
+            kind="document_timestamp",
+            signature_file=name,
+            evidence=evidence,
+            econtent_type=ID_CT_TSTINFO,
+            role="tsa",
+        )
+        result = _verify_signer_safely(parsed.signer_infos[0], token_ctx)
+        verified.append(result)
+        return result
+
+    outcome = timestamps.check_document_timestamp(token, lambda oid: covered.get([oid]).get(oid), policy, verify_token_signer)
+    summary = outcome.summary
+    if verified:
+        report = amend(verified[0], outcome.check, outcome.failure)
+    else:
+        report = unverifiable(outcome.failure or SubIndication.GENERIC, outcome.check, "document_timestamp", name)
+    gen_time = summary.gen_time if summary is not None else None
+    return dataclasses.replace(
+        report,
+        kind="document_timestamp",
+        signature_file=name,
+        qualified=False,
+        signing_time=gen_time,
+        validation_time=gen_time,
+        timestamp=summary,
+    )
 
 
 def _verify_signer_safely(signer_info: cms.SignerInfo, ctx: _Context) -> SignatureReport:
