@@ -44,7 +44,7 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default: [server] port of config.toml)")
 
     verify = commands.add_parser("verify", help="verify the signatures of one document")
     verify.add_argument("document", type=Path)
@@ -497,10 +497,46 @@ def _cmd_staff(args: argparse.Namespace, config: Config) -> int:
     return EXIT_NOT_VALID
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` fails with "address in use", tried before the service
+    starts anything: a second gateway on the same data folder must not claim validations
+    or outbox jobs for the moment it would live. Bound as asyncio binds (SO_REUSEADDR)."""
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        return False  # the server itself reports a host it cannot resolve
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    import errno
+
+    host = args.host or config.server.host
+    port = args.port if args.port is not None else config.server.port
+    busy = f"gateway serve: port {port} on {host} is already in use; set [server] port in config.toml or --port"
+    if _port_in_use(host, port):
+        print(busy, file=sys.stderr)
+        return EXIT_USAGE
     from gateway.app import run
 
-    run(config, host=args.host, port=args.port)
+    try:
+        run(config, host=host, port=port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(busy, file=sys.stderr)  # taken between the probe and the bind
+        return EXIT_USAGE
     return EXIT_OK
 
 
