@@ -29,3 +29,33 @@ def test_the_gost_configuration_comes_from_the_given_config_file(tmp_path: Path)
     config = tmp_path / "c.toml"
     config.write_text('[verification]\nopenssl_gost_conf = "gost.cnf"\n', encoding="utf-8")
     assert entry._gost_conf(entry._config_path(["--config", str(config), "verify", "x"])) == (tmp_path / "gost.cnf").resolve()
+
+
+# What a verdict on a signed text document needs, and what it must not pay for at start:
+# the HTTP service (aiohttp), templates (jinja2), the PDF stack (pyhanko, pypdf), and the
+# online fetcher's HTTP/TLS machinery until a fetch is actually made.
+_NOT_FOR_A_VERDICT = ("aiohttp", "jinja2", "pyhanko", "pypdf", "http.client", "ssl", "magic")
+
+
+def test_verify_of_a_signed_text_loads_no_service_pdf_or_tls_modules(pki: TestPki, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    document = tmp_path / "letter.txt"
+    document.write_bytes("Письмо в СРО\n".encode() * 50)
+    signature = pki.sign("head256", document, tmp_path / "letter.txt.sig")
+    script = (
+        "import json, sys\n"
+        "from gateway.cli import main\n"
+        f"code = main(['verify', {str(document)!r}, '--trust', {str(pki.trust_dir)!r}, '--json'])\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}), file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = json.loads(run.stderr.strip().splitlines()[-1])
+    assert result["code"] == 0 and json.loads(run.stdout)["signatures"][0]["indication"] == "TOTAL_PASSED"
+    assert signature.is_file()
+    loaded = [m for m in result["modules"] if m.split(".")[0] in _NOT_FOR_A_VERDICT or m in _NOT_FOR_A_VERDICT]
+    assert loaded == []

@@ -72,3 +72,36 @@ def test_http_errors_are_fetch_errors(online_pki: OnlinePki, server: RevocationS
 )
 def test_host_list_matching(host: str, allow: tuple[str, ...], deny: tuple[str, ...], allowed: bool) -> None:
     assert host_allowed(host, FetchPolicy(allow_hosts=allow, deny_hosts=deny)) is allowed
+
+
+def test_https_certificates_are_verified_although_tls_is_set_up_lazily(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The TLS context is made on the first https fetch, still verifying the server
+    against the system store: a server certificate of an unknown CA is refused."""
+    import socket
+
+    from tests.pki.tls import localhost_tls, server_context
+
+    _ca, cert, key = localhost_tls(tmp_path)
+    context = server_context(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        try:
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(1024)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except OSError:
+            pass  # the client refused our certificate, as it should
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+            Fetcher(FetchPolicy(connect_timeout=5, read_timeout=5)).get(f"https://127.0.0.1:{port}/ca.crl")
+    finally:
+        thread.join(10)
+        listener.close()

@@ -10,15 +10,15 @@ Failures raise :class:`FetchError` with a one-line reason for staff; nothing els
 
 from __future__ import annotations
 
-import http.client
 import os
-import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["FetchPolicy", "FetchError", "Fetcher", "MAX_REDIRECTS", "host_allowed"]
 
@@ -81,9 +81,20 @@ class Fetcher:
         self.policy = policy
         self._lock = threading.Lock()
         self._per_host: dict[str, threading.BoundedSemaphore] = {}
-        self._tls = ssl.create_default_context()
         confined = os.environ.get(CONFINE_ENV)
         self._confined = tuple(h for h in confined.split(",") if h.strip()) if confined is not None else None
+        # The TLS context (system CA bundle: tens of ms to load) and http.client are
+        # made on the first https fetch, not here: most verifications never fetch, and
+        # `gateway verify` builds a Fetcher on every start.
+        self._tls_context: ssl.SSLContext | None = None
+
+    def _tls(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._tls_context is None:
+                import ssl
+
+                self._tls_context = ssl.create_default_context()
+            return self._tls_context
 
     def _slot(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -138,11 +149,13 @@ class Fetcher:
         target: BinaryIO,
         deadline: float,
     ) -> str | None:
+        import http.client
+
         policy = self.policy
         port = parts.port or (443 if parts.scheme == "https" else 80)
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.hostname, port, timeout=policy.connect_timeout, context=self._tls)
+            connection = http.client.HTTPSConnection(parts.hostname, port, timeout=policy.connect_timeout, context=self._tls())
         else:
             connection = http.client.HTTPConnection(parts.hostname, port, timeout=policy.connect_timeout)
         path = parts.path or "/"
@@ -181,9 +194,9 @@ class Fetcher:
             return None
         except FetchError:
             raise
-        except socket.timeout:
+        except TimeoutError:  # socket.timeout
             raise FetchError(f"{url}: timed out") from None
-        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # ssl.SSLError is an OSError
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}"[:300]) from None
         finally:
             connection.close()

@@ -17,7 +17,6 @@ from validators.digests import FileDigests
 from validators.signatures.certificates import der_blocks
 from validators.signatures.cms import ASN1_ERRORS, CmsFormatError, ParsedSignedData, parse_signed_data
 from validators.signatures.model import SubIndication, VerificationReport
-from validators.signatures.pdf import is_pdf, verify_pdf
 from validators.signatures.verify import (
     MAX_SIGNATURE_FILE_SIZE,
     VerificationPolicy,
@@ -31,6 +30,7 @@ __all__ = [
     "DETACHED_SUFFIXES",
     "SIGNATURE_SUFFIXES",
     "find_detached_signatures",
+    "is_pdf",
     "parse_signature_file",
     "parse_signature_bytes",
     "signed_name",
@@ -110,6 +110,16 @@ def _claims_to_be_signature(document: Path) -> bool:
     return head[:1] == b"\x30" or head.startswith(b"-----BEGIN") or head[:4] == b"MII"
 
 
+def is_pdf(path: Path) -> bool:
+    """True when the file starts with the %PDF- header (leading white space allowed).
+
+    Readers tolerate junk before the header; we do not, so that an attached CMS whose
+    content is a PDF is never mistaken for one.
+    """
+    with open(path, "rb") as stream:
+        return stream.read(1024).lstrip(b"\x00\t\n\r\f \xef\xbb\xbf").startswith(b"%PDF-")
+
+
 def verify_document(
     document: Path,
     store: TrustStore,
@@ -133,6 +143,9 @@ def verify_document(
     else:
         signatures = find_detached_signatures(document) if discover else []
     if is_pdf(document):
+        # The PDF machinery (and its imports) only for PDFs: `gateway verify` start-up.
+        from validators.signatures.pdf import verify_pdf
+
         embedded = verify_pdf(document, store, policy, digests)
         if embedded.sub_indication is not None and signatures:
             # An unreadable PDF has no embedded signatures, but its detached ones still

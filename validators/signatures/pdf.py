@@ -55,6 +55,7 @@ from asn1crypto import crl, ocsp, x509
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
 from validators.signatures.cms import ASN1_ERRORS, ID_DATA
+from validators.signatures.locate import is_pdf  # noqa: F401  (re-exported)
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
@@ -90,16 +91,6 @@ SUPPORTED_SUBFILTERS = {
     "/adbe.pkcs7.sha1",
     "/ETSI.RFC3161",
 }
-
-
-def is_pdf(path: Path) -> bool:
-    """True when the file starts with the %PDF- header (leading white space allowed).
-
-    Readers tolerate junk before the header; we do not, so that an attached CMS whose
-    content is a PDF is never mistaken for one.
-    """
-    with open(path, "rb") as stream:
-        return stream.read(1024).lstrip(b"\x00\t\n\r\f \xef\xbb\xbf").startswith(b"%PDF-")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""`gateway verify` start-up and large files against `openssl cms -verify` (issue 13, section 4).
+
+One detached GOST-256 signature per size (1 KB, 1 MB, 100 MB by default); for each size
+the two commands alternate run by run (openssl, gateway, openssl, gateway, ...) so a load
+change on this shared machine hits both alike; medians. Targets: gateway <= 5x openssl on
+1 KB, <= 1.15x from 100 MB up. The reference floors are printed too: the interpreter
+alone (`python -c pass`) and the interpreter importing asn1crypto's CMS modules, which any
+Python verifier of CMS pays before it reads a byte.
+
+``--repo DIR`` measures the gateway of another checkout (e.g. ``git archive`` of the
+commit before a change) with this checkout's virtualenv, for before/after tables.
+
+The measured checkout's bytecode is compiled first (``compileall``), as an installed
+package's is: this machine sets PYTHONDONTWRITEBYTECODE, under which every run would
+otherwise compile the gateway's modules from source again (about 0.1 s).
+
+Usage: .venv/bin/python bench/bench_startup.py [--runs N] [--sizes 1K,1M,100M] [--repo DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+from tests.pki.builder import build_test_pki  # noqa: E402
+
+OPENSSL_ENV = {**os.environ, "OPENSSL_CONF": str(HERE / "certs" / "openssl-gost.cnf")}
+PYTHON = str(HERE / ".venv" / "bin" / "python")
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(text[:-1]) * units[text[-1].upper()] if text[-1].upper() in units else int(text)
+
+
+def _write(path: Path, size: int) -> None:
+    block = os.urandom(min(size, 1 << 20))
+    with open(path, "wb") as out:
+        left = size
+        while left > 0:
+            out.write(block[:left])
+            left -= len(block)
+
+
+def _wall(command: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,), cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd).returncode
+    wall = time.perf_counter() - start
+    if code not in ok:
+        raise SystemExit(f"exit {code}: {' '.join(command)}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15, help="runs per command and size (large files: a third)")
+    parser.add_argument("--sizes", default="1K,1M,100M")
+    parser.add_argument("--repo", type=Path, default=HERE, help="checkout whose gateway is measured")
+    args = parser.parse_args()
+    repo = args.repo.resolve()
+    # The checkout's own code, run by this virtualenv's interpreter (as the console script).
+    gateway = [PYTHON, "-c", "import sys; sys.argv[0] = 'gateway'; from gateway.entry import run; run()"]
+    env_gateway = {**os.environ, "PYTHONPATH": str(repo)}
+    # An installed gateway has its bytecode compiled (pip does it for a wheel; bootstrap.sh
+    # for the editable checkout); here PYTHONDONTWRITEBYTECODE may be set, so compile it.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
+    work = Path(tempfile.mkdtemp(prefix="gateway-bench-startup-"))
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        pki = build_test_pki(work / "pki")
+        floors = {
+            "python -c pass": [PYTHON, "-c", "pass"],
+            "python importing asn1crypto cms/x509/crl": [PYTHON, "-c", "import asn1crypto.cms, asn1crypto.x509, asn1crypto.crl"],
+        }
+        for text in args.sizes.split(","):
+            size = _size(text)
+            document = work / f"doc-{text}.bin"
+            _write(document, size)
+            signature = pki.sign("head256", document, work / f"doc-{text}.sig")
+            openssl = [
+                "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature), "-content", str(document),
+                "-CAfile", str(pki.ca_bundle), "-out", os.devnull,
+            ]
+            verify = [*gateway, "verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--json"]
+            runs = args.runs if size < (50 << 20) else max(3, args.runs // 3)
+            times: dict[str, list[float]] = {"openssl": [], "gateway": [], **{k: [] for k in floors}}
+            _wall(verify, env_gateway, cwd=work)  # warm the page cache and the .pyc files
+            for _ in range(runs):
+                times["openssl"].append(_wall(openssl, OPENSSL_ENV))
+                times["gateway"].append(_wall(verify, env_gateway, cwd=work))
+                if size < (1 << 20) + 1:
+                    for name, command in floors.items():
+                        times[name].append(_wall(command))
+            base = statistics.median(times["openssl"])
+            rows.append((f"{text}: openssl cms -verify", f"{base * 1000:.1f} ms", "", str(runs)))
+            gw = statistics.median(times["gateway"])
+            rows.append((f"{text}: gateway verify --json", f"{gw * 1000:.1f} ms", f"{gw / base:.2f}x openssl", str(runs)))
+            for name in floors:
+                if times[name]:
+                    value = statistics.median(times[name])
+                    rows.append((f"{text}: floor, {name}", f"{value * 1000:.1f} ms", f"{value / base:.2f}x openssl", str(runs)))
+            document.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; gateway of {repo}")
+    print("| case | wall (median) | ratio | runs |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
