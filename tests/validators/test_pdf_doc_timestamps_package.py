@@ -81,4 +81,4 @@ def test_gateway_verify_text_says_the_document_time_stamp_is_invalid_and_why(pki
     assert "НЕДЕЙСТВИТЕЛЕН" in run.stdout and "chain.path" in run.stdout
     good = doc_timestamp(tsa, "tsa256", lapsed_signed, tmp_path / "good.pdf", tsa.now - timedelta(days=29))
     text = gateway("verify", good, "--trust", pki.trust_dir).stdout
-    assert "подтверждено штампом времени документа" in text and "действителен (valid)" in text
+    assert "Подтверждено штампом времени документа" in text and "действителен (valid)" in text
