@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.moscow import msk, msk_date
-from gateway.stamps import issuer_name, serial_full_hex, stamp_heading
+from gateway.stamps import issuer_name, serial_full_hex, signing_moment, stamp_heading
 from validators.signatures.model import Indication, SignatureReport, VerificationReport
 
 __all__ = ["render_text"]
@@ -54,12 +54,8 @@ def _stamp(index: int, report: SignatureReport) -> list[str]:
     if cert is not None:
         lines.append(f"│  Издатель (issuer):   {issuer_name(cert.issuer)}")
         lines.append(f"│  Действителен:        с {_date(cert.not_before, False)} по {_date(cert.not_after, False)}")
-    lines.append(f"│  Время подписания (заявлено подписантом): {_date(report.signing_time)}")
-    stamp = report.timestamp
-    if stamp is not None:
-        which = "штампом времени документа" if stamp.kind == "document" else "штампом времени"
-        proof = f"подтверждено {which}" if stamp.valid else "штамп времени НЕ ПРОШЕЛ проверку"
-        lines.append(f"│  {proof}: {_date(stamp.gen_time)}{f' (TSA {stamp.tsa})' if stamp.tsa else ''}")
+    # The claim and what proves the moment (or when the certificate was judged instead).
+    lines.extend(f"│  {line}" for line in signing_moment(report.to_json()))
     lines.append(f"│  Алгоритмы:           {report.signature_algorithm or '—'}; {report.digest_algorithm or '—'}")
     lines.append(f"│  Результат (result):  {verdict} ({report.indication.value}{sub}), {qualified}")
     for check in report.checks:

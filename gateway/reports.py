@@ -17,7 +17,7 @@ import jinja2
 
 from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, kind_ru
 from gateway.moscow import msk
-from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading
 
 __all__ = ["render_html"]
 
@@ -36,6 +36,7 @@ _ENV.filters.update(
     issuer_name=issuer_name,
     stamp_heading=stamp_heading,
     cert_qualified=certificate_qualified,
+    signing_moment=signing_moment,
 )
 
 

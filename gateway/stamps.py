@@ -7,6 +7,8 @@
 - The issuer by its name (CN, else O), not the whole distinguished name.
 - Whether the certificate is qualified, judged from the profile checks, apart from whether
   the signature is valid.
+- The moment of signing: the signer's claim and what proves it (a time-stamp and its
+  TSA), or that nothing does and when the certificate was judged instead.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["serial_full_hex", "issuer_name", "stamp_heading", "certificate_qualified", "QUALIFIED_HEADING", "SUB_INDICATION_RU"]
+from gateway.moscow import msk
+
+__all__ = [
+    "serial_full_hex",
+    "issuer_name",
+    "stamp_heading",
+    "certificate_qualified",
+    "signing_moment",
+    "QUALIFIED_HEADING",
+    "SUB_INDICATION_RU",
+]
 
 QUALIFIED_HEADING = "ДОКУМЕНТ ПОДПИСАН УСИЛЕННОЙ КВАЛИФИЦИРОВАННОЙ ЭЛЕКТРОННОЙ ПОДПИСЬЮ"
 
@@ -89,3 +101,43 @@ def stamp_heading(signature: dict[str, Any]) -> str:
     if indication == "TOTAL_FAILED":
         return "ПОДПИСЬ НЕДЕЙСТВИТЕЛЬНА" + (f": {reason}" if reason else "")
     return "ДЕЙСТВИТЕЛЬНОСТЬ ПОДПИСИ НЕ УСТАНОВЛЕНА" + (f": {reason}" if reason else "")
+
+
+def _msk(value: Any) -> str:
+    return f"{msk(value)} (МСК)"
+
+
+def _judged_at(signature: dict[str, Any]) -> str:
+    """What the time of judgment was (from the ``validation.time`` check), in Russian."""
+    detail = next((str(c.get("detail", "")) for c in signature.get("checks") or [] if c.get("name") == "validation.time"), "")
+    if "--at" in detail:
+        return "на заданный момент (аудит)"
+    if "present time" in detail:
+        return "на момент проверки"
+    return "на момент получения пакета"
+
+
+def signing_moment(signature: dict[str, Any]) -> list[str]:
+    """Two lines about the moment of signing (63-ФЗ ст. 11), from the ``signing_time``,
+    ``timestamp`` and ``validation_time`` of a signature in the JSON report: the signer's
+    claim, and either the time-stamp that proves the moment (with its TSA) or that
+    nothing proves it and when the certificate was judged instead."""
+    claimed = signature.get("signing_time")
+    lines = [f"Время подписания (заявлено подписантом): {_msk(claimed) if claimed else 'не указано'}"]
+    stamp = signature.get("timestamp") or None
+    judged = signature.get("validation_time")
+    judged_text = f"сертификат проверен {_judged_at(signature)} {_msk(judged)}" if judged else ""
+    if stamp and stamp.get("valid"):
+        which = "штампом времени документа" if stamp.get("kind") == "document" else "штампом времени"
+        line = f"Подтверждено {which} {_msk(stamp.get('gen_time'))} (TSA {stamp.get('tsa') or '—'})"
+        if judged and judged != stamp.get("gen_time"):
+            line += f"; {judged_text}"
+        lines.append(line)
+    elif stamp:
+        lines.append(
+            f"Штамп времени {_msk(stamp.get('gen_time'))} (TSA {stamp.get('tsa') or '—'}) не прошёл проверку: "
+            f"момент подписания не подтверждён{'; ' + judged_text if judged_text else ''}"
+        )
+    else:
+        lines.append(f"Момент подписания не подтверждён штампом времени{'; ' + judged_text if judged_text else ''}")
+    return lines

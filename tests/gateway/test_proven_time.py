@@ -51,7 +51,7 @@ def test_gateway_verify_exits_0_when_a_time_stamp_proves_the_moment(tsa: TsaPki,
     [result] = json.loads(run.stdout)["signatures"]
     assert result["timestamp"]["valid"] is True and result["validation_time"] == result["timestamp"]["gen_time"]
     text = gateway("verify", document, "--signature", signature, "--trust", pki.trust_dir).stdout
-    assert "заявлено подписантом" in text and "подтверждено штампом времени" in text
+    assert "заявлено подписантом" in text and "Подтверждено штампом времени" in text
 
 
 def _check(package: Path, pki: TestPki, tmp_path: Path) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ comes from:
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
@@ -26,11 +27,13 @@ from tests.pki.tsa import OID_TSTINFO, TSA_POLICY, TsaPki
 __all__ = ["doc_timestamp", "sign_pdf_lapsed", "add_dss_crls"]
 
 
-def _gost_stamper(tsa: TsaPki, label: str, gen_time: datetime) -> Any:
+def _gost_stamper(tsa: TsaPki, label: str, gen_time: datetime, other_imprint: bool = False) -> Any:
     from pyhanko.sign.timestamps.api import TimeStamper
 
     class OpensslGostStamper(TimeStamper):  # type: ignore[misc]
         async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+            if other_imprint:
+                message_digest = hashlib.new(md_algorithm, b"other bytes").digest()
             work = tsa.root_dir / "doc-ts" / label
             work.mkdir(parents=True, exist_ok=True)
             info = tsp.TSTInfo(
@@ -57,9 +60,12 @@ def _gost_stamper(tsa: TsaPki, label: str, gen_time: datetime) -> Any:
     return OpensslGostStamper()
 
 
-def doc_timestamp(tsa: TsaPki, label: str, source: Path, target: Path, gen_time: datetime | None = None) -> Path:
+def doc_timestamp(
+    tsa: TsaPki, label: str, source: Path, target: Path, gen_time: datetime | None = None, *, other_imprint: bool = False
+) -> Path:
     """``source`` with a document time-stamp by TSA ``label`` in a new revision (its
-    ByteRange covers everything before it, earlier signatures included)."""
+    ByteRange covers everything before it, earlier signatures included);
+    ``other_imprint`` (GOST TSAs): the token's messageImprint is of other bytes."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder
@@ -73,7 +79,7 @@ def doc_timestamp(tsa: TsaPki, label: str, source: Path, target: Path, gen_time:
             fixed_dt=moment,
         )
     else:
-        stamper = _gost_stamper(tsa, label, moment)
+        stamper = _gost_stamper(tsa, label, moment, other_imprint)
     with open(source, "rb") as stream:
         writer = IncrementalPdfFileWriter(stream, strict=False)
         output = BytesIO()

@@ -81,4 +81,29 @@ def test_gateway_verify_text_says_the_document_time_stamp_is_invalid_and_why(pki
     assert "НЕДЕЙСТВИТЕЛЕН" in run.stdout and "chain.path" in run.stdout
     good = doc_timestamp(tsa, "tsa256", lapsed_signed, tmp_path / "good.pdf", tsa.now - timedelta(days=29))
     text = gateway("verify", good, "--trust", pki.trust_dir).stdout
-    assert "подтверждено штампом времени документа" in text and "действителен (valid)" in text
+    assert "Подтверждено штампом времени документа" in text and "действителен (valid)" in text
+
+
+@pytest.mark.parametrize(
+    ("label", "other_imprint", "reason"),
+    [
+        ("tsa256", False, None),
+        ("tsa_untrusted", False, "chain.path"),
+        ("tsa_noncritical", False, "not marked critical"),
+        ("tsa256", True, "messageImprint is not the digest of the ByteRange"),
+    ],
+    ids=["valid", "untrusted-tsa", "non-critical-eku", "imprint-over-other-bytes"],
+)
+def test_gateway_verify_lists_each_document_time_stamp_as_valid_or_invalid_with_the_reason(
+    label: str, other_imprint: bool, reason: str | None, pki: TestPki, tsa: TsaPki, tmp_path: Path
+) -> None:
+    signed = pdfs.sign_pdf_gost(pki, "head256", pdfs.make_pdf(tmp_path / "p.pdf"), tmp_path / "signed.pdf")
+    stamped = doc_timestamp(tsa, label, signed, tmp_path / "stamped.pdf", other_imprint=other_imprint)
+    run = gateway("verify", stamped, "--trust", pki.trust_dir, "--json")
+    [stamp] = json.loads(run.stdout)["timestamps"]
+    assert stamp["valid"] is (reason is None)
+    assert run.returncode == (0 if reason is None else 1)
+    if reason is None:
+        assert stamp["reason"] is None
+    else:
+        assert reason in stamp["reason"]

@@ -286,9 +286,16 @@ class VerificationReport:
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
             "document": self.document.to_json() if self.document else None,
             "signatures": [s.to_json() for s in self.signatures],
-            "timestamps": [t.to_json() for t in self.timestamps],
+            "timestamps": [_timestamp_json(t) for t in self.timestamps],
             "problems": list(self.problems),
         }
+
+
+def _timestamp_json(stamp: SignatureReport) -> dict[str, Any]:
+    """A document time-stamp as ``gateway verify`` lists it: the report of its TSA, plus
+    whether it is valid and, when not, why (the failed checks)."""
+    reason = "; ".join(f"{c.name}: {c.detail}" for c in stamp.failed_checks()) or None
+    return {"valid": stamp.passed, "reason": None if stamp.passed else reason or stamp.indication.value, **stamp.to_json()}
 
 
 def _iso(value: datetime | None) -> str | None:

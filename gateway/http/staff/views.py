@@ -33,7 +33,7 @@ from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBO
 from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
 from gateway.reports import render_html
 from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
-from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
@@ -67,6 +67,7 @@ _ENV.filters.update(
     issuer_name=issuer_name,
     stamp_heading=stamp_heading,
     cert_qualified=certificate_qualified,
+    signing_moment=signing_moment,
 )
 _ENV.globals.update(
     DOC_TYPES=DOC_TYPES,
