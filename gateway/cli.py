@@ -497,26 +497,32 @@ def _cmd_staff(args: argparse.Namespace, config: Config) -> int:
     return EXIT_NOT_VALID
 
 
-def _port_in_use(host: str, port: int) -> bool:
-    """Whether binding ``host:port`` fails with "address in use", tried before the service
-    starts anything: a second gateway on the same data folder must not claim validations
-    or outbox jobs for the moment it would live. Bound as asyncio binds (SO_REUSEADDR)."""
-    import errno
+def _bind_problem(host: str, port: int) -> int | None:
+    """The errno binding ``host:port`` fails with (None when it can be bound), tried before
+    the service starts anything: a second gateway on the same data folder must not claim
+    validations or outbox jobs for the moment it would live. Bound as asyncio binds
+    (SO_REUSEADDR)."""
     import socket
 
     try:
         addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):
-        return False  # the server itself reports a host it cannot resolve
+        return None  # the server itself reports a host it cannot resolve
     for family, kind, proto, _name, address in addresses:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(address)
             except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return True
-    return False
+                return exc.errno
+    return None
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether ``host:port`` is taken (another process listens there)."""
+    import errno
+
+    return _bind_problem(host, port) == errno.EADDRINUSE
 
 
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
@@ -524,18 +530,23 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
-    busy = f"gateway serve: port {port} on {host} is already in use; set [server] port in config.toml or --port"
-    if _port_in_use(host, port):
-        print(busy, file=sys.stderr)
+    problems = {
+        errno.EADDRINUSE: f"port {port} on {host} is already in use; set [server] port in config.toml or --port",
+        errno.EACCES: f"no permission to listen on port {port} on {host}; use a port above 1023 (and a reverse proxy)",
+        errno.EADDRNOTAVAIL: f"{host} is not an address of this machine; set [server] host in config.toml or --host",
+    }
+    problem = _bind_problem(host, port)
+    if problem in problems:
+        print(f"gateway serve: {problems[problem]}", file=sys.stderr)
         return EXIT_USAGE
     from gateway.app import run
 
     try:
         run(config, host=host, port=port)
     except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
+        if exc.errno not in problems:
             raise
-        print(busy, file=sys.stderr)  # taken between the probe and the bind
+        print(f"gateway serve: {problems[exc.errno]}", file=sys.stderr)  # changed between the probe and the bind
         return EXIT_USAGE
     return EXIT_OK
 

@@ -69,3 +69,12 @@ def test_serve_port_option_overrides_the_configured_port(listener: socket.socket
 def test_port_probe_tells_a_listening_port_from_a_free_one(listener: socket.socket) -> None:
     assert _port_in_use("127.0.0.1", listener.getsockname()[1])
     assert not _port_in_use("127.0.0.1", _free_port())
+
+
+def test_serve_on_an_address_of_another_machine_says_so_in_one_line(tmp_path: Path) -> None:
+    config = _config(tmp_path, _free_port())
+    result = _serve(config, "--host", "192.0.2.1")  # TEST-NET-1: never an address of this machine
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "gateway serve: 192.0.2.1 is not an address of this machine; set [server] host in config.toml or --host"
+    ]
