@@ -498,7 +498,22 @@ def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -
             signature = value.get_object()
             if str(signature.get("/Type", "")) == "/DocTimeStamp" or str(signature.get("/SubFilter", "")) == "/ETSI.RFC3161":
                 found.append(f"{name} (document timestamp)")
+            elif not _signature_covers_itself(xrefs, value_ref, signature):
+                found.append(f"{name} (a copied signature that does not cover its own field)")
     return found
+
+
+def _signature_covers_itself(xrefs: Any, value_ref: Any, signature: Any) -> bool:
+    """A signature dictionary lies inside the bytes its own ByteRange covers; a copy of an
+    earlier signature placed in a later revision (to lend its validity to a new visible
+    field) does not."""
+    try:
+        byte_range = signature.get("/ByteRange")
+        end = int(byte_range[2]) + int(byte_range[3])
+        offset = xrefs.get_historical_ref(value_ref, xrefs.total_revisions - 1) if value_ref is not None else None
+    except Exception:  # noqa: BLE001 - a malformed dictionary covers nothing
+        return False
+    return isinstance(offset, int) and offset < end
 
 
 def _later_signatures(reader: Any, signed_revision: int) -> list[str]:
