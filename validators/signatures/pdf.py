@@ -461,7 +461,14 @@ def _revision_end(stream: Any, xref_at: int) -> int | None:
     """Where the revision whose cross-reference section starts at ``xref_at`` ends (after
     its ``%%EOF`` line)."""
     stream.seek(xref_at)
-    match = _TAIL_RE.search(stream.read(_MAX_REVISION_SCAN))
+    buffer = b""
+    match = None
+    while match is None and len(buffer) < _MAX_REVISION_SCAN:
+        chunk = stream.read(1 << 20)  # read as far as needed, not 64 MiB for every revision
+        if not chunk:
+            break
+        buffer += chunk
+        match = _TAIL_RE.search(buffer)
     if match is None:
         return None
     end = xref_at + match.end()
