@@ -92,3 +92,12 @@ def test_object_defined_between_trailer_and_startxref_fails(signed: Path, store:
     report = _first(forged, store)
     assert report.indication is Indication.TOTAL_FAILED
     assert "after its cross-reference section" in _modifications(report)
+
+
+def test_a_second_trailer_in_a_later_revision_fails(signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """pyHanko reads the first trailer of the section; a reader that searches backwards
+    for ``trailer`` (repair mode) takes the second, here pointing /Root elsewhere."""
+    forged = append_raw_revision(signed, tmp_path / "forged.pdf", body=b"", after_trailer=b"trailer\n<< /Size 40 /Root 3 0 R >>\n")
+    report = _first(forged, store)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert "second trailer" in _modifications(report)

@@ -454,6 +454,9 @@ def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision
             raise _Changed(f"revision {revision}: startxref does not point at a cross-reference section")
         if _OBJ_HEADER.search(rest):
             raise _Changed(f"revision {revision} defines an object after its cross-reference section")
+        if b"trailer" in rest:
+            # pyHanko reads the first trailer; a reader searching backwards takes the last.
+            raise _Changed(f"revision {revision} has a second trailer")
         previous_end = end
 
 
