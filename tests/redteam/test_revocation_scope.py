@@ -98,3 +98,21 @@ def test_a_crl_under_the_ca_name_signed_by_another_ca_proves_nothing(pki: TestPk
     impostor = make_crl(pki, "ca", tmp_path / "impostor.crl", cert=twin, key=pki.key("untrusted_root")).read_bytes()
     result = verify(_revoked_signature_with(pki, document, tmp_path, impostor), store_without_ca_crl, document).signatures[0]
     assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
+
+
+def test_a_good_ocsp_answer_about_another_certificate_proves_nothing(pki: TestPki, store_without_ca_crl, document: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CA's genuine "good" for the head's certificate, embedded in the revoked
+    certificate's signature: its CertID names another serial."""
+    from asn1crypto import ocsp
+
+    from tests.pki.revocation import make_ocsp_response
+
+    sig = pki.sign("revoked256", document, tmp_path / "doc.sig")
+    other = ocsp.OCSPResponse.load(make_ocsp_response(pki, "head256", tmp_path / "ocsp"))["response_bytes"]["response"].parsed
+    signed = cms.ContentInfo.load(sig.read_bytes())
+    signed["content"]["signer_infos"][0]["unsigned_attrs"] = cms.CMSAttributes(
+        [cms.CMSAttribute({"type": "1.2.840.113549.1.9.16.2.24", "values": [RevocationValues({"ocsp_vals": [other]})]})]
+    )
+    sig.write_bytes(signed.dump())
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
