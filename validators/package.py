@@ -398,6 +398,11 @@ class _Run:
                 else:
                     self.checks.append(finding("signature.format", file=item.name, detail="a detached signature without the document it is named after"))
                 continue
+            if item.size == 0:
+                # A signed empty file is no document: without this an archive of signed
+                # empty files "filed" a report on time with nothing in it.
+                self.checks.append(finding("file.empty", file=item.name, detail="the file in the archive has 0 bytes"))
+                continue
             if signed_name(item.name) is not None:
                 if kind is FileKind.OTHER:
                     # Named like a signature, but not a complete CMS SignedData.
@@ -425,6 +430,9 @@ class _Run:
         content = self._extract_attached(item.path, item.name, self.ctx.limits.archive.max_entry_bytes)
         if isinstance(content, Check):
             self.checks.append(content)
+            return
+        if content.stat().st_size == 0:
+            self.checks.append(finding("file.empty", file=item.name, detail="the attached signature carries 0 bytes of content"))
             return
         content_type = detect_type(content)
         inner_name = (signed_name(item.name) or item.name).rsplit("/", 1)[-1]

@@ -49,3 +49,47 @@ def make_crl_with_extensions(
     ])
     _run_openssl(["crl", "-in", str(pem), "-outform", "DER", "-out", str(out)])
     return out
+
+
+def make_delegated_ocsp_response(
+    pki: TestPki,
+    label: str,
+    folder: Path,
+    *,
+    responder_validity: tuple[datetime, datetime],
+    issuer: str = "ca",
+) -> bytes:
+    """A "good" DER OCSPResponse about ``label`` signed by a delegated responder: a GOST
+    certificate issued by ``issuer`` with extendedKeyUsage OCSPSigning, valid only within
+    ``responder_validity`` (the response itself is produced now)."""
+    from tests.pki.builder import _GENPKEY_ARGS, _subj
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "responder.key"
+    _run_openssl(["genpkey", *_GENPKEY_ARGS["gost256"], "-out", str(key)])
+    (folder / "index.txt").write_text("")
+    (folder / "serial").write_text("5EED01\n")
+    conf = folder / "openssl.cnf"
+    md = DEFAULT_DIGEST[pki.info(issuer)["key_type"]]
+    conf.write_text(
+        _BASE_CONF + _ca_section(folder, md)
+        + "\n[v3_ocsp]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
+        "extendedKeyUsage = OCSPSigning\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        encoding="utf-8",
+    )
+    csr = folder / "req.pem"
+    _run_openssl(["req", "-config", str(conf), "-new", "-utf8", "-key", str(key),
+                  "-subj", _subj((("CN", "Тестовый OCSP-ответчик"),)), "-out", str(csr)])
+    cert = folder / "responder.pem"
+    _run_openssl(["ca", "-config", str(conf), "-batch", "-notext", "-utf8", "-md", md, "-in", str(csr),
+                  "-startdate", _fmt_time(responder_validity[0]), "-enddate", _fmt_time(responder_validity[1]),
+                  "-extensions", "v3_ocsp", "-cert", str(pki.cert(issuer)), "-keyfile", str(pki.key(issuer)),
+                  "-out", str(cert)])
+    index = folder / "ocsp-index.txt"
+    index.write_text(index_line(pki, label, None))
+    request = folder / "request.der"
+    response = folder / "response.der"
+    _run_openssl(["ocsp", "-issuer", str(pki.cert(issuer)), "-cert", str(pki.cert(label)), "-no_nonce", "-reqout", str(request)])
+    _run_openssl(["ocsp", "-index", str(index), "-CA", str(pki.cert(issuer)), "-rsigner", str(cert), "-rkey", str(key),
+                  "-rmd", "md_gost12_256", "-reqin", str(request), "-respout", str(response), "-ndays", "1"])
+    return response.read_bytes()

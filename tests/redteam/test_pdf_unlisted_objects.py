@@ -92,3 +92,35 @@ def test_object_defined_between_trailer_and_startxref_fails(signed: Path, store:
     report = _first(forged, store)
     assert report.indication is Indication.TOTAL_FAILED
     assert "after its cross-reference section" in _modifications(report)
+
+
+def test_a_second_trailer_in_a_later_revision_fails(signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    """pyHanko reads the first trailer of the section; a reader that searches backwards
+    for ``trailer`` (repair mode) takes the second, here pointing /Root elsewhere."""
+    forged = append_raw_revision(signed, tmp_path / "forged.pdf", body=b"", after_trailer=b"trailer\n<< /Size 40 /Root 3 0 R >>\n")
+    report = _first(forged, store)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert "second trailer" in _modifications(report)
+
+
+def test_control_legitimate_updates_of_an_xref_stream_file_keep_passing(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    """A file with cross-reference streams, then a second visible signature, DSS, a
+    document time-stamp and a GOST signature, each as its own update: all still pass."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+    with open(pdfs.make_pdf(tmp_path / "p.pdf", "Letter"), "rb") as stream:
+        writer = copy_into_new_writer(PdfFileReader(stream, strict=False))
+        writer.stream_xrefs = True
+        output = BytesIO()
+        writer.write(output)
+    streams = tmp_path / "xref-streams.pdf"
+    streams.write_bytes(output.getvalue())
+    first = pdfs.sign_pdf_pyhanko(pki, "rsa_signer", streams, tmp_path / "s1.pdf")
+    second = pdfs.sign_pdf_pyhanko(pki, "rsa_signer", first, tmp_path / "s2.pdf", field="Signature2", box=(300, 50, 550, 120))
+    stamped = pdfs.timestamp_pdf(pki, "rsa_signer", pdfs.add_dss(pki, second, tmp_path / "s3.pdf"), tmp_path / "s4.pdf")
+    final = pdfs.sign_pdf_gost(pki, "head256", stamped, tmp_path / "s5.pdf", field="Signature3")
+    report = verify_document(final, store, VerificationPolicy())
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 3

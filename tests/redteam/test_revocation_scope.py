@@ -18,7 +18,7 @@ from asn1crypto import cms, crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
-from tests.pki.redteam import make_crl_with_extensions
+from tests.pki.redteam import make_crl_with_extensions, make_delegated_ocsp_response
 from tests.pki.revocation import make_crl
 from validators.signatures.cms import RevocationValues
 from validators.signatures.model import Indication, SubIndication
@@ -97,4 +97,49 @@ def test_a_crl_under_the_ca_name_signed_by_another_ca_proves_nothing(pki: TestPk
     pki.openssl("x509", "-in", str(pki.cert("ca")), "-signkey", str(pki.key("untrusted_root")), "-out", str(twin))
     impostor = make_crl(pki, "ca", tmp_path / "impostor.crl", cert=twin, key=pki.key("untrusted_root")).read_bytes()
     result = verify(_revoked_signature_with(pki, document, tmp_path, impostor), store_without_ca_crl, document).signatures[0]
+    assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
+
+
+def test_a_good_ocsp_answer_about_another_certificate_proves_nothing(pki: TestPki, store_without_ca_crl, document: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CA's genuine "good" for the head's certificate, embedded in the revoked
+    certificate's signature: its CertID names another serial."""
+    from asn1crypto import ocsp
+
+    from tests.pki.revocation import make_ocsp_response
+
+    sig = pki.sign("revoked256", document, tmp_path / "doc.sig")
+    other = ocsp.OCSPResponse.load(make_ocsp_response(pki, "head256", tmp_path / "ocsp"))["response_bytes"]["response"].parsed
+    signed = cms.ContentInfo.load(sig.read_bytes())
+    signed["content"]["signer_infos"][0]["unsigned_attrs"] = cms.CMSAttributes(
+        [cms.CMSAttribute({"type": "1.2.840.113549.1.9.16.2.24", "values": [RevocationValues({"ocsp_vals": [other]})]})]
+    )
+    sig.write_bytes(signed.dump())
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
+
+
+def _embed_ocsp(signature: Path, response: bytes) -> None:
+    from asn1crypto import ocsp
+
+    basic = ocsp.OCSPResponse.load(response)["response_bytes"]["response"].parsed
+    signed = cms.ContentInfo.load(signature.read_bytes())
+    signed["content"]["signer_infos"][0]["unsigned_attrs"] = cms.CMSAttributes(
+        [cms.CMSAttribute({"type": "1.2.840.113549.1.9.16.2.24", "values": [RevocationValues({"ocsp_vals": [basic]})]})]
+    )
+    signature.write_bytes(signed.dump())
+
+
+def test_control_a_delegated_responder_valid_now_answers(pki: TestPki, store_without_ca_crl, document: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    _embed_ocsp(sig, make_delegated_ocsp_response(pki, "head256", tmp_path / "ocsp", responder_validity=(NOW - timedelta(days=10), NOW + timedelta(days=10))))
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.indication is Indication.TOTAL_PASSED, result.failed_checks()
+
+
+def test_an_expired_delegated_responder_proves_nothing(pki: TestPki, store_without_ca_crl, document: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """RFC 6960, 4.2.2.2: the responder's certificate must be valid when it answers; an
+    expired responder key (retired, perhaps leaked) signing "good" today is no answer."""
+    sig = pki.sign("revoked256", document, tmp_path / "doc.sig")
+    _embed_ocsp(sig, make_delegated_ocsp_response(pki, "revoked256", tmp_path / "ocsp", responder_validity=(NOW - timedelta(days=400), NOW - timedelta(days=35))))
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
     assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()

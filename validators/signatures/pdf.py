@@ -460,6 +460,9 @@ def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision
             raise _Changed(f"revision {revision}: startxref does not point at a cross-reference section")
         if _OBJ_HEADER.search(rest):
             raise _Changed(f"revision {revision} defines an object after its cross-reference section")
+        if b"trailer" in rest:
+            # pyHanko reads the first trailer; a reader searching backwards takes the last.
+            raise _Changed(f"revision {revision} has a second trailer")
         previous_end = end
 
 
@@ -467,7 +470,14 @@ def _revision_end(stream: Any, xref_at: int) -> int | None:
     """Where the revision whose cross-reference section starts at ``xref_at`` ends (after
     its ``%%EOF`` line)."""
     stream.seek(xref_at)
-    match = _TAIL_RE.search(stream.read(_MAX_REVISION_SCAN))
+    buffer = b""
+    match = None
+    while match is None and len(buffer) < _MAX_REVISION_SCAN:
+        chunk = stream.read(1 << 20)  # read as far as needed, not 64 MiB for every revision
+        if not chunk:
+            break
+        buffer += chunk
+        match = _TAIL_RE.search(buffer)
     if match is None:
         return None
     end = xref_at + match.end()
@@ -504,7 +514,22 @@ def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -
             signature = value.get_object()
             if str(signature.get("/Type", "")) == "/DocTimeStamp" or str(signature.get("/SubFilter", "")) == "/ETSI.RFC3161":
                 found.append(f"{name} (document timestamp)")
+            elif not _signature_covers_itself(xrefs, value_ref, signature):
+                found.append(f"{name} (a copied signature that does not cover its own field)")
     return found
+
+
+def _signature_covers_itself(xrefs: Any, value_ref: Any, signature: Any) -> bool:
+    """A signature dictionary lies inside the bytes its own ByteRange covers; a copy of an
+    earlier signature placed in a later revision (to lend its validity to a new visible
+    field) does not."""
+    try:
+        byte_range = signature.get("/ByteRange")
+        end = int(byte_range[2]) + int(byte_range[3])
+        offset = xrefs.get_historical_ref(value_ref, xrefs.total_revisions - 1) if value_ref is not None else None
+    except Exception:  # noqa: BLE001 - a malformed dictionary covers nothing
+        return False
+    return isinstance(offset, int) and offset < end
 
 
 def _later_signatures(reader: Any, signed_revision: int) -> list[str]:

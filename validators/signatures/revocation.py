@@ -269,8 +269,12 @@ def _ocsp_signer(
     response: ocsp.BasicOCSPResponse,
     issuer: x509.Certificate,
     pool: list[x509.Certificate],
+    at: datetime | None = None,
 ) -> x509.Certificate | None:
-    """The certificate whose key signed the response: the issuer, or a delegated responder."""
+    """The certificate whose key signed the response: the issuer, or a delegated responder
+    valid when the response was produced and at the time of judgment ``at`` (RFC 6960,
+    4.2.2.2: an expired responder key, perhaps retired and leaked, answers nothing; the
+    producedAt it signs is its own claim, so the time of judgment counts too)."""
     responder_id = response["tbs_response_data"]["responder_id"]
     candidates = [issuer, *pool, *[c for c in response["certs"] or ()]]
     for candidate in candidates:
@@ -283,6 +287,10 @@ def _ocsp_signer(
             # A delegated responder must be issued (and signed) by the issuer for OCSP signing.
             eku = candidate.extended_key_usage_value
             if eku is None or _OCSP_SIGNING not in [p.dotted for p in eku]:
+                continue
+            validity = candidate["tbs_certificate"]["validity"]
+            moments = [response["tbs_response_data"]["produced_at"].native, *([at] if at is not None else [])]
+            if any(not validity["not_before"].native <= moment <= validity["not_after"].native for moment in moments):
                 continue
             if name_key(candidate.issuer) != name_key(issuer.subject) or not verify_signed_by(
                 candidate["tbs_certificate"].dump(),
@@ -370,7 +378,7 @@ class _Answers:
             for single in data["responses"]:
                 if not _cert_id_matches(single["cert_id"], cert, issuer):
                     continue
-                if _ocsp_signer(response, issuer, pool) is None:
+                if _ocsp_signer(response, issuer, pool, at) is None:
                     self.unusable.append("an OCSP response whose signature or responder is not trusted")
                     continue
                 produced_at = data["produced_at"].native

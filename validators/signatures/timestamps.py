@@ -234,6 +234,15 @@ def _verify_token(
     problem = imprint(tst) if callable(imprint) else imprint_problem(tst, imprint)
     if problem:
         return failed(problem, SubIndication.HASH_FAILURE, unchecked)
+    if tst.imprint_algorithm in policy.weak_digests and tst.gen_time >= policy.weak_digest_sunset:
+        # The imprint is the binding to this signature: a collision-prone digest there
+        # lets a token over other bytes stand for it, whatever the token's own CMS uses.
+        weak = digest_by_oid(tst.imprint_algorithm).title
+        return failed(
+            f"messageImprint digest {weak} is too weak after {policy.weak_digest_sunset:%Y-%m-%d}",
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            unchecked,
+        )
     reference = policy.reference()
     if policy.at is None and tst.gen_time > reference + policy.signing_time_skew:
         return failed(f"genTime {tst.gen_time:%Y-%m-%d %H:%M:%S}Z is later than {reference:%Y-%m-%d %H:%M:%S}Z", SubIndication.GENERIC, unchecked)
