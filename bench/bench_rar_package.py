@@ -120,7 +120,7 @@ def main() -> None:
             f"openssl cms -verify loop over the {args.files} signatures (files already extracted)": lambda: _timed(["sh", loop_file(source)], work, OPENSSL_ENV),
             "reference ZIP: unzip + openssl loop": lambda: extract_and_verify(["unzip", "-qq", str(zip_path), "-d", str(work / "x")], work / "x"),
             "gateway check, ZIP (deflate)": lambda: check(zip_path),
-            "reference RAR5: unar + openssl loop": lambda: extract_and_verify(["unar", "-q", "-o", str(work / "x"), str(rar_path)], work / "x"),
+            "reference RAR5: unar + openssl loop": lambda: extract_and_verify(["unar", "-q", "-D", "-o", str(work / "x"), str(rar_path)], work / "x"),
             "gateway check, RAR5 (stored)": lambda: check(rar_path),
         }
         samples: dict[str, list[float]] = {label: [] for label in cases}
