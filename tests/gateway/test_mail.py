@@ -168,6 +168,27 @@ def test_sender_display_name_encoded_per_rfc_2047() -> None:
     assert decoded == "СРО «Кооперативные Финансы» <noreply@sro.local>"
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_written_bytes_are_those_of_the_standard_smtp_policy(kind: str) -> None:
+    """The From header is folded once per process (issue 13 §4); the bytes stay exactly
+    what email.policy.SMTP writes, on the wire and in .eml files, first time and again."""
+    composed = _compose(kind)
+    reference = composed.as_bytes(policy=email.policy.SMTP)
+    assert composed.as_bytes() == reference
+    assert composed.as_bytes(policy=composed.policy.clone(linesep="\r\n")) == reference  # as the transports write it
+    assert composed.as_bytes() == reference  # from the cache
+    assert composed.as_bytes(policy=composed.policy.clone(linesep="\n")) == composed.as_bytes(policy=email.policy.default)
+
+
+def test_each_sender_is_folded_as_itself() -> None:
+    first = _compose("received", settings=MailSettings(sender="СРО «Первая» <one@sro.local>"))
+    second = _compose("received", settings=MailSettings(sender="СРО «Вторая» <two@sro.local>"))
+    for composed, name in ((first, "Первая"), (second, "Вторая")):
+        raw = _parse(composed.as_bytes())
+        assert raw["From"].addresses[0].addr_spec == ("one@sro.local" if name == "Первая" else "two@sro.local")
+        assert name in raw["From"].addresses[0].display_name
+
+
 def test_parts_are_text_and_html_alternatives() -> None:
     message = _parse(_compose("received").as_bytes())
     assert message.get_content_type() == "multipart/alternative"

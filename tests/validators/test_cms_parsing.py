@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tests.pki.builder import TestPki
 from validators.signatures.certificates import der_blocks
 from validators.signatures.cms import CmsFormatError, parse_signed_data
-from validators.signatures.model import Indication
+from validators.signatures.model import Indication, RevocationMode
 from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import TrustStore
 
@@ -102,3 +103,36 @@ def signed_sample(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> _Sa
     document = folder / "d.txt"
     document.write_bytes(b"content")
     return _Sample(document, pki.sign("head256", document, folder / "d.sig").read_bytes())
+
+
+# --- parse once (issue 13 §4): the per-thread cache of parsed signatures ------------------
+
+
+def test_the_same_signature_bytes_are_parsed_once_per_thread(pki: TestPki, tmp_path: Path) -> None:
+    from validators.signatures.cms import parse_signed_data
+
+    document = tmp_path / "letter.txt"
+    document.write_bytes("Письмо".encode() * 100)
+    data = pki.sign("head256", document, tmp_path / "letter.txt.sig").read_bytes()
+    first = parse_signed_data(data)
+    assert parse_signed_data(bytes(data)) is first  # equal bytes, another object: still one parse
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(parse_signed_data(data)))
+    thread.start()
+    thread.join(10)
+    assert other and other[0] is not first  # asn1crypto objects are never shared between threads
+
+
+def test_a_changed_byte_is_never_answered_from_the_parse_cache(pki: TestPki, tmp_path: Path, store: TrustStore) -> None:
+    from validators.signatures.cms import parse_signed_data
+    from validators.signatures.verify import VerificationPolicy, verify_cms
+
+    document = tmp_path / "letter.txt"
+    document.write_bytes("Письмо".encode() * 100)
+    data = pki.sign("head256", document, tmp_path / "letter.txt.sig").read_bytes()
+    parse_signed_data(data)
+    tampered = bytearray(data)
+    tampered[-5] ^= 0x01  # inside the signature value, same length
+    report = verify_cms(bytes(tampered), store, VerificationPolicy(revocation=RevocationMode.OFF), document=document)
+    assert report.signatures and report.signatures[0].indication != "TOTAL_PASSED"
+    assert verify_cms(data, store, VerificationPolicy(revocation=RevocationMode.OFF), document=document).signatures[0].indication == "TOTAL_PASSED"

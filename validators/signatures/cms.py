@@ -7,6 +7,9 @@ Anything else is a format failure with a clear reason, never an exception to the
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from asn1crypto import cms, core, crl, ocsp, x509
@@ -76,8 +79,35 @@ def _encoding_of(data: bytes) -> tuple[bytes, str]:
     return blocks[0], "pem" if data.lstrip().startswith(b"-----BEGIN") else "base64"
 
 
+#: Parse once: a signature is parsed when its type is detected and again when it is
+#: verified (and once more by ``gateway check`` beside its document). The last few
+#: results are kept per thread (asn1crypto parses lazily and is not safe to share between
+#: threads), keyed by the SHA-256 of the bytes, for files up to 1 MiB only.
+_PARSED_CACHE_SIZE = 8
+_PARSED_CACHE_MAX_BYTES = 1 << 20
+_parsed = threading.local()
+
+
 def parse_signed_data(data: bytes) -> ParsedSignedData:
     """Parse a signature file; raises :class:`CmsFormatError` saying what is wrong."""
+    if len(data) > _PARSED_CACHE_MAX_BYTES:
+        return _parse_signed_data(data)
+    cache: OrderedDict[bytes, ParsedSignedData] | None = getattr(_parsed, "cache", None)
+    if cache is None:
+        cache = _parsed.cache = OrderedDict()
+    key = hashlib.sha256(data).digest()
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+        return found
+    result = _parse_signed_data(data)  # a CmsFormatError is not cached: raised each time
+    cache[key] = result
+    if len(cache) > _PARSED_CACHE_SIZE:
+        cache.popitem(last=False)
+    return result
+
+
+def _parse_signed_data(data: bytes) -> ParsedSignedData:
     if not data.strip():
         raise CmsFormatError("the signature file is empty")
     der, encoding = _encoding_of(data)
