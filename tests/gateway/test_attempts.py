@@ -8,8 +8,8 @@ that are never followed by a decision, then a restart of the real application.""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 

@@ -12,8 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Awaitable, Callable
+from typing import IO
 
 import aiohttp
 from aiohttp.test_utils import TestServer

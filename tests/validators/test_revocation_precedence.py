@@ -4,20 +4,21 @@ whatever the order in which the sources are found."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, crl as asn1_crl, ocsp
+from asn1crypto import cms, ocsp
+from asn1crypto import crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
 from tests.pki.revocation import make_crl, make_ocsp_response
 from validators.signatures.cms import RevocationValues
-from validators.signatures.model import Indication, SubIndication, SignatureReport
+from validators.signatures.model import Indication, SignatureReport, SubIndication
 from validators.trust import load_trust_store
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def _embed(signature: Path, crls: list[bytes] = (), responses: list[bytes] = ()) -> None:  # type: ignore[assignment]
