@@ -264,7 +264,7 @@ async def _settled_cpu(pid: int, quiet: float = 0.5, limit: float = 60) -> float
 
 
 def _p(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, max(0, int(round(q * len(values))) - 1))]
+    return values[min(len(values) - 1, max(0, round(q * len(values)) - 1))]
 
 
 async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str, str]]:

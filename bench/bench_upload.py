@@ -204,7 +204,7 @@ async def main_async(quick: bool) -> list[tuple[str, str, str]]:
                 _post_file(base + "/api/v1/submissions", _signed_zip(pki, work / f"p{i}", "42_OD.zip", big), "document", {"member": "42", "doc_type": "report", "report_kind": "OD_Q1"})
                 for i in range(4)
             ]
-            for seconds_taken, status, body in await asyncio.gather(*uploads):
+            for _seconds_taken, status, body in await asyncio.gather(*uploads):
                 assert status == 202, (status, body)
             latencies = []
             async with aiohttp.ClientSession() as session:

@@ -16,7 +16,7 @@ import asyncio
 import sys
 import tempfile
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ def main() -> None:
     cert = lambda label: load_certificates(pki.cert(label).read_bytes())[0]  # noqa: E731
     root, ca = cert("root"), cert("ca")
     crls = [crl.CertificateList.load(pki.crl(n).read_bytes()) for n in ("ca", "root")]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     base = dict(trust_roots=[root], other_certs=[ca], moment=now, revinfo_policy=_policy(), signature_validator=GostSignatureValidator())
     print("| case | pyhanko_certvalidator 0.33 outcome |")
     print("|---|---|")
@@ -114,13 +114,13 @@ def main() -> None:
                       "-no_nonce", "-reqout", str(request)])
         response = ocsp.OCSPResponse.load(online.ocsp_response(request.read_bytes()))
         _run(f"cert with AIA, GOST OCSP response (CertID {digest}) from openssl ocsp, good", ocert("ocsp_good"),
-             trust_roots=[ocert("online_root")], other_certs=[ocert("online_ca")], moment=datetime.now(timezone.utc) + timedelta(minutes=5),
+             trust_roots=[ocert("online_root")], other_certs=[ocert("online_ca")], moment=datetime.now(UTC) + timedelta(minutes=5),
              ocsps=[response], crls=[crl.CertificateList.load(online.crl("root").read_bytes())], revinfo_policy=_policy(),
              signature_validator=GostSignatureValidator())
     # pyHanko's own OCSP request builder with Streebog CertIDs.
     try:
-        from pyhanko_certvalidator.fetchers.common_utils import get_certid
         from pyhanko_certvalidator.authority import AuthorityWithCert
+        from pyhanko_certvalidator.fetchers.common_utils import get_certid
 
         get_certid(cert("head256"), AuthorityWithCert(ca), certid_hash_algo="streebog256")
         print("| get_certid(certid_hash_algo='streebog256') | built |")

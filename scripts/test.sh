@@ -3,7 +3,13 @@
 # the whole test suite. Exit status is pytest's. Each test has a 120 s timeout
 # (pytest-timeout); the run is refused when ../shared/corpus/MANIFEST.md is missing,
 # unless GATEWAY_ALLOW_NO_CORPUS=1 (GATEWAY_CORPUS=DIR points at another copy).
+# Before pytest, ruff and mypy --strict (configured in pyproject.toml) must find nothing:
+# a finding fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
+echo "ruff check"
+.venv/bin/ruff check .
+echo "mypy --strict (pyproject.toml [tool.mypy] files)"
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -q "$@"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki.builder import TestPki, build_test_pki
 from tests.pki.bank import BankPki
+from tests.pki.builder import TestPki, build_test_pki
 from tests.pki.online import OnlinePki
 from validators.gost import gost_support
 from validators.signatures.fetch import CONFINE_ENV
@@ -35,7 +35,7 @@ CORPUS = Path(os.environ.get("GATEWAY_CORPUS") or REPO.parent / "shared" / "corp
 ALLOW_NO_CORPUS = "GATEWAY_ALLOW_NO_CORPUS"
 
 
-def corpus_missing_problem(corpus: Path = CORPUS, environ: "os._Environ[str] | dict[str, str]" = os.environ) -> str | None:
+def corpus_missing_problem(corpus: Path = CORPUS, environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
     """Why the run must not start: the corpus is missing and nobody said that is fine."""
     if (corpus / "MANIFEST.md").is_file() or environ.get(ALLOW_NO_CORPUS) == "1":
         return None
@@ -63,7 +63,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 
 @pytest.fixture(scope="session")
-def online_pki(tmp_path_factory: pytest.TempPathFactory) -> "OnlinePki":
+def online_pki(tmp_path_factory: pytest.TempPathFactory) -> OnlinePki:
     """A test PKI whose certificates name CDP/AIA addresses on 127.0.0.1 (tests/pki/online.py)."""
     from tests.pki.online import build_online_pki
 
@@ -71,9 +71,9 @@ def online_pki(tmp_path_factory: pytest.TempPathFactory) -> "OnlinePki":
 
 
 @pytest.fixture(scope="session")
-def bank_pki(tmp_path_factory: pytest.TempPathFactory) -> "BankPki":
+def bank_pki(tmp_path_factory: pytest.TempPathFactory) -> BankPki:
     """A Bank of Russia–shaped CA branch (tests/pki/bank.py)."""
-    from tests.pki.bank import BankPki, build_bank_pki
+    from tests.pki.bank import build_bank_pki
 
     return build_bank_pki(tmp_path_factory.mktemp("bank-pki"))
 

@@ -13,9 +13,9 @@ chunks straight from the mapping.
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from asn1crypto import algos, crl, keys
 
@@ -32,7 +32,7 @@ from validators.signatures.crypto import (
 __all__ = ["CrlFormatError", "CrlFile", "open_crl", "serial_key", "REASONS"]
 
 #: CRLReason codes (RFC 5280 5.3.1) with asn1crypto's native names.
-REASONS: dict[int, str] = dict(crl.CRLReason._map)  # type: ignore[attr-defined]
+REASONS: dict[int, str] = dict(crl.CRLReason._map)
 _REASON_OID = b"\x06\x03\x55\x1d\x15"
 _CHUNK = 1 << 20
 
@@ -164,7 +164,7 @@ class CrlFile:
         self._map.close()
         self._file.close()  # type: ignore[attr-defined]
 
-    def __enter__(self) -> "CrlFile":
+    def __enter__(self) -> CrlFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -173,7 +173,7 @@ class CrlFile:
 
 def open_crl(path: Path) -> CrlFile:
     """Map a DER CRL file and read its header; raises :class:`CrlFormatError`."""
-    stream = open(path, "rb")
+    stream = open(path, "rb")  # noqa: SIM115 - owned by the returned CrlFile (or closed on error)
     try:
         mapping = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
     except ValueError:

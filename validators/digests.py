@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Mapping, Sequence
+from typing import BinaryIO
 
 from validators import gost
 
@@ -84,7 +85,7 @@ def digest_by_oid(oid: str) -> DigestAlgorithm:
         raise UnsupportedAlgorithm(f"unsupported digest algorithm {oid}") from None
 
 
-def new_hash(algorithm: DigestAlgorithm) -> "hashlib._Hash":
+def new_hash(algorithm: DigestAlgorithm) -> hashlib._Hash:
     """A fresh hash object; GOST digests need the OpenSSL GOST provider switched on."""
     if algorithm.is_gost and not gost.gost_support().available:
         raise gost.GostUnavailable(gost.gost_support().problem or "GOST support unavailable")
@@ -125,7 +126,7 @@ class _RangeReader:
             self._stream.seek(start)
             self._left = length
         view = memoryview(buffer)[: min(len(buffer), self._left)]
-        n = self._stream.readinto(view)  # type: ignore[attr-defined]
+        n: int = self._stream.readinto(view)  # type: ignore[attr-defined]
         if not n:
             raise OSError("the file ended inside a byte range")
         self._left -= n
@@ -234,7 +235,7 @@ class FileDigests:
             return
         try:
             digests = digest_file(self.path, [a for a, _ in usable], self.ranges)
-        except BaseException as exc:  # delivered to whoever asks for the result
+        except BaseException as exc:  # noqa: BLE001 - delivered to whoever asks for the result
             for _, future in usable:
                 future.set_exception(exc)
             return

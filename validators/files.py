@@ -118,9 +118,7 @@ def _is_signed_data_der(data: bytes) -> bool:
     if len(data) < 2 or data[0] != 0x30:
         return False
     first = data[1]
-    if first < 0x80:  # short definite length
-        offset = 2
-    elif first == 0x80:  # BER indefinite length (CryptoPro writes these)
+    if first < 0x80 or first == 0x80:  # short definite length
         offset = 2
     elif 0x81 <= first <= 0x84:  # long definite length, 1..4 length octets
         offset = 2 + (first - 0x80)

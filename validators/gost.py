@@ -20,9 +20,9 @@ import ctypes
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 __all__ = [
     "GostSupport",
@@ -197,7 +197,7 @@ def _switch_on(conf: Path) -> GostSupport:
     return GostSupport(True, None, str(conf))
 
 
-def known_answer_problem(verify: "Callable[[bytes, bytes], bool | None]", digest: bytes) -> str | None:
+def known_answer_problem(verify: Callable[[bytes, bytes], bool | None], digest: bytes) -> str | None:
     """Run the known-answer test with ``verify(digest, signature)``: the TC26 signature
     must verify, and the same signature with one bit flipped must NOT (an engine that
     says "valid" to everything would otherwise pass). None when both hold."""
@@ -230,7 +230,7 @@ def _verify(lib: ctypes.CDLL, spki_der: bytes, digest: bytes, signature: bytes) 
         _drain_errors(lib)
         if result < 0:
             return None
-        return result == 1
+        return bool(result == 1)
     finally:
         if ctx:
             lib.EVP_PKEY_CTX_free(ctx)

@@ -25,7 +25,7 @@ def ogrn_valid(value: str) -> bool:
 
 
 def _control(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
 
 
 def inn_valid(value: str) -> bool:

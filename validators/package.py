@@ -19,24 +19,14 @@ appointment orders and the annual report's accounting statements recognised by c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from validators.archives import ArchiveLimits, ExtractedFile, extract_archive
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 from validators.checks import Check, Severity, finding
-from validators.digests import FileDigests
-from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
-from validators.members import Member, MemberList
-from validators.names import check_report_name
-from validators.pdf_structure import check_pdf
-from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
-from validators.poa.verify import PoaVerdict
-from validators.signatures.cms import CmsFormatError
-from validators.signatures.locate import parse_signature_file, signed_name, verify_document
-from validators.signatures.model import Indication, SignatureReport, SubIndication, VerificationReport
-from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy, load_signature_file, verify_cms
 from validators.content import (
     OKUD_CODES,
     DocumentText,
@@ -48,7 +38,18 @@ from validators.content import (
     names_person,
     read_text,
 )
-from validators.signers import SignerRole, describe_signer, signature_findings, signer_role, usable, person_key
+from validators.digests import FileDigests
+from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
+from validators.members import Member, MemberList
+from validators.names import check_report_name
+from validators.pdf_structure import check_pdf
+from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
+from validators.poa.verify import PoaVerdict
+from validators.signatures.cms import CmsFormatError
+from validators.signatures.locate import parse_signature_file, signed_name, verify_document
+from validators.signatures.model import Indication, SignatureReport, SubIndication, VerificationReport
+from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy, load_signature_file, verify_cms
+from validators.signers import SignerRole, describe_signer, person_key, signature_findings, signer_role, usable
 from validators.trust import TrustStore
 
 __all__ = [

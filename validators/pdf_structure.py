@@ -85,7 +85,7 @@ class _Walk:
     def resolve(self, ref: Any) -> Any:
         """The object behind ``ref``, without following chains (those go on the stack)."""
         reference = ref.reference if isinstance(ref, generic.IndirectObject) else ref
-        return self.reader.get_object(generic.Reference(reference.idnum, reference.generation, pdf=self.reader))
+        return self.reader.get_object(generic.Reference(reference.idnum, reference.generation, pdf=self.reader))  # type: ignore[no-untyped-call]
 
 
 def _name(value: Any) -> str | None:

@@ -26,11 +26,11 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from asn1crypto import core, crl, ocsp, x509
 
@@ -90,13 +90,13 @@ CREATE TABLE IF NOT EXISTS fetch_failures (
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _from_iso(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ class CrlInfo:
 class CachedCrl(CrlView):
     """A CRL of the cache: header in memory, entries looked up in SQLite."""
 
-    def __init__(self, cache: "RevocationCache", row: sqlite3.Row) -> None:
+    def __init__(self, cache: RevocationCache, row: sqlite3.Row) -> None:
         super().__init__(crl.CertificateList.load(row["header"]), f"cached from {row['url'] or 'a local file'}")
         self._cache = cache
         self._id: int = row["id"]
@@ -145,7 +145,7 @@ class CachedCrl(CrlView):
         ).fetchone()
         if row is None:
             return None
-        revoked = datetime.strptime(row[0], "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+        revoked = datetime.strptime(row[0], "%Y%m%d%H%M%SZ").replace(tzinfo=UTC)
         return RevokedEntry(revoked, REASONS.get(row[1]) if row[1] is not None else None)
 
 
@@ -196,7 +196,7 @@ class RevocationCache:
                 data_hash.update(chunk)
         sha256 = data_hash.hexdigest()
         known = self._connection().execute("SELECT id FROM crls WHERE sha256 = ?", (sha256,)).fetchone()
-        now = _iso(datetime.now(timezone.utc))
+        now = _iso(datetime.now(UTC))
         if known is not None:
             with self._transaction() as connection:
                 connection.execute("UPDATE crls SET fetched_at = ?, url = COALESCE(url, ?) WHERE id = ?", (now, url, known[0]))
@@ -244,7 +244,7 @@ class RevocationCache:
     def prune(self) -> int:
         """Drop superseded CRLs whose nextUpdate is older than ``keep_superseded``; never the
         newest CRL of an issuer. Returns how many were dropped."""
-        cutoff = _iso(datetime.now(timezone.utc) - self.keep_superseded)
+        cutoff = _iso(datetime.now(UTC) - self.keep_superseded)
         rows = self._connection().execute(
             "SELECT id, file FROM crls c WHERE next_update IS NOT NULL AND next_update < ?"
             " AND this_update < (SELECT MAX(this_update) FROM crls n WHERE n.issuer_key = c.issuer_key)",
@@ -275,9 +275,10 @@ class RevocationCache:
         return [CachedCrl(self, row) for row in rows]
 
     def newest_from(self, url: str) -> sqlite3.Row | None:
-        return self._connection().execute(
+        row: sqlite3.Row | None = self._connection().execute(
             "SELECT * FROM crls WHERE url = ? ORDER BY this_update DESC LIMIT 1", (url,)
         ).fetchone()
+        return row
 
     def crl_infos(self) -> list[CrlInfo]:
         rows = self._connection().execute(
@@ -310,7 +311,7 @@ class RevocationCache:
             connection.execute(
                 "INSERT INTO ocsp_responses (issuer_fp, serial, url, der, produced_at, next_update, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (issuer_fp, f"{serial:X}", url, der, _iso(data["produced_at"].native),
-                 _iso(min(next_updates)) if next_updates else None, _iso(datetime.now(timezone.utc))),
+                 _iso(min(next_updates)) if next_updates else None, _iso(datetime.now(UTC))),
             )
 
     def ocsp_of(self, issuer_fp: str, serial: int, limit: int = 5) -> list[tuple[ocsp.BasicOCSPResponse, datetime, datetime | None]]:
@@ -326,7 +327,10 @@ class RevocationCache:
                 basic["tbs_response_data"]["produced_at"].native
             except (ValueError, TypeError, KeyError):
                 continue
-            found.append((basic, _from_iso(row["fetched_at"]), _from_iso(row["next_update"])))  # type: ignore[arg-type]
+            fetched_at = _from_iso(row["fetched_at"])
+            if fetched_at is None:  # the column is NOT NULL; an unreadable row is skipped
+                continue
+            found.append((basic, fetched_at, _from_iso(row["next_update"])))
         return found
 
     # -- failures ----------------------------------------------------------------------
@@ -384,7 +388,8 @@ def ocsp_request_for(cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
             "serial_number": cert.serial_number,
         }
     )
-    return ocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": cert_id}]}}).dump()
+    request: bytes = ocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": cert_id}]}}).dump()
+    return request
 
 
 class OnlineRevocation:
@@ -401,7 +406,7 @@ class OnlineRevocation:
         refresh_ahead: timedelta = timedelta(hours=1),
         retry_after: float = 60.0,
         ocsp_max_age: timedelta = timedelta(minutes=30),
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.cache = cache
         self.fetcher = fetcher

@@ -11,9 +11,10 @@ Loaded once into an immutable :class:`TrustStore`; unreadable files are listed i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from asn1crypto import crl, x509
 

@@ -22,8 +22,11 @@ import binascii
 import hashlib
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+
+import defusedxml.ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException
 
 __all__ = ["AccreditedCa", "AccreditationPeriod", "AccreditedCaList", "load_tsl", "parse_tsl", "exempt_centre", "TslError", "MAX_TSL_BYTES"]
 
@@ -72,7 +75,7 @@ class AccreditedCaList:
 
     def centre_for(self, ca_certificate_der: bytes) -> AccreditedCa | None:
         """The accredited centre that publishes this CA certificate, if any."""
-        sha1 = hashlib.sha1(ca_certificate_der).hexdigest().upper()
+        sha1 = hashlib.sha1(ca_certificate_der, usedforsecurity=False).hexdigest().upper()
         for centre in self.centres:
             if sha1 in centre.certificate_sha1:
                 return centre
@@ -98,7 +101,7 @@ def _parse_time(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _period(element: ElementTree.Element) -> AccreditationPeriod | None:
@@ -138,7 +141,7 @@ def _centre(element: ElementTree.Element) -> AccreditedCa:
                 except (binascii.Error, ValueError):
                     continue
                 certificates.append(der)
-                fingerprints.add(hashlib.sha1(der).hexdigest().upper())
+                fingerprints.add(hashlib.sha1(der, usedforsecurity=False).hexdigest().upper())
         elif name == "АдресаСписковОтзыва":
             crl_urls.extend((a.text or "").strip() for a in node if (a.text or "").strip())
     if not periods and current is not None:
@@ -161,14 +164,15 @@ def parse_tsl(data: bytes, origin: str = "tsl.xml") -> AccreditedCaList:
     """Parse the list from bytes; raises :class:`TslError` with a clear message.
 
     The list comes from the network: DTDs and entity declarations are refused before
-    parsing (the real list has none), so no entity expansion can happen.
+    parsing (the real list has none), and the parse itself is defusedxml's, so no entity
+    expansion or external resource can happen.
     """
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise TslError(f"{origin}: DTD or entity declarations are not accepted in the accredited-CA list")
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
+        root = SafeElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException) as exc:
         raise TslError(f"cannot read accredited-CA list {origin}: {exc}") from None
     if _local(root.tag) != "АккредитованныеУдостоверяющиеЦентры":
         raise TslError(f"{origin} is not an accredited-CA list (root element {_local(root.tag)})")
@@ -197,7 +201,7 @@ def exempt_centre(name: str, certificate_der: bytes) -> AccreditedCa:
         ogrn=None,
         inn=None,
         periods=(AccreditationPeriod(ACTIVE_STATUS, None, None),),
-        certificate_sha1=frozenset({hashlib.sha1(certificate_der).hexdigest().upper()}),
+        certificate_sha1=frozenset({hashlib.sha1(certificate_der, usedforsecurity=False).hexdigest().upper()}),
         certificates_der=(certificate_der,),
         crl_urls=(),
     )

@@ -37,8 +37,8 @@ import sys
 import tempfile
 import traceback
 import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("SRO_FUZZ_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -327,7 +327,8 @@ def decode_name_input(data: bytes) -> tuple[str, str, str]:
 def fuzz_names(data: bytes, *, strict: bool | None = None) -> None:
     """``check_report_name`` and ``check_file_name`` never raise, accept only good names;
     the archive walker's on-disk leaf is always a safe single component."""
-    from validators.archives import common as archive_common, names as archive_names
+    from validators.archives import common as archive_common
+    from validators.archives import names as archive_names
     from validators.files import MAX_NAME_BYTES, check_file_name
     from validators.names import REPORT_SUFFIXES, check_report_name
 
@@ -389,7 +390,7 @@ def fuzz_names(data: bytes, *, strict: bool | None = None) -> None:
         not leaf
         or leaf in (".", "..")
         or any(ch in leaf for ch in "/\\\x00")
-        or len(f"0000_{leaf}.d".encode("utf-8")) > 255
+        or len(f"0000_{leaf}.d".encode()) > 255
         or any(unicodedata.category(ch) in _ALWAYS_BAD_CATEGORIES for ch in leaf)
     ):
         raise _crash("archives.names.safe_leaf", detail=f"unsafe on-disk leaf {leaf!r} for entry name {name!r}")
@@ -480,7 +481,7 @@ def seed_files(target: str) -> list[Path]:
         paths = [p for p in folder.iterdir() if p.suffix.lower() in suffixes] if folder.is_dir() else []
     elif target == "archive":
         folder = CORPUS / "archives"
-        paths = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in {".zip", ".rar"} or p.name.endswith((".r00", ".r01"))] if folder.is_dir() else []
+        paths = [p for p in folder.rglob("*") if (p.is_file() and p.suffix.lower() in {".zip", ".rar"}) or p.name.endswith((".r00", ".r01"))] if folder.is_dir() else []
     elif target == "certificate":
         folder = CORPUS / "certs"
         paths = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
@@ -611,13 +612,13 @@ def runner(target: str, workdir: Path | None = None) -> Callable[[bytes], None]:
 
 
 def _import_components() -> None:
-    import validators.archives  # noqa: F401
-    import validators.files  # noqa: F401
-    import validators.names  # noqa: F401
-    import validators.signatures.certificates  # noqa: F401
-    import validators.signatures.cms  # noqa: F401
-    import validators.signatures.qualified  # noqa: F401
-    import validators.signatures.verify  # noqa: F401
+    import validators.archives
+    import validators.files
+    import validators.names
+    import validators.signatures.certificates
+    import validators.signatures.cms
+    import validators.signatures.qualified
+    import validators.signatures.verify
     import validators.trust  # noqa: F401
 
 
@@ -628,7 +629,7 @@ def write_seeds(target: str, folder: Path) -> int:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for data in seeds(target):
-        (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+        (folder / hashlib.sha1(data, usedforsecurity=False).hexdigest()).write_bytes(data)
     return len(list(folder.iterdir()))
 
 

@@ -12,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tests.fuzz.targets import build_zip
 from tests.pki import builder
@@ -52,7 +53,7 @@ def test_any_number_od_zip_is_accepted_for_that_member_and_od_kinds(n: int, kind
 def test_digit_names_other_than_the_exact_one_are_returned_naming_it(
     number: str, extra_zeros: int, suffix: str, case: list[bool], kind_spacing: str
 ) -> None:
-    tail = "".join(ch.lower() if low else ch for ch, low in zip(f"{suffix}.zip"[:6], case)) + f"{suffix}.zip"[6:]
+    tail = "".join(ch.lower() if low else ch for ch, low in zip(f"{suffix}.zip"[:6], case, strict=False)) + f"{suffix}.zip"[6:]
     name = "0" * extra_zeros + number + "_" + tail
     exact = f"{number}_{suffix}.zip"
     kinds = OD_KINDS if suffix == "OD" else PS_KINDS
@@ -260,7 +261,7 @@ def test_certificate_identity_survives_der_round_trips(pki: TestPki, data: st.Da
             c for der in ders for c in load_certificates(_encode(der, how, width))
         ]
     assert [c.dump() for c in loaded] == ders
-    for label, cert in zip(labels, loaded):
+    for label, cert in zip(labels, loaded, strict=True):
         identity = identity_of(cert)  # never raises on the test PKI
         summary = summary_of(cert)
         assert summary.serial == format(pki.serial(label), "X")

@@ -4,8 +4,8 @@ an in-process client, and the real server as a subprocess."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp.test_utils import TestClient

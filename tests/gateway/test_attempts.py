@@ -10,8 +10,8 @@ the real application."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 

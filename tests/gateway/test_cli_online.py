@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.pki.online import OnlinePki, RevocationServer
 from tests.servers.cli import gateway
 from tests.servers.packages import MEMBER, members_csv
-from tests.pki.online import OnlinePki, RevocationServer
 
 
 def _config(tmp_path: Path, trust: Path, extra: str = "") -> Path:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -16,9 +18,17 @@ from gateway.config import AuthConfig, Config, MailConfig
 from gateway.keys import OUTBOX_WORKER_KEY
 from tests.pki.builder import HEAD_EMAIL, TestPki
 from tests.servers.cli import gateway
-from tests.servers.packages import FAST, MEMBER, REPORT, outbox_rows, report_zip, run_package, submit, wait_for  # noqa: F401 - FAST, MEMBER for other modules
 from tests.servers.mail import eml_messages, text_of
-from tests.servers.packages import status_of
+from tests.servers.packages import (
+    MEMBER,
+    REPORT,
+    outbox_rows,
+    report_zip,
+    run_package,
+    status_of,
+    submit,
+    wait_for,
+)
 from tests.servers.registry import RecordingRegistry
 from tests.servers.smtp import Recorder
 
@@ -179,7 +189,7 @@ async def test_mass_mailing_reaches_every_active_member_and_not_the_excluded(aio
 
 
 async def test_daily_digest_lists_the_days_returned_and_rejected_packages(aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gateway.events import enqueue_digest
     from gateway.keys import REPOSITORY_KEY
@@ -187,7 +197,7 @@ async def test_daily_digest_lists_the_days_returned_and_rejected_packages(aiohtt
     app = create_app(delivery_config)
     client = await aiohttp_client(app)
     await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path, label="accountant256")]})
-    day = datetime.now(timezone.utc).date().isoformat()
+    day = datetime.now(UTC).date().isoformat()
     assert await asyncio.to_thread(enqueue_digest, app[REPOSITORY_KEY], "staff@sro.local", day)
     assert not await asyncio.to_thread(enqueue_digest, app[REPOSITORY_KEY], "staff@sro.local", day)
     app[OUTBOX_WORKER_KEY].wake()  # type: ignore[attr-defined]

@@ -7,8 +7,8 @@ corpus; a real SQLite file and blob folder per test.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -18,10 +18,21 @@ from gateway.app import create_app
 from gateway.config import AuthConfig, Config, LimitsConfig, ServerConfig
 from tests.conftest import CORPUS
 from tests.pki import pdf as pdfs
+from tests.pki.builder import KPK_INNLE, KPK_OGRN, TestPki
 from tests.pki.persons import add_person_certificates
 from tests.pki.textpdf import text_pdf
-from tests.pki.builder import KPK_INNLE, KPK_OGRN, TestPki
-from tests.servers.packages import LETTER, MEMBER, REPORT, codes, decided, make_zip, report_zip, run_package, signed_copy, submit
+from tests.servers.packages import (
+    LETTER,
+    MEMBER,
+    REPORT,
+    codes,
+    decided,
+    make_zip,
+    report_zip,
+    run_package,
+    signed_copy,
+    submit,
+)
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, ServerConfig, StorageConfig, VerificationConfig
-from tests.servers.packages import ClientFactory, MEMBER, codes, decided, members_csv, submit
 from tests.pki import pdf as pdfs
 from tests.pki.online import OnlinePki, RevocationServer
+from tests.servers.packages import MEMBER, ClientFactory, codes, decided, members_csv, submit
 
 
 def _config(online_pki: OnlinePki, tmp_path: Path, grace_hours: float = 24.0) -> Config:

@@ -11,19 +11,18 @@ import socket
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.pki.tls import localhost_tls, server_context
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from gateway.delivery import PermanentDelivery, RetryableDelivery
 from gateway.mail.compose import KINDS, Attachment, MailSettings, compose
 from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+from tests.pki.tls import localhost_tls, server_context
 
 SETTINGS = MailSettings(sro_contact="info@coopfin.test", portal_url="https://lk.coopfin.test")
 TO = "kpk123@member.test"
@@ -50,7 +49,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "member_name": "КПК «Ромашка»",
         "doc_type_ru": "Отчетность КПК в СРО",
         "submission_id": "S-2025-0001",
-        "received_at": datetime(2025, 3, 31, 14, 5, tzinfo=timezone.utc),
+        "received_at": datetime(2025, 3, 31, 14, 5, tzinfo=UTC),
     },
     "registered": {
         "member_name": "КПК «Ромашка»",

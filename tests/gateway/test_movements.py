@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -17,10 +18,9 @@ from gateway.outbox import Job, Outbox
 from gateway.store.db import Database
 from gateway.store.events import events_of
 from gateway.store.submissions import NewSubmission, SubmissionRepository
-from tests.servers.mail import eml_messages
-from tests.servers.packages import status_of, wait_for
-from tests.servers.packages import MEMBER, REPORT, decided, report_zip, submit
 from tests.pki.builder import TestPki
+from tests.servers.mail import eml_messages
+from tests.servers.packages import MEMBER, REPORT, decided, report_zip, status_of, submit, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

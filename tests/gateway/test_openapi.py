@@ -4,8 +4,9 @@ answers (status, content type, body) match what the document says."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,9 +15,8 @@ from jsonschema import Draft202012Validator
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config
-from tests.servers.packages import status_of, wait_for
-from tests.servers.packages import MEMBER, REPORT, report_zip, submit
 from tests.pki.builder import TestPki
+from tests.servers.packages import MEMBER, REPORT, report_zip, status_of, submit, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Config, PoaConfig
-from tests.servers.cli import gateway
-from tests.servers.packages import ClientFactory, LETTER, MEMBER, codes, make_zip, members_csv, run_package, signed_copy
 from tests.pki import pdf as pdfs
 from tests.pki.builder import KPK_NAME, TestPki
 from tests.pki.poa import PoaSpec, issue_personal_certificates, write_signed_poa
+from tests.servers.cli import gateway
+from tests.servers.packages import LETTER, MEMBER, ClientFactory, codes, make_zip, members_csv, run_package, signed_copy
 
 # The fixtures `config` and `client` of the intake tests, reused.
 

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from tests.servers.packages import MEMBER, REPORT, report_zip, submit
 from tests.pki.builder import TestPki
+from tests.servers.packages import MEMBER, REPORT, report_zip, submit
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.cli import gateway
-from tests.servers.packages import MEMBER, make_zip, members_csv
 from tests.pki.builder import TestPki
 from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.servers.cli import gateway
+from tests.servers.packages import MEMBER, make_zip, members_csv
 
 
 @pytest.fixture(scope="module")

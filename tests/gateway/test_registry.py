@@ -4,6 +4,7 @@ embedded local registry (numbering, idempotency, concurrency, filing, crash left
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -13,14 +14,13 @@ import sqlite3
 import sys
 import textwrap
 import tracemalloc
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import pytest
-
-from tests.pki.tls import localhost_tls
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -29,6 +29,7 @@ from gateway.registry import local as local_module
 from gateway.registry.client import HttpRegistry, parse_retry_after
 from gateway.registry.local import LocalRegistry, safe_file_name
 from gateway.registry.model import OutgoingPackage, RegistryReceipt
+from tests.pki.tls import localhost_tls
 
 REPO = Path(__file__).resolve().parents[2]
 RECEIPT = {"incoming_number": "ВХ-2026-000042", "registered_at": "2026-05-09T10:00:00Z"}
@@ -127,7 +128,7 @@ async def test_http_metadata_is_utf8_not_ascii_escaped(aiohttp_server: Any, tmp_
 
     url = await _registry_server(aiohttp_server, handler)
     await _deliver(url, _package(tmp_path))
-    assert "КПК «Взаимопомощь»".encode("utf-8") in raw[0]
+    assert "КПК «Взаимопомощь»".encode() in raw[0]
 
 
 async def test_http_file_name_with_quote_arrives_readable(aiohttp_server: Any, tmp_path: Path) -> None:
@@ -167,7 +168,7 @@ async def test_http_429_honours_retry_after_seconds(aiohttp_server: Any, tmp_pat
 
 
 def test_retry_after_http_date_and_garbage() -> None:
-    now = dt.datetime(2026, 5, 9, 10, 0, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 5, 9, 10, 0, 0, tzinfo=dt.UTC)
     assert parse_retry_after("Sat, 09 May 2026 10:01:30 GMT", now=now) == 90
     assert parse_retry_after("Sat, 09 May 2026 09:00:00 GMT", now=now) == 0  # in the past
     assert parse_retry_after("soon", now=now) is None
@@ -179,10 +180,8 @@ async def test_http_timeout_is_retryable(aiohttp_server: Any, tmp_path: Path) ->
 
     async def handler(request: web.Request) -> web.Response:
         await request.read()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), 5)
-        except asyncio.TimeoutError:
-            pass
         return web.json_response(RECEIPT)
 
     url = await _registry_server(aiohttp_server, handler)
@@ -315,7 +314,7 @@ class Clock:
 
 
 def _local(tmp_path: Path, clock: Callable[[], dt.datetime] | None = None) -> LocalRegistry:
-    clock = clock or Clock(dt.datetime(2026, 5, 9, 10, 0, tzinfo=dt.timezone.utc))
+    clock = clock or Clock(dt.datetime(2026, 5, 9, 10, 0, tzinfo=dt.UTC))
     return LocalRegistry(tmp_path / "registry.sqlite", tmp_path / "incoming", clock)
 
 
@@ -416,18 +415,18 @@ async def test_local_files_the_package(tmp_path: Path) -> None:
 
 
 async def test_local_new_year_restarts_numbering(tmp_path: Path) -> None:
-    clock = Clock(dt.datetime(2026, 12, 31, 12, 0, tzinfo=dt.timezone.utc))
+    clock = Clock(dt.datetime(2026, 12, 31, 12, 0, tzinfo=dt.UTC))
     registry = _local(tmp_path, clock)
     assert (await registry.deliver(_package(tmp_path, "a"))).incoming_number == "ВХ-2026-000001"
     assert (await registry.deliver(_package(tmp_path, "b"))).incoming_number == "ВХ-2026-000002"
-    clock.now = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    clock.now = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.UTC)
     receipt = await registry.deliver(_package(tmp_path, "c"))
     assert receipt == RegistryReceipt("ВХ-2027-000001", "2027-01-01T12:00:00Z")
     assert (tmp_path / "incoming" / "2027" / "ВХ-2027-000001" / "metadata.json").is_file()
 
 
 async def test_local_year_follows_moscow_time(tmp_path: Path) -> None:
-    clock = Clock(dt.datetime(2026, 12, 31, 21, 30, tzinfo=dt.timezone.utc))  # 00:30 on 1 January in Moscow
+    clock = Clock(dt.datetime(2026, 12, 31, 21, 30, tzinfo=dt.UTC))  # 00:30 on 1 January in Moscow
     receipt = await _local(tmp_path, clock).deliver(_package(tmp_path, "a"))
     assert receipt == RegistryReceipt("ВХ-2027-000001", "2026-12-31T21:30:00Z")
 

@@ -6,9 +6,10 @@ Moscow day with links, sent once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
@@ -21,10 +22,9 @@ from gateway.reports import render_html
 from gateway.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.db import Database
 from gateway.store.submissions import NewSubmission, SubmissionRepository
-from tests.servers.mail import eml_messages, text_of
-from tests.servers.packages import wait_for
-from tests.servers.packages import MEMBER, REPORT, report_zip, run_package
 from tests.pki.builder import TestPki
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import MEMBER, REPORT, report_zip, run_package, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -144,8 +144,8 @@ def test_digest_covers_the_whole_moscow_day(tmp_path: Path) -> None:
 
 
 def test_digest_sent_at_any_hour_covers_the_previous_moscow_day() -> None:
-    assert digest_day(datetime(2026, 4, 1, 5, 0, tzinfo=timezone.utc)) == "2026-03-31"
-    assert digest_day(datetime(2026, 4, 1, 22, 0, tzinfo=timezone.utc)) == "2026-04-01"  # 01:00 on 2 April in Moscow
+    assert digest_day(datetime(2026, 4, 1, 5, 0, tzinfo=UTC)) == "2026-03-31"
+    assert digest_day(datetime(2026, 4, 1, 22, 0, tzinfo=UTC)) == "2026-04-01"  # 01:00 on 2 April in Moscow
 
 
 async def test_digest_links_to_package_pages_and_is_sent_once(aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:

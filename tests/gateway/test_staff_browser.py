@@ -8,8 +8,9 @@ import asyncio
 import dataclasses
 import shutil
 import threading
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, Coroutine, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,9 +21,9 @@ from gateway.config import Config, DeliveryConfig, MailConfig
 from gateway.store.db import Database
 from gateway.store.staff_users import StaffUsers
 from tests.conftest import REPO
+from tests.pki.builder import HEAD_EMAIL, TestPki
 from tests.servers.mail import eml_messages, text_of
 from tests.servers.packages import REPORT, report_zip
-from tests.pki.builder import HEAD_EMAIL, TestPki
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

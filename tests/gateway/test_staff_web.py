@@ -8,8 +8,8 @@ import dataclasses
 import re
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import aiohttp
 from aiohttp.test_utils import TestClient
@@ -19,11 +19,10 @@ from gateway.config import AuthConfig, Config
 from gateway.store.db import Database
 from gateway.store.staff_users import LOCKOUT_SECONDS, MAX_FAILURES, StaffUsers
 from tests.conftest import REPO
-from tests.servers.staff import PASSWORD, add_staff, form_token, page_token, sign_in
-from tests.servers.mail import eml_messages, text_of
-from tests.servers.packages import status_of, wait_for
-from tests.servers.packages import MEMBER, REPORT, decided, report_zip, submit
 from tests.pki.builder import HEAD_EMAIL, TestPki
+from tests.servers.mail import eml_messages, text_of
+from tests.servers.packages import MEMBER, REPORT, decided, report_zip, status_of, submit, wait_for
+from tests.servers.staff import PASSWORD, add_staff, form_token, page_token, sign_in
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 # --- accounts and sign-in ------------------------------------------------------------------

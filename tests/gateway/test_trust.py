@@ -7,19 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.app import create_app
 from gateway.config import Config, StorageConfig, TrustConfig, VerificationConfig
-from tests.servers.cli import gateway
-from tests.servers.packages import ClientFactory, members_csv
 from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki
 from tests.pki.online import OnlinePki, RevocationServer
 from tests.pki.tsl import TslCentre, build_tsl
+from tests.servers.cli import gateway
+from tests.servers.packages import ClientFactory, members_csv
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 ACTIVE = ("Действует", NOW - timedelta(days=900), None)
 
 
@@ -130,7 +130,7 @@ def _bank_trust(bank_pki: BankPki, pki: TestPki, tmp_path: Path) -> tuple[Path, 
 
 
 def test_bank_of_russia_chain_passes_once_its_certificates_are_added(bank_pki: BankPki, pki: TestPki, document: Path, tmp_path: Path) -> None:
-    trust, config = _bank_trust(bank_pki, pki, tmp_path)
+    _trust, config = _bank_trust(bank_pki, pki, tmp_path)
     sig = bank_pki.sign("bank_head", document, tmp_path / "doc.sig")
     code, report = _verify_json(config, document, sig)
     assert (code, report["signatures"][0]["sub_indication"]) == (1, "NO_CERTIFICATE_CHAIN_FOUND")
@@ -142,7 +142,7 @@ def test_bank_of_russia_chain_passes_once_its_certificates_are_added(bank_pki: B
 
 
 def test_bank_of_russia_ca_added_as_accredited_stays_qualified_with_a_tsl(bank_pki: BankPki, pki: TestPki, document: Path, tmp_path: Path) -> None:
-    trust, config = _bank_trust(bank_pki, pki, tmp_path)
+    _trust, config = _bank_trust(bank_pki, pki, tmp_path)
     (tmp_path / "tsl.xml").write_bytes(_tsl_for(pki, ACTIVE))
     assert gateway("--config", config, "trust", "import-tsl", tmp_path / "tsl.xml", "--offline").returncode == 0
     assert gateway("--config", config, "trust", "add", bank_pki.cert("bank_ca")).returncode == 0

@@ -9,8 +9,8 @@ import dataclasses
 import json
 import socket
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator
 
 import aiohttp
 import pytest

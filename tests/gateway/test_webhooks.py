@@ -6,17 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Config
-from tests.servers.packages import status_of, wait_for
-from tests.servers.packages import REPORT, report_zip, submit
 from tests.pki.builder import TestPki
+from tests.servers.packages import REPORT, report_zip, status_of, submit, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 ServerFactory = Callable[..., Awaitable[TestServer]]

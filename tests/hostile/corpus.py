@@ -30,16 +30,16 @@ import base64
 import random
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 from asn1crypto import cms, core, x509
 
 from tests.pki import pdf as pdfs
-from tests.pki.pdf import build_pdf
 from tests.pki.builder import TestPki
+from tests.pki.pdf import build_pdf
 
 __all__ = ["Item", "build_corpus", "item_notes", "MEMBER", "REPORT_NAME", "CORPUS_ARCHIVES"]
 
@@ -733,7 +733,7 @@ def _names(b: _Builder) -> None:
     b.report("name-component-300-bytes-cyrillic", lambda: build_zip(b.signed_as("я" * 150 + ".xml")), {"file.name_invalid"}, RETURNED)
     b.report("name-path-4k-short-components", lambda: build_zip(b.signed_as("/".join(["d" * 200] * 20) + "/report.xml")), set(), ACCEPTED)
     cp866 = "Отчет.xml".encode("cp866")
-    utf8 = "Отчет.xml".encode("utf-8")
+    utf8 = "Отчет.xml".encode()
     # UTF-8 flag set, bytes are CP866: not decodable as the flag says -> corrupt archive.
     b.report(
         "name-utf8-flag-with-cp866-bytes",

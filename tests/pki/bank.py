@@ -10,10 +10,10 @@ Built with the builder's primitives; nothing here imports the code under test.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.pki.builder import HEAD_DN, _BASE_CONF, _GENPKEY_ARGS, _ca_section, _fmt_time, _org_dn, _run_openssl, _subj
+from tests.pki.builder import _BASE_CONF, _GENPKEY_ARGS, HEAD_DN, _ca_section, _fmt_time, _org_dn, _run_openssl, _subj
 
 __all__ = ["BankPki", "build_bank_pki"]
 
@@ -43,7 +43,7 @@ class BankPki:
 
 def build_bank_pki(dest: Path) -> BankPki:
     dest = Path(dest).resolve()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     for sub in ("keys", "certs", "crl", "work"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
     root_dn = (*_org_dn("Центральный банк Российской Федерации", "1037700013020", "7702235133"), ("CN", "Банк России"))

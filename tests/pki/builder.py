@@ -38,11 +38,12 @@ import base64
 import json
 import os
 import subprocess
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 REPO_ROOT: Path = Path(__file__).resolve().parents[2]
 GOST_OPENSSL_CONF: Path = REPO_ROOT / "certs" / "openssl-gost.cnf"
@@ -389,12 +390,12 @@ _REVOKED = {"ca": ("revoked256",)}
 def _fmt_time(t: datetime | str) -> str:
     if isinstance(t, str):
         return t
-    return t.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+    return t.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
 def _fmt_utctime(t: datetime) -> str:
     """YYMMDDHHMMSSZ, the format of dates inside an ``openssl ca`` index.txt."""
-    return t.astimezone(timezone.utc).strftime("%y%m%d%H%M%SZ")
+    return t.astimezone(UTC).strftime("%y%m%d%H%M%SZ")
 
 
 def _subj(dn: DnEntries) -> str:
@@ -594,7 +595,7 @@ def build_test_pki(dest: Path) -> TestPki:
     (now+365d..now+730d).  Every certificate has a distinct serial.
     """
     dest = Path(dest).resolve()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     dirs = {n: dest / n for n in ("keys", "certs", "crl", "work")}
     trust = dest / "trust"
     for sub in ("roots", "ca", "crl"):

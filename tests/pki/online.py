@@ -20,17 +20,17 @@ import socket
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
 
 from tests.pki.builder import (
+    _BASE_CONF,
+    _GENPKEY_ARGS,
     GOST_OPENSSL_CONF,
     HEAD_DN,
     SUBJECT_SIGN_TOOL,
-    _BASE_CONF,
-    _GENPKEY_ARGS,
     _ca_section,
     _conf_quote,
     _fmt_time,
@@ -140,7 +140,7 @@ def build_online_pki(dest: Path, port: int | None = None) -> OnlinePki:
     """Generate the online PKI into ``dest``; certificates point at 127.0.0.1:``port``."""
     dest = Path(dest).resolve()
     port = port or free_port()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     base = f"http://127.0.0.1:{port}"
     for sub in ("keys", "certs", "crl", "work"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
@@ -248,7 +248,7 @@ class RevocationServer:
         answer = await asyncio.get_running_loop().run_in_executor(None, self.pki.ocsp_response, body)
         return web.Response(body=answer, content_type="application/ocsp-response")
 
-    def start(self) -> "RevocationServer":
+    def start(self) -> RevocationServer:
         ready = threading.Event()
 
         def run() -> None:
@@ -279,7 +279,7 @@ class RevocationServer:
             self._thread.join(10)
             self._loop = None
 
-    def __enter__(self) -> "RevocationServer":
+    def __enter__(self) -> RevocationServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -194,7 +194,7 @@ def sign_pdf_gost(
         data[match.start(1) : match.end(1)] = numbers.ljust(width)
     signed_part = target.with_suffix(".byterange")
     signed_bytes = b"".join(bytes(data[s : s + n]) for s, n in ranges)
-    signed_part.write_bytes(hashlib.sha1(signed_bytes).digest() if subfilter == "sha1" else signed_bytes)
+    signed_part.write_bytes(hashlib.sha1(signed_bytes, usedforsecurity=False).digest() if subfilter == "sha1" else signed_bytes)
     cms_path = target.with_suffix(".p7s")
     pki.sign(label, signed_part, cms_path, attached=subfilter == "sha1", digest=digest)
     output = BytesIO(bytes(data))
@@ -405,7 +405,7 @@ def _page_body(source: Path, **changes: bytes) -> tuple[int, bytes]:
         page_ref = reader.root["/Pages"].raw_get("/Kids").raw_get(0)
         page = page_ref.get_object()
         entries: dict[str, bytes] = {}
-        for key in page.keys():
+        for key in page:
             buffer = BytesIO()
             page.raw_get(key).write_to_stream(buffer)
             entries[key] = buffer.getvalue()

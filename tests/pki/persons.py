@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.pki.builder import (
     _BASE_CONF,
@@ -118,7 +118,7 @@ def add_person_certificates(pki: TestPki) -> TestPki:
         meta = json.loads(meta_path.read_text("utf-8"))
         if all(label in meta for label in PERSON_LABELS):
             return pki
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         not_before, not_after = now - timedelta(days=30), now + timedelta(days=365)
         md = DEFAULT_DIGEST[meta["ca"]["key_type"]]
         for index, (label, dn) in enumerate(_specs().items(), start=1):

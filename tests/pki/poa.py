@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -72,7 +72,7 @@ def _person_dn(surname: str, given_name: str, inn: str, snils: str) -> tuple[tup
 
 def issue_personal_certificates(pki: TestPki) -> TestPki:
     """Issue the natural-person certificates once (idempotent) and return ``pki``."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     labels_file = pki.root_dir / "labels.json"
     meta = json.loads(labels_file.read_text("utf-8"))
     for label, (surname, given_name, inn, snils, serial) in _PERSONS.items():

@@ -7,14 +7,14 @@ format); nothing here imports the code under test.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 from tests.pki.builder import (
+    _BASE_CONF,
     DEFAULT_DIGEST,
     TestPki,
-    _BASE_CONF,
     _ca_section,
     _fmt_time,
     _fmt_utctime,
@@ -27,7 +27,7 @@ __all__ = ["make_crl", "make_ocsp_response", "index_line"]
 def index_line(pki: TestPki, label: str, revoked_at: datetime | None, reason: str = "keyCompromise") -> str:
     """One line of an ``openssl ca`` index.txt for the certificate of ``label``."""
     info = pki.info(label)
-    expiry = datetime.now(timezone.utc) + timedelta(days=300)
+    expiry = datetime.now(UTC) + timedelta(days=300)
     if revoked_at is None:
         return f"V\t{_fmt_utctime(expiry)}\t\t{info['serial'].upper()}\tunknown\t/CN={label}\n"
     return f"R\t{_fmt_utctime(expiry)}\t{_fmt_utctime(revoked_at)},{reason}\t{info['serial'].upper()}\tunknown\t/CN={label}\n"
@@ -46,7 +46,7 @@ def make_crl(
     key: Path | None = None,
 ) -> Path:
     """A DER CRL of ``issuer`` listing ``revoked`` (label, revocation time), signed with its key."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     work = out.parent / f".{out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
     (work / "index.txt").write_text("".join(index_line(pki, label, when) for label, when in revoked))

@@ -18,7 +18,7 @@ from tests.pki.builder import (
     build_test_pki,
 )
 
-CONTENT = "Заявление о вступлении в СРО\n".encode("utf-8")
+CONTENT = "Заявление о вступлении в СРО\n".encode()
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +132,7 @@ def test_serials_distinct(pki: TestPki) -> None:
     labels = ["root", "ca", "head256", "head512", "accountant256", "foreign256", "expired256",
               "notyet256", "revoked256", "nonqualified256", "nosignku256", "untrusted_root",
               "untrusted256", "rsa_root", "rsa_ca", "rsa_signer", "ecdsa_signer"]
-    serials = {pki.openssl("x509", "-in", str(pki.cert(l)), "-noout", "-serial") for l in labels}
+    serials = {pki.openssl("x509", "-in", str(pki.cert(label)), "-noout", "-serial") for label in labels}
     assert len(serials) == len(labels)
 
 

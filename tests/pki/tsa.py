@@ -23,19 +23,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import algos, cms, core, tsp
 
 from tests.pki.builder import (
     _BASE_CONF,
+    DEFAULT_DIGEST,
+    HEAD_DN,
+    TestPki,
     _ca_section,
     _fmt_time,
     _subj,
-    HEAD_DN,
-    DEFAULT_DIGEST,
-    TestPki,
 )
 
 OID_SIGNATURE_TIME_STAMP = "1.2.840.113549.1.9.16.2.14"
@@ -153,7 +153,7 @@ ess_cert_id_alg = sha256
                     {"hash_algorithm": algos.DigestAlgorithm({"algorithm": _DIGEST_OIDS[digest]}), "hashed_message": imprint}
                 ),
                 "serial_number": int(gen_time.timestamp()),
-                "gen_time": core.GeneralizedTime(gen_time.astimezone(timezone.utc)),
+                "gen_time": core.GeneralizedTime(gen_time.astimezone(UTC)),
             }
         )
         content = work / "tstinfo.der"
@@ -204,7 +204,7 @@ ess_cert_id_alg = sha256
         lines = []
         for label, when in (revoked or {}).items():
             serial = self.serial(label)
-            lines.append(f"R\t{(self.now + timedelta(days=3650)):%y%m%d%H%M%SZ}\t{when.astimezone(timezone.utc):%y%m%d%H%M%SZ},keyCompromise\t{serial}\tunknown\t/CN={label}\n")
+            lines.append(f"R\t{(self.now + timedelta(days=3650)):%y%m%d%H%M%SZ}\t{when.astimezone(UTC):%y%m%d%H%M%SZ},keyCompromise\t{serial}\tunknown\t/CN={label}\n")
         (work / "index.txt").write_text("".join(lines))
         (work / "crlnumber").write_text("10\n")
         md = DEFAULT_DIGEST[self.pki.info(issuer)["key_type"]]
@@ -270,7 +270,7 @@ def build_tsa_pki(pki: TestPki, dest: Path) -> TsaPki:
     """Issue the TSA certificates and ``lapsed256`` into ``dest``."""
     dest = Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     year = timedelta(days=365)
     tsa_dn = (("C", "RU"), ("O", "Тестовый оператор TSP"), ("CN", "Тестовая служба штампов времени"))
     specs = [

@@ -47,7 +47,7 @@ def _certificate(path: Path) -> str:
     der = pem_to_der(path)
     return f"""
               <ДанныеСертификата>
-                <Отпечаток>{hashlib.sha1(der).hexdigest().upper()}</Отпечаток>
+                <Отпечаток>{hashlib.sha1(der, usedforsecurity=False).hexdigest().upper()}</Отпечаток>
                 <КемВыдан>test</КемВыдан>
                 <КомуВыдан>test</КомуВыдан>
                 <СерийныйНомер>00</СерийныйНомер>
@@ -103,4 +103,4 @@ def build_tsl(centres: list[TslCentre], version: str = "1000") -> bytes:
         '<?xml version="1.0" encoding="utf-8"?>\n<АккредитованныеУдостоверяющиеЦентры>\n'
         f"  <Версия>{version}</Версия>\n  <Дата>2026-11-01T00:00:00.000Z</Дата>{body}\n"
         "</АккредитованныеУдостоверяющиеЦентры>\n"
-    ).encode("utf-8")
+    ).encode()

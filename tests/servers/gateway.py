@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sqlite3
@@ -96,10 +97,8 @@ class Gateway:
         assert self.process is not None
         found = []
         for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
-            try:
+            with contextlib.suppress(FileNotFoundError):  # closed meanwhile
                 found.append(str(fd.readlink()))
-            except FileNotFoundError:  # closed meanwhile
-                pass
         return sorted(found)
 
     def open_files(self) -> int:

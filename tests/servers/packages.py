@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient

@@ -17,9 +17,19 @@ class RecordingRegistry:
         self.delay = delay
         self.numbers: dict[str, str] = {}
         self.posts = 0
+        #: The Idempotency-Key of every POST received, in order (repeats included).
+        self.keys: list[str] = []
+        #: Every POST from number ``hold_from`` on waits here unanswered until released.
+        self.hold_from: int | None = None
+        self.held: list[str] = []
+        self.release = asyncio.Event()
 
     async def incoming(self, request: web.Request) -> web.Response:
         self.posts += 1
+        self.keys.append(request.headers.get("Idempotency-Key", ""))
+        if self.hold_from is not None and self.posts >= self.hold_from and not self.release.is_set():
+            self.held.append(self.keys[-1])
+            await self.release.wait()
         reader = await request.multipart()
         async for part in reader:
             await part.read()  # type: ignore[union-attr]

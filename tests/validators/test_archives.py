@@ -412,7 +412,7 @@ def unflagged_zip(path: Path, names: list[bytes]) -> Path:
     placeholders = [chr(ord("A") + i) * len(n) for i, n in enumerate(names)]
     make_zip(path, [(p, b"<x/>") for p in placeholders])
     data = path.read_bytes()
-    for placeholder, name in zip(placeholders, names):
+    for placeholder, name in zip(placeholders, names, strict=True):
         data = data.replace(placeholder.encode(), name)
     path.write_bytes(data)
     with zipfile.ZipFile(path) as zf:
@@ -430,7 +430,7 @@ def test_utf8_name_without_the_utf8_flag_is_read_as_utf8(tmp_path: Path, sandbox
 
 def test_name_without_the_flag_that_is_not_utf8_is_read_as_cp866(tmp_path: Path, sandbox: Path) -> None:
     # One archive, both kinds: each name is judged on its own bytes.
-    path = unflagged_zip(tmp_path / "mixed.zip", ["Устав.pdf".encode("cp866"), "Устав.pdf.sig".encode("utf-8")])
+    path = unflagged_zip(tmp_path / "mixed.zip", ["Устав.pdf".encode("cp866"), "Устав.pdf.sig".encode()])
     result = extract_archive(path, sandbox, "PPP_OD.zip")
     assert [f.name for f in result.files] == ["PPP_OD.zip/Устав.pdf", "PPP_OD.zip/Устав.pdf.sig"]
 

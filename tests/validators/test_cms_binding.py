@@ -53,7 +53,7 @@ def test_detached_signature_over_a_non_data_content_type_fails_although_the_dige
     econtent_type: str, pki: TestPki, store: TrustStore, document: Path, tmp_path: Path
 ) -> None:
     sig = _sign_with_content_type(pki, document, tmp_path / "doc.sig", econtent_type, attached=False)
-    signature, [check] = _content_type_check(verify(sig, store, document))
+    signature, [_check] = _content_type_check(verify(sig, store, document))
     # Everything else about the signature is sound: only the content type makes it fail.
     assert [c.name for c in signature.checks if not c.passed] == ["cms.content_type"]
     assert (signature.indication, signature.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE)

@@ -10,7 +10,7 @@ still checked.
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ def corpus_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Trus
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 # (signature, signed document or None for attached, signing time per MANIFEST, qualified)

@@ -4,7 +4,7 @@ start with an engine that says "valid" to a wrong signature (issue 13, section 2
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from validators import gost
 from validators.signatures.model import Indication, SubIndication
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
+
 
 @pytest.fixture(scope="module")
 def digest() -> bytes:
@@ -82,10 +83,10 @@ def test_weak_digest_sunset_is_a_policy_value(pki: TestPki, store: TrustStore, d
     sig = pki.sign("rsa_signer", document, tmp_path / "doc.sig", digest="sha1")
     [strict] = verify(sig, store, document).signatures
     assert strict.sub_indication is SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
-    later = datetime(2100, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2100, 1, 1, tzinfo=UTC)
     [lenient] = verify(sig, store, document, weak_digest_sunset=later).signatures
     assert lenient.indication is Indication.TOTAL_PASSED, lenient.failed_checks()
 
 
 def test_gost_2001_sunset_default_is_2020() -> None:
-    assert VerificationPolicy().gost2001_sunset == datetime(2020, 1, 1, tzinfo=timezone.utc)
+    assert VerificationPolicy().gost2001_sunset == datetime(2020, 1, 1, tzinfo=UTC)

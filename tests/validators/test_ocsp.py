@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, crl as asn1_crl, ocsp
+from asn1crypto import cms, ocsp
+from asn1crypto import crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
@@ -17,9 +18,9 @@ from validators.trust import load_trust_store
 
 def _index_line(pki: TestPki, label: str, revoked: bool) -> str:
     info = pki.info(label)
-    expiry = datetime.now(timezone.utc) + timedelta(days=300)
+    expiry = datetime.now(UTC) + timedelta(days=300)
     status = "R" if revoked else "V"
-    revocation = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%y%m%d%H%M%SZ") + ",keyCompromise" if revoked else ""
+    revocation = (datetime.now(UTC) - timedelta(days=1)).strftime("%y%m%d%H%M%SZ") + ",keyCompromise" if revoked else ""
     subject = pki.openssl("x509", "-in", str(pki.cert(label)), "-noout", "-subject", "-nameopt", "compat").decode().strip()
     subject = subject.removeprefix("subject=")
     return f"{status}\t{expiry:%y%m%d%H%M%SZ}\t{revocation}\t{info['serial'].upper()}\tunknown\t{subject}\n"

@@ -4,7 +4,7 @@ real aiohttp server on 127.0.0.1, with the on-disk cache (tests/pki/online.py)."
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,7 +94,7 @@ def test_cache_survives_a_restart_and_serves_while_the_ca_is_down(online_pki, tr
 
 def test_crl_is_fetched_again_ahead_of_its_next_update(online_pki, trust, server, document, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _verify(online_pki, "crl_good", trust, document, tmp_path, _online(tmp_path / "cache"))
-    soon = datetime.now(timezone.utc) + timedelta(days=7) - timedelta(minutes=30)
+    soon = datetime.now(UTC) + timedelta(days=7) - timedelta(minutes=30)
     _verify(online_pki, "crl_good", trust, document, tmp_path, _online(tmp_path / "cache", clock=lambda: soon))
     assert server.hits["/ca.crl"] == 2
 
@@ -108,7 +108,7 @@ def test_superseded_crls_are_kept_and_a_newer_listing_wins(online_pki: OnlinePki
         assert _verify(pki, "crl_good", trust, document, tmp_path, _online(cache)).indication is Indication.TOTAL_PASSED
     # The CA publishes a new CRL that revokes crl_good too.
     _republish_ca_crl(pki, tmp_path, revoke=("crl_revoked", "crl_good"))
-    later = datetime.now(timezone.utc) + timedelta(days=8)
+    later = datetime.now(UTC) + timedelta(days=8)
     with RevocationServer(pki):
         result = _verify(pki, "crl_good", trust, document, tmp_path, _online(cache, clock=lambda: later))
     assert result.sub_indication is SubIndication.REVOKED
@@ -119,7 +119,7 @@ def test_superseded_crls_are_kept_and_a_newer_listing_wins(online_pki: OnlinePki
 def _republish_ca_crl(pki: OnlinePki, tmp_path: Path, revoke: tuple[str, ...]) -> None:
     from tests.pki.builder import _BASE_CONF, _ca_section, _fmt_time, _fmt_utctime, _run_openssl
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     work = tmp_path / "recrl"
     work.mkdir()
     lines = [
@@ -207,7 +207,7 @@ def test_cached_ocsp_response_is_reused(online_pki, trust, server, document, tmp
 
 
 def test_streamed_entries_equal_what_asn1crypto_reads(pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     path = make_crl(pki, "ca", tmp_path / "many.crl", revoked=[
         ("head256", now - timedelta(days=3)), ("revoked256", now - timedelta(days=1)), ("accountant256", now - timedelta(days=400 * 30)),
     ])
@@ -217,7 +217,7 @@ def test_streamed_entries_equal_what_asn1crypto_reads(pki, tmp_path) -> None:  #
     }
     with open_crl(path) as item:
         streamed = {
-            int.from_bytes(serial, "big", signed=True): (datetime.strptime(when, "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc), REASONS[reason])
+            int.from_bytes(serial, "big", signed=True): (datetime.strptime(when, "%Y%m%d%H%M%SZ").replace(tzinfo=UTC), REASONS[reason])
             for serial, when, reason in item.entries()
         }
         assert item.header["tbs_cert_list"]["issuer"] == asn1_crl.CertificateList.load(path.read_bytes())["tbs_cert_list"]["issuer"]
@@ -232,7 +232,7 @@ def test_serial_key_is_the_minimal_der_integer(serial: int) -> None:
 
 
 def test_superseded_crls_are_pruned_only_long_after_their_next_update(pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     cache = RevocationCache(tmp_path / "cache", keep_superseded=timedelta(days=30))
     ancient = make_crl(pki, "ca", tmp_path / "a.crl", this_update=now - timedelta(days=100), next_update=now - timedelta(days=70), crl_number=1)
     recent = make_crl(pki, "ca", tmp_path / "b.crl", this_update=now - timedelta(days=20), next_update=now - timedelta(days=10), crl_number=2)
@@ -254,7 +254,7 @@ def test_cached_crls_due_for_refresh_are_fetched_ahead_in_the_background(online_
     by_name = {name_key(c.subject): [c] for c in (*trust.roots, *trust.intermediates)}
     assert _online(tmp_path / "cache").refresh_due(lambda key: by_name.get(key, [])) == []
     assert server.hits["/ca.crl"] == 1, "not due yet: nothing fetched"
-    soon = datetime.now(timezone.utc) + timedelta(days=7) - timedelta(minutes=30)
+    soon = datetime.now(UTC) + timedelta(days=7) - timedelta(minutes=30)
     assert _online(tmp_path / "cache", clock=lambda: soon).refresh_due(lambda key: by_name.get(key, [])) == []
     assert server.hits["/ca.crl"] == 2 and server.hits["/root.crl"] == 2
 
@@ -277,7 +277,7 @@ def test_streamed_entries_of_real_ca_crls_equal_asn1crypto(corpus: Path, tmp_pat
         with open_crl(tmp_path / "x.crl") as item:
             streamed = {
                 int.from_bytes(serial, "big", signed=True): (
-                    datetime.strptime(when, "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc),
+                    datetime.strptime(when, "%Y%m%d%H%M%SZ").replace(tzinfo=UTC),
                     REASONS[reason] if reason is not None else None,
                 )
                 for serial, when, reason in item.entries()

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -63,11 +64,11 @@ class Package:
         self.archived.append(pki.sign(signer, self.archived[0], inner / "Справка.pdf.sig"))
         self.uploads: list[UploadedFile] = []
 
-    def in_archive(self, *files: Path) -> "Package":
+    def in_archive(self, *files: Path) -> Package:
         self.archived.extend(files)
         return self
 
-    def as_part(self, *files: Path, slot: Slot = Slot.POWER_OF_ATTORNEY) -> "Package":
+    def as_part(self, *files: Path, slot: Slot = Slot.POWER_OF_ATTORNEY) -> Package:
         self.uploads.extend(UploadedFile(slot, f.name, f) for f in files)
         return self
 
@@ -154,10 +155,11 @@ def test_a_package_signed_by_the_head_needs_no_poa(poa_pki: TestPki, store: Trus
 
 def test_poa_valid_on_its_last_day_counts(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
     # The moment of signing is a Moscow date compared inclusively with СрокДейст.
-    from validators.poa.verify import MOSCOW
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    moscow_today = datetime.now(timezone.utc).astimezone(MOSCOW).date()
+    from validators.poa.verify import MOSCOW
+
+    moscow_today = datetime.now(UTC).astimezone(MOSCOW).date()
     package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa", PoaSpec(issued=moscow_today, valid_until=moscow_today)))
     assert validate(package, store, members, tmp_path).checks == ()
 
@@ -365,9 +367,9 @@ def test_poa_signed_by_a_former_head_no_longer_in_the_member_list_is_rejected(po
 
 
 def test_the_moment_of_signing_is_the_signatures_time_of_judgment_not_now(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime.now(timezone.utc) - timedelta(days=20)
+    at = datetime.now(UTC) - timedelta(days=20)
     package = Package(poa_pki, tmp_path / "p").in_archive(*write_signed_poa(poa_pki, tmp_path / "poa"))  # issued 10 days ago
     work = tmp_path / "work"
     work.mkdir()

@@ -4,20 +4,26 @@ whatever the order in which the sources are found."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, crl as asn1_crl, ocsp
+from asn1crypto import cms, ocsp
+from asn1crypto import crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
+from tests.pki.online import OnlinePki, RevocationServer
+from tests.pki.online_ocsp import good_ocsp_response
 from tests.pki.revocation import make_crl, make_ocsp_response
+from validators.revocation_cache import OnlineRevocation, RevocationCache
 from validators.signatures.cms import RevocationValues
-from validators.signatures.model import Indication, SubIndication, SignatureReport
+from validators.signatures.fetch import Fetcher, FetchPolicy
+from validators.signatures.model import Indication, SignatureReport, SubIndication
+from validators.signatures.verify import VerificationPolicy, verify_cms
 from validators.trust import load_trust_store
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def _embed(signature: Path, crls: list[bytes] = (), responses: list[bytes] = ()) -> None:  # type: ignore[assignment]
@@ -129,4 +135,19 @@ def test_earliest_revocation_date_of_all_sources_counts(pki: TestPki, trust_copy
     )
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     result = verify(sig, load_trust_store(trust_copy), document, at=NOW - timedelta(days=3)).signatures[0]
+    assert _revocation_verdict(result) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+
+
+def test_a_good_ocsp_response_in_the_signature_does_not_skip_the_revoking_crl_online(
+    online_pki: OnlinePki, document: Path, tmp_path: Path
+) -> None:
+    """The signer embeds a "good" OCSP answer; the CA's CRL at the certificate's CDP lists
+    it as revoked. The CRL must still be fetched, and its "revoked" wins."""
+    trust = load_trust_store(online_pki.trust_copy(tmp_path / "trust"))
+    sig = online_pki.sign("crl_revoked", document, tmp_path / "doc.sig")
+    _embed(sig, responses=[good_ocsp_response(online_pki, "crl_revoked", tmp_path / "ocsp")])
+    online = OnlineRevocation(RevocationCache(tmp_path / "cache"), Fetcher(FetchPolicy(connect_timeout=2, read_timeout=5)), retry_after=0)
+    with RevocationServer(online_pki) as server:
+        result = verify_cms(sig.read_bytes(), trust, VerificationPolicy(online=online), document=document).signatures[0]
+    assert server.hits.get("/ca.crl") == 1
     assert _revocation_verdict(result) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, crl as asn1_crl
+from asn1crypto import cms
+from asn1crypto import crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import HEAD_SNILS, KPK_INNLE, KPK_OGRN, TestPki
@@ -126,7 +127,7 @@ def test_not_yet_valid_certificate_fails(pki: TestPki, store: TrustStore, docume
 
 def test_at_option_judges_certificates_at_that_time(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    long_ago = datetime(2001, 1, 1, tzinfo=timezone.utc)
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
     result = _only(verify(sig, store, document, at=long_ago))
     assert result.sub_indication is SubIndication.NOT_YET_VALID
     assert result.validation_time == long_ago
@@ -146,7 +147,7 @@ def test_revoked_certificate_fails_even_with_soft_revocation(pki: TestPki, store
 
 def test_certificate_revoked_after_the_claimed_signing_time_is_not_passed(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("revoked256", document, tmp_path / "doc.sig")
-    before_revocation = datetime.now(timezone.utc) - timedelta(days=3)
+    before_revocation = datetime.now(UTC) - timedelta(days=3)
     result = _only(verify(sig, store, document, at=before_revocation))
     assert (result.indication, result.sub_indication) == (Indication.INDETERMINATE, SubIndication.REVOKED_NO_POE)
 
@@ -285,7 +286,7 @@ def test_revocation_off_skips_the_check(pki: TestPki, trust_copy: Path, document
 
 def test_crl_past_its_next_update_does_not_decide(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    after_next_update = datetime.now(timezone.utc) + timedelta(days=45)
+    after_next_update = datetime.now(UTC) + timedelta(days=45)
     result = _only(verify(sig, store, document, at=after_next_update))
     assert result.sub_indication is SubIndication.TRY_LATER
     assert "expired" in _check(result, "chain.revocation")[0].detail

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def test_backdated_signing_time_with_expired_certificate_fails(tsa: TsaPki, stor
 
 
 def test_claimed_signing_time_is_never_the_time_of_judgment(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
-    received = datetime.now(timezone.utc) - timedelta(hours=2)
+    received = datetime.now(UTC) - timedelta(hours=2)
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     result = _only(verify(sig, store, document, reference_time=received))
     assert result.validation_time == received
@@ -72,7 +72,7 @@ def test_claimed_signing_time_is_never_the_time_of_judgment(pki: TestPki, store:
 
 def test_claimed_signing_time_later_than_receipt_is_a_warning(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    result = _only(verify(sig, store, document, reference_time=datetime.now(timezone.utc) - timedelta(minutes=30)))
+    result = _only(verify(sig, store, document, reference_time=datetime.now(UTC) - timedelta(minutes=30)))
     claim = _check(result, "signing_time.claimed")
     assert claim.passed and claim.warning and "later than the receipt" in claim.detail
     assert result.indication is Indication.TOTAL_PASSED
@@ -80,7 +80,7 @@ def test_claimed_signing_time_later_than_receipt_is_a_warning(pki: TestPki, stor
 
 def test_claimed_signing_time_within_the_skew_is_not_a_warning(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    result = _only(verify(sig, store, document, reference_time=datetime.now(timezone.utc) - timedelta(minutes=4)))
+    result = _only(verify(sig, store, document, reference_time=datetime.now(UTC) - timedelta(minutes=4)))
     assert not _check(result, "signing_time.claimed").warning
 
 
@@ -121,7 +121,7 @@ def test_openssl_ts_rsa_token_over_a_gost_signature_is_validated(pki: TestPki, t
 def test_at_option_overrides_the_proven_time(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa256", tsa.signature_value(sig)))
-    audit = datetime.now(timezone.utc) - timedelta(days=3)
+    audit = datetime.now(UTC) - timedelta(days=3)
     result = _only(verify(sig, store, document, at=audit))
     assert result.validation_time == audit and result.timestamp is not None and result.timestamp.valid
 
@@ -161,7 +161,7 @@ def test_tsa_certificate_without_critical_time_stamping_eku_fails(tsa: TsaPki, s
 def test_signer_certificate_used_as_tsa_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     """A token "issued" by an ordinary qualified certificate (no timeStamping EKU)."""
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    tsa.add_timestamp(sig, tsa.token_by_cms("head256", tsa.signature_value(sig), datetime.now(timezone.utc) - timedelta(minutes=1)))
+    tsa.add_timestamp(sig, tsa.token_by_cms("head256", tsa.signature_value(sig), datetime.now(UTC) - timedelta(minutes=1)))
     result = _only(verify(sig, store, document))
     assert not _check(result, "timestamp.signature").passed
     assert result.indication is not Indication.TOTAL_PASSED
@@ -179,7 +179,7 @@ def test_tsa_certificate_not_yet_valid_at_gen_time_fails(pki: TestPki, tsa: TsaP
 
 def test_token_whose_content_type_is_not_tstinfo_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    token = tsa.token_by_cms("tsa256", tsa.signature_value(sig), datetime.now(timezone.utc), econtent_type="1.2.840.113549.1.7.1")
+    token = tsa.token_by_cms("tsa256", tsa.signature_value(sig), datetime.now(UTC), econtent_type="1.2.840.113549.1.7.1")
     tsa.add_timestamp(sig, token)
     result = _only(verify(sig, store, document))
     check = _check(result, "timestamp.signature")
@@ -190,7 +190,7 @@ def test_token_whose_content_type_is_not_tstinfo_fails(pki: TestPki, tsa: TsaPki
 def test_token_without_signing_certificate_attribute_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     """RFC 3161, 2.4.1: the token names its TSA certificate by hash (ESS)."""
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    tsa.add_timestamp(sig, tsa.token_by_cms("tsa256", tsa.signature_value(sig), datetime.now(timezone.utc), ess=False))
+    tsa.add_timestamp(sig, tsa.token_by_cms("tsa256", tsa.signature_value(sig), datetime.now(UTC), ess=False))
     result = _only(verify(sig, store, document))
     check = _check(result, "timestamp.signature")
     assert not check.passed and "signingCertificate" in check.detail
@@ -218,13 +218,13 @@ def test_tampered_token_signature_fails(pki: TestPki, tsa: TsaPki, store: TrustS
 
 
 def _revoked_tsa_crl(tsa: TsaPki, revoked_at: datetime) -> bytes:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return tsa.crl("ca", now - timedelta(minutes=30), now + timedelta(days=7), revoked={"tsa_revoked": revoked_at})
 
 
 def test_tsa_revoked_before_gen_time_fails(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(UTC) - timedelta(days=1))])
     tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa_revoked", tsa.signature_value(sig)))
     result = _only(verify(sig, store, document))
     check = _check(result, "timestamp.signature")
@@ -236,8 +236,8 @@ def test_tsa_revoked_before_gen_time_fails(pki: TestPki, tsa: TsaPki, store: Tru
 def test_tsa_revoked_after_gen_time_is_not_proof(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     """Nothing proves the token existed before its TSA was revoked (no archive time-stamp)."""
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    gen_time = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
-    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    gen_time = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(UTC) - timedelta(days=1))])
     tsa.add_timestamp(sig, tsa.token_by_cms("tsa_revoked", tsa.signature_value(sig), gen_time))
     result = _only(verify(sig, store, document))
     assert not _check(result, "timestamp.signature").passed
@@ -247,7 +247,7 @@ def test_tsa_revoked_after_gen_time_is_not_proof(pki: TestPki, tsa: TsaPki, stor
 def test_tsa_not_revoked_per_the_same_crl_passes(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     """The control: the same CRL does not list tsa256."""
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(timezone.utc) - timedelta(days=1))])
+    tsa.add_revocation_values(sig, [_revoked_tsa_crl(tsa, datetime.now(UTC) - timedelta(days=1))])
     tsa.add_timestamp(sig, tsa.token_by_openssl_ts("tsa256", tsa.signature_value(sig)))
     assert _only(verify(sig, store, document)).indication is Indication.TOTAL_PASSED
 
@@ -258,7 +258,7 @@ def test_tsa_not_revoked_per_the_same_crl_passes(pki: TestPki, tsa: TsaPki, stor
 def test_certificate_revoked_after_the_time_stamp_passes(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
     """revoked256 was revoked yesterday; the time-stamp proves the signature existed two days ago."""
     sig = pki.sign("revoked256", document, tmp_path / "doc.sig")
-    gen_time = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
+    gen_time = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     tsa.add_timestamp(sig, tsa.token_by_cms("tsa256", tsa.signature_value(sig), gen_time))
     result = _only(verify(sig, store, document))
     assert result.indication is Indication.TOTAL_PASSED, result.failed_checks()
@@ -292,7 +292,7 @@ def test_intake_reference_time_is_read_from_the_stored_received_at() -> None:
     from validators.signatures.verify import VerificationPolicy
 
     policy = VerificationPolicy().received("2026-11-30T09:00:00Z")
-    assert policy.reference_time == datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+    assert policy.reference_time == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert policy.reference() == policy.reference_time
 
 
@@ -301,6 +301,6 @@ def test_claimed_signing_time_later_than_receipt_is_a_warning_finding(pki: TestP
     from validators.signers import signature_findings
 
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
-    result = _only(verify(sig, store, document, reference_time=datetime.now(timezone.utc) - timedelta(hours=1)))
+    result = _only(verify(sig, store, document, reference_time=datetime.now(UTC) - timedelta(hours=1)))
     [found] = signature_findings(result, "doc.pdf")
     assert found.code == "signature.signing_time_claim" and found.severity is Severity.WARNING

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.pki.builder import TestPki
@@ -11,7 +11,7 @@ from validators.revocation_cache import RevocationCache
 from validators.trust import load_trust_store
 from validators.trust_health import trust_health
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def test_current_crls_are_ok_with_age_and_next_update(store) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ class RawZip:
     """Offset of each central directory record (only entries listed there)."""
     eocd: int = 0
 
-    def patch(self, offset: int, fmt: str, *values: int) -> "RawZip":
+    def patch(self, offset: int, fmt: str, *values: int) -> RawZip:
         struct.pack_into(fmt, self.data, offset, *values)
         return self
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import stat
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from validators.checks import Check, finding
 
@@ -125,7 +126,7 @@ class Reader(Protocol):
     def read(self, n: int) -> bytes: ...
 
 
-def refuse(state: State, code: str, label: str, detail: str) -> None:
+def refuse(state: State, code: str, label: str, detail: str) -> NoReturn:
     state.checks.append(finding(code, file=label, detail=detail))
     raise Refused
 
@@ -138,7 +139,7 @@ class Source:
     archive_size: int
     state: State
 
-    def stream(self, entry: Entry, label: str):  # pragma: no cover - interface
+    def stream(self, entry: Entry, label: str) -> AbstractContextManager[Reader]:  # pragma: no cover - interface
         raise NotImplementedError
 
     def read(self, reader: Reader, label: str) -> bytes:  # pragma: no cover - interface

@@ -6,7 +6,6 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _RAR4_MAGIC = b"Rar!\x1a\x07\x00"
 _RAR5_MAGIC = b"Rar!\x1a\x07\x01\x00"

@@ -17,7 +17,6 @@ from pathlib import Path
 from validators.archives.common import Abort, Entry, Source, State, WriteFailed
 from validators.checks import finding
 
-
 CHUNK = 64 << 10
 RATIO_GRACE_BYTES = 1 << 20
 """The ratio limit applies only once an entry has produced more than this."""
@@ -42,7 +41,7 @@ class ArchiveLimits:
     lie deeper is refused (``archive.nested_too_deep``) and only listed as a file."""
 
 
-def write_entry(state: State, source: "Source", entry: Entry, target: Path, label: str) -> int:
+def write_entry(state: State, source: Source, entry: Entry, target: Path, label: str) -> int:
     """Stream one entry to ``target`` enforcing the limits; returns its size."""
     limits = state.limits
     if entry.declared_size > limits.max_entry_bytes:

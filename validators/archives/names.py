@@ -9,7 +9,6 @@ import unicodedata
 
 from validators.archives.common import Problems
 
-
 MAX_COMPONENT_BYTES = 255
 
 

@@ -50,8 +50,9 @@ import stat
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import rarfile
 
@@ -67,9 +68,9 @@ stops there, so a stream of millions of service headers costs no more than the l
 
 def _is_file_header(info: object) -> bool:
     if isinstance(info, rarfile.Rar5Info):
-        return info.block_type == rarfile.RAR5_BLOCK_FILE
+        return bool(info.block_type == rarfile.RAR5_BLOCK_FILE)
     if isinstance(info, rarfile.Rar3Info):
-        return info.type == rarfile.RAR_BLOCK_FILE
+        return bool(info.type == rarfile.RAR_BLOCK_FILE)
     return False
 
 
@@ -93,7 +94,7 @@ class RarSource(Source):
         self._next = 0
 
     @classmethod
-    def open(cls, state: State, path: Path, prefix: str, outdir: Path) -> "RarSource":
+    def open(cls, state: State, path: Path, prefix: str, outdir: Path) -> RarSource:
         size = path.stat().st_size
         seen = headers = 0
 
@@ -222,14 +223,14 @@ class RarSource(Source):
                     f"rarfile and lsar disagree about entry {entry.ref} ({'missing in lsar' if other is None else 'size/type differ'})",
                 )
 
-    def stream(self, entry: Entry, label: str) -> "_EntrySlice":
+    def stream(self, entry: Entry, label: str) -> _EntrySlice:
         if self._unar is None:
             self._order = [e for e in self.entries if not e.is_dir]
             try:
                 self._unar = UnarPass(self.workdir, [int(e.ref) for e in self._order])  # type: ignore[call-overload]
             except OSError as exc:
                 refuse(self.state, "archive.unsupported", label, f"cannot run unar: {exc}")
-        assert self._unar is not None
+        assert self._unar is not None  # noqa: S101 - invariant; narrows the type
         # unar writes the entries in archive order; the walk asks for them in that order.
         if self._next >= len(self._order) or self._order[self._next] is not entry:
             refuse(self.state, "archive.corrupt", label, "entries requested out of archive order")
@@ -241,7 +242,7 @@ class RarSource(Source):
         return reader.read(CHUNK)
 
     def finish(self, reader: Reader, entry: Entry, written: int, label: str) -> None:
-        assert isinstance(reader, _EntrySlice) and self._unar is not None
+        assert isinstance(reader, _EntrySlice) and self._unar is not None  # noqa: S101 - invariant; narrows the type
         _hasher, expected = self.digests[int(entry.ref)]  # type: ignore[call-overload]
         problem = ""
         if written != entry.declared_size:
@@ -272,12 +273,12 @@ class _EntrySlice:
     """One entry's bytes in the shared unar stream: exactly its declared size (the header
     listing's boundary, never unar's), hashed as they pass."""
 
-    def __init__(self, unar: UnarPass, size: int, hasher: "Hasher") -> None:
+    def __init__(self, unar: UnarPass, size: int, hasher: Hasher) -> None:
         self._unar = unar
         self._left = size
         self._hasher = hasher
 
-    def __enter__(self) -> "_EntrySlice":
+    def __enter__(self) -> _EntrySlice:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,18 +3,18 @@ extraction, sharing one :class:`~validators.archives.common.State`."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 
-from validators.archives.common import Abort, ArchiveResult, ExtractedFile, Refused, State, WriteFailed
+from validators.archives.common import Abort, ArchiveResult, ExtractedFile, Refused, Source, State, WriteFailed
 from validators.archives.detect import is_office_document, sniff_kind
 from validators.archives.limits import ArchiveLimits, write_entry
 from validators.archives.names import safe_leaf
 from validators.archives.rar import RarSource
 from validators.archives.zip import ZipSource
 from validators.checks import finding
-
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def extract_archive(
         pass
     except WriteFailed as exc:
         raise exc.__cause__ or OSError("cannot write under dest") from None
-    except Exception as exc:  # noqa: BLE001 - the promise: bad input never raises
+    except Exception as exc:  # logged, never raised: the promise is that bad input never raises
         log.exception("unexpected failure while extracting %s", display_name)
         state.checks.append(
             finding("archive.corrupt", file=display_name, detail=f"unexpected {type(exc).__name__}: {exc}")
@@ -60,6 +60,7 @@ def extract_archive(
 
 def expand(state: State, path: Path, kind: str, prefix: str, outdir: Path, depth: int) -> None:
     """Header pass, then extraction of one archive whose entries get ``depth``."""
+    opened: Source
     if kind == "zip":
         opened = ZipSource.open(state, path, prefix)
     else:
@@ -123,7 +124,5 @@ def expand_nested(state: State, extracted: ExtractedFile, depth: int) -> None:
         subdir.mkdir()
     except OSError as exc:
         raise WriteFailed from exc
-    try:
+    with contextlib.suppress(Refused):
         expand(state, extracted.path, kind, extracted.name, subdir, depth + 1)
-    except Refused:
-        pass

@@ -9,6 +9,7 @@ import stat
 import zipfile
 import zlib
 from pathlib import Path
+from typing import cast
 
 import zipfile_deflate64  # noqa: F401  (registers Deflate64, method 9, in zipfile)
 
@@ -16,7 +17,6 @@ from validators.archives.common import SPECIAL_TYPES, Entry, Problems, Reader, R
 from validators.archives.limits import CHUNK, abort_many
 from validators.archives.names import decode_legacy_name, split_name
 from validators.archives.ziplayout import CentralRecord, check_zip_layout
-
 
 _ZIP_METHODS = {
     zipfile.ZIP_STORED,
@@ -31,6 +31,11 @@ _ZIP_FLAG_STRONG = 0x40
 _ZIP_FLAG_CD_ENCRYPTED = 0x2000
 
 
+def _zip_ref(entry: Entry) -> tuple[int, zipfile.ZipInfo]:
+    """A ZIP entry's (position in the central directory, ZipInfo), as the header pass stored it."""
+    return cast("tuple[int, zipfile.ZipInfo]", entry.ref)
+
+
 class ZipSource(Source):
     def __init__(self, state: State, zf: zipfile.ZipFile, prefix: str, size: int, problems: Problems) -> None:
         self.state = state
@@ -43,7 +48,7 @@ class ZipSource(Source):
         self.data_starts: list[int] = []
 
     @classmethod
-    def open(cls, state: State, path: Path, prefix: str) -> "ZipSource":
+    def open(cls, state: State, path: Path, prefix: str) -> ZipSource:
         size = path.stat().st_size
         if zip_header_encrypted(path):
             refuse(state, "archive.encrypted", prefix, "central directory is encrypted (PKWARE strong encryption, flag bits 0 and 13)")
@@ -110,14 +115,14 @@ class ZipSource(Source):
         infos = self.zf.infolist()
         same = len(infos) == len(records) and all(
             (i.header_offset, i.compress_size, i.file_size, i.CRC) == (r.offset, r.csize, r.usize, r.crc)
-            for i, r in zip(infos, records)
+            for i, r in zip(infos, records, strict=True)
         )
         if not same:
             self.problems.add("archive.inconsistent", None, "zipfile reads the central directory differently from a plain parse")
         self.data_starts = [r.data_start for r in records]
 
-    def stream(self, entry: Entry, label: str) -> "ZipEntryReader":
-        index, info = entry.ref  # type: ignore[misc]
+    def stream(self, entry: Entry, label: str) -> ZipEntryReader:
+        index, info = _zip_ref(entry)
         start = self.data_starts[index] if index < len(self.data_starts) else -1
         if start < 0:
             refuse(self.state, "archive.corrupt", label, "no local header for the entry")
@@ -137,8 +142,8 @@ class ZipSource(Source):
         raise AssertionError("unreachable")
 
     def finish(self, reader: Reader, entry: Entry, written: int, label: str) -> None:
-        assert isinstance(reader, ZipEntryReader)
-        _index, info = entry.ref  # type: ignore[misc]
+        assert isinstance(reader, ZipEntryReader)  # noqa: S101 - invariant; narrows the type
+        _index, info = _zip_ref(entry)
         if written != entry.declared_size:
             refuse(self.state, "archive.corrupt", label, f"entry produced {written} bytes, header declares {entry.declared_size}")
         if not reader.complete:
@@ -176,12 +181,12 @@ class ZipEntryReader:
         elif method != zipfile.ZIP_STORED:
             self._decompressor = zipfile._get_decompressor(method)  # type: ignore[attr-defined]
         self._method = method
-        self._fh = open(path, "rb")
+        self._fh = open(path, "rb")  # noqa: SIM115 - the reader is the context manager; closed in __exit__
         self._fh.seek(start)
         self._left = size
         self.crc = 0
 
-    def __enter__(self) -> "ZipEntryReader":
+    def __enter__(self) -> ZipEntryReader:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from validators.archives.common import Problems
 from validators.archives.names import decode_legacy_name
 
-
 # --- ZIP layout: local headers against the central directory --------------------------------
 # zipfile trusts the central directory; a streaming unzipper (and many libraries) walks the
 # local headers. Where the two disagree, what the gateway judged is not what another
@@ -119,7 +118,9 @@ def check_zip_layout(path: Path, problems: Problems) -> list[CentralRecord]:
 
 
 def zip_layout(data: mmap.mmap, size: int, problems: Problems) -> list[CentralRecord]:
-    bad = lambda detail, name=None: problems.add("archive.inconsistent", name, detail)  # noqa: E731
+    def bad(detail: str, name: str | None = None) -> None:
+        problems.add("archive.inconsistent", name, detail)
+
     eocd = data.rfind(_SIG_EOCD, max(0, size - _EOCD_SEARCH))
     if eocd < 0 or eocd + _EOCD.size > size:
         problems.add("archive.corrupt", None, "no end-of-central-directory record")
@@ -240,14 +241,14 @@ def zip_layout(data: mmap.mmap, size: int, problems: Problems) -> list[CentralRe
     # (Entry spans are sorted and, when nothing was reported, disjoint: bisect finds the
     # one that could hold an occurrence, so a tail full of signatures costs O(k log n).)
     entry_spans = sorted((start, end) for start, end, label in spans if label.startswith("entry "))
-    starts = [start for start, _end in entry_spans]
+    span_starts = [start for start, _end in entry_spans]
     search = max(0, size - _EOCD_SEARCH)
-    while (other := data.find(_SIG_EOCD, search, eocd)) >= 0:
-        holder = bisect.bisect_right(starts, other) - 1
-        if holder < 0 or other >= entry_spans[holder][1]:
-            bad(f"a second end-of-central-directory record at offset {other}")
+    while (found_at := data.find(_SIG_EOCD, search, eocd)) >= 0:
+        holder = bisect.bisect_right(span_starts, found_at) - 1
+        if holder < 0 or found_at >= entry_spans[holder][1]:
+            bad(f"a second end-of-central-directory record at offset {found_at}")
             break
-        search = other + 1
+        search = found_at + 1
     return records
 
 
@@ -257,7 +258,9 @@ def check_tiling(data: mmap.mmap, size: int, spans: list[tuple[int, int, str]], 
     Entries that overlap each other are ``archive.inconsistent`` (two readers can extract
     different bytes); entry data running into the directory or past the end of the file is
     a broken archive, ``archive.corrupt``."""
-    bad = lambda detail: problems.add("archive.inconsistent", None, detail)  # noqa: E731
+    def bad(detail: str) -> None:
+        problems.add("archive.inconsistent", None, detail)
+
     pos, previous = 0, "start of file"
     for start, end, label in sorted(spans):
         if start > pos:

@@ -11,10 +11,11 @@ Everything is read lazily: a package whose signers are all heads never parses an
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from validators.members import Member
 from validators.poa.model import PowerOfAttorney

@@ -118,6 +118,14 @@ def _child(element: ElementTree.Element, *path: str, required: bool = True) -> E
     return current
 
 
+def _need(element: ElementTree.Element, *path: str) -> ElementTree.Element:
+    """The element at ``path``; a missing one makes the document malformed."""
+    found = _child(element, *path)
+    if found is None:  # _child raises first; this keeps the type exact
+        raise _Malformed(f"element {'/'.join(path)} missing under {_local(element.tag)}")
+    return found
+
+
 def _attr(element: ElementTree.Element | None, name: str) -> str | None:
     if element is None:
         return None
@@ -194,10 +202,8 @@ def _power_of_attorney(root: ElementTree.Element) -> PowerOfAttorney:
     version = _attr(root, "ВерсФорм")
     if version != _VERSION:
         raise _Malformed(f"ВерсФорм is {version!r}, not {_VERSION}: unsupported power of attorney format")
-    dover = _child(root, "Документ", "Довер")
-    assert dover is not None
-    details = _child(dover, "СвДов")
-    assert details is not None
+    dover = _need(root, "Документ", "Довер")
+    details = _need(dover, "СвДов")
     number = _required(details, "НомДовер").strip("{}").lower()
     if len(number) > 100:
         raise _Malformed("НомДовер longer than 100 characters")
@@ -209,10 +215,8 @@ def _power_of_attorney(root: ElementTree.Element) -> PowerOfAttorney:
     principals = [p for grantor in _children(dover, "СвДоверит") for p in _children(grantor, "Доверит")]
     if len(principals) != 1:
         raise _Malformed(f"{len(principals)} principals (СвДоверит/Доверит); exactly one organisation expected")
-    organisation = _child(principals[0], "РосОргДовер")
-    assert organisation is not None
-    org = _child(organisation, "СвРосОрг")
-    assert org is not None
+    organisation = _need(principals[0], "РосОргДовер")
+    org = _need(organisation, "СвРосОрг")
     principal = Principal(
         name=_attr(org, "НаимОрг") or "",
         ogrn=_digits(_attr(org, "ОГРН"), (13,), "ОГРН"),
@@ -221,8 +225,7 @@ def _power_of_attorney(root: ElementTree.Element) -> PowerOfAttorney:
     )
     if principal.ogrn is None and principal.inn_le is None:
         raise _Malformed("СвРосОрг has neither ОГРН nor ИННЮЛ")
-    head = _child(organisation, "ЛицоБезДов", "СвФЛ")
-    assert head is not None
+    head = _need(organisation, "ЛицоБезДов", "СвФЛ")
 
     representatives = [
         _person(person, "СвУпПред")

@@ -24,9 +24,10 @@ The powers (``СвПолн``) are shown to staff, not interpreted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from validators.checks import Check, Severity, finding
 from validators.members import Member, normalise_person_name
@@ -151,7 +152,7 @@ def issuer_signature_problem(poa: PowerOfAttorney, source: PoaSource, member: Me
     for report in valid:
         if not signer_is_member(report, member):
             continue
-        assert report.signer is not None
+        assert report.signer is not None  # noqa: S101 - invariant; narrows the type
         if person_matches(poa.issuer, report.signer) is None and signer_is_head(report, member):
             return None
     return (
@@ -229,7 +230,7 @@ def _verdict_for(
     document: str,
 ) -> PoaVerdict:
     poa = source.parsed.poa
-    assert poa is not None
+    assert poa is not None  # noqa: S101 - invariant; narrows the type
     checks: list[Check] = []
     problem = principal_problem(poa, member)
     if problem:
@@ -272,7 +273,7 @@ def judge(
         return PoaVerdict((finding("poa.missing", file=document, detail=f"signed with the personal certificate of {who} (СНИЛС {signer.snils if signer else '-'}); no power of attorney in the package"),), moment=moment)
     broken = [s.parsed.format_check() for s in sources if s.parsed.poa is None]
     readable = [s for s in sources if s.parsed.poa is not None]
-    assert signer is not None
+    assert signer is not None  # noqa: S101 - invariant; narrows the type
     naming = [s for s in readable if representative_problem(s.parsed.poa, signer) is None]  # type: ignore[arg-type]
     if not naming:
         if not readable:

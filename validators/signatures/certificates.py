@@ -157,7 +157,7 @@ def name_key(name: x509.Name) -> str:
 @lru_cache(maxsize=16384)
 def _name_key(der: bytes) -> str:
     try:
-        return x509.Name.load(der).hashable
+        return str(x509.Name.load(der).hashable)
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeError):
         # RFC 4518 string preparation refuses some names (unassigned code points,
         # malformed bidi, non-string values: found by fuzzing). Such a name can only
@@ -191,7 +191,7 @@ def _parse_now(cert: x509.Certificate) -> None:
 
 def fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the certificate's DER, hexadecimal."""
-    return cert.sha256.hex()
+    return bytes(cert.sha256).hex()
 
 
 def format_name(name: x509.Name) -> str:
@@ -227,7 +227,7 @@ _ATTRIBUTE_LABELS = {
 
 
 def _short_label(type_name: x509.NameType) -> str:
-    return type_name.native if type_name.native != type_name.dotted else type_name.dotted
+    return str(type_name.native if type_name.native != type_name.dotted else type_name.dotted)
 
 
 def _attributes(name: x509.Name) -> dict[str, str]:
@@ -321,7 +321,7 @@ def verify_signed_by(
 
 
 _SIGNED_BY_CACHE_SIZE = 4096
-_signed_by_cache: "OrderedDict[bytes, SignedObjectCheck]" = OrderedDict()
+_signed_by_cache: OrderedDict[bytes, SignedObjectCheck] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -346,6 +346,6 @@ def _verify_signed_by(
 
 def _pss_digest(algorithm: algos.SignedDigestAlgorithm) -> str | None:
     if algorithm["algorithm"].dotted == "1.2.840.113549.1.1.10":
-        return algorithm["parameters"]["hash_algorithm"]["algorithm"].dotted
+        return str(algorithm["parameters"]["hash_algorithm"]["algorithm"].dotted)
     return None
 

@@ -227,15 +227,15 @@ def certificate_values(signer_info: cms.SignerInfo) -> list[x509.Certificate]:
     return found
 
 
-class _CertificateLists(core.SequenceOf):
+class _CertificateLists(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = crl.CertificateList
 
 
-class _BasicOcspResponses(core.SequenceOf):
+class _BasicOcspResponses(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = ocsp.BasicOCSPResponse
 
 
-class RevocationValues(core.Sequence):
+class RevocationValues(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """CAdES RevocationValues (ETSI EN 319 122-1; explicit tagging module)."""
 
     _fields = [
@@ -245,7 +245,7 @@ class RevocationValues(core.Sequence):
     ]
 
 
-class _RawEncapsulatedContentInfo(core.Sequence):
+class _RawEncapsulatedContentInfo(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """EncapsulatedContentInfo with the content left unparsed whatever its type
     (asn1crypto's own spec parses a TSTInfo eagerly once ``asn1crypto.tsp`` is imported)."""
 

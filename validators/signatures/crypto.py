@@ -8,6 +8,8 @@ certificate, a CRL or an OCSP response, is checked through :func:`verify_signatu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from asn1crypto import algos, core, keys
 
 from validators import gost
@@ -108,11 +110,11 @@ def signature_algorithm_name(signature_oid: str) -> str:
     return entry[2] if entry else signature_oid
 
 
-class _AlgorithmIdentifier(core.Sequence):
+class _AlgorithmIdentifier(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields = [("algorithm", core.ObjectIdentifier), ("parameters", core.Any, {"optional": True})]
 
 
-class _SubjectPublicKeyInfo(core.Sequence):
+class _SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """SubjectPublicKeyInfo read generically: asn1crypto has no spec for GOST keys."""
 
     _fields = [("algorithm", _AlgorithmIdentifier), ("public_key", core.BitString)]
@@ -120,7 +122,7 @@ class _SubjectPublicKeyInfo(core.Sequence):
 
 def key_algorithm_oid(public_key: keys.PublicKeyInfo) -> str:
     """The key algorithm OID of a SubjectPublicKeyInfo (works for GOST keys too)."""
-    return _SubjectPublicKeyInfo.load(public_key.dump())["algorithm"]["algorithm"].dotted
+    return str(_SubjectPublicKeyInfo.load(public_key.dump())["algorithm"]["algorithm"].dotted)
 
 
 def public_key_bits(public_key: keys.PublicKeyInfo) -> bytes:
@@ -177,7 +179,7 @@ def _verify_with_cryptography(
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-    hash_classes = {
+    hash_classes: dict[str, Callable[[], hashes.HashAlgorithm]] = {
         "sha1": hashes.SHA1,
         "sha224": hashes.SHA224,
         "sha256": hashes.SHA256,

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 if TYPE_CHECKING:
     import ssl
@@ -142,7 +142,7 @@ class Fetcher:
     def _once(
         self,
         method: str,
-        parts,  # type: ignore[no-untyped-def]
+        parts: SplitResult,
         url: str,
         body: bytes | None,
         content_type: str | None,
@@ -152,18 +152,21 @@ class Fetcher:
         import http.client
 
         policy = self.policy
+        host = parts.hostname
+        if host is None:  # _request refuses such addresses before this point
+            raise FetchError(f"{url}: no host")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.hostname, port, timeout=policy.connect_timeout, context=self._tls())
+            connection = http.client.HTTPSConnection(host, port, timeout=policy.connect_timeout, context=self._tls())
         else:
-            connection = http.client.HTTPConnection(parts.hostname, port, timeout=policy.connect_timeout)
+            connection = http.client.HTTPConnection(host, port, timeout=policy.connect_timeout)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
         try:
             connection.connect()
-            assert connection.sock is not None
+            assert connection.sock is not None  # noqa: S101 - invariant; narrows the type
             connection.sock.settimeout(policy.read_timeout)
             headers = {"User-Agent": policy.user_agent, "Accept": "*/*", "Connection": "close"}
             if content_type:

@@ -10,9 +10,10 @@ are policy values too.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from validators.signatures.model import RevocationMode
 
@@ -29,9 +30,9 @@ __all__ = [
 
 #: GOST R 34.10-2001 signing was allowed until the end of 2019 (FSB transition notice);
 #: later signatures with it are not acceptable.
-GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=timezone.utc)
+GOST_2001_SUNSET = datetime(2020, 1, 1, tzinfo=UTC)
 #: SHA-1 and MD5 are not acceptable for signatures made after this moment.
-WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=timezone.utc)
+WEAK_DIGEST_SUNSET = datetime(2017, 1, 1, tzinfo=UTC)
 #: How far a claimed signingTime may lie after the reference time (clocks differ).
 SIGNING_TIME_SKEW = timedelta(minutes=5)
 
@@ -49,8 +50,8 @@ class VerificationPolicy:
     revocation: RevocationMode = RevocationMode.REQUIRE
     at: datetime | None = None
     """``--at``: judge certificates at this moment (audit), whatever the signature says."""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
-    online: "RevocationSource | None" = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    online: RevocationSource | None = None
     """Online revocation (CDP CRLs, AIA OCSP, with the on-disk cache); None: offline."""
     reference_time: datetime | None = None
     """When the package was received (set by intake); None: the present time."""
@@ -63,12 +64,12 @@ class VerificationPolicy:
     weak_digests: frozenset[str] = frozenset({"1.3.14.3.2.26", "1.2.840.113549.2.5"})
     """SHA-1 and MD5."""
 
-    def received(self, moment: datetime | str) -> "VerificationPolicy":
+    def received(self, moment: datetime | str) -> VerificationPolicy:
         """This policy with the reference time of a package received at ``moment``
         (a datetime or an ISO 8601 text such as the store's ``received_at``)."""
         value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return dataclasses.replace(self, reference_time=value)
 
     def reference(self) -> datetime:
@@ -88,7 +89,7 @@ def judgment_time(
     (``policy.at``), which nothing but the token itself asserts.
     """
     if role == "tsa":
-        assert policy.at is not None
+        assert policy.at is not None  # noqa: S101 - invariant; narrows the type
         return policy.at, "genTime of the time-stamp", False
     if policy.at is not None:
         return policy.at, "--at (audit)", False

@@ -49,7 +49,7 @@ def _utf8(data: bytes) -> str | None:
     return native.strip() if isinstance(native, str) and native.strip() else None
 
 
-class _IssuerSignTool(core.Sequence):
+class _IssuerSignTool(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """IssuerSignTool ::= SEQUENCE { signTool, cATool, signToolCert, cAToolCert UTF8String }"""
 
     _fields = [

@@ -259,7 +259,7 @@ def _cert_id_matches(cert_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.
     name_hash.update(issuer.subject.dump())
     key_hash = new_hash(algorithm)
     key_hash.update(public_key_bits(issuer.public_key))
-    return (
+    return bool(
         cert_id["issuer_name_hash"].native == name_hash.digest()
         and cert_id["issuer_key_hash"].native == key_hash.digest()
     )
@@ -281,7 +281,7 @@ def _ocsp_signer(
         if responder_id.name == "by_name":
             if name_key(candidate.subject) != name_key(responder_id.chosen):
                 continue
-        elif hashlib.sha1(public_key_bits(candidate.public_key)).digest() != responder_id.chosen.native:
+        elif hashlib.sha1(public_key_bits(candidate.public_key), usedforsecurity=False).digest() != responder_id.chosen.native:
             continue
         if fingerprint(candidate) != fingerprint(issuer):
             # A delegated responder must be issued (and signed) by the issuer for OCSP signing.
