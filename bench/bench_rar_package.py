@@ -44,7 +44,7 @@ OPENSSL_ENV = {**os.environ, "OPENSSL_CONF": str(HERE / "certs" / "openssl-gost.
 
 def _timed(command: list[str], cwd: Path, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> float:
     started = time.perf_counter()
-    run = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if run.returncode not in ok:
         raise SystemExit(f"{' '.join(command[:4])}... exit {run.returncode}: {run.stdout[-1500:]}{run.stderr[-1500:]}")

@@ -19,8 +19,8 @@ Edit the code, then run
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:

@@ -138,7 +138,7 @@ def test_server_killed_twice_while_validating_decides_processing_error_after_the
     gateway_process.start()
     submission_id = asyncio.run(upload())
     for attempt in (1, 2):
-        wait_for_submission(data, lambda row: row["status"] == "validating" and row["attempts"] == attempt)
+        wait_for_submission(data, lambda row, attempt=attempt: row["status"] == "validating" and row["attempts"] == attempt)
         gateway_process.kill()
         gateway_process.start()
     decided_report = asyncio.run(report(submission_id))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,8 +48,8 @@ def test_configured_values_reach_the_policy(tmp_path: Path) -> None:
         'weak_digests = ["md5", "1.2.3.4"]\nsigning_time_skew_seconds = 60\n'
     )))
     policy = verification_policy(config, at=None)
-    assert policy.gost2001_sunset == datetime(2019, 7, 1, tzinfo=timezone.utc)
-    assert policy.weak_digest_sunset == datetime(2018, 3, 1, 9, tzinfo=timezone.utc)
+    assert policy.gost2001_sunset == datetime(2019, 7, 1, tzinfo=UTC)
+    assert policy.weak_digest_sunset == datetime(2018, 3, 1, 9, tzinfo=UTC)
     assert policy.weak_digests == frozenset({"1.2.840.113549.2.5", "1.2.3.4"})
     assert policy.signing_time_skew == timedelta(seconds=60)
 
@@ -103,7 +103,7 @@ async def test_service_judges_with_the_configured_sunset(aiohttp_client: ClientF
 
     base = make_config(pki, tmp_path / "var")
     configured = dataclasses.replace(
-        base, verification=dataclasses.replace(base.verification, weak_digest_sunset=datetime(2100, 1, 1, tzinfo=timezone.utc))
+        base, verification=dataclasses.replace(base.verification, weak_digest_sunset=datetime(2100, 1, 1, tzinfo=UTC))
     )
     results = []
     for config in (base, configured):

@@ -14,7 +14,7 @@ comes from:
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def _gost_stamper(tsa: TsaPki, label: str, gen_time: datetime, other_imprint: bo
                         {"hash_algorithm": algos.DigestAlgorithm({"algorithm": md_algorithm}), "hashed_message": message_digest}
                     ),
                     "serial_number": 0x10000000 + int(gen_time.timestamp()) % 0x1000000,
-                    "gen_time": core.GeneralizedTime(gen_time.astimezone(timezone.utc)),
+                    "gen_time": core.GeneralizedTime(gen_time.astimezone(UTC)),
                 }
             )
             content = work / "tstinfo.der"
@@ -71,7 +71,7 @@ def doc_timestamp(
     from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-    moment = gen_time or datetime.now(timezone.utc)
+    moment = gen_time or datetime.now(UTC)
     if "rsa" in label:
         stamper = DummyTimeStamper(
             tsa_cert=load_cert_from_pemder(str(tsa.cert(label))),

@@ -7,11 +7,11 @@ format); nothing here imports the code under test.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
-from tests.pki.builder import DEFAULT_DIGEST, TestPki, _BASE_CONF, _ca_section, _fmt_time, _run_openssl
+from tests.pki.builder import _BASE_CONF, DEFAULT_DIGEST, TestPki, _ca_section, _fmt_time, _run_openssl
 from tests.pki.revocation import index_line
 
 __all__ = ["make_crl_with_extensions"]
@@ -28,7 +28,7 @@ def make_crl_with_extensions(
 ) -> Path:
     """A current DER CRL of ``issuer`` signed with its key, whose CRL extensions are the
     openssl config lines ``extensions`` (besides authorityKeyIdentifier)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     work = out.parent / f".{out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
     (work / "index.txt").write_text("".join(index_line(pki, label, when) for label, when in revoked))

@@ -12,8 +12,8 @@ covering the entire file with no changes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -44,7 +44,7 @@ def replay_first_signature_in_a_visible_field(source: Path, target: Path, *, cop
         field = next(f for f in writer.root["/AcroForm"]["/Fields"] if f.get_object().get("/T") == "Overlay").get_object()
         if copy:
             original = sig_ref.get_object()
-            duplicate = generic.DictionaryObject({key: original.raw_get(key) for key in original.keys()})
+            duplicate = generic.DictionaryObject({key: original.raw_get(key) for key in original})
             field[generic.NameObject("/V")] = writer.add_object(duplicate)
         else:
             field[generic.NameObject("/V")] = sig_ref

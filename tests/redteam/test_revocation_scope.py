@@ -10,11 +10,12 @@ by another CA under the same name leaves the status unknown: never TOTAL_PASSED.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms, crl as asn1_crl
+from asn1crypto import cms
+from asn1crypto import crl as asn1_crl
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
@@ -24,7 +25,7 @@ from validators.signatures.cms import RevocationValues
 from validators.signatures.model import Indication, SubIndication
 from validators.trust import load_trust_store
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def _embed_crls(signature: Path, crls: list[bytes]) -> None:

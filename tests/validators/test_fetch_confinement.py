@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import CORPUS, REPO
 from tests.servers.cli import gateway
-from validators.signatures.fetch import CONFINE_ENV, FetchError, Fetcher
+from validators.signatures.fetch import CONFINE_ENV, Fetcher, FetchError
 
 
 def test_the_test_run_is_confined_to_this_machine() -> None:

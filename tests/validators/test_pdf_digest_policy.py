@@ -4,7 +4,7 @@ the signature's time of judgment, with ``VerificationPolicy.weak_digest_sunset``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def test_sha1_binding_fails_after_the_default_sunset(sha1_bound: Path, store: Tr
 
 
 def test_sunset_comes_from_the_policy(sha1_bound: Path, store: TrustStore) -> None:
-    later = datetime.now(timezone.utc) + timedelta(days=365)
+    later = datetime.now(UTC) + timedelta(days=365)
     check = digest_policy(sha1_bound, store, VerificationPolicy(weak_digest_sunset=later))
     assert check is not None and check.passed
 
@@ -47,7 +47,7 @@ def test_weak_digests_come_from_the_policy(sha1_bound: Path, store: TrustStore) 
 
 def test_binding_is_judged_at_the_time_of_judgment_not_now(sha1_bound: Path, store: TrustStore) -> None:
     """Received two days ago, sunset yesterday: acceptable at receipt, not now."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     policy = VerificationPolicy(weak_digest_sunset=now - timedelta(days=1)).received(now - timedelta(days=2))
     check = digest_policy(sha1_bound, store, policy)
     assert check is not None and check.passed, check
@@ -56,5 +56,5 @@ def test_binding_is_judged_at_the_time_of_judgment_not_now(sha1_bound: Path, sto
 
 
 def test_audit_time_before_the_sunset_accepts_the_binding(sha1_bound: Path, store: TrustStore) -> None:
-    check = digest_policy(sha1_bound, store, VerificationPolicy(at=datetime(2016, 6, 1, tzinfo=timezone.utc)))
+    check = digest_policy(sha1_bound, store, VerificationPolicy(at=datetime(2016, 6, 1, tzinfo=UTC)))
     assert check is not None and check.passed and "2016-06-01" in check.detail

@@ -55,7 +55,7 @@ from asn1crypto import crl, ocsp, x509
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
 from validators.signatures.cms import ASN1_ERRORS, ID_DATA
-from validators.signatures.locate import is_pdf  # noqa: F401  (re-exported)
+from validators.signatures.locate import is_pdf
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
@@ -744,13 +744,13 @@ def read_pdf_signatures(path: Path, store: TrustStore, policy: VerificationPolic
         is_stamp = [_is_timestamp_field(sig_ref) for _name, sig_ref, _field in fields]
         timestamps = [
             _verify_field(reader, f, path, file_size, store, policy, evidence, EmbeddedPdfSignature, ())
-            for f, stamp in zip(fields, is_stamp)
+            for f, stamp in zip(fields, is_stamp, strict=True)
             if stamp
         ]
         proofs = tuple((ranges, report.timestamp) for report, ranges in timestamps if ranges and _proves(report) and report.timestamp)
         signatures = [
             _verify_field(reader, f, path, file_size, store, policy, evidence, EmbeddedPdfSignature, proofs)[0]
-            for f, stamp in zip(fields, is_stamp)
+            for f, stamp in zip(fields, is_stamp, strict=True)
             if not stamp
         ]
     return PdfSignatureReports(tuple(signatures), tuple(report for report, _ranges in timestamps))

@@ -203,7 +203,7 @@ _DOCUMENT_CHECK = "timestamp.document"
 
 def _verify_token(
     token: bytes,
-    imprint: "bytes | Callable[[TstInfo], str | None]",
+    imprint: bytes | Callable[[TstInfo], str | None],
     policy: VerificationPolicy,
     verify_token_signer: TokenVerifier,
     check_name: str = _CHECK,
