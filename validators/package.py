@@ -374,6 +374,7 @@ class _Run:
         self.checks.extend(result.checks)
         if any(c.severity is Severity.FATAL for c in result.checks):
             return  # a refused archive: its contents are not judged further
+        first_document = len(self.documents)
         inner: dict[str, ExtractedFile] = {f.name: f for f in result.files}
         self.all_names.extend(inner)
         types = {item.name: detect_type(item.path) for item in result.files}
@@ -399,11 +400,6 @@ class _Run:
                 else:
                     self.checks.append(finding("signature.format", file=item.name, detail="a detached signature without the document it is named after"))
                 continue
-            if item.size == 0:
-                # A signed empty file is no document: without this an archive of signed
-                # empty files "filed" a report on time with nothing in it.
-                self.checks.append(finding("file.empty", file=item.name, detail="the file in the archive has 0 bytes"))
-                continue
             if signed_name(item.name) is not None:
                 if kind is FileKind.OTHER:
                     # Named like a signature, but not a complete CMS SignedData.
@@ -424,6 +420,11 @@ class _Run:
             if kind is FileKind.PDF:
                 self._verify(document, None, embedded=True)
             self.documents.append(document)
+        added = self.documents[first_document:]
+        if added and not any(d.path.stat().st_size > 0 for d in added):
+            # Signed empty files are no documents: an archive of nothing but them (detached
+            # signatures over 0 bytes, attached ones carrying 0 bytes) "filed" a report.
+            self.checks.append(finding("archive.empty", file=name, detail="every document in the archive is empty (0 bytes)"))
 
     def _attached_in_archive(self, item: ExtractedFile, supporting: bool, attached_depth: int) -> None:
         """An attached CMS inside an archive: verified, its content extracted and judged by
@@ -431,9 +432,6 @@ class _Run:
         content = self._extract_attached(item.path, item.name, self.ctx.limits.archive.max_entry_bytes)
         if isinstance(content, Check):
             self.checks.append(content)
-            return
-        if content.stat().st_size == 0:
-            self.checks.append(finding("file.empty", file=item.name, detail="the attached signature carries 0 bytes of content"))
             return
         content_type = detect_type(content)
         inner_name = (signed_name(item.name) or item.name).rsplit("/", 1)[-1]

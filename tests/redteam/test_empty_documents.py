@@ -1,7 +1,7 @@
 """Red team: a report archive whose only document is a signed empty file (detached
 signature over 0 bytes, or an attached signature carrying 0 bytes) was accepted, so a
-member could "file" a report on time with nothing in it. An uploaded empty file is
-already ``file.empty``; inside archives and attached signatures it now is too."""
+member could "file" a report on time with nothing in it. An archive whose every document
+is empty is now ``archive.empty`` (one empty file beside real documents stays allowed)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_a_signed_empty_file_in_a_report_archive_is_not_a_report(pki: TestPki, s
     entries = {"report.xml.sig": signature} if attached else {"report.xml": b"", "report.xml.sig": signature}
     decision, found = _report(store, tmp_path, entries)
     assert decision == "rejected"
-    assert "file.empty" in found
+    assert "archive.empty" in found
 
 
 def test_control_a_signed_one_byte_file_is_accepted(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:

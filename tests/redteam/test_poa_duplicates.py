@@ -44,3 +44,18 @@ def test_a_second_validity_in_another_namespace_is_a_format_problem() -> None:
     text = text.replace('СрокДейст="', 'x:СрокДейст="2099-12-31" СрокДейст="', 1)
     parsed = parse_poa(text.encode())
     assert parsed.poa is None and parsed.problem and "СрокДейст" in parsed.problem
+
+
+@pytest.mark.parametrize(
+    "listed",
+    ["0B6F8F0E3C1A4D529A415D2F7C9E1A10", "{0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a10}", " 0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a10 "],
+)
+def test_a_revoked_number_is_found_however_the_operator_wrote_the_guid(tmp_path, listed: str) -> None:  # type: ignore[no-untyped-def]
+    """The revoked МЧД cannot escape the operator's list by how its GUID is spelled there."""
+    from validators.poa.revocation import load_revoked_list
+
+    path = tmp_path / "revoked.txt"
+    path.write_text(listed + "\n", encoding="utf-8")
+    poa = parse_poa(_text().encode()).poa
+    assert poa is not None and load_revoked_list(path).revoked(poa.number)
+    assert not load_revoked_list(path).revoked("0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a11")

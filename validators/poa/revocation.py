@@ -30,8 +30,12 @@ _REVOKED = {"revoked", "cancelled", "canceled", "annulled", "отменена", 
 
 
 def normalise_number(number: str) -> str:
-    """An МЧД number as compared: braces and surrounding blanks removed, lower case."""
-    return number.strip().strip("{}").lower()
+    """An МЧД number as compared: braces and surrounding blanks removed, lower case; a
+    GUID (the EMCHD number) also without its dashes, so ``0B6F8F0E3C1A…`` in the
+    operator's list still matches ``{0b6f8f0e-3c1a-…}`` in the file."""
+    plain = number.strip().strip("{}").strip().lower()
+    compact = plain.replace("-", "")
+    return compact if len(compact) == 32 and all(c in "0123456789abcdef" for c in compact) else plain
 
 
 @dataclass(frozen=True, slots=True)
