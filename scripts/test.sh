@@ -12,4 +12,7 @@ echo "ruff check"
 .venv/bin/ruff check .
 echo "mypy --strict (pyproject.toml [tool.mypy] files)"
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -q "$@"
+# Two workers (pytest-xdist), whole files per worker so module-scoped fixtures (the hostile
+# corpus, the browser) are built once; the tests are independent (own tmp_path, ports from
+# the kernel, session PKI built per worker in about a second).
+exec .venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"

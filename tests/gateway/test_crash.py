@@ -12,7 +12,6 @@ import asyncio
 import email
 import email.policy
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import REPO
 from tests.pki.builder import TestPki
-from tests.servers.gateway import submission_rows
+from tests.servers.gateway import free_port, submission_rows
 from tests.servers.packages import MEMBER, members_csv, report_zip
 from tests.servers.registry import RecordingRegistry
 
@@ -56,12 +55,6 @@ def _outbox_drained(tmp_path: Path) -> bool:
 
 def _registered_in_database(tmp_path: Path) -> set[str]:
     return {row["id"] for row in submission_rows(tmp_path / "var") if row["status"] == "registered"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(tmp_path: Path, pki: TestPki, port: int, registry_url: str) -> Path:
@@ -114,7 +107,7 @@ async def _until(condition: Callable[[], Awaitable[bool]], seconds: float) -> No
 async def test_sigkill_during_delivery_loses_and_duplicates_nothing(aiohttp_server: ServerFactory, pki: TestPki, tmp_path: Path) -> None:
     registry = HoldingRegistry()
     server = await aiohttp_server(registry.app())
-    port = _free_port()
+    port = free_port()
     config = _config(tmp_path, pki, port, str(server.make_url("")))
     base = f"http://127.0.0.1:{port}"
     package = report_zip(pki, tmp_path).read_bytes()

@@ -209,8 +209,9 @@ def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_
     gateway_process.start()
     document = tmp_path / "report.xml"
     with open(document, "wb") as out:
-        # A large XML report: validation takes a few seconds (Streebog, unpacking).
-        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (6 << 20) + b"</report>\n")
+        # A 40 MB XML report: validation takes about a second (Streebog, unpacking), long
+        # enough to see "validating" in the database polled every 10 ms.
+        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (3 << 20) + b"</report>\n")
     signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
     package = tmp_path / f"{MEMBER}_OD.zip"
     with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:

@@ -31,6 +31,17 @@ BOUNDARY = "bnd"
 def server(pki: TestPki, tmp_path: Path) -> Iterator[Gateway]:
     """The real gateway with API keys, 5 s body timeout (a stalled upload stays open long
     enough to look at it); its log holds no traceback at the end."""
+    yield from _running_gateway(pki, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """One such gateway for the tests whose requests are all refused (nothing is stored):
+    starting a process per case cost seconds each; a traceback in its log still fails."""
+    yield from _running_gateway(pki, tmp_path_factory.mktemp("shared-gateway"))
+
+
+def _running_gateway(pki: TestPki, tmp_path: Path) -> Iterator[Gateway]:
     port = free_port()
     auth = "[auth]\napi_keys = {" + ", ".join(f'{role} = "{key}"' for role, key in KEYS.items()) + "}\n"
     log = open(tmp_path / "gateway.log", "ab")  # noqa: SIM115 - closed below
@@ -180,9 +191,9 @@ async def test_field_of_the_allowed_length_is_read(aiohttp_client: ClientFactory
     ids=["nul-in-name", "nul-in-filename", "no-colon", "binary", "huge-line"],
 )
 @pytest.mark.parametrize("path", ["/api/v1/submissions", "/api/v1/verify"])
-def test_malformed_part_header_is_a_400_in_russian(server: Gateway, header: bytes, path: str) -> None:
+def test_malformed_part_header_is_a_400_in_russian(shared_server: Gateway, header: bytes, path: str) -> None:
     body = f"--{BOUNDARY}\r\n".encode() + header + b"\r\n\r\nvalue\r\n" + f"--{BOUNDARY}--\r\n".encode()
-    status, reply = post(server, path, body)
+    status, reply = post(shared_server, path, body)
     assert status == 400, reply
     assert reply["error"]["code"] == "request.malformed"  # type: ignore[index]
     assert reply["error"]["message_ru"].startswith("Запрос повреждён")  # type: ignore[index]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from validators.archives.common import Abort, Entry, Source, State, WriteFailed
 from validators.checks import finding
@@ -86,12 +87,12 @@ def write_entry(state: State, source: Source, entry: Entry, target: Path, label:
     return written
 
 
-def abort(state: State, code: str, label: str, detail: str) -> None:
+def abort(state: State, code: str, label: str, detail: str) -> NoReturn:
     state.checks.append(finding(code, file=label, detail=detail))
     raise Abort
 
 
-def abort_many(state: State, prefix: str, count: int) -> None:
+def abort_many(state: State, prefix: str, count: int) -> NoReturn:
     state.checks.append(
         finding("archive.too_many_entries", file=prefix, detail=f"{count} entries, limit {state.limits.max_entries}")
     )
