@@ -20,10 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ElementTree
 
 __all__ = ["AccreditedCa", "AccreditationPeriod", "AccreditedCaList", "load_tsl", "parse_tsl", "exempt_centre", "TslError", "MAX_TSL_BYTES"]
 
@@ -166,6 +169,8 @@ def parse_tsl(data: bytes, origin: str = "tsl.xml") -> AccreditedCaList:
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise TslError(f"{origin}: DTD or entity declarations are not accepted in the accredited-CA list")
+    import xml.etree.ElementTree as ElementTree  # only when a list is read (`gateway verify` start-up)
+
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
