@@ -8,7 +8,8 @@ alone (`python -c pass`) and the interpreter importing asn1crypto's CMS modules,
 Python verifier of CMS pays before it reads a byte.
 
 ``--repo DIR`` measures the gateway of another checkout (e.g. ``git archive`` of the
-commit before a change) with this checkout's virtualenv, for before/after tables.
+commit before a change) with this checkout's virtualenv; given several times, the
+checkouts take turns in every round too, for before/after tables under the same load.
 
 The measured checkout's bytecode is compiled first (``compileall``), as an installed
 package's is: this machine sets PYTHONDONTWRITEBYTECODE, under which every run would
@@ -65,15 +66,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="runs per command and size (large files: a third)")
     parser.add_argument("--sizes", default="1K,1M,100M")
-    parser.add_argument("--repo", type=Path, default=HERE, help="checkout whose gateway is measured")
+    parser.add_argument("--repo", type=Path, action="append", default=None, help="checkout whose gateway is measured (repeatable)")
     args = parser.parse_args()
-    repo = args.repo.resolve()
+    repos = [r.resolve() for r in (args.repo or [HERE])]
     # The checkout's own code, run by this virtualenv's interpreter (as the console script).
     gateway = [PYTHON, "-c", "import sys; sys.argv[0] = 'gateway'; from gateway.entry import run; run()"]
-    env_gateway = {**os.environ, "PYTHONPATH": str(repo)}
     # An installed gateway has its bytecode compiled (pip does it for a wheel; bootstrap.sh
     # for the editable checkout); here PYTHONDONTWRITEBYTECODE may be set, so compile it.
-    subprocess.run([PYTHON, "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
+    for repo in repos:
+        subprocess.run([PYTHON, "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-startup-"))
     rows: list[tuple[str, str, str, str]] = []
     try:
@@ -93,18 +94,22 @@ def main() -> None:
             ]
             verify = [*gateway, "verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--json"]
             runs = args.runs if size < (50 << 20) else max(3, args.runs // 3)
-            times: dict[str, list[float]] = {"openssl": [], "gateway": [], **{k: [] for k in floors}}
-            _wall(verify, env_gateway, cwd=work)  # warm the page cache and the .pyc files
+            times: dict[str, list[float]] = {"openssl": [], **{str(r): [] for r in repos}, **{k: [] for k in floors}}
+            for repo in repos:
+                _wall(verify, {**os.environ, "PYTHONPATH": str(repo)}, cwd=work)  # warm the page cache
             for _ in range(runs):
                 times["openssl"].append(_wall(openssl, OPENSSL_ENV))
-                times["gateway"].append(_wall(verify, env_gateway, cwd=work))
+                for repo in repos:
+                    times[str(repo)].append(_wall(verify, {**os.environ, "PYTHONPATH": str(repo)}, cwd=work))
                 if size < (1 << 20) + 1:
                     for name, command in floors.items():
                         times[name].append(_wall(command))
             base = statistics.median(times["openssl"])
             rows.append((f"{text}: openssl cms -verify", f"{base * 1000:.1f} ms", "", str(runs)))
-            gw = statistics.median(times["gateway"])
-            rows.append((f"{text}: gateway verify --json", f"{gw * 1000:.1f} ms", f"{gw / base:.2f}x openssl", str(runs)))
+            for repo in repos:
+                gw = statistics.median(times[str(repo)])
+                label = f"gateway verify --json ({repo.name})" if len(repos) > 1 else "gateway verify --json"
+                rows.append((f"{text}: {label}", f"{gw * 1000:.1f} ms", f"{gw / base:.2f}x openssl", str(runs)))
             for name in floors:
                 if times[name]:
                     value = statistics.median(times[name])
@@ -112,7 +117,7 @@ def main() -> None:
             document.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; gateway of {repo}")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; gateway of {', '.join(map(str, repos))}")
     print("| case | wall (median) | ratio | runs |")
     print("|---|---|---|---|")
     for row in rows:

@@ -20,10 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ElementTree
 
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
@@ -170,6 +173,8 @@ def parse_tsl(data: bytes, origin: str = "tsl.xml") -> AccreditedCaList:
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise TslError(f"{origin}: DTD or entity declarations are not accepted in the accredited-CA list")
+    import xml.etree.ElementTree as ElementTree  # only when a list is read (`gateway verify` start-up)
+
     try:
         root = SafeElementTree.fromstring(data)
     except (ElementTree.ParseError, DefusedXmlException) as exc:
