@@ -28,9 +28,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ElementTree
 
-import defusedxml.ElementTree as SafeElementTree
-from defusedxml import DefusedXmlException
-
 __all__ = ["AccreditedCa", "AccreditationPeriod", "AccreditedCaList", "load_tsl", "parse_tsl", "exempt_centre", "TslError", "MAX_TSL_BYTES"]
 
 ACTIVE_STATUS = "Действует"
@@ -173,7 +170,11 @@ def parse_tsl(data: bytes, origin: str = "tsl.xml") -> AccreditedCaList:
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise TslError(f"{origin}: DTD or entity declarations are not accepted in the accredited-CA list")
-    import xml.etree.ElementTree as ElementTree  # only when a list is read (`gateway verify` start-up)
+    # Only when a list is read: `gateway verify` starts without the XML machinery.
+    import xml.etree.ElementTree as ElementTree
+
+    import defusedxml.ElementTree as SafeElementTree
+    from defusedxml import DefusedXmlException
 
     try:
         root = SafeElementTree.fromstring(data)
