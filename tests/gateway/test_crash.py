@@ -1,9 +1,9 @@
-"""Crash drill: a gateway process is killed with SIGKILL while delivering 100 submissions,
+"""Crash drill: a gateway process is killed with SIGKILL while delivering 50 submissions,
 restarted, and everything reaches its final state with one registration per package at
 the registry and one email of each kind per package. Loopback only, bounded waits.
 
-The kill comes at a known point: the registry holds every POST from the 31st on
-unanswered, and the test waits until the database has recorded the 30 answered ones;
+The kill comes at a known point: the registry holds every POST from the 21st on
+unanswered, and the test waits until the database has recorded the 20 answered ones;
 so exactly the held packages were in flight, and only they may be posted again."""
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from tests.servers.packages import MEMBER, members_csv, report_zip
 from tests.servers.registry import RecordingRegistry
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
-COUNT = 100
+COUNT = 50
 
 
-ANSWERED = 30
+ANSWERED = 20
 """POSTs the registry answers before it starts holding them (the kill point)."""
 
 
