@@ -14,8 +14,8 @@ placed by pyHanko) and with pyHanko's RSA signer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -54,17 +54,17 @@ from asn1crypto import crl, ocsp, x509
 
 from validators.digests import FileDigests
 from validators.signatures.certificates import certificate_from_der
-from validators.signatures.cms import ASN1_ERRORS, ID_DATA
+from validators.signatures.cms import ASN1_ERRORS, ID_DATA, CmsFormatError
 from validators.signatures.locate import is_pdf
 from validators.signatures.model import (
     DocumentSummary,
     SignatureCheck,
     SignatureReport,
     SubIndication,
+    TimestampSummary,
     VerificationReport,
 )
 from validators.signatures.revocation import RevocationEvidence
-from validators.signatures.model import TimestampSummary
 from validators.signatures.verify import (
     VerificationPolicy,
     amend,
@@ -78,6 +78,9 @@ from validators.trust import TrustStore
 __all__ = ["is_pdf", "verify_pdf", "PdfSignatureReports", "SUPPORTED_SUBFILTERS"]
 
 log = logging.getLogger(__name__)
+
+#: What an unreadable embedded CMS raises.
+_CMS_ERRORS: tuple[type[BaseException], ...] = (CmsFormatError, *ASN1_ERRORS)
 
 # pyHanko logs its diff-analysis failures with tracebacks; each one becomes a named check
 # of ours with the reason, so its own log lines are only noise (and tracebacks in logs).
@@ -204,7 +207,7 @@ def _strict_diff_policy() -> Any:
         XrefStreamRule,
     )
 
-    class SignatureFieldsOnly(FormUpdatingRule):  # type: ignore[misc]
+    class SignatureFieldsOnly(FormUpdatingRule):
         """Only signature-field rules are registered, so every update this rule clears is
         a signature (pyHanko rates any non-timestamp signature FORM_FILLING): all count as LTA level,
         and anything else pyHanko cannot clear stays unexplained (suspicious)."""
@@ -216,15 +219,15 @@ def _strict_diff_policy() -> Any:
     lta = ModificationLevel.LTA_UPDATES
     return StandardDiffPolicy(
         global_rules=[
-            CatalogModificationRule(),
+            CatalogModificationRule(),  # type: ignore[no-untyped-call]
             DocInfoRule().as_qualified(lta),
             XrefStreamRule().as_qualified(lta),
             ObjectStreamRule().as_qualified(lta),
             DSSCompareRule().as_qualified(lta),
-            MetadataUpdateRule().as_qualified(lta),
+            MetadataUpdateRule().as_qualified(lta),  # type: ignore[no-untyped-call]
         ],
         form_rule=SignatureFieldsOnly(
-            field_rules=[SigFieldCreationRule(), SigFieldModificationRule()],
+            field_rules=[SigFieldCreationRule(), SigFieldModificationRule()],  # type: ignore[no-untyped-call]
             ignored_acroform_keys=frozenset({"/Fields", "/SigFlags", "/DR"}),
         ),
         reject_object_freeing=True,
@@ -259,7 +262,7 @@ def _reachable(resolver: Any, start: Any, limit: int) -> set[Any]:
                 raise ValueError(f"more than {limit} objects")
             value = resolver(ref)
         if isinstance(value, generic.DictionaryObject):  # streams too
-            stack.extend(value.raw_get(key) for key in value.keys())
+            stack.extend(value.raw_get(key) for key in value)
         elif isinstance(value, generic.ArrayObject):
             stack.extend(value)
     return seen
@@ -281,7 +284,7 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
     trailer = reader.trailer
     signed_root = _ref(trailer.raw_get("/Root", revision=signed_revision))
     signed = reader.get_historical_resolver(signed_revision)
-    signed_graph = _reachable(signed, generic.IndirectObject(signed_root.idnum, signed_root.generation, signed), _MAX_GRAPH_OBJECTS)
+    signed_graph = _reachable(signed, generic.IndirectObject(signed_root.idnum, signed_root.generation, signed), _MAX_GRAPH_OBJECTS)  # type: ignore[no-untyped-call]
     xrefs = reader.xrefs
     for revision in range(signed_revision + 1, xrefs.total_revisions):
         view = trailer.flatten(revision)
@@ -293,7 +296,7 @@ def _structural_changes(reader: Any, signed_revision: int) -> None:
                 f"catalog {signed_root.idnum} {signed_root.generation}: another document is shown"
             )
         current = reader.get_historical_resolver(revision)
-        graph = _reachable(current, generic.IndirectObject(root.idnum, root.generation, current), _MAX_GRAPH_OBJECTS)
+        graph = _reachable(current, generic.IndirectObject(root.idnum, root.generation, current), _MAX_GRAPH_OBJECTS)  # type: ignore[no-untyped-call]
         if "/Info" in view:
             # pyHanko lets /Info change freely; pointed at a document object, that
             # freedom would clear a change of the page or catalog itself.
@@ -341,7 +344,7 @@ def _default_resources(catalog: Any) -> Any:
 
     form = catalog["/AcroForm"] if "/AcroForm" in catalog else None
     resources = form["/DR"] if isinstance(form, generic.DictionaryObject) and "/DR" in form else None
-    return resources if isinstance(resources, generic.DictionaryObject) else generic.DictionaryObject()
+    return resources if isinstance(resources, generic.DictionaryObject) else generic.DictionaryObject()  # type: ignore[no-untyped-call]
 
 
 def _changed_default_resources(old_catalog: Any, new_catalog: Any) -> list[str]:
@@ -351,7 +354,7 @@ def _changed_default_resources(old_catalog: Any, new_catalog: Any) -> list[str]:
 
     old, new = _default_resources(old_catalog), _default_resources(new_catalog)
     changed = []
-    for category in old.keys():
+    for category in old:
         before, after = old[category], new[category] if category in new else None
         if not isinstance(before, generic.DictionaryObject):
             if after != before:
@@ -361,7 +364,7 @@ def _changed_default_resources(old_catalog: Any, new_catalog: Any) -> list[str]:
             changed.append(category)
             continue
         changed.extend(
-            f"{category}{name}" for name in before.keys() if name not in after or after.raw_get(name) != before.raw_get(name)
+            f"{category}{name}" for name in before if name not in after or after.raw_get(name) != before.raw_get(name)
         )
     return changed
 
@@ -504,7 +507,7 @@ def _visible_fields_added_without_signature(reader: Any, signed_revision: int) -
     found = []
     for name, value, field_ref in enumerate_sig_fields(reader):
         field = field_ref.get_object()
-        if not is_field_visible(field):
+        if not is_field_visible(field):  # type: ignore[no-untyped-call]
             continue
         value_ref = _ref(value)
         if value is None:
@@ -664,7 +667,7 @@ def _weak_binding_check(report: SignatureReport, subfilter: str, contents: bytes
     signingTime is a claim and cannot place the signature before the sunset, so without
     a proof the verdict is CRYPTO_CONSTRAINTS_FAILURE_NO_POE, as the CMS policy gives.
     """
-    from validators.signatures.cms import CmsFormatError, parse_signed_data
+    from validators.signatures.cms import parse_signed_data
 
     weak: list[str] = []
     if subfilter == "/adbe.pkcs7.sha1" and _SHA1 in policy.weak_digests:
@@ -675,7 +678,7 @@ def _weak_binding_check(report: SignatureReport, subfilter: str, contents: bytes
                 oid = signer_info[key]["algorithm"].dotted
                 if oid in _BINDING_DIGESTS and _BINDING_DIGESTS[oid][1] in policy.weak_digests:
                     weak.append(f"{_BINDING_DIGESTS[oid][0]} in the CMS {key.replace('_', ' ')}")
-    except (CmsFormatError, *ASN1_ERRORS):
+    except _CMS_ERRORS:
         pass  # the CMS verification already reported it
     if not weak:
         return report
@@ -792,7 +795,7 @@ def _vanished_signature_fields(reader: Any, current: list[Any]) -> list[Any]:
     for revision in range(reader.xrefs.total_revisions - 2, -1, -1):
         try:
             earlier = list(enumerate_sig_fields(reader.get_historical_resolver(revision), filled_status=True))
-        except Exception:  # noqa: BLE001 - an unreadable old form lists nothing
+        except Exception:  # noqa: BLE001, S112 - an unreadable old form lists nothing
             continue
         for name, sig_ref, field_ref in earlier:
             ref = _ref(sig_ref)
@@ -871,7 +874,7 @@ def _verify_field(
 
 
 def _attached_content(contents: bytes) -> bytes | None:
-    from validators.signatures.cms import CmsFormatError, parse_signed_data
+    from validators.signatures.cms import parse_signed_data
 
     try:
         return parse_signed_data(contents).content

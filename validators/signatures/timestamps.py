@@ -12,9 +12,9 @@ check, never a silent fallback to the signer's claimed signingTime.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from asn1crypto import cms, tsp, x509
 
@@ -169,7 +169,7 @@ def check_signature_timestamps(
     failed = [o for o in outcomes if o.failure is not None]
     if failed:
         return failed[0]
-    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=timezone.utc))
+    return min(outcomes, key=lambda o: o.proven_time or datetime.max.replace(tzinfo=UTC))
 
 
 def check_document_timestamp(

@@ -21,6 +21,7 @@ from asn1crypto import cms, core, tsp, x509
 from validators import gost
 from validators.digests import SHA256, STREEBOG_256, FileDigests
 from validators.signatures import chain as chains
+from validators.signatures import timestamps
 from validators.signatures.certificates import (
     fingerprint,
     identity_of,
@@ -59,15 +60,13 @@ from validators.signatures.model import (
 )
 from validators.signatures.policy import GOST_2001_SUNSET, WEAK_DIGEST_SUNSET, VerificationPolicy, judgment_time
 from validators.signatures.qualified import accreditation_problem, profile_problems
-from validators.signatures import timestamps
-from validators.signatures.timestamps import StampOutcome
 from validators.signatures.revocation import (
     RevocationEvidence,
     RevocationMode,
-    RevocationSource,
     RevocationStatus,
     check_path_revocation,
 )
+from validators.signatures.timestamps import StampOutcome
 from validators.trust import TrustStore
 
 __all__ = [
@@ -574,7 +573,7 @@ def _earliest_proof(stamp: StampOutcome | None, proofs: tuple[TimestampSummary, 
 
 def _check_qualified(facts: _Facts, path: chains.CertificatePath, store: TrustStore, at: datetime, steps: _Steps) -> bool:
     """Qualified profile (FSB Order 795), accreditation of the issuing CA, GOST 2012."""
-    assert facts.certificate is not None
+    assert facts.certificate is not None  # noqa: S101 - narrowing: _gather stops without a certificate
     qualified = True
     problems = profile_problems(facts.certificate)
     if problems:
@@ -621,7 +620,7 @@ def _check_claimed_signing_time(signing_time: datetime, policy: VerificationPoli
 
 def _token_verifier(
     signer_info: cms.SignerInfo, carried: list[x509.Certificate], ctx: _Context
-) -> "timestamps.TokenVerifier":
+) -> timestamps.TokenVerifier:
     """How a time-stamp token's own signer is verified: like any signer, at genTime, as a
     TSA (timeStamping EKU, no qualified profile), with this signature's validation data
     (its certificates and CAdES revocationValues carry the TSA's too) and path budget."""
@@ -663,7 +662,7 @@ def _wanted_digests(parsed: ParsedSignedData) -> list[str]:
     return wanted
 
 
-def new_hash_or_none(oid: str) -> "hashlib._Hash | None":
+def new_hash_or_none(oid: str) -> hashlib._Hash | None:
     try:
         return new_hash(digest_by_oid(oid))
     except (gost.GostUnavailable, UnsupportedAlgorithm):
@@ -703,7 +702,7 @@ def _check_revocation(
         if status.status is RevocationStatus.GOOD:
             steps.ok("chain.revocation", status.detail)
         elif status.status is RevocationStatus.REVOKED:
-            assert status.revoked_at is not None
+            assert status.revoked_at is not None  # noqa: S101 - a REVOKED status always carries its date
             if status.revoked_at <= at:
                 steps.fail("chain.revocation", status.detail, SubIndication.REVOKED)
             elif proven:
