@@ -26,10 +26,10 @@ from aiohttp import BodyPartReader, web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from gateway.api import FormReader, SlowClient, UploadRefused, error_response, multipart_precheck, safe_name, setup_routes
+from gateway.http.submissions import FormReader, SlowClient, UploadRefused, error_response, multipart_precheck, safe_name, setup_routes
 from gateway.config import Config
-from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
-from gateway.events import digest_scheduler, setup_event_routes
+from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
+from gateway.http.registry_events import digest_scheduler, setup_event_routes
 from gateway.http.staff import setup_staff
 from gateway.http.submissions_list import setup_list_routes
 from gateway.http.webhooks import setup_webhook_routes
@@ -53,8 +53,8 @@ from gateway.keys import (
     UPLOAD_EXECUTOR_KEY,
     VERIFY_EXECUTOR_KEY,
 )
-from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
-from gateway.pipeline import Pipeline
+from gateway.delivery.outbox import Outbox, OutboxWorker, RetryPolicy
+from gateway.pipeline.worker import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.intake import GroupCommit
@@ -129,7 +129,7 @@ async def _healthz(request: web.Request) -> web.Response:
     """Liveness and the currency of the trust data. Problem texts name files and folders:
     in full only for a caller with a key; anyone else (and everyone on an open API) gets
     them with every path cut to its last part. The full texts are in the start-up log."""
-    from gateway.revocation import trust_data_health
+    from gateway.trust.revocation import trust_data_health
 
     support = request.app[GOST_KEY]
     pipeline = request.app[PIPELINE_KEY]
@@ -254,7 +254,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []
-    from gateway.tsl_refresh import crl_refresher, tsl_scheduler
+    from gateway.trust.tsl_refresh import crl_refresher, tsl_scheduler
 
     if config.trust.tsl_url:
         background.append(asyncio.create_task(tsl_scheduler(app)))
@@ -279,12 +279,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 def _outbox_worker(app: web.Application) -> OutboxWorker:
     """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it."""
-    from gateway.jobs import JobHandlers
-    from gateway.mail.compose import MailSettings
-    from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
-    from gateway.registry.client import HttpRegistry
+    from gateway.delivery.handlers import JobHandlers
+    from gateway.delivery.mail.compose import MailSettings
+    from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+    from gateway.delivery.registry.client import HttpRegistry
     from gateway.http.webhooks import WebhookSender
-    from gateway.registry.local import LocalRegistry
+    from gateway.delivery.registry.local import LocalRegistry
     from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
 
     config = app[CONFIG_KEY]

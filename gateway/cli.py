@@ -121,7 +121,7 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
     store = load_trust_store(trust_dir)
     for problem in store.problems:
         print(f"gateway {command}: trust store: {problem}", file=sys.stderr)
-    from gateway.revocation import online_revocation
+    from gateway.trust.revocation import online_revocation
 
     revocation = RevocationMode(args.revocation) if args.revocation else config.verification.revocation
     policy = VerificationPolicy(
@@ -171,7 +171,7 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        from gateway.render import render_text
+        from gateway.render.text import render_text
 
         print(render_text(report))
     return EXIT_OK if report.all_qualified_and_passed else EXIT_NOT_VALID
@@ -196,7 +196,7 @@ def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
 
 
 def _trust_show(args: argparse.Namespace, config: Config) -> int:
-    from gateway.revocation import online_revocation, trust_data_health
+    from gateway.trust.revocation import online_revocation, trust_data_health
     from validators.signatures.certificates import format_name
     from validators.trust import load_trust_store
 
@@ -237,8 +237,8 @@ def _trust_show(args: argparse.Namespace, config: Config) -> int:
 
 
 def _trust_import_tsl(args: argparse.Namespace, config: Config) -> int:
-    from gateway.revocation import fetch_policy, online_revocation
-    from gateway.tsl_refresh import import_tsl, prefetch_crls
+    from gateway.trust.revocation import fetch_policy, online_revocation
+    from gateway.trust.tsl_refresh import import_tsl, prefetch_crls
     from validators.signatures.fetch import Fetcher
     from validators.tsl import TslError
 
@@ -293,8 +293,8 @@ def _trust_add(args: argparse.Namespace, trust_dir: Path) -> int:
 
 def _trust_refresh(args: argparse.Namespace, config: Config) -> int:
     """Fetch again the CRLs of the accredited-CA list (and its own URL, when configured)."""
-    from gateway.revocation import online_revocation
-    from gateway.tsl_refresh import prefetch_crls
+    from gateway.trust.revocation import online_revocation
+    from gateway.trust.tsl_refresh import prefetch_crls
     from validators.trust import load_trust_store
 
     if config.trust.tsl_url:
@@ -361,7 +361,7 @@ def _is_power_of_attorney(path: Path) -> bool:
 def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
-    from gateway.pipeline import PackageRequest, run_validation
+    from gateway.pipeline.worker import PackageRequest, run_validation
     from validators.catalogue import Slot
     from validators.gost import gost_support
     from validators.members import MemberList
@@ -418,7 +418,7 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     """Staff view of the durable outbox (works on the database while the gateway runs)."""
     from datetime import datetime, timezone
 
-    from gateway.outbox import Outbox
+    from gateway.delivery.outbox import Outbox
     from gateway.store.db import Database
 
     database = config.storage.data_dir / "gateway.sqlite3"

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from gateway.config import Config
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.intake import GroupCommit

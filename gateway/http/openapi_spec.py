@@ -1,6 +1,6 @@
 """The whole OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
 
-It starts from :func:`gateway.api.openapi_document` (uploads, status, reports) and adds
+It starts from :func:`gateway.http.submissions.openapi_document` (uploads, status, reports) and adds
 every other route: the submission list and «Движения», registry events, notices, verify,
 webhooks, health and metrics, with the schema of every answer. ``tests/gateway/
 test_openapi.py`` checks that each route of the running app is described and that the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gateway.api import openapi_document
+from gateway.http.submissions import openapi_document
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["full_document"]

@@ -27,10 +27,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.api import error_response
-from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway.http.submissions import error_response
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.keys import DATABASE_KEY, ROLE_KEY
-from gateway.outbox import Job
+from gateway.delivery.outbox import Job
 from gateway.store.webhooks import WebhookStore
 
 __all__ = ["setup_webhook_routes", "WebhookSender", "signature"]

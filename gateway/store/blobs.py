@@ -4,7 +4,7 @@ Uploads arrive in chunks; :class:`BlobWriter` writes them and takes their SHA-25
 worker thread, so the event loop only hands chunks over and the file is never held whole
 in memory. Only SHA-256 is taken here (it names the file and costs little next to the
 write); Streebog-256, five times slower, is computed once by the validation worker and
-recorded with the file (``gateway.pipeline``).
+recorded with the file (``gateway.pipeline.worker``).
 """
 
 from __future__ import annotations

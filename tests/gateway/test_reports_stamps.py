@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.events import digest_context, digest_day, enqueue_digest
+from gateway.http.registry_events import digest_context, digest_day, enqueue_digest
 from gateway.keys import OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import MSK
-from gateway.reports import render_html
-from gateway.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
+from gateway.render.html import render_html
+from gateway.render.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.db import Database
 from gateway.store.submissions import NewSubmission, SubmissionRepository
 from tests.servers.mail import eml_messages, text_of

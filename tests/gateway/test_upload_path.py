@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from gateway.pipeline import PackageRequest, run_validation
+from gateway.pipeline.worker import PackageRequest, run_validation
 from tests.conftest import REPO
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from gateway.events import STAFF_DECISIONS, record_staff_decision
+from gateway.http.registry_events import STAFF_DECISIONS, record_staff_decision
 from gateway.http.staff.auth import (
     SESSION_KEY,
     STAFF_USERS_KEY,
@@ -30,10 +30,10 @@ from gateway.http.staff.auth import (
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
-from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
-from gateway.reports import render_html
+from gateway.render.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
+from gateway.render.html import render_html
 from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
-from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of

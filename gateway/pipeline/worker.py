@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from gateway.config import Config
-from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
-from gateway.effects import decision_jobs
+from gateway.pipeline.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.delivery.jobs import decision_jobs
 from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
@@ -41,7 +41,7 @@ from validators.trust import TrustStore
 
 __all__ = ["Pipeline", "PackageRequest", "run_validation", "unfinished_report", "build_report", "decision_policy", "package_limits", "ValidationStats"]
 
-log = logging.getLogger("gateway.pipeline")
+log = logging.getLogger("gateway.pipeline.worker")
 
 
 def decision_policy(config: Config) -> DecisionPolicy:
@@ -246,7 +246,7 @@ class Pipeline:
         self.blobs = blobs
         self.members = members
         self.trust = trust
-        from gateway.revocation import online_revocation
+        from gateway.trust.revocation import online_revocation
 
         self.policy = VerificationPolicy(revocation=config.verification.revocation, online=online_revocation(config))
         self.queue: asyncio.Queue[str] = asyncio.Queue()
@@ -262,7 +262,7 @@ class Pipeline:
         """Called after a decision is committed (wakes the outbox worker)."""
         from datetime import timedelta
 
-        from gateway.revocation_wait import RevocationWaits
+        from gateway.pipeline.revocation_wait import RevocationWaits
 
         self.waits = RevocationWaits(
             repository.db,

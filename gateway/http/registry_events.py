@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.api import UploadRefused, error_response, read_json_body
-from gateway.effects import email_job
+from gateway.http.submissions import UploadRefused, error_response, read_json_body
+from gateway.delivery.jobs import email_job
 from gateway.keys import CONFIG_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
-from gateway.labels import kind_ru
+from gateway.render.labels import kind_ru
 from gateway.moscow import msk_day_bounds, msk_today
 from gateway.store.db import now_iso
 from gateway.store.events import record_event

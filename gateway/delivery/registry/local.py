@@ -61,8 +61,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.registry.model import OutgoingPackage, RegistryReceipt
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 
 __all__ = ["LocalRegistry", "MOSCOW", "safe_file_name"]
 

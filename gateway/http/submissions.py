@@ -24,14 +24,14 @@ from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, INTAKE_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, UPLOAD_EXECUTOR_KEY
-from gateway.reports import render_html
+from gateway.render.html import render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS, Slot
 
 __all__ = ["setup_routes", "error_response", "safe_name", "openapi_document", "multipart_precheck", "FormReader", "UploadRefused", "read_json_body"]
 
-log = logging.getLogger("gateway.api")
+log = logging.getLogger("gateway.http.submissions")
 
 _CHUNK = 1 << 20
 _FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id", "report_year"}
@@ -190,7 +190,7 @@ async def _stream_part(form: FormReader, part: BodyPartReader, writer: BlobWrite
 
 
 async def create_submission(request: web.Request) -> web.Response:
-    from gateway.http.intake_contract import conflict_with, field_problem, report_year_of  # it imports error_response from here
+    from gateway.http.contract import conflict_with, field_problem, report_year_of  # it imports error_response from here
 
     denied = _allowed(request, "portal", "staff")
     if denied:

@@ -1,8 +1,8 @@
 """Where composed emails go: an SMTP server (:class:`SmtpTransport`) or, in the embedded
 default set-up, a folder of ``.eml`` files (:class:`EmlFolderTransport`).
 
-Both raise :class:`~gateway.delivery.RetryableDelivery` for what may work later and
-:class:`~gateway.delivery.PermanentDelivery` for what never will; the outbox backs off the
+Both raise :class:`~gateway.delivery.errors.RetryableDelivery` for what may work later and
+:class:`~gateway.delivery.errors.PermanentDelivery` for what never will; the outbox backs off the
 first and dead-letters the second. SMTP classification:
 
 * no connection, a timeout, a dropped connection (and any other ``OSError``, TLS
@@ -31,7 +31,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import aiosmtplib
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 
 __all__ = ["Transport", "SmtpSettings", "SmtpTransport", "EmlFolderTransport"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.outbox import Effects, enqueue
+from gateway.delivery.outbox import Effects, enqueue
 
 __all__ = ["decision_jobs", "email_job", "REGISTRY_TARGET", "EMAIL_TARGET"]
 

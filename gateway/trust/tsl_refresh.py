@@ -149,7 +149,7 @@ async def tsl_scheduler(app: "web.Application") -> None:
     """Background task of the service: import ``[trust] tsl_url`` every ``tsl_refresh_hours``,
     reload the trust store after a good import, then prefetch the CRLs."""
     from gateway.keys import CONFIG_KEY, PIPELINE_KEY
-    from gateway.revocation import fetch_policy
+    from gateway.trust.revocation import fetch_policy
     from validators.trust import load_trust_store
 
     config = app[CONFIG_KEY]

@@ -3,9 +3,9 @@
 Two audiences: ``staff`` sees every finding with its technical detail (folded) and the
 verification steps of every signature; ``member`` (the copy attached to emails) gets the
 same findings, stamps and remedies without the staff-only detail. Dates are Moscow time,
-kinds by their Russian names, stamps as :mod:`gateway.stamps` prints them; the decision
+kinds by their Russian names, stamps as :mod:`gateway.render.stamps` prints them; the decision
 shows the automatic result and, when there is one, the staff decision. Autoescaped; the
-template is ``templates/report/report.html``.
+template is ``gateway/render/templates/report.html``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import jinja2
 
-from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, kind_ru
+from gateway.render.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, kind_ru
 from gateway.moscow import msk
-from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
 
 __all__ = ["render_html"]
 
@@ -41,4 +41,4 @@ _ENV.filters.update(
 
 def render_html(report: dict[str, Any], audience: Literal["staff", "member"] = "staff") -> str:
     """The HTML page of a stored package report for ``audience``."""
-    return _ENV.get_template("report/report.html").render(r=report, sub=report.get("submission") or {}, staff=audience == "staff")
+    return _ENV.get_template("report.html").render(r=report, sub=report.get("submission") or {}, staff=audience == "staff")

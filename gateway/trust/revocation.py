@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from validators.trust import TrustStore
     from validators.trust_health import TrustHealth
 
-log = logging.getLogger("gateway.revocation")
+log = logging.getLogger("gateway.trust.revocation")
 
 
 def revocation_cache_dir(config: Config) -> Path:
@@ -70,7 +70,7 @@ def trust_data_health(config: Config, store: "TrustStore", online: OnlineRevocat
     """Age and nextUpdate of every CRL (store and cache) and of the TSL (``gateway trust``, ``/healthz``)."""
     from datetime import datetime, timezone
 
-    from gateway.tsl_refresh import tsl_state
+    from gateway.trust.tsl_refresh import tsl_state
     from validators.trust_health import trust_health
 
     state = tsl_state(config.verification.trust_dir)

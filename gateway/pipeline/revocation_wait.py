@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.pipeline.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
 from gateway.store.db import Database
 from validators.checks import Check, Severity, finding
 
 if TYPE_CHECKING:
-    from gateway.pipeline import Pipeline
+    from gateway.pipeline.worker import Pipeline
 
 __all__ = ["RevocationWaits", "AWAITING_REVOCATION", "UNKNOWN_CODE", "UNAVAILABLE_CODE"]
 
-log = logging.getLogger("gateway.revocation_wait")
+log = logging.getLogger("gateway.pipeline.revocation_wait")
 
 AWAITING_REVOCATION = "awaiting_revocation"
 UNKNOWN_CODE = "signature.revocation_unknown"

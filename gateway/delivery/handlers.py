@@ -12,12 +12,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.mail.compose import Attachment, MailSettings, compose
-from gateway.mail.transport import Transport
-from gateway.effects import email_job
-from gateway.outbox import Effects, Job
-from gateway.registry.model import OutgoingPackage, Registry
-from gateway.reports import render_html
+from gateway.delivery.mail.compose import Attachment, MailSettings, compose
+from gateway.delivery.mail.transport import Transport
+from gateway.delivery.jobs import email_job
+from gateway.delivery.outbox import Effects, Job
+from gateway.delivery.registry.model import OutgoingPackage, Registry
+from gateway.render.html import render_html
 from gateway.store.blobs import BlobStore
 from gateway.store.events import record_event
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
