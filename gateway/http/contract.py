@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from aiohttp import web
 
-from gateway.http.submissions import error_response
+from gateway.http.responses import error_response
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 from validators.members import MemberList

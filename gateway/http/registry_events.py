@@ -14,7 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.http.submissions import UploadRefused, error_response, read_json_body
+from gateway.http.responses import error_response
+from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.delivery.jobs import email_job
 from gateway.keys import CONFIG_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.render.labels import kind_ru

@@ -13,7 +13,7 @@ from typing import Mapping
 
 from aiohttp import web
 
-from gateway.http.submissions import error_response
+from gateway.http.responses import error_response
 from gateway.keys import DATABASE_KEY, MEMBERS_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.store.events import events_of
 from gateway.store.listing import SubmissionFilter, decode_cursor, search

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.http.submissions import error_response
+from gateway.http.responses import error_response
 from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.keys import DATABASE_KEY, ROLE_KEY
 from gateway.delivery.outbox import Job

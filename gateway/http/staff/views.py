@@ -20,13 +20,18 @@ from gateway.http.staff.auth import (
     SESSION_KEY,
     STAFF_USERS_KEY,
     clear_session_cookie,
+    csrf_ok,
+    csrf_refused,
     login_csrf_ok,
     new_login_token,
     safe_next,
     set_login_cookie,
     set_session_cookie,
     staff_page,
+    staff_upload,
 )
+from gateway.http.responses import error_response
+from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
@@ -347,17 +352,39 @@ async def members_page(request: web.Request) -> web.Response:
     return render(request, "members.html", members=members.all_members(), problem=members.problem, result=None, problems=[])
 
 
-@staff_page
+@staff_upload
 async def members_upload(request: web.Request) -> web.Response:
-    form = await request.post()
-    upload = form.get("file")
+    """Replace the member list with an uploaded CSV (streamed; the CSRF field is checked
+    before anything is replaced)."""
+    server = request.app[CONFIG_KEY].server
+    refused = multipart_precheck(request, server.max_request_bytes, "Ожидается форма multipart/form-data с файлом CSV.")
+    if refused:
+        return refused
+    form = FormReader(request, server.max_request_bytes, server.max_parts, server.body_timeout)
+    csrf = ""
+    data = bytearray()
+    try:
+        while (part := await form.next_part()) is not None:
+            if part.name == "csrf" and part.filename is None:
+                csrf = await form.read_field(part, 256)
+            elif part.name == "file" and not data:
+                async for chunk in form.chunks(part):
+                    # Kept up to one byte past the limit: enough to say «too large».
+                    data += chunk[: MAX_CSV_BYTES + 1 - len(data)]
+            else:
+                await form.skip(part)
+    except UploadRefused as refusal:
+        return refusal.response
+    except SlowClient:
+        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте файл ещё раз.", f"no data for {server.body_timeout} s")
+    if not csrf_ok(request[SESSION_KEY], csrf):
+        raise csrf_refused()
     members = request.app[MEMBERS_KEY]
-    data = upload.file.read(MAX_CSV_BYTES + 1) if isinstance(upload, web.FileField) else b""
-    count, problems = validate_members_csv(data) if data else (0, ["Выберите файл CSV."])
+    count, problems = validate_members_csv(bytes(data)) if data else (0, ["Выберите файл CSV."])
     result = None
     status = 400
     if not problems:
-        await _run(request, replace_members_csv, request.app[CONFIG_KEY].storage.members_csv, data)
+        await _run(request, replace_members_csv, request.app[CONFIG_KEY].storage.members_csv, bytes(data))
         result = f"Список заменён: {count} кооперативов."
         status = 200
     return render(request, "members.html", status=status, members=members.all_members(), problem=members.problem, result=result, problems=problems)

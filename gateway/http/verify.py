@@ -1,0 +1,86 @@
+"""``POST /api/v1/verify``: the signatures of one document (multipart ``document`` and an
+optional detached ``signature``), answered with the JSON of ``gateway verify``."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from gateway.http.responses import dumps, error_response
+from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck, safe_name
+from gateway.keys import CONFIG_KEY, PIPELINE_KEY, ROLE_KEY, VERIFY_EXECUTOR_KEY
+from validators.signatures.locate import verify_document
+from validators.signatures.model import RevocationMode, VerificationReport
+from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy
+
+__all__ = ["setup_verify_routes"]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _save_part(form: FormReader, part: BodyPartReader, target: Path, part_limit: int) -> None:
+    """Stream one part to ``target`` (at most ``part_limit`` bytes of it, else 413)."""
+    written = 0
+    with open(target, "wb") as out:
+        async for chunk in form.chunks(part):
+            written += len(chunk)
+            if written > part_limit:
+                raise _TooLarge()
+            out.write(chunk)
+
+
+async def verify(request: web.Request) -> web.Response:
+    if request.get(ROLE_KEY) not in ("portal", "staff"):
+        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "role may not verify")
+    config = request.app[CONFIG_KEY]
+    limit = config.server.max_request_bytes
+    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data с файлами document и signature.")
+    if refused:
+        return refused
+    revocation = request.query.get("revocation", config.verification.revocation.value)
+    if revocation not in {m.value for m in RevocationMode}:
+        return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
+    workdir = Path(tempfile.mkdtemp(prefix="gateway-verify-"))
+    form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
+    try:
+        document: Path | None = None
+        signature: Path | None = None
+        while (part := await form.next_part()) is not None:
+            if part.name == "document" and document is None:
+                document = workdir / "document" / safe_name(part.filename, "document")
+                document.parent.mkdir()
+                await _save_part(form, part, document, limit)
+            elif part.name == "signature" and signature is None:
+                signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
+                signature.parent.mkdir()
+                await _save_part(form, part, signature, MAX_SIGNATURE_FILE_SIZE)
+            else:
+                await form.skip(part)
+        if document is None:
+            return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
+        policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
+        loop = asyncio.get_running_loop()
+        report: VerificationReport = await loop.run_in_executor(
+            request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[PIPELINE_KEY].trust, policy, signature
+        )
+        return web.json_response(report.to_json(), dumps=dumps)
+    except UploadRefused as refusal:
+        return refusal.response
+    except _TooLarge:
+        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
+    except SlowClient:
+        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
+    finally:
+        # Off the event loop: removing a large upload takes milliseconds of system time.
+        await asyncio.get_running_loop().run_in_executor(None, functools.partial(shutil.rmtree, workdir, ignore_errors=True))
+
+
+def setup_verify_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/verify", verify)
