@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from gateway.config import Config
+from gateway.config import Config, SmtpSecurity
 from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.delivery.outbox import OutboxWorker
 from gateway.http.middleware import auth_middleware, errors_middleware
@@ -143,7 +143,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
             SmtpSettings(
                 host=mail.smtp_host,
                 port=mail.smtp_port,
-                security=mail.smtp_security,  # type: ignore[arg-type]
+                security=SmtpSecurity(mail.smtp_security).value,  # type: ignore[arg-type]
                 username=mail.smtp_username or None,
                 password=mail.smtp_password or None,
                 timeout=mail.smtp_timeout,

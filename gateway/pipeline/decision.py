@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Iterable, Mapping
 
+from gateway.store.status import Decision
 from validators.checks import CATALOGUE, Check, Severity
 
 __all__ = ["Decision", "DecisionPolicy", "decide", "DECISION_NAMES_RU"]
-
-
-class Decision(StrEnum):
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-    REJECTED = "rejected"
 
 
 DECISION_NAMES_RU = {

@@ -45,16 +45,8 @@ log = logging.getLogger("gateway.pipeline.worker")
 
 
 def decision_policy(config: Config) -> DecisionPolicy:
-    mapping = config.decision
-    return DecisionPolicy(
-        by_severity={
-            Severity.FATAL: Decision(mapping.fatal),
-            Severity.FIXABLE: Decision(mapping.fixable),
-            Severity.WARNING: Decision(mapping.warning),
-            Severity.INFO: Decision(mapping.info),
-        },
-        severity_overrides={code: Severity(value) for code, value in mapping.severity.items()},
-    )
+    """The decision policy of ``config`` (parsed and checked at start by ``load_config``)."""
+    return DecisionPolicy(by_severity=config.decision.by_severity(), severity_overrides=config.decision.severity)
 
 
 def package_limits(config: Config) -> PackageLimits:
