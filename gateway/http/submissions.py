@@ -16,6 +16,7 @@ import sqlite3
 
 from aiohttp import web
 
+from gateway.config import LimitsConfig
 from gateway.http.contract import conflict_with, field_problem, report_year_of
 from gateway.http.responses import allowed, dumps, error_response, role_of
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck, safe_name, stream_part
@@ -32,6 +33,17 @@ log = logging.getLogger("gateway.http.submissions")
 _FIELDS = {"member", "doc_type", "report_kind", "regulation_kind", "external_id", "report_year"}
 _MAX_FIELD = 256
 _SLOTS = frozenset(s.value for s in Slot)
+
+
+def slot_limits_of(limits: LimitsConfig) -> dict[str, int]:
+    """The most bytes one file part of each slot may have (``[limits]``); an МЧД and its
+    signature are small files and share the signature limit."""
+    return {
+        Slot.DOCUMENT.value: limits.max_document_bytes,
+        Slot.ATTACHMENT.value: limits.max_attachment_bytes,
+        Slot.SIGNATURE.value: limits.max_signature_bytes,
+        Slot.POWER_OF_ATTORNEY.value: limits.max_signature_bytes,
+    }
 
 
 async def create_submission(request: web.Request) -> web.Response:
@@ -51,6 +63,7 @@ async def create_submission(request: web.Request) -> web.Response:
     existing: str | None = None
     writers: list[tuple[str, str, BlobWriter]] = []
     form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
+    slot_limits = slot_limits_of(config.limits)
     try:
         while (part := await form.next_part()) is not None:
             if part.name in _FIELDS and part.filename is None:
@@ -62,7 +75,7 @@ async def create_submission(request: web.Request) -> web.Response:
             elif part.name in _SLOTS:
                 writer = await loop.run_in_executor(executor, blobs.writer)
                 writers.append((part.name, part.filename or part.name, writer))
-                await stream_part(form, part, writer, executor)
+                await stream_part(form, part, writer, executor, slot_limits[part.name])
             else:
                 await form.skip(part)
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]

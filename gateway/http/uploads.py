@@ -20,6 +20,7 @@ from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
 
+from gateway import messages_ru as text
 from gateway.http.responses import error_response
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "SlowClient",
     "UploadRefused",
     "too_large",
+    "file_too_large",
     "malformed",
     "read_chunk",
     "stream_part",
@@ -50,11 +52,18 @@ class UploadRefused(Exception):
 
 
 def too_large(limit: int) -> UploadRefused:
-    return UploadRefused(error_response(413, "request.too_large", "Файлы слишком большие.", f"body over {limit} bytes"))
+    return UploadRefused(error_response(413, "request.too_large", text.FILES_TOO_LARGE, f"body over {limit} bytes"))
+
+
+def file_too_large(slot: str, limit: int) -> UploadRefused:
+    """413 for a file part over its slot's limit, the limit named in Russian."""
+    return UploadRefused(
+        error_response(413, "request.file_too_large", text.FILE_TOO_LARGE.format(slot=slot, limit=text.size_ru(limit)), f"{slot}: over {limit} bytes")
+    )
 
 
 def malformed(detail: str) -> UploadRefused:
-    return UploadRefused(error_response(400, "request.malformed", "Запрос повреждён: не удалось прочитать форму.", detail[:200]))
+    return UploadRefused(error_response(400, "request.malformed", text.FORM_MALFORMED, detail[:200]))
 
 
 async def read_chunk(part: BodyPartReader, timeout: float, size: int = _CHUNK) -> bytes:
@@ -119,7 +128,7 @@ class FormReader:
         self.parts += 1
         if self.parts > self.max_parts:
             raise UploadRefused(
-                error_response(413, "request.too_many_parts", f"Слишком много частей в форме: не более {self.max_parts}.", f"more than {self.max_parts} parts")
+                error_response(413, "request.too_many_parts", text.TOO_MANY_PARTS.format(limit=self.max_parts), f"more than {self.max_parts} parts")
             )
         if not isinstance(part, BodyPartReader):
             raise malformed("nested multipart is not accepted")
@@ -138,7 +147,7 @@ class FormReader:
                 break
         value = data.decode("utf-8", "replace").strip()
         if len(data) > limit or len(value) > max_chars:
-            raise UploadRefused(error_response(400, "request.field", f"Поле {part.name} слишком длинное.", f"{part.name}: over {max_chars} characters"))
+            raise UploadRefused(error_response(400, "request.field", text.FIELD_TOO_LONG.format(name=part.name), f"{part.name}: over {max_chars} characters"))
         return value
 
     async def skip(self, part: BodyPartReader) -> None:
@@ -146,21 +155,27 @@ class FormReader:
         while await read_chunk(part, self.timeout):
             self.check_size()
 
-    async def chunks(self, part: BodyPartReader) -> AsyncIterator[bytes]:
-        """The body of a file part, chunk by chunk, within the body limit."""
+    async def chunks(self, part: BodyPartReader, max_bytes: int | None = None) -> AsyncIterator[bytes]:
+        """The body of a file part, chunk by chunk, within the body limit and, given
+        ``max_bytes``, within the part's own limit: :func:`file_too_large` (413) as soon as
+        the part goes past it, before the chunk that crossed it is handed on."""
+        received = 0
         while chunk := await read_chunk(part, self.timeout):
             self.check_size()
+            received += len(chunk)
+            if max_bytes is not None and received > max_bytes:
+                raise file_too_large(part.name or "", max_bytes)
             yield chunk
 
 
-async def stream_part(form: FormReader, part: BodyPartReader, writer: ChunkWriter, executor: ThreadPoolExecutor) -> None:
+async def stream_part(form: FormReader, part: BodyPartReader, writer: ChunkWriter, executor: ThreadPoolExecutor, max_bytes: int | None = None) -> None:
     """Copy one part into its blob writer, then close its file: a request holds one open
     file at a time, however many parts it has. While chunk n is written (+SHA-256) on a
     worker thread, the event loop reads chunk n+1."""
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
     try:
-        async for chunk in form.chunks(part):
+        async for chunk in form.chunks(part, max_bytes):
             if pending is not None:
                 await pending
             pending = loop.run_in_executor(executor, writer.write, chunk)
@@ -179,28 +194,28 @@ async def read_json_body(request: web.Request, limit: int, timeout: float) -> An
     Raises :class:`UploadRefused`; never buffers more than ``limit`` + one chunk.
     """
     if request.content_length is not None and request.content_length > limit:
-        raise UploadRefused(error_response(413, "request.too_large", "Запрос слишком большой.", f"body of {request.content_length} bytes over {limit}"))
+        raise UploadRefused(error_response(413, "request.too_large", text.REQUEST_TOO_LARGE, f"body of {request.content_length} bytes over {limit}"))
     data = bytearray()
     while True:
         try:
             chunk = await asyncio.wait_for(request.content.read(min(_CHUNK, limit + 1 - len(data))), timeout)
         except asyncio.TimeoutError:
-            raise UploadRefused(error_response(408, "request.timeout", "Передача запроса прервалась. Повторите его.", f"no data for {timeout} s")) from None
+            raise UploadRefused(error_response(408, "request.timeout", text.REQUEST_TIMEOUT, f"no data for {timeout} s")) from None
         if not chunk:
             break
         data += chunk
         if len(data) > limit:
-            raise UploadRefused(error_response(413, "request.too_large", "Запрос слишком большой.", f"body over {limit} bytes"))
+            raise UploadRefused(error_response(413, "request.too_large", text.REQUEST_TOO_LARGE, f"body over {limit} bytes"))
     try:
         return json.loads(bytes(data).decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise UploadRefused(error_response(400, "request.malformed", "Запрос повреждён: ожидается JSON.", "body is not JSON")) from None
+        raise UploadRefused(error_response(400, "request.malformed", text.JSON_MALFORMED, "body is not JSON")) from None
 
 
 def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> web.Response | None:
     """413 for a declared body over ``limit``, 400 for a body that is not a multipart form."""
     if request.content_length is not None and request.content_length > limit:
-        return error_response(413, "request.too_large", "Файлы слишком большие.", f"body of {request.content_length} bytes over {limit}")
+        return error_response(413, "request.too_large", text.FILES_TOO_LARGE, f"body of {request.content_length} bytes over {limit}")
     if not request.content_type.startswith("multipart/"):
         return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.content_type}")
     return None

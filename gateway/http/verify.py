@@ -21,18 +21,10 @@ from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPo
 __all__ = ["setup_verify_routes"]
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _save_part(form: FormReader, part: BodyPartReader, target: Path, part_limit: int) -> None:
-    """Stream one part to ``target`` (at most ``part_limit`` bytes of it, else 413)."""
-    written = 0
+async def _save_part(form: FormReader, part: BodyPartReader, target: Path, max_bytes: int | None) -> None:
+    """Stream one part to ``target`` (413 past ``max_bytes`` or the body limit)."""
     with open(target, "wb") as out:
-        async for chunk in form.chunks(part):
-            written += len(chunk)
-            if written > part_limit:
-                raise _TooLarge()
+        async for chunk in form.chunks(part, max_bytes):
             out.write(chunk)
 
 
@@ -56,7 +48,7 @@ async def verify(request: web.Request) -> web.Response:
             if part.name == "document" and document is None:
                 document = workdir / "document" / safe_name(part.filename, "document")
                 document.parent.mkdir()
-                await _save_part(form, part, document, limit)
+                await _save_part(form, part, document, None)
             elif part.name == "signature" and signature is None:
                 signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
                 signature.parent.mkdir()
@@ -73,8 +65,6 @@ async def verify(request: web.Request) -> web.Response:
         return web.json_response(report.to_json(), dumps=dumps)
     except UploadRefused as refusal:
         return refusal.response
-    except _TooLarge:
-        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
     except SlowClient:
         return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
     finally:
