@@ -45,7 +45,6 @@ from gateway.keys import (
     OUTBOX_WORKER_KEY,
     PIPELINE_KEY,
     REPOSITORY_KEY,
-    ROLE_KEY,
     STARTED_KEY,
     TRUST_KEY,
     UPLOAD_EXECUTOR_KEY,

@@ -9,7 +9,6 @@ real answers match their schemas, so the document cannot drift from the service.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS

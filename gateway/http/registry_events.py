@@ -18,14 +18,14 @@ from gateway.http.responses import error_response
 from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.delivery.jobs import email_job
 from gateway.keys import CONFIG_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
-from gateway.render.labels import kind_ru
+from gateway.render.labels import STAFF_DECISION_RU, kind_ru
 from gateway.moscow import msk_day_bounds, msk_today
 from gateway.store.db import now_iso
 from gateway.store.events import record_event
 
 __all__ = ["setup_event_routes", "digest_context", "enqueue_digest", "record_staff_decision", "STAFF_DECISIONS", "digest_day"]
 
-STAFF_DECISIONS = {"verified": "Проверен", "returned": "Возвращен на доработку", "rejected": "Отклонен"}
+STAFF_DECISIONS = STAFF_DECISION_RU
 _MAX_TEXT = 20000
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Protocol
 
@@ -22,6 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway import messages_ru as text
 from gateway.http.responses import error_response
+from gateway.store.files import safe_name
 
 __all__ = [
     "FormReader",
@@ -219,19 +218,3 @@ def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> w
     if not request.content_type.startswith("multipart/"):
         return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.content_type}")
     return None
-
-
-def safe_name(filename: str | None, fallback: str) -> str:
-    """The uploaded file's own name for reports, reduced to a harmless single path part."""
-    name = filename or ""
-    if re.search(r"%[0-9A-Fa-f]{2}", name):
-        # aiohttp's own client percent-encodes non-ASCII names in filename="…".
-        try:
-            name = urllib.parse.unquote(name, errors="strict")
-        except UnicodeDecodeError:
-            pass
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    if name in ("", ".", "..") or len(name.encode()) > 255:
-        return fallback
-    return name

@@ -7,17 +7,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from gateway.render.labels import DECISION_RU
 from gateway.store.status import Decision
 from validators.checks import CATALOGUE, Check, Severity
 
 __all__ = ["Decision", "DecisionPolicy", "decide", "DECISION_NAMES_RU"]
 
 
-DECISION_NAMES_RU = {
-    Decision.ACCEPTED: "Принят",
-    Decision.RETURNED: "Возвращен на доработку",
-    Decision.REJECTED: "Отклонен",
-}
+DECISION_NAMES_RU: dict[Decision, str] = {decision: DECISION_RU[decision.value] for decision in Decision}
 
 _ORDER = {Decision.ACCEPTED: 0, Decision.RETURNED: 1, Decision.REJECTED: 2}
 

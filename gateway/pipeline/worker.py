@@ -30,7 +30,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository, now_iso
 from validators.archives import ArchiveLimits
 from validators.catalogue import DOC_TYPES, Slot
-from validators.checks import Check, Severity, finding
+from validators.checks import Check, finding
 from validators.digests import SHA256, STREEBOG_256, FileDigests
 from validators.files import detect_type
 from validators.members import Member, MemberList

@@ -15,9 +15,7 @@ from typing import Any, Literal
 
 import jinja2
 
-from gateway.render.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, kind_ru
-from gateway.moscow import msk
-from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.render.labels import TEMPLATE_FILTERS
 
 __all__ = ["render_html"]
 
@@ -26,17 +24,7 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.ChainableUndefined,
 )
-_ENV.filters.update(
-    msk=msk,
-    decision_ru=lambda v: DECISION_RU.get(v or "", v or "—"),
-    staff_decision_ru=lambda v: STAFF_DECISION_RU.get(v or "", v or ""),
-    severity_ru=lambda v: SEVERITY_RU.get(v or "", v or ""),
-    kind_ru=kind_ru,
-    serial_hex=serial_full_hex,
-    issuer_name=issuer_name,
-    stamp_heading=stamp_heading,
-    cert_qualified=certificate_qualified,
-)
+_ENV.filters.update(TEMPLATE_FILTERS)
 
 
 def render_html(report: dict[str, Any], audience: Literal["staff", "member"] = "staff") -> str:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway.store.files import write_atomically
 from validators.signatures.certificates import load_certificates
 from validators.signatures.fetch import Fetcher, FetchError
 from validators.tsl import MAX_TSL_BYTES, AccreditedCaList, TslError, parse_tsl
@@ -68,16 +69,7 @@ def _write_state(trust_dir: Path, state: TslState) -> None:
         "last_error": state.last_error,
         "last_attempt": state.last_attempt.isoformat() if state.last_attempt else None,
     }
-    _atomic_write(trust_dir / _STATE, json.dumps(payload, ensure_ascii=False, indent=2).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temp, path)
+    write_atomically(trust_dir / _STATE, json.dumps(payload, ensure_ascii=False, indent=2).encode())
 
 
 def _read_source(source: str, fetcher: Fetcher | None) -> bytes:
@@ -121,7 +113,7 @@ def import_tsl(source: str, trust_dir: Path, fetcher: Fetcher | None) -> Accredi
         os.replace(target, old)
     os.replace(staging, target)
     shutil.rmtree(old, ignore_errors=True)
-    _atomic_write(trust_dir / "tsl.xml", data)
+    write_atomically(trust_dir / "tsl.xml", data)
     _write_state(trust_dir, TslState(now, source, None, now))
     log.info("accredited-CA list imported from %s: %d centres, %d CA certificates", source, len(parsed.centres), len(certificates))
     return parsed

@@ -27,7 +27,8 @@ from aiohttp.test_utils import TestServer
 from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.delivery.registry import local as local_module
 from gateway.delivery.registry.client import HttpRegistry, parse_retry_after
-from gateway.delivery.registry.local import LocalRegistry, safe_file_name
+from gateway.delivery.registry.local import LocalRegistry
+from gateway.store.files import safe_file_name
 from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.http.uploads import safe_name
+from gateway.store.files import safe_name
 from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, MailConfig, ServerConfig, StorageConfig, VerificationConfig
 from gateway.pipeline.worker import PackageRequest, run_validation

@@ -35,10 +35,9 @@ from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipar
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
-from gateway.render.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
+from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
 from gateway.render.html import render_html
-from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
-from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, stamp_heading
+from gateway.moscow import msk, msk_day_bounds, msk_today
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
@@ -57,22 +56,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters.update(
-    msk=msk,
-    msk_date=msk_date,
-    status_ru=lambda v: STATUS_RU.get(v or "", v or "—"),
-    decision_ru=lambda v: DECISION_RU.get(v or "", v or "—"),
-    staff_decision_ru=lambda v: STAFF_DECISION_RU.get(v or "", v or ""),
-    severity_ru=lambda v: SEVERITY_RU.get(v or "", v or ""),
-    doc_type_ru=doc_type_ru,
-    report_kind_ru=report_kind_ru,
-    regulation_kind_ru=regulation_kind_ru,
-    kind_ru=kind_ru,
-    serial_hex=serial_full_hex,
-    issuer_name=issuer_name,
-    stamp_heading=stamp_heading,
-    cert_qualified=certificate_qualified,
-)
+_ENV.filters.update(TEMPLATE_FILTERS)
 _ENV.globals.update(
     DOC_TYPES=DOC_TYPES,
     REPORT_KINDS=REPORT_KINDS,
