@@ -392,7 +392,8 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     uploads += [UploadedFile(Slot.POWER_OF_ATTORNEY, p.name, p) for p in args.power_of_attorney]
     request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
     with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:
-        decision, report = run_validation(request, config, members, store, policy, Path(scratch))
+        decision, typed = run_validation(request, config, members, store, policy, Path(scratch))
+    report = typed.to_json()
     if args.json:
         output = {k: report[k] for k in ("decision", "checks", "files", "signatures")}
         json.dump(output, sys.stdout, ensure_ascii=False, indent=2)

@@ -17,11 +17,15 @@ from aiohttp import web
 from gateway.http.responses import error_response
 from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.delivery.jobs import email_job
+from gateway.delivery.mail.contexts import EmailContext, IncomingNoticeEmail, MassMailingEmail, StaffDecisionEmail, StaffDigestEmail
 from gateway.keys import CONFIG_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.render.labels import STAFF_DECISION_RU, kind_ru
 from gateway.moscow import msk_day_bounds, msk_today
 from gateway.store.db import now_iso
 from gateway.store.events import record_event
+from gateway.store.report import PackageReport
+from gateway.store.submissions import stored_report
+from validators.members import Member
 
 __all__ = ["setup_event_routes", "digest_context", "enqueue_digest", "record_staff_decision", "STAFF_DECISIONS", "digest_day"]
 
@@ -82,21 +86,20 @@ def record_staff_decision(
         if inserted:
             connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
             record_event(connection, row["id"], "staff_decision", actor, {"decision": decision, "comment": comment, "event_id": event_id})
-            report = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (row["id"],)).fetchone()
-            member = (json.loads(report["report"]).get("member") if report else None) or {}
+            stored = stored_report(connection, row["id"])
             if row["member_email"]:
+                context = StaffDecisionEmail(
+                    member_name=stored.member.name if stored is not None and stored.member is not None else row["member"],
+                    doc_type_ru=(stored.doc_type_ru or "") if stored is not None else row["doc_type"],
+                    incoming_number=row["incoming_number"],
+                    decision=decision,
+                    comment=comment,
+                )
                 email_job(
                     connection,
                     f"email:event:{event_id}",
-                    "staff_decision",
                     row["member_email"],
-                    {
-                        "member_name": member.get("name", row["member"]),
-                        "doc_type_ru": (json.loads(report["report"]).get("doc_type_ru") if report else row["doc_type"]),
-                        "incoming_number": row["incoming_number"],
-                        "decision": decision,
-                        "comment": comment,
-                    },
+                    context,
                     row["id"],
                 )
         return 200, event_id, not inserted
@@ -146,14 +149,18 @@ async def notice(request: web.Request) -> web.Response:
         if not body.get("title"):
             return error_response(400, "notice.title", "Не указано название документа.", "title is required")
         recipients = [member]
-        email_kind = "incoming_notice"
-        context_of = lambda m: {"member_name": m.name, "title": str(body["title"])}  # noqa: E731
+        title = str(body["title"])
+
+        def context_of(m: Member) -> EmailContext:
+            return IncomingNoticeEmail(member_name=m.name, title=title)
     elif kind == "mass":
         if not body.get("subject") or not body.get("body"):
             return error_response(400, "notice.text", "Не указаны тема или текст рассылки.", "subject and body are required")
         recipients = members.active_members()
-        email_kind = "mass_mailing"
-        context_of = lambda m: {"member_name": m.name, "subject": str(body["subject"]), "body": str(body["body"])}  # noqa: E731
+        subject, text = str(body["subject"]), str(body["body"])
+
+        def context_of(m: Member) -> EmailContext:
+            return MassMailingEmail(member_name=m.name, subject=subject, body=text)
     else:
         return error_response(400, "notice.kind", "Неизвестный вид уведомления: ожидается document или mass.", f"kind {kind!r}")
     notice_id = str(body.get("notice_id") or _derived_id(kind, body.get("member"), body.get("title"), body.get("subject"), body.get("body")))
@@ -169,7 +176,7 @@ async def notice(request: web.Request) -> web.Response:
             if inserted:
                 for member in recipients:
                     if member.email:
-                        queued += email_job(connection, f"email:notice:{notice_id}:{member.number}", email_kind, member.email, context_of(member))
+                        queued += email_job(connection, f"email:notice:{notice_id}:{member.number}", member.email, context_of(member))
             return queued, not inserted
 
     queued, duplicate = await asyncio.get_running_loop().run_in_executor(None, record)
@@ -177,7 +184,7 @@ async def notice(request: web.Request) -> web.Response:
     return web.json_response({"notice_id": notice_id, "emails": queued, "duplicate": duplicate}, status=202)
 
 
-def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
+def digest_context(connection: sqlite3.Connection, day: str) -> StaffDigestEmail:
     """The returned and rejected packages decided on ``day`` (a Moscow day, ``YYYY-MM-DD``),
     for the staff digest."""
     start, end = msk_day_bounds(date.fromisoformat(day))
@@ -188,26 +195,26 @@ def digest_context(connection: sqlite3.Connection, day: str) -> dict[str, Any]:
     ).fetchall()
     items = []
     for row in rows:
-        report = json.loads(row["report"]) if row["report"] else {}
-        checks = [c for c in report.get("checks", []) if c.get("severity") in ("fatal", "fixable")]
+        report = PackageReport.from_json(json.loads(row["report"])) if row["report"] else None
+        problems = report.problems if report is not None else ()
         items.append(
             {
                 "submission_id": row["id"],
                 "member": row["member"],
-                "member_name": (report.get("member") or {}).get("name", ""),
-                "doc_type_ru": kind_ru(report) if report else "",
-                "decision_ru": report.get("decision_ru") or row["decision"],
-                "first_problem": checks[0]["message_ru"] if checks else "",
+                "member_name": report.member.name if report is not None and report.member is not None else "",
+                "doc_type_ru": kind_ru(report) if report is not None else "",
+                "decision_ru": report.decision_ru if report is not None else row["decision"],
+                "first_problem": problems[0].message_ru if problems else "",
             }
         )
-    return {"date": day, "items": items}
+    return StaffDigestEmail(date=day, items=items)
 
 
 def enqueue_digest(repository: Any, staff_address: str, day: str) -> bool:
     """Queue the staff digest of ``day`` once (idempotent by date)."""
     with repository.db.transaction() as connection:
         context = digest_context(connection, day)
-        return email_job(connection, f"email:digest:{day}", "staff_digest", staff_address, context)
+        return email_job(connection, f"email:digest:{day}", staff_address, context)
 
 
 def digest_day(now: datetime) -> str:

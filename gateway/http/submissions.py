@@ -159,14 +159,14 @@ async def get_report(request: web.Request) -> web.StreamResponse:
     report = await loop.run_in_executor(None, repository.report, submission_id)
     if report is None:
         return web.json_response({"id": submission_id, "status": record.status, "report": None}, status=202)
-    report["submission"] = record.to_json()
+    report = report.with_submission(record.to_json())
     wants_html = request.query.get("format") == "html" or "text/html" in request.headers.get("Accept", "")
     if wants_html:
         # Staff read HTML reports; the portal only for the member it acts for.
         if role_of(request) == "portal" and request.query.get("member") != record.member:
             return error_response(403, "auth.forbidden", "Нет доступа к отчёту другого кооператива.", "portal may read HTML reports of the given member only")
         return web.Response(text=render_html(report), content_type="text/html", charset="utf-8")
-    return web.json_response(report, dumps=dumps)
+    return web.json_response(report.to_json(), dumps=dumps)
 
 
 

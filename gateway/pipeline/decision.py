@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from gateway.config import Config
 from gateway.render.labels import DECISION_RU
 from gateway.store.status import Decision
 from validators.checks import CATALOGUE, Check, Severity
@@ -54,3 +55,8 @@ def decide(checks: Iterable[Check], policy: DecisionPolicy = DecisionPolicy()) -
         default=Decision.ACCEPTED,
     )
     return decision, applied
+
+
+def policy_of(config: Config) -> DecisionPolicy:
+    """The decision policy of ``config`` (parsed and checked at start by ``load_config``)."""
+    return DecisionPolicy(by_severity=config.decision.by_severity(), severity_overrides=config.decision.severity)

@@ -11,11 +11,12 @@ template is ``gateway/render/templates/report.html``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import jinja2
 
 from gateway.render.labels import TEMPLATE_FILTERS
+from gateway.store.report import PackageReport
 
 __all__ = ["render_html"]
 
@@ -27,6 +28,6 @@ _ENV = jinja2.Environment(
 _ENV.filters.update(TEMPLATE_FILTERS)
 
 
-def render_html(report: dict[str, Any], audience: Literal["staff", "member"] = "staff") -> str:
-    """The HTML page of a stored package report for ``audience``."""
-    return _ENV.get_template("report.html").render(r=report, sub=report.get("submission") or {}, staff=audience == "staff")
+def render_html(report: PackageReport, audience: Literal["staff", "member"] = "staff") -> str:
+    """The HTML page of a package report for ``audience``."""
+    return _ENV.get_template("report.html").render(r=report.to_json(), sub=report.submission or {}, staff=audience == "staff")

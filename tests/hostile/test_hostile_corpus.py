@@ -157,7 +157,8 @@ def test_hostile_item_is_judged_safely(
     tracemalloc.start()
     started = time.monotonic()
     try:
-        decision, report = run_validation(request, config, members, trust, VerificationPolicy(), scratch)
+        decision, typed = run_validation(request, config, members, trust, VerificationPolicy(), scratch)
+        report = typed.to_json()
     finally:
         elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()

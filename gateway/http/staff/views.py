@@ -242,13 +242,14 @@ def _package(request: web.Request, submission_id: str) -> dict[str, Any] | None:
     record = repository.get(submission_id)
     if record is None:
         return None
-    report = repository.report(submission_id) or {}
+    stored = repository.report(submission_id)
+    report = stored.to_json() if stored is not None else {}
     with repository.db.transaction() as connection:
         timeline = [e.to_json() for e in events_of(connection, submission_id)]
         period = period_of(connection, submission_id)
         repeated_by = repeats_of(connection, submission_id)
     files = repository.files(submission_id)
-    types = {f.get("name"): f.get("type") for f in report.get("files", [])}
+    types = {f.name: f.type for f in stored.files} if stored is not None else {}
     member = request.app[MEMBERS_KEY].get(record.member)
     return {
         "record": record, "report": report, "events": timeline, "files": files, "types": types, "member": member,
@@ -273,8 +274,7 @@ async def report_page(request: web.Request) -> web.Response:
     report = await _run(request, repository.report, submission_id) if record is not None else None
     if record is None or report is None:
         return render(request, "not_found.html", status=404)
-    report["submission"] = record.to_json()
-    return web.Response(text=render_html(report, "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
+    return web.Response(text=render_html(report.with_submission(record.to_json()), "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
 
 
 @staff_page
