@@ -142,7 +142,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
             SmtpSettings(
                 host=mail.smtp_host,
                 port=mail.smtp_port,
-                security=SmtpSecurity(mail.smtp_security).value,  # type: ignore[arg-type]
+                security=SmtpSecurity(mail.smtp_security).value,
                 username=mail.smtp_username or None,
                 password=mail.smtp_password or None,
                 timeout=mail.smtp_timeout,

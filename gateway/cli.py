@@ -13,7 +13,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config
 
@@ -23,7 +23,7 @@ EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep that
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors: keep that
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -439,11 +439,11 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
         print(f"gateway outbox {args.action}: a job id is required", file=sys.stderr)
         return EXIT_USAGE
     if args.action == "show":
-        row = outbox.row(args.job)
-        if row is None:
+        job = outbox.row(args.job)
+        if job is None:
             print(f"gateway outbox: no job {args.job}", file=sys.stderr)
             return EXIT_NOT_VALID
-        json.dump(row, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        json.dump(job, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
         return EXIT_OK
     if outbox.retry_dead(args.job):

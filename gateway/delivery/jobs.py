@@ -39,6 +39,7 @@ def decision_jobs(submission_id: str, report: PackageReport) -> Effects:
     submission = report.submission or {}
 
     def effects(connection: sqlite3.Connection) -> None:
+        context: EmailContext
         if report.decision is Decision.ACCEPTED:
             enqueue(connection, "registry", REGISTRY_TARGET, f"registry:{submission_id}", {}, submission_id)
             if member_email:

@@ -83,7 +83,7 @@ class RetryPolicy:
     def delay(self, attempts: int, retry_after: float | None) -> float:
         backoff = min(self.max_delay, self.base_delay * (2 ** max(0, attempts - 1)))
         jittered = backoff * random.uniform(0.5, 1.5)
-        return max(jittered, min(retry_after or 0.0, self.max_delay))
+        return float(max(jittered, min(retry_after or 0.0, self.max_delay)))
 
 
 class Outbox:

@@ -16,7 +16,7 @@ from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 __all__ = ["full_document"]
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
-_SECURITY = [{"apiKey": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 STATUSES = ["received", "validating", "awaiting_revocation", "accepted", "returned", "rejected", "registered"]
 
@@ -24,7 +24,7 @@ STATUSES = ["received", "validating", "awaiting_revocation", "accepted", "return
 def _base_document() -> dict[str, Any]:
     """Uploads, status and reports: the routes every portal uses first."""
     error = {"$ref": "#/components/schemas/Error"}
-    security = [{"apiKey": []}]
+    security: list[dict[str, list[str]]] = [{"apiKey": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "SRO intake gateway", "version": "1"},

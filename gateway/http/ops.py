@@ -83,7 +83,7 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE gateway_outbox_jobs gauge",
         *[
             f'gateway_outbox_jobs{{kind="{kind}",status="{status}"}} {count}'
-            for (kind, status), count in sorted((await loop.run_in_executor(None, request.app[OUTBOX_KEY].counts)).items())  # type: ignore[attr-defined]
+            for (kind, status), count in sorted((await loop.run_in_executor(None, request.app[OUTBOX_KEY].counts)).items())
         ],
         "# HELP gateway_validation_queue Submissions waiting for validation.",
         "# TYPE gateway_validation_queue gauge",

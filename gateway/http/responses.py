@@ -18,12 +18,14 @@ def error_response(status: int, code: str, message_ru: str, detail: str) -> web.
 
 def dumps(value: object) -> str:
     """JSON with Cyrillic kept readable."""
-    return json.dumps(value, ensure_ascii=False)
+    text: str = json.dumps(value, ensure_ascii=False)
+    return text
 
 
 def role_of(request: web.Request) -> str:
     """The caller's role (an open API treats everyone as staff)."""
-    return request.get(ROLE_KEY, "staff")
+    role: str = request.get(ROLE_KEY, "staff")
+    return role
 
 
 def allowed(request: web.Request, *roles: str) -> web.Response | None:

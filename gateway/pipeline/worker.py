@@ -243,9 +243,9 @@ class Pipeline:
         for f in stored:
             path = self.blobs.path(f.blob.key)
             known = {SHA256: bytes.fromhex(f.blob.sha256)}
-            streebog = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
-            if streebog:
-                known[STREEBOG_256] = bytes.fromhex(streebog)
+            recorded = f.blob.streebog256 or self.repository.recorded_streebog(f.blob.sha256)
+            if recorded:
+                known[STREEBOG_256] = bytes.fromhex(recorded)
             elif not unfinished_attempts:
                 computed[path] = f.blob.sha256
             file_digests[path] = FileDigests(path, known=known)

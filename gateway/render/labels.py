@@ -48,7 +48,10 @@ def regulation_kind_ru(code: str | None) -> str:
 
 def kind_ru(record: Any) -> str:
     """The document type with its report or regulation kind, for one line."""
-    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k, None)
+
+    def get(key: str) -> Any:
+        return record.get(key) if isinstance(record, dict) else getattr(record, key, None)
+
     parts = [doc_type_ru(get("doc_type"))]
     if get("report_kind"):
         parts.append(report_kind_ru(get("report_kind")))

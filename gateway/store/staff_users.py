@@ -141,6 +141,7 @@ class StaffUsers:
         rows = self.db.query("SELECT * FROM staff_users WHERE login = ?", login)
         row = rows[0] if rows else None
         stored = row["password_hash"] if row is not None else _dummy_hash()
+        good: bool
         try:
             good = _HASHER.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

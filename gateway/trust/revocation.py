@@ -21,6 +21,7 @@ from validators.signatures.fetch import Fetcher, FetchPolicy
 __all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy", "trust_data_health"]
 
 if TYPE_CHECKING:
+    from validators.signatures.revocation import RevocationSource
     from validators.trust import TrustStore
     from validators.trust_health import TrustHealth
 
@@ -66,7 +67,7 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     )
 
 
-def trust_data_health(config: Config, store: "TrustStore", online: OnlineRevocation | None) -> "TrustHealth":
+def trust_data_health(config: Config, store: "TrustStore", online: RevocationSource | None) -> "TrustHealth":
     """Age and nextUpdate of every CRL (store and cache) and of the TSL (``gateway trust``, ``/healthz``)."""
     from datetime import datetime, timezone
 
@@ -77,8 +78,8 @@ def trust_data_health(config: Config, store: "TrustStore", online: OnlineRevocat
     return trust_health(
         store,
         datetime.now(timezone.utc),
-        cache=online.cache if online is not None else None,
-        online=online is not None and online.fetcher is not None,
+        cache=online.cache if isinstance(online, OnlineRevocation) else None,
+        online=isinstance(online, OnlineRevocation) and online.fetcher is not None,
         refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),
         tsl_refresh=timedelta(hours=config.trust.tsl_refresh_hours) if config.trust.tsl_url else None,
         tsl_loaded_at=state.loaded_at,

@@ -25,12 +25,11 @@ from gateway.store.files import write_atomically
 from validators.signatures.certificates import load_certificates
 from validators.signatures.fetch import Fetcher, FetchError
 from validators.tsl import MAX_TSL_BYTES, AccreditedCaList, TslError, parse_tsl
+from validators.revocation_cache import OnlineRevocation
 from validators.trust import TSL_CA_FOLDER
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-    from validators.revocation_cache import OnlineRevocation
 
 __all__ = ["TslState", "tsl_state", "import_tsl", "prefetch_crls", "tsl_scheduler", "crl_refresher"]
 
@@ -164,7 +163,7 @@ async def tsl_scheduler(app: "web.Application") -> None:
                 # The pipeline holds the current store; request handlers read it from there.
                 app[PIPELINE_KEY].trust = store
                 online = app[PIPELINE_KEY].policy.online
-                if config.trust.prefetch_crls and online is not None and online.fetcher is not None:
+                if config.trust.prefetch_crls and isinstance(online, OnlineRevocation) and online.fetcher is not None:
                     await loop.run_in_executor(None, prefetch_crls, parsed, online)
             age = 0.0
         await asyncio.sleep(max(1.0, interval - (age or 0.0)))
@@ -181,7 +180,7 @@ async def crl_refresher(app: "web.Application", interval: float = 900.0) -> None
     while True:
         pipeline = app[PIPELINE_KEY]
         online = pipeline.policy.online
-        if online is not None and online.fetcher is not None:
+        if isinstance(online, OnlineRevocation) and online.fetcher is not None:
             store = pipeline.trust
             by_name: dict[str, list[Any]] = {}
             for cert in (*store.roots, *store.intermediates):

@@ -174,8 +174,8 @@ def _multipart(package: OutgoingPackage, opened: Sequence[IO[bytes]]) -> aiohttp
     for (name, _), file in zip(package.files, opened, strict=True):
         writer.append_payload(
             payload.BufferedReaderPayload(
-                file,  # type: ignore[arg-type]
-                disposition=None,
+                file,
+                disposition=None,  # type: ignore[arg-type]  # None: no default Content-Disposition (ours is in headers)
                 content_type="application/octet-stream",
                 headers={hdrs.CONTENT_DISPOSITION: f'form-data; name="file"; filename="{_quote_filename(name)}"'},
             )

@@ -112,9 +112,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     else:
         result = await _run(request, request.app[STAFF_USERS_KEY].sign_in, str(form.get("login", "")).strip(), str(form.get("password", "")))
         if result.session is not None:
-            response = web.HTTPSeeOther(target)
-            set_session_cookie(response, request, result.session.token)
-            raise response
+            redirect = web.HTTPSeeOther(target)
+            set_session_cookie(redirect, request, result.session.token)
+            raise redirect
         problem = result.problem or "wrong"
     token = new_login_token()
     response = render(request, "login.html", status=401 if problem != "csrf" else 403, next=target, error=_LOGIN_ERRORS[problem], login_token=token)
@@ -318,7 +318,7 @@ async def decide(request: web.Request) -> web.Response:
             request, record_staff_decision, request.app[REPOSITORY_KEY], decision, comment, submission_id=submission_id, actor=f"staff:{session.login}"
         )
         if status == 200:
-            request.app[OUTBOX_WORKER_KEY].wake()  # type: ignore[attr-defined]
+            request.app[OUTBOX_WORKER_KEY].wake()
             raise web.HTTPSeeOther(f"/staff/submissions/{submission_id}?done=1#decision")
         error = "Пакет не найден." if status == 404 else "Решение можно принять только по зарегистрированному пакету."
     data = await _run(request, _package, request, submission_id)
