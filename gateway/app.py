@@ -93,9 +93,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     from gateway.trust.tsl_refresh import crl_refresher, tsl_scheduler
 
     if config.trust.tsl_url:
-        background.append(asyncio.create_task(tsl_scheduler(app)))
+        background.append(asyncio.create_task(tsl_scheduler(config, app[PIPELINE_KEY])))
     if not config.verification.offline:
-        background.append(asyncio.create_task(crl_refresher(app, config.verification.crl_refresh_interval_minutes * 60)))
+        background.append(asyncio.create_task(crl_refresher(app[PIPELINE_KEY], config.verification.crl_refresh_interval_minutes * 60)))
     if config.delivery.digest_hour_utc >= 0:
         background.append(asyncio.create_task(digest_scheduler(app, config.delivery.digest_hour_utc, config.mail.staff_address)))
     app[BACKGROUND_KEY] = background
