@@ -24,7 +24,9 @@ from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.delivery.outbox import OutboxWorker
 from gateway.http.middleware import auth_middleware, errors_middleware
 from gateway.http.ops import setup_ops_routes
-from gateway.http.registry_events import digest_scheduler, setup_event_routes
+from gateway.delivery.digest import digest_scheduler
+from gateway.http.notices import setup_notice_routes
+from gateway.http.registry_events import setup_event_routes
 from gateway.http.server import AccessLogger, close_slow_connections, configure_logging
 from gateway.http.staff import setup_staff
 from gateway.http.submissions import setup_routes
@@ -97,7 +99,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if not config.verification.offline:
         background.append(asyncio.create_task(crl_refresher(app[PIPELINE_KEY], config.verification.crl_refresh_interval_minutes * 60)))
     if config.delivery.digest_hour_utc >= 0:
-        background.append(asyncio.create_task(digest_scheduler(app, config.delivery.digest_hour_utc, config.mail.staff_address)))
+        background.append(asyncio.create_task(digest_scheduler(app[REPOSITORY_KEY], worker.wake, config.delivery.digest_hour_utc, config.mail.staff_address)))
     app[BACKGROUND_KEY] = background
     app[STARTED_KEY] = time.monotonic()
     yield
@@ -193,6 +195,7 @@ def create_app(config: Config) -> web.Application:
     setup_routes(app)
     setup_verify_routes(app)
     setup_event_routes(app)
+    setup_notice_routes(app)
     setup_list_routes(app)
     setup_webhook_routes(app)
     setup_staff(app)

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.http.registry_events import digest_context, digest_day, enqueue_digest
+from gateway.delivery.digest import digest_context, digest_day, enqueue_digest
 from gateway.keys import OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import MSK
 from gateway.render.html import render_html
