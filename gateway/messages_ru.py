@@ -7,20 +7,6 @@ emails have their templates. Everything else a portal developer or a member may 
 
 from __future__ import annotations
 
-__all__ = [
-    "FILE_TOO_LARGE",
-    "FILES_TOO_LARGE",
-    "FORM_MALFORMED",
-    "TOO_MANY_PARTS",
-    "FIELD_TOO_LONG",
-    "REQUEST_TOO_LARGE",
-    "REQUEST_TIMEOUT",
-    "UPLOAD_TIMEOUT",
-    "JSON_MALFORMED",
-    "FORBIDDEN",
-    "size_ru",
-]
-
 FILES_TOO_LARGE = "Файлы слишком большие."
 FILE_TOO_LARGE = "Файл в поле {slot} слишком большой: не более {limit}."
 FORM_MALFORMED = "Запрос повреждён: не удалось прочитать форму."
@@ -31,6 +17,35 @@ REQUEST_TIMEOUT = "Передача запроса прервалась. Пов�
 UPLOAD_TIMEOUT = "Передача файла прервалась. Отправьте документ ещё раз."
 JSON_MALFORMED = "Запрос повреждён: ожидается JSON."
 FORBIDDEN = "Нет доступа к этому ресурсу."
+
+# --- answers of the HTTP API (error.message_ru), by error code -------------------------------
+
+REQUEST_EXTERNAL_ID_CONFLICT = "Этот external_id уже использован для другого пакета (другой кооператив, вид документа или файлы). Для нового пакета укажите новый external_id."
+REQUEST_MALFORMED = "Запрос повреждён и не может быть прочитан."
+INTERNAL = "Внутренняя ошибка шлюза. Повторите попытку позже."
+AUTH_MISSING_KEY = "Нет доступа: не указан или неверен ключ API."
+MEMBER_UNKNOWN = "Кооператив не найден среди действующих членов СРО."
+NOTICE_TITLE = "Не указано название документа."
+NOTICE_TEXT = "Не указаны тема или текст рассылки."
+NOTICE_KIND = "Неизвестный вид уведомления: ожидается document или mass."
+JSON_OBJECT_EXPECTED = "Запрос повреждён: ожидается объект JSON."
+EVENT_DECISION = "Неизвестное решение: ожидается verified, returned или rejected."
+SUBMISSION_NOT_FOUND = "Пакет не найден."
+EVENT_NOT_REGISTERED = "Пакет ещё не зарегистрирован в реестре."
+FILE_UPLOAD_TIMEOUT = "Передача файла прервалась. Отправьте файл ещё раз."
+REQUEST_MISSING_FIELD = "Не заполнены обязательные поля: "
+REQUEST_NO_FILES = "Не приложены файлы."
+STORAGE_BUSY = "Шлюз временно занят. Повторите отправку через несколько минут."
+STORAGE_FULL = "Шлюз временно не может принять файлы. Повторите отправку позже."
+OTHER_MEMBERS_REPORT = "Нет доступа к отчёту другого кооператива."
+REQUEST_MEMBER = "Укажите номер кооператива в реестре СРО (параметр member)."
+REQUEST_CURSOR = "Неверный параметр cursor: используйте значение next_cursor из предыдущего ответа."
+REQUEST_REVOCATION = "Неверное значение параметра revocation."
+REQUEST_NO_DOCUMENT = "Не передан файл документа (поле document)."
+WEBHOOK_BODY_EXPECTED = "Запрос повреждён: ожидается объект JSON с полем url."
+WEBHOOK_URL = "Неверный адрес для уведомлений: ожидается URL http или https."
+WEBHOOK_SECRET = "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов."
+WEBHOOK_NOT_FOUND = "Адрес для уведомлений не найден."
 
 
 def size_ru(size: int) -> str:

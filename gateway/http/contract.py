@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
@@ -85,9 +86,6 @@ def conflict_with(
     files_before = sorted((f.slot, f.blob.sha256) for f in repository.files(existing_id))
     if before == now and files_before == sorted(sha256s):
         return None
-    return error_response(
-        409,
-        "request.external_id_conflict",
-        "Этот external_id уже использован для другого пакета (другой кооператив, вид документа или файлы). Для нового пакета укажите новый external_id.",
+    return error_response(409, "request.external_id_conflict", text.REQUEST_EXTERNAL_ID_CONFLICT,
         f"external_id belongs to submission {existing_id}",
     )

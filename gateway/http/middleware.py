@@ -11,6 +11,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.keys import ROLE_KEY
 
@@ -35,10 +36,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except asyncio.CancelledError:
         raise
     except HttpProcessingError as exc:  # a malformed request found while a handler read it
-        return error_response(400, "request.malformed", "Запрос повреждён и не может быть прочитан.", exc.message[:200])
+        return error_response(400, "request.malformed", text.REQUEST_MALFORMED, exc.message[:200])
     except Exception:  # the one place that turns a bug into a clean 500 (logged, no traceback to clients)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal", "Внутренняя ошибка шлюза. Повторите попытку позже.", "internal error; see gateway log")
+        return error_response(500, "internal", text.INTERNAL, "internal error; see gateway log")
 
 
 def auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -61,7 +62,7 @@ def auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamR
         if role is not None:
             request[ROLE_KEY] = role
         elif request.path not in OPEN_PATHS:
-            return error_response(401, "auth.missing_key", "Нет доступа: не указан или неверен ключ API.", "X-API-Key missing or wrong")
+            return error_response(401, "auth.missing_key", text.AUTH_MISSING_KEY, "X-API-Key missing or wrong")
         return await handler(request)
 
     return check_key

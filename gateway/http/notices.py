@@ -9,6 +9,7 @@ import json
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.contexts import EmailContext, IncomingNoticeEmail, MassMailingEmail
 from gateway.http.registry_events import derived_id, read_event_body
@@ -29,9 +30,9 @@ async def notice(request: web.Request) -> web.Response:
     if kind == "document":
         member = members.get(str(body.get("member") or ""))
         if member is None or not member.active:
-            return error_response(404, "member.unknown", "Кооператив не найден среди действующих членов СРО.", f"member {body.get('member')!r}")
+            return error_response(404, "member.unknown", text.MEMBER_UNKNOWN, f"member {body.get('member')!r}")
         if not body.get("title"):
-            return error_response(400, "notice.title", "Не указано название документа.", "title is required")
+            return error_response(400, "notice.title", text.NOTICE_TITLE, "title is required")
         recipients = [member]
         title = str(body["title"])
 
@@ -39,14 +40,14 @@ async def notice(request: web.Request) -> web.Response:
             return IncomingNoticeEmail(member_name=m.name, title=title)
     elif kind == "mass":
         if not body.get("subject") or not body.get("body"):
-            return error_response(400, "notice.text", "Не указаны тема или текст рассылки.", "subject and body are required")
+            return error_response(400, "notice.text", text.NOTICE_TEXT, "subject and body are required")
         recipients = members.active_members()
-        subject, text = str(body["subject"]), str(body["body"])
+        subject, mailing_text = str(body["subject"]), str(body["body"])
 
         def context_of(m: Member) -> EmailContext:
-            return MassMailingEmail(member_name=m.name, subject=subject, body=text)
+            return MassMailingEmail(member_name=m.name, subject=subject, body=mailing_text)
     else:
-        return error_response(400, "notice.kind", "Неизвестный вид уведомления: ожидается document или mass.", f"kind {kind!r}")
+        return error_response(400, "notice.kind", text.NOTICE_KIND, f"kind {kind!r}")
     notice_id = str(body.get("notice_id") or derived_id(kind, body.get("member"), body.get("title"), body.get("subject"), body.get("body")))
     repository = request.app[REPOSITORY_KEY]
 

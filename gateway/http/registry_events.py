@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.delivery.jobs import email_job
@@ -29,14 +30,14 @@ _MAX_TEXT = 20000
 
 async def read_event_body(request: web.Request) -> dict[str, Any] | web.Response:
     if request.get(ROLE_KEY) not in ("registry", "staff"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "registry or staff key required")
+        return error_response(403, "auth.forbidden", text.FORBIDDEN, "registry or staff key required")
     server = request.app[CONFIG_KEY].server
     try:
         body = await read_json_body(request, server.max_json_bytes, server.body_timeout)
     except UploadRefused as refusal:
         return refusal.response
     if not isinstance(body, dict):
-        return error_response(400, "request.malformed", "Запрос повреждён: ожидается объект JSON.", "body is not a JSON object")
+        return error_response(400, "request.malformed", text.JSON_OBJECT_EXPECTED, "body is not a JSON object")
     for key, value in body.items():
         if isinstance(value, str) and len(value) > _MAX_TEXT:
             return error_response(400, "request.field", f"Поле {key} слишком длинное.", f"{key}: {len(value)} characters")
@@ -105,7 +106,7 @@ async def registry_event(request: web.Request) -> web.Response:
         return body
     decision = body.get("decision")
     if decision not in STAFF_DECISIONS:
-        return error_response(400, "event.decision", "Неизвестное решение: ожидается verified, returned или rejected.", f"decision {decision!r}")
+        return error_response(400, "event.decision", text.EVENT_DECISION, f"decision {decision!r}")
     repository = request.app[REPOSITORY_KEY]
     comment = str(body.get("comment") or "")
     loop = asyncio.get_running_loop()
@@ -123,9 +124,9 @@ async def registry_event(request: web.Request) -> web.Response:
         ),
     )
     if status == 404:
-        return error_response(404, "submission.not_found", "Пакет не найден.", "no submission with that id or incoming number")
+        return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no submission with that id or incoming number")
     if status == 409:
-        return error_response(409, "event.not_registered", "Пакет ещё не зарегистрирован в реестре.", f"submission {ident} is not registered")
+        return error_response(409, "event.not_registered", text.EVENT_NOT_REGISTERED, f"submission {ident} is not registered")
     request.app[OUTBOX_WORKER_KEY].wake()
     return web.json_response({"event_id": ident, "duplicate": duplicate})
 

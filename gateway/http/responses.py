@@ -6,6 +6,7 @@ import json
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.keys import ROLE_KEY
 
 __all__ = ["error_response", "dumps", "role_of", "allowed"]
@@ -32,4 +33,4 @@ def allowed(request: web.Request, *roles: str) -> web.Response | None:
     """None when the caller's role is one of ``roles``, else the 403 answer."""
     if role_of(request) in roles:
         return None
-    return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {role_of(request)} may not use {request.path}")
+    return error_response(403, "auth.forbidden", text.FORBIDDEN, f"role {role_of(request)} may not use {request.path}")

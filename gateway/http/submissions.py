@@ -16,6 +16,7 @@ import sqlite3
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.config import LimitsConfig
 from gateway.http.contract import conflict_with, field_problem, report_year_of
 from gateway.http.responses import allowed, dumps, error_response, role_of
@@ -80,9 +81,9 @@ async def create_submission(request: web.Request) -> web.Response:
                 await form.skip(part)
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]
         if missing:
-            return error_response(400, "request.missing_field", "Не заполнены обязательные поля: " + ", ".join(missing) + ".", f"missing {missing}")
+            return error_response(400, "request.missing_field", text.REQUEST_MISSING_FIELD + ", ".join(missing) + ".", f"missing {missing}")
         if not writers:
-            return error_response(400, "request.no_files", "Не приложены файлы.", "no file parts (document, attachment, signature)")
+            return error_response(400, "request.no_files", text.REQUEST_NO_FILES, "no file parts (document, attachment, signature)")
         refused = field_problem(fields, request.app[MEMBERS_KEY])
         if refused:
             return refused
@@ -108,13 +109,13 @@ async def create_submission(request: web.Request) -> web.Response:
     except UploadRefused as refusal:
         return refusal.response
     except (SlowClient, asyncio.TimeoutError):
-        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
+        return error_response(408, "request.timeout", text.UPLOAD_TIMEOUT, f"no data for {config.server.body_timeout} s")
     except sqlite3.OperationalError as exc:
         log.warning("database busy while recording an upload: %s", exc)
-        return error_response(503, "storage.busy", "Шлюз временно занят. Повторите отправку через несколько минут.", "database is locked")
+        return error_response(503, "storage.busy", text.STORAGE_BUSY, "database is locked")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            return error_response(507, "storage.full", "Шлюз временно не может принять файлы. Повторите отправку позже.", "no space left on device")
+            return error_response(507, "storage.full", text.STORAGE_FULL, "no space left on device")
         raise
     finally:
         for _slot, _name, writer in writers:
@@ -142,7 +143,7 @@ async def get_submission(request: web.Request) -> web.Response:
     loop = asyncio.get_running_loop()
     record = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].get, request.match_info["id"])
     if record is None:
-        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission")
+        return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no such submission")
     return web.json_response(record.to_json(), dumps=dumps)
 
 
@@ -155,7 +156,7 @@ async def get_report(request: web.Request) -> web.StreamResponse:
     submission_id = request.match_info["id"]
     record = await loop.run_in_executor(None, repository.get, submission_id)
     if record is None:
-        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission")
+        return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no such submission")
     report = await loop.run_in_executor(None, repository.report, submission_id)
     if report is None:
         return web.json_response({"id": submission_id, "status": record.status, "report": None}, status=202)
@@ -164,7 +165,7 @@ async def get_report(request: web.Request) -> web.StreamResponse:
     if wants_html:
         # Staff read HTML reports; the portal only for the member it acts for.
         if role_of(request) == "portal" and request.query.get("member") != record.member:
-            return error_response(403, "auth.forbidden", "Нет доступа к отчёту другого кооператива.", "portal may read HTML reports of the given member only")
+            return error_response(403, "auth.forbidden", text.OTHER_MEMBERS_REPORT, "portal may read HTML reports of the given member only")
         return web.Response(text=render_html(report), content_type="text/html", charset="utf-8")
     return web.json_response(report.to_json(), dumps=dumps)
 

@@ -13,6 +13,7 @@ from typing import Mapping
 
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.keys import DATABASE_KEY, MEMBERS_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.store.events import events_of
@@ -77,10 +78,10 @@ def parse_filter(query: Mapping[str, str], members: MemberList) -> SubmissionFil
 async def list_submissions(request: web.Request) -> web.Response:
     role = request.get(ROLE_KEY, "staff")
     if role not in ("portal", "staff", "registry"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {role} may not list submissions")
+        return error_response(403, "auth.forbidden", text.FORBIDDEN, f"role {role} may not list submissions")
     query = request.query
     if role == "portal" and not (query.get("member") or "").strip().isdigit():
-        return error_response(400, "request.member", "Укажите номер кооператива в реестре СРО (параметр member).", "portal key: member (register number) is required")
+        return error_response(400, "request.member", text.REQUEST_MEMBER, "portal key: member (register number) is required")
     try:
         limit = int(query.get("limit", "50"))
     except ValueError:
@@ -91,7 +92,7 @@ async def list_submissions(request: web.Request) -> web.Response:
     if query.get("cursor"):
         cursor = decode_cursor(query["cursor"])
         if cursor is None:
-            return error_response(400, "request.cursor", "Неверный параметр cursor: используйте значение next_cursor из предыдущего ответа.", "malformed cursor")
+            return error_response(400, "request.cursor", text.REQUEST_CURSOR, "malformed cursor")
     try:
         wanted = parse_filter(query, request.app[MEMBERS_KEY])
     except FilterError as exc:
@@ -107,13 +108,13 @@ async def list_submissions(request: web.Request) -> web.Response:
 async def submission_events(request: web.Request) -> web.Response:
     role = request.get(ROLE_KEY, "staff")
     if role not in ("portal", "staff", "registry"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {role} may not read events")
+        return error_response(403, "auth.forbidden", text.FORBIDDEN, f"role {role} may not read events")
     submission_id = request.match_info["id"]
     loop = asyncio.get_running_loop()
     record = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].get, submission_id)
     if record is None or (role == "portal" and request.query.get("member") != record.member):
         # The portal learns nothing about other members' packages, not even that they exist.
-        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission (portal: give the member it belongs to)")
+        return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no such submission (portal: give the member it belongs to)")
     database = request.app[DATABASE_KEY]
 
     def load() -> list[dict[str, object]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
+from gateway import messages_ru as text
 from gateway.http.responses import dumps, error_response
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck, safe_name
 from gateway.keys import CONFIG_KEY, PIPELINE_KEY, ROLE_KEY, VERIFY_EXECUTOR_KEY
@@ -30,7 +31,7 @@ async def _save_part(form: FormReader, part: BodyPartReader, target: Path, max_b
 
 async def verify(request: web.Request) -> web.Response:
     if request.get(ROLE_KEY) not in ("portal", "staff"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "role may not verify")
+        return error_response(403, "auth.forbidden", text.FORBIDDEN, "role may not verify")
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
     refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data с файлами document и signature.")
@@ -38,7 +39,7 @@ async def verify(request: web.Request) -> web.Response:
         return refused
     revocation = request.query.get("revocation", config.verification.revocation.value)
     if revocation not in {m.value for m in RevocationMode}:
-        return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
+        return error_response(400, "request.revocation", text.REQUEST_REVOCATION, "revocation must be require, soft or off")
     workdir = Path(tempfile.mkdtemp(prefix="gateway-verify-"))
     form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
     try:
@@ -56,7 +57,7 @@ async def verify(request: web.Request) -> web.Response:
             else:
                 await form.skip(part)
         if document is None:
-            return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
+            return error_response(400, "request.no_document", text.REQUEST_NO_DOCUMENT, "multipart part 'document' is required")
         policy = VerificationPolicy(revocation=RevocationMode(revocation), online=request.app[PIPELINE_KEY].policy.online)
         loop = asyncio.get_running_loop()
         report: VerificationReport = await loop.run_in_executor(
@@ -66,7 +67,7 @@ async def verify(request: web.Request) -> web.Response:
     except UploadRefused as refusal:
         return refusal.response
     except SlowClient:
-        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
+        return error_response(408, "request.timeout", text.UPLOAD_TIMEOUT, f"no data for {config.server.body_timeout} s")
     finally:
         # Off the event loop: removing a large upload takes milliseconds of system time.
         await asyncio.get_running_loop().run_in_executor(None, functools.partial(shutil.rmtree, workdir, ignore_errors=True))

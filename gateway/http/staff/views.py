@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from gateway import messages_ru as text
 from gateway.http.registry_events import STAFF_DECISIONS, record_staff_decision
 from gateway.http.staff.auth import (
     SESSION_KEY,
@@ -360,7 +361,7 @@ async def members_upload(request: web.Request) -> web.Response:
     except UploadRefused as refusal:
         return refusal.response
     except SlowClient:
-        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте файл ещё раз.", f"no data for {server.body_timeout} s")
+        return error_response(408, "request.timeout", text.FILE_UPLOAD_TIMEOUT, f"no data for {server.body_timeout} s")
     if not csrf_ok(request[SESSION_KEY], csrf):
         raise csrf_refused()
     members = request.app[MEMBERS_KEY]
