@@ -46,6 +46,25 @@ WEBHOOK_BODY_EXPECTED = "Запрос повреждён: ожидается о�
 WEBHOOK_URL = "Неверный адрес для уведомлений: ожидается URL http или https."
 WEBHOOK_SECRET = "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов."
 WEBHOOK_NOT_FOUND = "Адрес для уведомлений не найден."
+UNKNOWN_DOC_TYPE = "Неизвестный вид документа «{value}». Допустимые значения doc_type: {allowed}."
+REPORT_KIND_REQUIRED = "Для отчётности укажите вид отчёта (report_kind): {allowed}."
+UNKNOWN_REPORT_KIND = "Неизвестный вид отчёта «{value}». Допустимые значения report_kind: {allowed}."
+REGULATION_KIND_REQUIRED = "Для положения укажите его вид (regulation_kind): {allowed}."
+UNKNOWN_REGULATION_KIND = "Неизвестный вид положения «{value}». Допустимые значения regulation_kind: {allowed}."
+BAD_REPORT_YEAR = "Неверный отчётный год (report_year): ожидается год от {first} до следующего."
+BAD_REPORT_YEAR_DIGITS = "Неверный отчётный год (report_year): ожидается год из четырёх цифр."
+UNKNOWN_MEMBER_NUMBER = "Кооператив с номером «{value}» не найден в реестре членов СРО."
+BAD_DATE = "Неверная дата в поле {name}: ожидается ГГГГ-ММ-ДД или ДД.ММ.ГГГГ."
+BAD_LIMIT = "Параметр limit должен быть от 1 до {limit}."
+HTTP_ERROR = "Запрос не может быть выполнен."
+VERIFY_FORM_EXPECTED = "Ожидается форма multipart/form-data с файлами document и signature."
+SUBMISSION_FORM_EXPECTED = "Ожидается форма multipart/form-data."
+MEMBERS_FORM_EXPECTED = "Ожидается форма multipart/form-data с файлом CSV."
+
+# --- staff workspace ---------------------------------------------------------------------------
+
+SESSION_ENDED = "Сеанс завершён. Войдите снова."
+CSRF_REFUSED = "Форма устарела или подделана (CSRF). Обновите страницу и повторите."
 
 
 def size_ru(size: int) -> str:

@@ -31,7 +31,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
-            return error_response(exc.status, "http.error", "Запрос не может быть выполнен.", exc.reason)
+            return error_response(exc.status, "http.error", text.HTTP_ERROR, exc.reason)
         raise
     except asyncio.CancelledError:
         raise

@@ -40,7 +40,7 @@ async def read_event_body(request: web.Request) -> dict[str, Any] | web.Response
         return error_response(400, "request.malformed", text.JSON_OBJECT_EXPECTED, "body is not a JSON object")
     for key, value in body.items():
         if isinstance(value, str) and len(value) > _MAX_TEXT:
-            return error_response(400, "request.field", f"Поле {key} слишком длинное.", f"{key}: {len(value)} characters")
+            return error_response(400, "request.field", text.FIELD_TOO_LONG.format(name=key), f"{key}: {len(value)} characters")
     return body
 
 

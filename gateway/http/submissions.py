@@ -53,7 +53,7 @@ async def create_submission(request: web.Request) -> web.Response:
         return denied
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
-    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data.")
+    refused = multipart_precheck(request, limit, text.SUBMISSION_FORM_EXPECTED)
     if refused:
         return refused
     repository = request.app[REPOSITORY_KEY]

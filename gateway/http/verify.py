@@ -34,7 +34,7 @@ async def verify(request: web.Request) -> web.Response:
         return error_response(403, "auth.forbidden", text.FORBIDDEN, "role may not verify")
     config = request.app[CONFIG_KEY]
     limit = config.server.max_request_bytes
-    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data с файлами document и signature.")
+    refused = multipart_precheck(request, limit, text.VERIFY_FORM_EXPECTED)
     if refused:
         return refused
     revocation = request.query.get("revocation", config.verification.revocation.value)

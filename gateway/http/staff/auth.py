@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from gateway import messages_ru as messages
 from gateway.store.staff_users import Session, StaffUsers
 
 __all__ = ["COOKIE", "STAFF_USERS_KEY", "SESSION_KEY", "staff_page", "set_session_cookie", "clear_session_cookie", "is_secure"]
@@ -89,7 +90,7 @@ def _signed_in(handler: Handler, check_form_csrf: bool) -> Handler:
             if request.method == "GET":
                 target = request.path_qs if request.path.startswith("/staff/") else "/staff/"
                 raise web.HTTPSeeOther("/staff/login?next=" + _quote(target))
-            raise web.HTTPForbidden(text="Сеанс завершён. Войдите снова.", content_type="text/plain")
+            raise web.HTTPForbidden(text=messages.SESSION_ENDED, content_type="text/plain")
         if request.method == "POST" and check_form_csrf:
             form = await request.post()
             if not csrf_ok(session, str(form.get("csrf", ""))):
@@ -102,7 +103,7 @@ def _signed_in(handler: Handler, check_form_csrf: bool) -> Handler:
 
 def csrf_refused() -> web.HTTPForbidden:
     """The answer to a form without the session's CSRF token."""
-    return web.HTTPForbidden(text="Форма устарела или подделана (CSRF). Обновите страницу и повторите.", content_type="text/plain")
+    return web.HTTPForbidden(text=messages.CSRF_REFUSED, content_type="text/plain")
 
 
 def _quote(value: str) -> str:

@@ -342,7 +342,7 @@ async def members_upload(request: web.Request) -> web.Response:
     """Replace the member list with an uploaded CSV (streamed; the CSRF field is checked
     before anything is replaced)."""
     server = request.app[CONFIG_KEY].server
-    refused = multipart_precheck(request, server.max_request_bytes, "Ожидается форма multipart/form-data с файлом CSV.")
+    refused = multipart_precheck(request, server.max_request_bytes, text.MEMBERS_FORM_EXPECTED)
     if refused:
         return refused
     form = FormReader(request, server.max_request_bytes, server.max_parts, server.body_timeout)
