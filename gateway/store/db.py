@@ -112,10 +112,13 @@ def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
     foreign keys on, and ``busy_timeout`` seconds of waiting for a lock before "database
     is locked"."""
     connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=True)
-    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+    # WAL is a property of the file: switched once. Asking for it again while another
+    # connection writes fails at once with "database is locked" (no busy wait for it).
+    if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA foreign_keys=ON")
-    connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     return connection
 
 
