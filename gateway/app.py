@@ -1,4 +1,4 @@
-"""The HTTP API (aiohttp): the app factory, middlewares, ``/healthz`` and ``POST /api/v1/verify``.
+"""The app factory: resources in one ``cleanup_ctx``, middlewares and routes; ``serve``/``run``.
 
 Resources (database, blob store, member list, trust store, validation pipeline, thread
 pools) live in one ``cleanup_ctx``. Every error becomes a JSON answer with a Russian
@@ -6,33 +6,32 @@ message, never a traceback. API keys per role (portal, staff, registry) are comp
 constant time; with no keys configured the API is open (embedded default on loopback).
 """
 
+
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import functools
-import hmac
-import json
 import logging
-import re
-import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator
 
 import aiohttp
-from aiohttp import BodyPartReader, web
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
-from gateway.api import FormReader, SlowClient, UploadRefused, error_response, multipart_precheck, safe_name, setup_routes
-from gateway.config import Config
-from gateway.effects import EMAIL_TARGET, REGISTRY_TARGET
-from gateway.events import digest_scheduler, setup_event_routes
+from gateway.config import Config, SmtpSecurity
+from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
+from gateway.delivery.outbox import OutboxWorker
+from gateway.http.middleware import auth_middleware, errors_middleware
+from gateway.http.ops import setup_ops_routes
+from gateway.delivery.digest import digest_scheduler
+from gateway.http.notices import setup_notice_routes
+from gateway.http.registry_events import setup_event_routes
+from gateway.http.server import AccessLogger, close_slow_connections, configure_logging
 from gateway.http.staff import setup_staff
+from gateway.http.submissions import setup_routes
 from gateway.http.submissions_list import setup_list_routes
+from gateway.http.verify import setup_verify_routes
 from gateway.http.webhooks import setup_webhook_routes
 from gateway.keys import (
     BACKGROUND_KEY,
@@ -48,186 +47,23 @@ from gateway.keys import (
     OUTBOX_WORKER_KEY,
     PIPELINE_KEY,
     REPOSITORY_KEY,
-    ROLE_KEY,
     STARTED_KEY,
     TRUST_KEY,
     UPLOAD_EXECUTOR_KEY,
     VERIFY_EXECUTOR_KEY,
 )
-from gateway.outbox import Outbox, OutboxWorker, RetryPolicy
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.intake import GroupCommit
 from gateway.store.submissions import SubmissionRepository
 from validators.gost import gost_support
 from validators.members import MemberList
-from validators.signatures.locate import verify_document
-from validators.signatures.model import RevocationMode, VerificationReport
-from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE
 from validators.trust import load_trust_store
 
-__all__ = ["create_app", "run", "safe_name"]
+__all__ = ["create_app", "serve", "run"]
 
 log = logging.getLogger("gateway")
-
-_OPEN_PATHS = {"/healthz", "/metrics", "/api/v1/openapi.json"}
-
-#: An absolute path (POSIX or Windows) up to its last part, which group 1 keeps.
-_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"]*)*[\\/]([^\s\\/:'\"]*)")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _TooLarge(Exception):
-    pass
-
-
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status >= 400 and exc.content_type != "application/json":
-            return error_response(exc.status, "http.error", "Запрос не может быть выполнен.", exc.reason)
-        raise
-    except asyncio.CancelledError:
-        raise
-    except HttpProcessingError as exc:  # a malformed request found while a handler read it
-        return error_response(400, "request.malformed", "Запрос повреждён и не может быть прочитан.", exc.message[:200])
-    except Exception:  # the one place that turns a bug into a clean 500 (logged, no traceback to clients)
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal", "Внутренняя ошибка шлюза. Повторите попытку позже.", "internal error; see gateway log")
-
-
-def _auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamResponse]]:
-    encoded = [(role, key.encode()) for role, key in keys.items()]
-
-    @web.middleware
-    async def check_key(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not encoded:
-            request[ROLE_KEY] = "staff"
-            return await handler(request)
-        if request.path == "/staff" or request.path.startswith("/staff/"):
-            # The staff workspace signs people in with its own session (gateway.http.staff).
-            return await handler(request)
-        given = request.headers.get("X-API-Key", "").encode()
-        role = None
-        # Compared with every key, always, each in constant time.
-        for candidate_role, key in encoded:
-            if hmac.compare_digest(given, key) and role is None:
-                role = candidate_role
-        if role is not None:
-            request[ROLE_KEY] = role
-        elif request.path not in _OPEN_PATHS:
-            return error_response(401, "auth.missing_key", "Нет доступа: не указан или неверен ключ API.", "X-API-Key missing or wrong")
-        return await handler(request)
-
-    return check_key
-
-
-async def _healthz(request: web.Request) -> web.Response:
-    """Liveness and the currency of the trust data. Problem texts name files and folders:
-    in full only for a caller with a key; anyone else (and everyone on an open API) gets
-    them with every path cut to its last part. The full texts are in the start-up log."""
-    from gateway.revocation import trust_data_health
-
-    support = request.app[GOST_KEY]
-    pipeline = request.app[PIPELINE_KEY]
-    store = pipeline.trust  # current (a TSL refresh may replace it)
-    members = request.app[MEMBERS_KEY]
-    detailed = bool(request.app[CONFIG_KEY].auth.api_keys) and ROLE_KEY in request
-
-    def shown(problem: str | None) -> str | None:
-        return problem if detailed or problem is None else _PATH.sub(lambda m: m.group(1), problem)
-
-    loop = asyncio.get_running_loop()
-    health = await loop.run_in_executor(None, trust_data_health, request.app[CONFIG_KEY], store, pipeline.policy.online)
-    trust_data = health.to_json()
-    for item in trust_data["items"]:
-        item["source"], item["note"] = shown(item["source"]), shown(item["note"])
-    return web.json_response(
-        {
-            # CRLs or the TSL past their nextUpdate with no refresh possible: degraded.
-            "status": "degraded" if health.level == "degraded" else "ok",
-            "trust_data": trust_data,
-            "awaiting_revocation": await loop.run_in_executor(None, pipeline.waits.count),
-            "gost": {"available": support.available, "problem": shown(support.problem)},
-            "trust_store": {
-                "roots": len(store.roots),
-                "ca": len(store.intermediates),
-                "crl": len(store.crls),
-                "tsl": store.tsl is not None,
-                "problems": [shown(problem) for problem in store.problems],
-            },
-            "members": {"count": len(members), "problem": shown(members.problem)},
-            "queue": request.app[PIPELINE_KEY].queue.qsize(),
-            "uptime_seconds": round(time.monotonic() - request.app[STARTED_KEY], 1),
-        },
-        dumps=_dumps,
-    )
-
-
-async def _save_part(form: FormReader, part: BodyPartReader, target: Path, part_limit: int) -> None:
-    """Stream one part to ``target`` (at most ``part_limit`` bytes of it, else 413)."""
-    written = 0
-    with open(target, "wb") as out:
-        async for chunk in form.chunks(part):
-            written += len(chunk)
-            if written > part_limit:
-                raise _TooLarge()
-            out.write(chunk)
-
-
-async def _verify(request: web.Request) -> web.Response:
-    if request.get(ROLE_KEY) not in ("portal", "staff"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "role may not verify")
-    config = request.app[CONFIG_KEY]
-    limit = config.server.max_request_bytes
-    refused = multipart_precheck(request, limit, "Ожидается форма multipart/form-data с файлами document и signature.")
-    if refused:
-        return refused
-    revocation = request.query.get("revocation", config.verification.revocation.value)
-    if revocation not in {m.value for m in RevocationMode}:
-        return error_response(400, "request.revocation", "Неверное значение параметра revocation.", "revocation must be require, soft or off")
-    workdir = Path(tempfile.mkdtemp(prefix="gateway-verify-"))
-    form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
-    try:
-        document: Path | None = None
-        signature: Path | None = None
-        while (part := await form.next_part()) is not None:
-            if part.name == "document" and document is None:
-                document = workdir / "document" / safe_name(part.filename, "document")
-                document.parent.mkdir()
-                await _save_part(form, part, document, limit)
-            elif part.name == "signature" and signature is None:
-                signature = workdir / "signature" / safe_name(part.filename, "signature.sig")
-                signature.parent.mkdir()
-                await _save_part(form, part, signature, MAX_SIGNATURE_FILE_SIZE)
-            else:
-                await form.skip(part)
-        if document is None:
-            return error_response(400, "request.no_document", "Не передан файл документа (поле document).", "multipart part 'document' is required")
-        # The service's policy (configured sunsets, skew, online revocation), this mode.
-        policy = dataclasses.replace(request.app[PIPELINE_KEY].policy, revocation=RevocationMode(revocation))
-        loop = asyncio.get_running_loop()
-        report: VerificationReport = await loop.run_in_executor(
-            request.app[VERIFY_EXECUTOR_KEY], verify_document, document, request.app[PIPELINE_KEY].trust, policy, signature
-        )
-        return web.json_response(report.to_json(), dumps=_dumps)
-    except UploadRefused as refusal:
-        return refusal.response
-    except _TooLarge:
-        return error_response(413, "request.too_large", "Файл слишком большой.", f"body over {limit} bytes")
-    except SlowClient:
-        return error_response(408, "request.timeout", "Передача файла прервалась. Отправьте документ ещё раз.", f"no data for {config.server.body_timeout} s")
-    finally:
-        # Off the event loop: removing a large upload takes milliseconds of system time.
-        await asyncio.get_running_loop().run_in_executor(None, functools.partial(shutil.rmtree, workdir, ignore_errors=True))
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
@@ -256,14 +92,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []
-    from gateway.tsl_refresh import crl_refresher, tsl_scheduler
+    from gateway.trust.tsl_refresh import crl_refresher, tsl_scheduler
 
     if config.trust.tsl_url:
-        background.append(asyncio.create_task(tsl_scheduler(app)))
+        background.append(asyncio.create_task(tsl_scheduler(config, app[PIPELINE_KEY])))
     if not config.verification.offline:
-        background.append(asyncio.create_task(crl_refresher(app, config.verification.crl_refresh_interval_minutes * 60)))
+        background.append(asyncio.create_task(crl_refresher(app[PIPELINE_KEY], config.verification.crl_refresh_interval_minutes * 60)))
     if config.delivery.digest_hour_utc >= 0:
-        background.append(asyncio.create_task(digest_scheduler(app, config.delivery.digest_hour_utc, config.mail.staff_address)))
+        background.append(asyncio.create_task(digest_scheduler(app[REPOSITORY_KEY], worker.wake, config.delivery.digest_hour_utc, config.mail.staff_address)))
     app[BACKGROUND_KEY] = background
     app[STARTED_KEY] = time.monotonic()
     yield
@@ -281,12 +117,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 def _outbox_worker(app: web.Application) -> OutboxWorker:
     """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it."""
-    from gateway.jobs import JobHandlers
-    from gateway.mail.compose import MailSettings
-    from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
-    from gateway.registry.client import HttpRegistry
+    from gateway.delivery.handlers import JobHandlers
+    from gateway.delivery.outbox import Outbox, RetryPolicy
+    from gateway.delivery.mail.compose import MailSettings
+    from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+    from gateway.delivery.registry.client import HttpRegistry
     from gateway.http.webhooks import WebhookSender
-    from gateway.registry.local import LocalRegistry
+    from gateway.delivery.registry.local import LocalRegistry
     from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
 
     config = app[CONFIG_KEY]
@@ -307,7 +144,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
             SmtpSettings(
                 host=mail.smtp_host,
                 port=mail.smtp_port,
-                security=mail.smtp_security,  # type: ignore[arg-type]
+                security=SmtpSecurity(mail.smtp_security).value,
                 username=mail.smtp_username or None,
                 password=mail.smtp_password or None,
                 timeout=mail.smtp_timeout,
@@ -348,100 +185,21 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
 def create_app(config: Config) -> web.Application:
     """The aiohttp application for ``config``."""
     app = web.Application(
-        middlewares=[_errors, _auth_middleware(dict(config.auth.api_keys))],
+        middlewares=[errors_middleware, auth_middleware(dict(config.auth.api_keys))],
         client_max_size=config.server.max_request_bytes,
     )
     app[CONFIG_KEY] = config
     app[METRICS_KEY] = {}
     app.cleanup_ctx.append(_resources)
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_post("/api/v1/verify", _verify)
+    setup_ops_routes(app)
     setup_routes(app)
+    setup_verify_routes(app)
     setup_event_routes(app)
+    setup_notice_routes(app)
     setup_list_routes(app)
     setup_webhook_routes(app)
     setup_staff(app)
     return app
-
-
-async def close_slow_connections(server: web.Server, header_timeout: float, interval: float = 1.0) -> None:
-    """Close connections that have not completed a request head within ``header_timeout``.
-
-    aiohttp has no header timeout of its own; without one, clients sending a byte now and
-    then (slowloris) hold sockets forever. A connection counts as slow while aiohttp has
-    parsed no request on it (``RequestHandler._request_count``; a test fails if an aiohttp
-    upgrade changes that).
-    """
-    first_seen: dict[int, float] = {}
-    loop = asyncio.get_running_loop()
-    while True:
-        await asyncio.sleep(interval)
-        now = loop.time()
-        alive = set()
-        for handler in list(server.connections):
-            key = id(handler)
-            alive.add(key)
-            started = first_seen.setdefault(key, now)
-            if getattr(handler, "_request_count", 1) == 0 and now - started > header_timeout:
-                log.warning("closing a connection that sent no complete request in %.0f s", header_timeout)
-                handler.force_close()
-                transport = handler.transport
-                if transport is not None:
-                    transport.close()
-        for key in set(first_seen) - alive:
-            del first_seen[key]
-
-
-class AccessLogger(AbstractAccessLogger):
-    """One line per request: client, method, path without the query string, status, size,
-    seconds. No headers and no query: a client may put its API key in either."""
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            '%s "%s %s" %s %s %.3f', request.remote, request.method, request.path, response.status, response.body_length, time
-        )
-
-
-_SECRET_PATTERNS = re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?|[?&;]api[_-]?key=)[^\s\"'&;,)]+")
-
-
-class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks out every configured secret and anything that looks
-    like an API key header or parameter, wherever it ended up (messages, exception texts,
-    tracebacks)."""
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[REDACTED]")
-        return _SECRET_PATTERNS.sub(lambda m: m.group(1) + "[REDACTED]", text)
-
-
-class ClientErrorFilter(logging.Filter):
-    """aiohttp logs a request it cannot parse as an ERROR with a traceback; it is the
-    client's error: one WARNING line, no traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, HttpProcessingError):
-            reason = " ".join(str(error.message).split())[:200]
-            record.msg, record.args = "%s: %s %s", (record.getMessage(), error.code, reason)
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
-def configure_logging(config: Config) -> None:
-    """Log lines to stderr with every secret of ``config`` redacted."""
-    logging.basicConfig(level=logging.INFO)
-    secrets = [*config.auth.api_keys.values(), config.mail.smtp_password]
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
-        handler.addFilter(ClientErrorFilter())
 
 
 async def serve(config: Config, host: str | None = None, port: int | None = None) -> None:

@@ -13,7 +13,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config, verification_policy
 
@@ -23,7 +23,7 @@ EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep that
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors: keep that
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -120,7 +120,7 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
     store = load_trust_store(trust_dir)
     for problem in store.problems:
         print(f"gateway {command}: trust store: {problem}", file=sys.stderr)
-    from gateway.revocation import online_revocation
+    from gateway.trust.revocation import online_revocation
 
     revocation = RevocationMode(args.revocation) if args.revocation else config.verification.revocation
     policy = verification_policy(
@@ -171,7 +171,7 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        from gateway.render import render_text
+        from gateway.render.text import render_text
 
         print(render_text(report))
     return EXIT_OK if report.all_qualified_and_passed else EXIT_NOT_VALID
@@ -196,7 +196,7 @@ def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
 
 
 def _trust_show(args: argparse.Namespace, config: Config) -> int:
-    from gateway.revocation import online_revocation, trust_data_health
+    from gateway.trust.revocation import online_revocation, trust_data_health
     from validators.signatures.certificates import format_name
     from validators.trust import load_trust_store
 
@@ -237,8 +237,8 @@ def _trust_show(args: argparse.Namespace, config: Config) -> int:
 
 
 def _trust_import_tsl(args: argparse.Namespace, config: Config) -> int:
-    from gateway.revocation import fetch_policy, online_revocation
-    from gateway.tsl_refresh import import_tsl, prefetch_crls
+    from gateway.trust.revocation import fetch_policy, online_revocation
+    from gateway.trust.tsl_refresh import import_tsl, prefetch_crls
     from validators.signatures.fetch import Fetcher
     from validators.tsl import TslError
 
@@ -293,8 +293,8 @@ def _trust_add(args: argparse.Namespace, trust_dir: Path) -> int:
 
 def _trust_refresh(args: argparse.Namespace, config: Config) -> int:
     """Fetch again the CRLs of the accredited-CA list (and its own URL, when configured)."""
-    from gateway.revocation import online_revocation
-    from gateway.tsl_refresh import prefetch_crls
+    from gateway.trust.revocation import online_revocation
+    from gateway.trust.tsl_refresh import prefetch_crls
     from validators.trust import load_trust_store
 
     if config.trust.tsl_url:
@@ -361,7 +361,7 @@ def _is_power_of_attorney(path: Path) -> bool:
 def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
-    from gateway.pipeline import PackageRequest, run_validation
+    from gateway.pipeline.worker import PackageRequest, run_validation
     from validators.catalogue import Slot
     from validators.gost import gost_support
     from validators.members import MemberList
@@ -392,7 +392,8 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
     uploads += [UploadedFile(Slot.POWER_OF_ATTORNEY, p.name, p) for p in args.power_of_attorney]
     request = PackageRequest(args.member, args.doc_type, args.report_kind, args.regulation_kind, uploads)
     with tempfile.TemporaryDirectory(prefix="gateway-check-") as scratch:
-        decision, report = run_validation(request, config, members, store, policy, Path(scratch))
+        decision, typed = run_validation(request, config, members, store, policy, Path(scratch))
+    report = typed.to_json()
     if args.json:
         output = {k: report[k] for k in ("decision", "checks", "files", "signatures")}
         json.dump(output, sys.stdout, ensure_ascii=False, indent=2)
@@ -418,7 +419,7 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     """Staff view of the durable outbox (works on the database while the gateway runs)."""
     from datetime import datetime, timezone
 
-    from gateway.outbox import Outbox
+    from gateway.delivery.outbox import Outbox
     from gateway.store.db import Database
 
     database = config.storage.data_dir / "gateway.sqlite3"
@@ -438,11 +439,11 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
         print(f"gateway outbox {args.action}: a job id is required", file=sys.stderr)
         return EXIT_USAGE
     if args.action == "show":
-        row = outbox.row(args.job)
-        if row is None:
+        job = outbox.row(args.job)
+        if job is None:
             print(f"gateway outbox: no job {args.job}", file=sys.stderr)
             return EXIT_NOT_VALID
-        json.dump(row, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        json.dump(job, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
         return EXIT_OK
     if outbox.retry_dead(args.job):

@@ -13,8 +13,12 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+import urllib.parse
+from enum import Enum, StrEnum
 from typing import Any, Mapping
 
+from gateway.store.status import Decision
+from validators.checks import CATALOGUE, Severity
 from validators.signatures.model import RevocationMode
 from validators.signatures.policy import GOST_2001_SUNSET, SIGNING_TIME_SKEW, WEAK_DIGEST_SUNSET, VerificationPolicy
 
@@ -29,6 +33,7 @@ __all__ = [
     "AuthConfig",
     "PoaConfig",
     "ConfigError",
+    "SmtpSecurity",
     "load_config",
     "verification_policy",
     "REPO_ROOT",
@@ -136,14 +141,29 @@ class LimitsConfig:
     crashed); the next claim records a ``processing.error`` decision instead of trying again."""
 
 
+class SmtpSecurity(StrEnum):
+    """How the SMTP connection is protected."""
+
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionConfig:
-    fatal: str = "rejected"
-    fixable: str = "returned"
-    warning: str = "accepted"
-    info: str = "accepted"
-    severity: Mapping[str, str] = field(default_factory=dict)
-    """Per check code severity overrides, e.g. {"pdf.active_content" = "fixable"}."""
+    """Which decision each severity leads to (SPEC section 6), and per-code severities."""
+
+    fatal: Decision = Decision.REJECTED
+    fixable: Decision = Decision.RETURNED
+    warning: Decision = Decision.ACCEPTED
+    info: Decision = Decision.ACCEPTED
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    """Per check code severity overrides, e.g. {"pdf.active_content" = "fixable"}; codes
+    must be in the catalogue (``validators.checks``)."""
+
+    def by_severity(self) -> dict[Severity, Decision]:
+        """The decision of each severity."""
+        return {Severity.FATAL: self.fatal, Severity.FIXABLE: self.fixable, Severity.WARNING: self.warning, Severity.INFO: self.info}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +196,7 @@ class MailConfig:
     smtp_host: str = ""
     """Empty: the embedded default writes .eml files to eml_dir."""
     smtp_port: int = 587
-    smtp_security: str = "starttls"
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
     smtp_username: str = ""
     smtp_password: str = ""
     """Use "env:NAME" to keep it out of the file."""
@@ -232,7 +252,7 @@ def _section(cls: type, data: Any, name: str, base: Path) -> Any:
             values[key] = _convert(raw, default, base, allow_negative=key in _MAY_BE_NEGATIVE)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[{name}] {key}: {exc}") from None
-    return cls(**values)
+    return _checked(name, cls(**values))
 
 
 _MAY_BE_NEGATIVE = {"digest_hour_utc"}
@@ -248,8 +268,8 @@ def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
             raise TypeError("a list of strings is expected")
         return tuple(raw)
-    if isinstance(default, RevocationMode):
-        return RevocationMode(raw)
+    if isinstance(default, Enum):
+        return _enum(type(default), raw)
     if isinstance(default, datetime):
         return _moment(raw)
     if isinstance(default, float):
@@ -321,6 +341,58 @@ def verification_policy(config: "Config", **overrides: Any) -> VerificationPolic
     return VerificationPolicy(**values)
 
 
+def _enum(kind: type[Enum], raw: Any) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not one of {', '.join(str(m.value) for m in kind)}") from None
+
+
+def _decision(section: DecisionConfig) -> DecisionConfig:
+    overrides: dict[str, Severity] = {}
+    for code, raw in section.severity.items():
+        if code not in CATALOGUE:
+            raise ConfigError(f"[decision.severity] {code}: not a check code of the catalogue")
+        try:
+            overrides[code] = _enum(Severity, raw)
+        except ValueError as exc:
+            raise ConfigError(f"[decision.severity] {code}: {exc}") from None
+    return dataclasses.replace(section, severity=overrides)
+
+
+#: Settings that must be at least 1 (0 would stall the service or refuse everything).
+_AT_LEAST_ONE = {
+    "server": ("port", "max_request_bytes", "verify_workers", "max_parts", "max_json_bytes"),
+    "limits": (
+        "max_document_bytes", "max_attachment_bytes", "max_signature_bytes", "archive_max_entries", "archive_max_total_bytes",
+        "archive_max_entry_bytes", "archive_max_ratio", "validation_workers", "validation_max_attempts",
+    ),
+    "delivery": ("registry_concurrency", "email_concurrency", "max_attempts"),
+    "mail": ("smtp_port",),
+}
+
+#: Settings holding an http(s) URL when not empty.
+_URLS = {"delivery": ("registry_url",), "trust": ("tsl_url",), "poa": ("registry_url",), "mail": ("portal_url", "staff_url")}
+
+
+def _checked(name: str, section: Any) -> Any:
+    """``section`` after the checks that look at a value's meaning, not only its type."""
+    for key in _AT_LEAST_ONE.get(name, ()):
+        if getattr(section, key) < 1:
+            raise ConfigError(f"[{name}] {key}: must be at least 1, got {getattr(section, key)}")
+    for key in _URLS.get(name, ()):
+        value = getattr(section, key)
+        if value and (urllib.parse.urlsplit(value).scheme not in ("http", "https") or not urllib.parse.urlsplit(value).netloc):
+            raise ConfigError(f"[{name}] {key}: an http:// or https:// URL is expected, got {value!r}")
+    if name == "server" and section.port > 65535:
+        raise ConfigError(f"[server] port: must be at most 65535, got {section.port}")
+    if name == "delivery" and not -1 <= section.digest_hour_utc <= 23:
+        raise ConfigError(f"[delivery] digest_hour_utc: an hour 0-23 (or -1: never) is expected, got {section.digest_hour_utc}")
+    if name == "delivery" and section.base_delay > section.max_delay:
+        raise ConfigError(f"[delivery] base_delay ({section.base_delay}) is over max_delay ({section.max_delay})")
+    return section
+
+
 def _auth(data: Any) -> AuthConfig:
     if not isinstance(data, dict):
         raise ConfigError("[auth] must be a table")
@@ -352,8 +424,6 @@ def _secret(value: str, name: str) -> str:
 
 
 def _mail(mail: MailConfig) -> MailConfig:
-    if mail.smtp_security not in ("starttls", "tls", "none"):
-        raise ConfigError("[mail] smtp_security must be starttls, tls or none")
     return dataclasses.replace(mail, smtp_password=_secret(mail.smtp_password, "[mail] smtp_password"))
 
 
@@ -391,7 +461,7 @@ def load_config(path: Path | None) -> Config:
         auth=_auth(data.get("auth", {})),
         storage=_section(StorageConfig, data.get("storage", {}), "storage", base),
         limits=_section(LimitsConfig, data.get("limits", {}), "limits", base),
-        decision=_section(DecisionConfig, data.get("decision", {}), "decision", base),
+        decision=_decision(_section(DecisionConfig, data.get("decision", {}), "decision", base)),
         delivery=_section(DeliveryConfig, data.get("delivery", {}), "delivery", base),
         mail=_mail(_section(MailConfig, data.get("mail", {}), "mail", base)),
         poa=_section(PoaConfig, poa_data, "poa", base),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import ClientSession, web
 
 from gateway.config import Config
-from gateway.pipeline import Pipeline
+from gateway.delivery.outbox import Outbox, OutboxWorker
+from gateway.pipeline.worker import Pipeline
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.intake import GroupCommit
@@ -30,7 +32,7 @@ MEMBERS_KEY = web.AppKey("members", MemberList)
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
 METRICS_KEY = web.AppKey("metrics", dict)
 ROLE_KEY = web.RequestKey("role", str)
-OUTBOX_KEY = web.AppKey("outbox", object)
-OUTBOX_WORKER_KEY = web.AppKey("outbox_worker", object)
+OUTBOX_KEY = web.AppKey("outbox", Outbox)
+OUTBOX_WORKER_KEY = web.AppKey("outbox_worker", OutboxWorker)
 HTTP_SESSION_KEY = web.AppKey("http_session", ClientSession)
-BACKGROUND_KEY = web.AppKey("background", list)
+BACKGROUND_KEY = web.AppKey("background", list[asyncio.Task[None]])

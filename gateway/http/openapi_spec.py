@@ -1,6 +1,6 @@
 """The whole OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
 
-It starts from :func:`gateway.api.openapi_document` (uploads, status, reports) and adds
+It starts from the base document (uploads, status, reports) and adds
 every other route: the submission list and «Движения», registry events, notices, verify,
 webhooks, health and metrics, with the schema of every answer. ``tests/gateway/
 test_openapi.py`` checks that each route of the running app is described and that the
@@ -9,18 +9,144 @@ real answers match their schemas, so the document cannot drift from the service.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from gateway.api import openapi_document
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["full_document"]
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
-_SECURITY = [{"apiKey": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 STATUSES = ["received", "validating", "awaiting_revocation", "accepted", "returned", "rejected", "registered"]
+
+
+def _base_document() -> dict[str, Any]:
+    """Uploads, status and reports: the routes every portal uses first."""
+    error = {"$ref": "#/components/schemas/Error"}
+    security: list[dict[str, list[str]]] = [{"apiKey": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SRO intake gateway", "version": "1"},
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "object", "properties": {k: {"type": "string"} for k in ("code", "message_ru", "detail")}}},
+                },
+                "Check": {
+                    "type": "object",
+                    "properties": {k: {"type": ["string", "null"]} for k in ("code", "severity", "file", "message_ru", "remedy_ru", "detail")},
+                },
+                "Submission": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "external_id": {"type": ["string", "null"]},
+                        "member": {"type": "string"},
+                        "doc_type": {"type": "string", "enum": sorted(DOC_TYPES)},
+                        "status": {"type": "string", "enum": ["received", "validating", "accepted", "returned", "rejected", "registered"]},
+                        "decision": {"type": ["string", "null"], "enum": ["accepted", "returned", "rejected", None]},
+                        "incoming_number": {"type": ["string", "null"]},
+                        "registered_at": {"type": ["string", "null"]},
+                        "received_at": {"type": "string"},
+                        "decided_at": {"type": ["string", "null"]},
+                    },
+                },
+                "Report": {
+                    "type": "object",
+                    "properties": {
+                        "decision": {"type": "string"},
+                        "decision_ru": {"type": "string"},
+                        "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
+                        "files": {"type": "array", "items": {"type": "object"}},
+                        "signatures": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/submissions": {
+                "post": {
+                    "summary": "Upload a package (multipart)",
+                    "security": security,
+                    "requestBody": {
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["member", "doc_type"],
+                                    "properties": {
+                                        "member": {"type": "string"},
+                                        "doc_type": {"type": "string", "enum": sorted(DOC_TYPES)},
+                                        "report_kind": {"type": "string", "enum": sorted(REPORT_KINDS)},
+                                        "regulation_kind": {"type": "string", "enum": sorted(REGULATION_KINDS)},
+                                        "external_id": {"type": "string"},
+                                        "document": {"type": "string", "format": "binary"},
+                                        "attachment": {"type": "string", "format": "binary"},
+                                        "signature": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                                        "power_of_attorney": {
+                                            "type": "array",
+                                            "items": {"type": "string", "format": "binary"},
+                                            "description": "МЧД (EMCHD_1 XML) of a representative who signs with a personal certificate, and its detached signature X.xml.sig",
+                                        },
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "202": {"description": "Stored; validation follows"},
+                        "200": {"description": "The same external_id was received before: the first submission"},
+                        "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
+                        "401": {"description": "No or wrong API key", "content": {"application/json": {"schema": error}}},
+                        "413": {"description": "Body too large", "content": {"application/json": {"schema": error}}},
+                        "507": {"description": "Storage full", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/submissions/{id}": {
+                "get": {
+                    "summary": "Status, decision and incoming number",
+                    "security": security,
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The submission", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}},
+                        "404": {"description": "Unknown", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/submissions/{id}/report": {
+                "get": {
+                    "summary": "The validation report: JSON, or HTML for staff (format=html or Accept: text/html)",
+                    "security": security,
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
+                        {"name": "member", "in": "query", "schema": {"type": "string"}, "description": "portal key: the member it acts for"},
+                    ],
+                    "responses": {
+                        "200": {"description": "Report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}, "text/html": {}}},
+                        "202": {"description": "Not validated yet"},
+                        "403": {"description": "Not allowed", "content": {"application/json": {"schema": error}}},
+                        "404": {"description": "Unknown", "content": {"application/json": {"schema": error}}},
+                    },
+                }
+            },
+            "/api/v1/verify": {
+                "post": {
+                    "summary": "Verify the signatures of one document (multipart: document, signature)",
+                    "security": security,
+                    "responses": {"200": {"description": "gateway verify JSON"}, "400": {"description": "Malformed"}, "413": {"description": "Too large"}},
+                }
+            },
+            "/healthz": {"get": {"summary": "Liveness and GOST support", "responses": {"200": {"description": "OK"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain"}}}},
+        },
+    }
+
+
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -186,7 +312,7 @@ def _list_parameters() -> list[dict[str, Any]]:
 
 def full_document() -> dict[str, Any]:
     """The OpenAPI document of every route of the service."""
-    document = copy.deepcopy(openapi_document())
+    document = _base_document()
     schemas = document["components"]["schemas"]
     schemas.update(_schemas())
     paths = document["paths"]

@@ -13,7 +13,8 @@ from typing import Mapping
 
 from aiohttp import web
 
-from gateway.api import error_response
+from gateway import messages_ru as messages
+from gateway.http.responses import error_response
 from gateway.keys import DATABASE_KEY, MEMBERS_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.store.events import events_of
 from gateway.store.listing import SubmissionFilter, decode_cursor, search
@@ -37,7 +38,7 @@ def _date(query: Mapping[str, str], name: str) -> date | None:
             return parse(value)
         except (ValueError, IndexError):
             continue
-    raise FilterError(f"Неверная дата в поле {name}: ожидается ГГГГ-ММ-ДД или ДД.ММ.ГГГГ.")
+    raise FilterError(messages.BAD_DATE.format(name=name))
 
 
 def members_matching(members: MemberList, text: str) -> tuple[str, ...]:
@@ -57,7 +58,7 @@ def parse_filter(query: Mapping[str, str], members: MemberList) -> SubmissionFil
     text = (query.get("q") or "").strip() or None
     year_text = (query.get("report_year") or "").strip()
     if year_text and not (year_text.isascii() and year_text.isdigit() and len(year_text) == 4):
-        raise FilterError("Неверный отчётный год (report_year): ожидается год из четырёх цифр.")
+        raise FilterError(messages.BAD_REPORT_YEAR_DIGITS)
     return SubmissionFilter(
         status=(query.get("status") or "").strip() or None,
         decision=(query.get("decision") or "").strip() or None,
@@ -77,21 +78,21 @@ def parse_filter(query: Mapping[str, str], members: MemberList) -> SubmissionFil
 async def list_submissions(request: web.Request) -> web.Response:
     role = request.get(ROLE_KEY, "staff")
     if role not in ("portal", "staff", "registry"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {role} may not list submissions")
+        return error_response(403, "auth.forbidden", messages.FORBIDDEN, f"role {role} may not list submissions")
     query = request.query
     if role == "portal" and not (query.get("member") or "").strip().isdigit():
-        return error_response(400, "request.member", "Укажите номер кооператива в реестре СРО (параметр member).", "portal key: member (register number) is required")
+        return error_response(400, "request.member", messages.REQUEST_MEMBER, "portal key: member (register number) is required")
     try:
         limit = int(query.get("limit", "50"))
     except ValueError:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
-        return error_response(400, "request.limit", f"Параметр limit должен быть от 1 до {MAX_LIMIT}.", "limit out of range")
+        return error_response(400, "request.limit", messages.BAD_LIMIT.format(limit=MAX_LIMIT), "limit out of range")
     cursor = None
     if query.get("cursor"):
         cursor = decode_cursor(query["cursor"])
         if cursor is None:
-            return error_response(400, "request.cursor", "Неверный параметр cursor: используйте значение next_cursor из предыдущего ответа.", "malformed cursor")
+            return error_response(400, "request.cursor", messages.REQUEST_CURSOR, "malformed cursor")
     try:
         wanted = parse_filter(query, request.app[MEMBERS_KEY])
     except FilterError as exc:
@@ -107,13 +108,13 @@ async def list_submissions(request: web.Request) -> web.Response:
 async def submission_events(request: web.Request) -> web.Response:
     role = request.get(ROLE_KEY, "staff")
     if role not in ("portal", "staff", "registry"):
-        return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", f"role {role} may not read events")
+        return error_response(403, "auth.forbidden", messages.FORBIDDEN, f"role {role} may not read events")
     submission_id = request.match_info["id"]
     loop = asyncio.get_running_loop()
     record = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].get, submission_id)
     if record is None or (role == "portal" and request.query.get("member") != record.member):
         # The portal learns nothing about other members' packages, not even that they exist.
-        return error_response(404, "submission.not_found", "Пакет не найден.", "no such submission (portal: give the member it belongs to)")
+        return error_response(404, "submission.not_found", messages.SUBMISSION_NOT_FOUND, "no such submission (portal: give the member it belongs to)")
     database = request.app[DATABASE_KEY]
 
     def load() -> list[dict[str, object]]:

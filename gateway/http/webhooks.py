@@ -27,10 +27,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.api import error_response
-from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway import messages_ru as text
+from gateway.http.responses import error_response
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.keys import DATABASE_KEY, ROLE_KEY
-from gateway.outbox import Job
+from gateway.delivery.outbox import Job
 from gateway.store.webhooks import WebhookStore
 
 __all__ = ["setup_webhook_routes", "WebhookSender", "signature"]
@@ -86,7 +87,7 @@ def _store(request: web.Request) -> WebhookStore:
 def _denied(request: web.Request) -> web.Response | None:
     if request.get(ROLE_KEY, "staff") in ("portal", "staff"):
         return None
-    return error_response(403, "auth.forbidden", "Нет доступа к этому ресурсу.", "portal or staff key required")
+    return error_response(403, "auth.forbidden", text.FORBIDDEN, "portal or staff key required")
 
 
 async def add_webhook(request: web.Request) -> web.Response:
@@ -98,14 +99,14 @@ async def add_webhook(request: web.Request) -> web.Response:
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):
-        return error_response(400, "request.malformed", "Запрос повреждён: ожидается объект JSON с полем url.", "body is not a JSON object")
+        return error_response(400, "request.malformed", text.WEBHOOK_BODY_EXPECTED, "body is not a JSON object")
     url = str(body.get("url") or "")
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
-        return error_response(400, "webhook.url", "Неверный адрес для уведомлений: ожидается URL http или https.", f"url {url[:200]!r}")
+        return error_response(400, "webhook.url", text.WEBHOOK_URL, f"url {url[:200]!r}")
     secret = body.get("secret")
     if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 256):
-        return error_response(400, "webhook.secret", "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов.", "secret length")
+        return error_response(400, "webhook.secret", text.WEBHOOK_SECRET, "secret length")
     hook, secret = await asyncio.to_thread(_store(request).add, url, secret)
     return web.json_response({**hook.to_json(), "secret": secret}, status=201)
 
@@ -122,7 +123,7 @@ async def remove_webhook(request: web.Request) -> web.Response:
     if denied:
         return denied
     if not await asyncio.to_thread(_store(request).remove, request.match_info["id"]):
-        return error_response(404, "webhook.not_found", "Адрес для уведомлений не найден.", "no such active webhook")
+        return error_response(404, "webhook.not_found", text.WEBHOOK_NOT_FOUND, "no such active webhook")
     return web.json_response({"id": request.match_info["id"], "removed": True})
 
 

@@ -4,7 +4,7 @@ Uploads arrive in chunks; :class:`BlobWriter` writes them and takes their SHA-25
 worker thread, so the event loop only hands chunks over and the file is never held whole
 in memory. Only SHA-256 is taken here (it names the file and costs little next to the
 write); Streebog-256, five times slower, is computed once by the validation worker and
-recorded with the file (``gateway.pipeline``).
+recorded with the file (``gateway.pipeline.worker``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from gateway.store.files import fsync_dir, fsync_path
 
 __all__ = ["BlobStore", "BlobWriter", "StoredBlob", "fsync_dir"]
 
@@ -75,7 +77,7 @@ class BlobWriter:
         """fsync the file and move it to its content address; returns the blob and the folder
         that received its name (to be fsynced by the caller, once for many files)."""
         self.finish()
-        _fsync_path(self._temp)
+        fsync_path(self._temp)
         key = self._sha256.hexdigest()
         target = self._store.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,20 +89,6 @@ class BlobWriter:
             self.finish()
         finally:
             self._temp.unlink(missing_ok=True)
-
-
-def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
-    # fsync through a fresh descriptor flushes the file's data as well (Linux: per inode).
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make the names in a folder durable."""
-    _fsync_path(path)
 
 
 class BlobStore:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["Database", "now_iso"]
+__all__ = ["Database", "connect", "now_iso"]
 
 
 def now_iso() -> str:
@@ -106,6 +106,22 @@ def _side_tables() -> tuple[str, ...]:
     return EVENTS + STAFF + PERIODS + WEBHOOKS
 
 
+def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A connection as every gateway database wants it: autocommit mode (transactions are
+    explicit ``BEGIN IMMEDIATE``), WAL, ``synchronous=FULL`` (a commit survives power loss),
+    foreign keys on, and ``busy_timeout`` seconds of waiting for a lock before "database
+    is locked"."""
+    connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=True)
+    connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+    # WAL is a property of the file: switched once. Asking for it again while another
+    # connection writes fails at once with "database is locked" (no busy wait for it).
+    if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    return connection
+
+
 class Database:
     """A SQLite file with the gateway's schema (migrated on open)."""
 
@@ -120,12 +136,8 @@ class Database:
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=True)
+            connection = connect(self.path, self.busy_timeout)
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             self._local.connection = connection
         return connection
 

@@ -122,7 +122,7 @@ def decode_cursor(cursor: str) -> tuple[str, str] | None:
 
 def count(db: Database, f: SubmissionFilter) -> int:
     where, args = _where(f)
-    return db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"]
+    return int(db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"])
 
 
 def search(

@@ -10,6 +10,7 @@ own CSRF token, an idle timeout and an absolute lifetime.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -50,7 +51,13 @@ LIFETIME_SECONDS = 12 * 60 * 60.0
 MIN_PASSWORD = 10
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown login (same time as a known one). Made on
+    first use, not at import: argon2id takes tens of milliseconds and 64 MiB."""
+    return _HASHER.hash("not a password of anyone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,8 @@ class StaffUsers:
         now = time.time() if now is None else now
         rows = self.db.query("SELECT * FROM staff_users WHERE login = ?", login)
         row = rows[0] if rows else None
-        stored = row["password_hash"] if row is not None else _DUMMY_HASH
+        stored = row["password_hash"] if row is not None else _dummy_hash()
+        good: bool
         try:
             good = _HASHER.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -12,6 +12,7 @@ from gateway.store.blobs import StoredBlob
 from gateway.store.db import Database, now_iso
 from gateway.store.events import record_event
 from gateway.store.periods import record_period
+from gateway.store.report import PackageReport
 
 __all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
 
@@ -175,7 +176,7 @@ class SubmissionRepository:
         self,
         submission_id: str,
         decision: str,
-        report: dict[str, Any],
+        report: PackageReport,
         member_email: str | None = None,
         effects: "Callable[[sqlite3.Connection], None] | None" = None,
     ) -> None:
@@ -183,7 +184,7 @@ class SubmissionRepository:
         with self.db.transaction() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
-                (submission_id, json.dumps(report, ensure_ascii=False)),
+                (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
             )
             connection.execute(
                 "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
@@ -194,14 +195,22 @@ class SubmissionRepository:
                 submission_id,
                 "decision",
                 "gateway",
-                {"decision": decision, "findings": [c.get("code") for c in report.get("checks", []) if c.get("severity") in ("fatal", "fixable")]},
+                {"decision": decision, "findings": [c.code for c in report.problems]},
             )
             if effects is not None:
                 effects(connection)
 
-    def report(self, submission_id: str) -> dict[str, Any] | None:
-        rows = self.db.query("SELECT report FROM reports WHERE submission_id = ?", submission_id)
-        return json.loads(rows[0]["report"]) if rows else None
+    def report(self, submission_id: str) -> PackageReport | None:
+        """The stored report of a decided submission."""
+        with self.db.transaction(durable=False) as connection:
+            return stored_report(connection, submission_id)
+
+    def report_with_submission(self, submission_id: str) -> PackageReport | None:
+        """The stored report showing the submission as it is now (status, numbers)."""
+        report, record = self.report(submission_id), self.get(submission_id)
+        if report is None or record is None:
+            return None
+        return report.with_submission(record.to_json())
 
     def unfinished(self) -> list[str]:
         """Submissions received or interrupted while validating (restart recovery)."""
@@ -209,3 +218,9 @@ class SubmissionRepository:
 
     def counts_by_decision(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")}
+
+
+def stored_report(connection: sqlite3.Connection, submission_id: str) -> PackageReport | None:
+    """The stored report of a decided submission, inside the caller's transaction."""
+    row = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (submission_id,)).fetchone()
+    return PackageReport.from_json(json.loads(row[0])) if row is not None else None

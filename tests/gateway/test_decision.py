@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.decision import Decision, DecisionPolicy, decide
+from gateway.pipeline.decision import Decision, DecisionPolicy, decide
 from validators.checks import Severity, finding
 from validators.members import MemberList, normalise_person_name
 

@@ -191,7 +191,7 @@ async def test_mass_mailing_reaches_every_active_member_and_not_the_excluded(aio
 async def test_daily_digest_lists_the_days_returned_and_rejected_packages(aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
     from datetime import datetime
 
-    from gateway.events import enqueue_digest
+    from gateway.delivery.digest import enqueue_digest
     from gateway.keys import REPOSITORY_KEY
 
     app = create_app(delivery_config)

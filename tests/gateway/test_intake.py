@@ -434,13 +434,15 @@ async def test_encrypted_pdf_charter_is_rejected(client: TestClient, tmp_path: P
     assert report["decision"] == "rejected" and "pdf.encrypted" in codes(report)
 
 
-async def test_file_over_the_slot_limit_is_rejected(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+async def test_file_over_the_slot_limit_is_refused_with_413_naming_the_limit(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
     import dataclasses
 
     tight = dataclasses.replace(config, limits=LimitsConfig(max_document_bytes=1000))
     client = await aiohttp_client(create_app(tight))
-    report = await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
-    assert report["decision"] == "rejected" and "file.too_large" in codes(report)
+    response = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+    error = (await response.json())["error"]
+    assert response.status == 413 and error["code"] == "request.file_too_large"
+    assert error["message_ru"] == "Файл в поле document слишком большой: не более 1000 байт."
 
 
 async def test_unknown_doc_type_is_refused_at_once(client: TestClient, pki: TestPki, tmp_path: Path) -> None:

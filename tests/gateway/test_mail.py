@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.mail.compose import KINDS, Attachment, MailSettings, compose
-from gateway.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.delivery.mail.compose import KINDS, Attachment, MailSettings, compose
+from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
 from tests.pki.tls import localhost_tls, server_context
 
 SETTINGS = MailSettings(sro_contact="info@coopfin.test", portal_url="https://lk.coopfin.test")

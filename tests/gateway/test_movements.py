@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config
-from gateway.outbox import Job, Outbox
+from gateway.delivery.outbox import Job, Outbox
 from gateway.store.db import Database
 from gateway.store.events import events_of
 from gateway.store.submissions import NewSubmission, SubmissionRepository

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from gateway.outbox import Outbox, OutboxWorker
+from gateway.delivery.outbox import Outbox, OutboxWorker
 from gateway.store.db import Database
 
 

@@ -24,11 +24,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.registry import local as local_module
-from gateway.registry.client import HttpRegistry, parse_retry_after
-from gateway.registry.local import LocalRegistry, safe_file_name
-from gateway.registry.model import OutgoingPackage, RegistryReceipt
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.delivery.registry import local as local_module
+from gateway.delivery.registry.client import HttpRegistry, parse_retry_after
+from gateway.delivery.registry.local import LocalRegistry
+from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
+from gateway.store.files import safe_file_name
 from tests.pki.tls import localhost_tls
 
 REPO = Path(__file__).resolve().parents[2]
@@ -371,8 +372,8 @@ async def test_local_another_process_on_one_database_is_gap_free(tmp_path: Path)
     script = textwrap.dedent(
         f"""
         import asyncio, datetime as dt, pathlib
-        from gateway.registry.local import LocalRegistry
-        from gateway.registry.model import OutgoingPackage
+        from gateway.delivery.registry.local import LocalRegistry
+        from gateway.delivery.registry.model import OutgoingPackage
         tmp = pathlib.Path({str(tmp_path)!r})
         clock = lambda: dt.datetime(2026, 5, 9, 10, 0, tzinfo=dt.timezone.utc)
         registry = LocalRegistry(tmp / "registry.sqlite", tmp / "incoming", clock)

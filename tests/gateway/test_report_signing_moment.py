@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from gateway.http.staff.views import _ENV as STAFF_ENV
-from gateway.reports import render_html
+from gateway.render.html import render_html
+from gateway.store.report import PackageReport
 from tests.gateway.test_reports_stamps import REPORT_JSON, SIGNATURE
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
@@ -48,7 +49,8 @@ def received_check() -> dict[str, Any]:
 
 
 def renderings(report: dict[str, Any]) -> list[str]:
-    return [_text(render_html(report, "staff")), _text(render_html(report, "member")), staff_page(report["signatures"][0])]
+    typed = PackageReport.from_json(report)
+    return [_text(render_html(typed, "staff")), _text(render_html(typed, "member")), staff_page(report["signatures"][0])]
 
 
 def test_signature_without_time_stamp_says_the_certificate_was_judged_at_receipt() -> None:
@@ -78,7 +80,7 @@ def test_invalid_time_stamp_is_not_shown_as_a_proof() -> None:
 
 def test_signature_without_a_claimed_time_says_so() -> None:
     report = report_with(signing_time=None, validation_time=RECEIVED, timestamp=None, checks=[received_check()])
-    assert "Время подписания (заявлено подписантом): не указано" in _text(render_html(report, "member"))
+    assert "Время подписания (заявлено подписантом): не указано" in _text(render_html(PackageReport.from_json(report), "member"))
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,13 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.events import digest_context, digest_day, enqueue_digest
+from gateway.delivery.digest import digest_context, digest_day, enqueue_digest
 from gateway.keys import OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import MSK
-from gateway.reports import render_html
-from gateway.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
+from gateway.render.html import render_html
+from gateway.render.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.db import Database
+from gateway.store.report import PackageReport
 from gateway.store.submissions import NewSubmission, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.mail import eml_messages, text_of
@@ -81,13 +82,13 @@ def test_issuer_is_named_not_spelled_as_a_dn() -> None:
 
 def test_qualified_status_is_shown_apart_from_the_verdict() -> None:
     failed = {**SIGNATURE, "indication": "TOTAL_FAILED", "sub_indication": "HASH_FAILURE", "qualified": False}
-    html = render_html({**REPORT_JSON, "signatures": [failed]})
+    html = render_html(PackageReport.from_json({**REPORT_JSON, "signatures": [failed]}))
     assert "ПОДПИСЬ НЕДЕЙСТВИТЕЛЬНА: документ изменён после подписания" in html
     assert "Сертификат квалифицированный: да" in html
 
 
 def test_report_uses_moscow_time_russian_kind_names_and_full_serials() -> None:
-    html = render_html(REPORT_JSON)
+    html = render_html(PackageReport.from_json(REPORT_JSON))
     assert "01.04.2026 00:30" in html  # 21:30 UTC is half past midnight in Moscow
     assert "OD 31 марта (первый квартал)" in html and "OD_Q1" not in html
     assert "01A2B" not in html and ">1A2B<" in html
@@ -95,15 +96,15 @@ def test_report_uses_moscow_time_russian_kind_names_and_full_serials() -> None:
 
 
 def test_only_the_staff_status_is_labelled_проверен() -> None:
-    assert "Проверен" not in render_html(REPORT_JSON)
-    html = render_html({**REPORT_JSON, "submission": {**REPORT_JSON["submission"], "staff_decision": "verified", "staff_comment": "Всё в порядке"}})
+    assert "Проверен" not in render_html(PackageReport.from_json(REPORT_JSON))
+    html = render_html(PackageReport.from_json({**REPORT_JSON, "submission": {**REPORT_JSON["submission"], "staff_decision": "verified", "staff_comment": "Всё в порядке"}}))
     assert "Решение сотрудника СРО: <b class=\"verified\">Проверен</b> — «Всё в порядке»" in html
     assert "Автоматическая проверка: <b class=\"returned\">Возвращен на доработку</b>" in html
 
 
 def test_member_copy_leaves_out_staff_only_detail() -> None:
-    staff = render_html(REPORT_JSON, "staff")
-    member = render_html(REPORT_JSON, "member")
+    staff = render_html(PackageReport.from_json(REPORT_JSON), "staff")
+    member = render_html(PackageReport.from_json(REPORT_JSON), "member")
     assert "STAFF-ONLY" in staff and "SECRET-STEP" in staff
     assert "STAFF-ONLY" not in member and "SECRET-STEP" not in member
     assert "Подпишите у руководителя" in member and QUALIFIED_HEADING in member
@@ -127,7 +128,7 @@ async def test_emailed_report_is_the_member_copy_with_its_charset(aiohttp_client
 def _decided_at(database: Database, moment: str) -> str:
     repository = SubmissionRepository(database)
     submission_id, _ = repository.create(NewSubmission(MEMBER, "charter", None, None, None), [])
-    repository.decide(submission_id, "returned", {"checks": [], "decision_ru": "Возвращен на доработку"})
+    repository.decide(submission_id, "returned", PackageReport.from_json({"decision": "returned", "checks": [], "decision_ru": "Возвращен на доработку", "doc_type": "report"}))
     with database.transaction() as connection:
         connection.execute("UPDATE submissions SET decided_at = ? WHERE id = ?", (moment, submission_id))
     return submission_id
@@ -138,8 +139,8 @@ def test_digest_covers_the_whole_moscow_day(tmp_path: Path) -> None:
     late_evening_utc = _decided_at(database, "2026-03-31T22:30:00Z")  # 01:30 on 1 April in Moscow
     early_morning_utc = _decided_at(database, "2026-03-31T20:59:59Z")  # 23:59:59 on 31 March in Moscow
     with database.transaction() as connection:
-        april = [i["submission_id"] for i in digest_context(connection, "2026-04-01")["items"]]
-        march = [i["submission_id"] for i in digest_context(connection, "2026-03-31")["items"]]
+        april = [i["submission_id"] for i in digest_context(connection, "2026-04-01").items]
+        march = [i["submission_id"] for i in digest_context(connection, "2026-03-31").items]
     assert april == [late_evening_utc] and march == [early_morning_utc]
 
 

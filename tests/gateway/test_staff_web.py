@@ -5,6 +5,7 @@ package list, the decision form, CSV export, the member list upload."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import subprocess
 import sys
@@ -273,6 +274,37 @@ async def test_valid_member_list_replaces_the_current_one(aiohttp_client: Client
     assert config.storage.members_csv.read_bytes() == good
     page = await (await client.get("/staff/members")).text()
     assert "КПК «Новый»" in page
+
+
+async def test_member_list_upload_with_a_forged_csrf_field_changes_nothing(aiohttp_client: ClientFactory, config: Config) -> None:
+    add_staff(config)
+    client = await aiohttp_client(create_app(config))
+    await sign_in(client)
+    await page_token(client, "/staff/members")
+    before = config.storage.members_csv.read_bytes()
+    good = ("number,ogrn,inn,name,email,head,status\n" "7,1027700132195,7707083893,КПК «Новый»,new@example.ru,Новиков Н. Н.,active\n").encode()
+    form = aiohttp.FormData()
+    form.add_field("file", good, filename="members.csv", content_type="text/csv")
+    form.add_field("csrf", "forged")
+    response = await client.post("/staff/members", data=form)
+    assert response.status == 403
+    assert config.storage.members_csv.read_bytes() == before
+
+
+async def test_member_list_over_its_size_limit_is_refused_while_streaming(aiohttp_client: ClientFactory, config: Config) -> None:
+    from gateway.http.staff.members_csv import MAX_CSV_BYTES
+
+    add_staff(config)
+    client = await aiohttp_client(create_app(config))
+    await sign_in(client)
+    before = config.storage.members_csv.read_bytes()
+    token = await page_token(client, "/staff/members")
+    form = aiohttp.FormData()
+    form.add_field("csrf", token)
+    form.add_field("file", io.BytesIO(b"number,ogrn\n" + b"7," * (MAX_CSV_BYTES // 2)), filename="members.csv", content_type="text/csv")
+    response = await client.post("/staff/members", data=form)
+    assert response.status == 400 and "Файл больше 2 МБ" in await response.text()
+    assert config.storage.members_csv.read_bytes() == before
 
 
 async def test_export_does_not_let_a_spreadsheet_run_formulas(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ async def test_the_service_imports_the_tsl_from_its_url_on_schedule_and_keeps_it
                 break
             await asyncio.sleep(0.05)
         assert body["trust_store"]["tsl"] is True
-    from gateway.tsl_refresh import import_tsl
+    from gateway.trust.tsl_refresh import import_tsl
     from validators.signatures.fetch import Fetcher
     from validators.tsl import TslError
 

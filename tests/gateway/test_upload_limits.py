@@ -5,6 +5,7 @@ paths. Every wait is bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import socket
@@ -20,7 +21,7 @@ from gateway.app import create_app
 from gateway.config import AuthConfig, Config, ServerConfig, StorageConfig
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, free_port, gateway_config, submission_rows
-from tests.servers.packages import MEMBER
+from tests.servers.packages import MEMBER, REPORT
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 KEYS = {"portal": "portal-Secret-4f1c2a", "staff": "staff-Secret-9b7e3d", "registry": "registry-Secret-0a8c6f"}
@@ -318,3 +319,66 @@ async def test_chunked_upload_over_the_body_limit_is_cut_off_with_413(aiohttp_cl
     response = await client.post("/api/v1/submissions", data=body(), headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
     assert response.status == 413 and (await response.json())["error"]["code"] == "request.too_large"
     assert list((small.storage.data_dir / "files" / "tmp").glob("upload-*")) == []
+
+
+# --- per-slot limits while streaming (issue 12 §3) ---------------------------------------------
+
+
+async def _answer_to_an_unfinished_upload(client: TestClient, head: bytes, sent: bytes, declared: int) -> tuple[int, dict[str, object]]:
+    """Send ``sent`` of a body declared ``declared`` bytes long and read the answer without
+    sending the rest: only an answer given while the part streams arrives here."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            f"POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: {declared}\r\nConnection: close\r\n\r\n".encode()
+            + head
+            + sent
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        length = int(next(line.split(b":", 1)[1] for line in headers.split(b"\r\n") if line.lower().startswith(b"content-length:")))
+        body = await asyncio.wait_for(reader.readexactly(length), 10)
+        return int(status_line.split()[1]), json.loads(body)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("slot", "limit_key", "limit", "said"),
+    [
+        ("document", "max_document_bytes", 3 << 20, "не более 3 МБ"),
+        ("attachment", "max_attachment_bytes", 2 << 20, "не более 2 МБ"),
+        ("signature", "max_signature_bytes", 64 << 10, "не более 64 КБ"),
+    ],
+)
+async def test_a_part_over_its_slot_limit_gets_413_while_it_streams(
+    aiohttp_client: ClientFactory, config: Config, slot: str, limit_key: str, limit: int, said: str
+) -> None:
+    tight = dataclasses.replace(
+        config, server=dataclasses.replace(config.server, max_request_bytes=256 << 20), limits=dataclasses.replace(config.limits, **{limit_key: limit})
+    )
+    client = await aiohttp_client(create_app(tight))
+    head = field("member", MEMBER.encode()) + field("doc_type", b"report")
+    head += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{slot}"; filename="f.bin"\r\n\r\n'.encode()
+    # The body is declared far longer than the limit; only the limit plus a read's look-ahead is sent.
+    status, reply = await _answer_to_an_unfinished_upload(client, head, bytes(limit + LOOKAHEAD), declared=len(head) + (64 << 20))
+    error = reply["error"]
+    assert status == 413
+    assert error["code"] == "request.file_too_large"  # type: ignore[index]
+    assert error["message_ru"] == f"Файл в поле {slot} слишком большой: {said}."  # type: ignore[index]
+    assert list((tight.storage.data_dir / "files" / "tmp").glob("upload-*")) == []
+    assert submission_rows(tight.storage.data_dir) == []
+
+
+async def test_parts_within_their_slot_limits_are_accepted(aiohttp_client: ClientFactory, config: Config) -> None:
+    limits = dataclasses.replace(config.limits, max_document_bytes=4096, max_signature_bytes=4096)
+    client = await aiohttp_client(create_app(dataclasses.replace(config, limits=limits)))
+    form = aiohttp.FormData()
+    for key, value in REPORT.items():
+        form.add_field(key, value)
+    form.add_field("document", bytes(4096), filename=f"{MEMBER}_OD.zip")
+    form.add_field("signature", bytes(4096), filename=f"{MEMBER}_OD.zip.sig")
+    response = await client.post("/api/v1/submissions", data=form)
+    assert response.status == 202

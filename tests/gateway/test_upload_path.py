@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from gateway.pipeline import PackageRequest, run_validation
+from gateway.pipeline.worker import PackageRequest, run_validation
 from tests.conftest import REPO
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
@@ -80,7 +80,7 @@ def test_the_verifier_uses_the_digests_handed_to_it(config: Config, pki: TestPki
 
     def validate(known: dict[str, bytes]) -> dict[str, object]:
         request = PackageRequest(MEMBER, "regulation", None, "loans", files, file_digests={regulation: FileDigests(regulation, known=known)})
-        return run_validation(request, config, members, trust, policy, scratch)[1]
+        return run_validation(request, config, members, trust, policy, scratch)[1].to_json()
 
     right = FileDigests(regulation).get([SHA256, STREEBOG_256])
     assert validate(right)["decision"] == "accepted"

@@ -1,6 +1,6 @@
 """The hostile corpus (tests/hostile/corpus.py) through the gateway's own entry points.
 
-Every item goes through :func:`gateway.pipeline.run_validation` (what the server runs) with
+Every item goes through :func:`gateway.pipeline.worker.run_validation` (what the server runs) with
 a real configuration, member list and trust store. Per item: the expected codes are among
 the findings, the decision matches, nothing became ``processing.error`` (a validator
 crash), the package was judged within :data:`MAX_SECONDS` and :data:`MAX_TRACED_BYTES` of
@@ -25,10 +25,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.api import safe_name
 from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, MailConfig, ServerConfig, StorageConfig, VerificationConfig
-from gateway.pipeline import PackageRequest, run_validation
+from gateway.pipeline.worker import PackageRequest, run_validation
+from gateway.store.files import safe_name
 from tests.hostile.corpus import MEMBER, Item, build_corpus, item_notes
 from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 from validators.catalogue import Slot
@@ -158,7 +158,8 @@ def test_hostile_item_is_judged_safely(
     tracemalloc.start()
     started = time.monotonic()
     try:
-        decision, report = run_validation(request, config, members, trust, VerificationPolicy(), scratch)
+        decision, typed = run_validation(request, config, members, trust, VerificationPolicy(), scratch)
+        report = typed.to_json()
     finally:
         elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()

@@ -117,7 +117,7 @@ async def wait_for(condition: Callable[[], Awaitable[bool] | bool], seconds: flo
 
 
 def outbox_rows(config: Config) -> list[dict[str, Any]]:
-    from gateway.outbox import Outbox
+    from gateway.delivery.outbox import Outbox
     from gateway.store.db import Database
 
     return Outbox(Database(config.storage.data_dir / "gateway.sqlite3")).rows(limit=1000)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.decision import Decision, decide
+from gateway.pipeline.decision import Decision, decide
 from tests.pki import pdf as pdfs
 from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 from validators.catalogue import Slot

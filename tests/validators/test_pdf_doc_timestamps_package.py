@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.decision import Decision
+from gateway.pipeline.decision import Decision
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.decision import Decision, decide
+from gateway.pipeline.decision import Decision, decide
 from tests.pki import pdf as pdfs
 from tests.pki.builder import FOREIGN_INNLE, FOREIGN_OGRN, HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 from tests.pki.poa import STRANGER, PoaSpec, issue_personal_certificates, poa_xml, write_poa, write_signed_poa

@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from gateway import messages_ru as messages
 from gateway.store.staff_users import Session, StaffUsers
 
 __all__ = ["COOKIE", "STAFF_USERS_KEY", "SESSION_KEY", "staff_page", "set_session_cookie", "clear_session_cookie", "is_secure"]
@@ -69,7 +70,17 @@ def staff_page(handler: Handler) -> Handler:
 
     POST requests must carry the session's CSRF token (form field ``csrf``).
     """
+    return _signed_in(handler, check_form_csrf=True)
 
+
+def staff_upload(handler: Handler) -> Handler:
+    """:func:`staff_page` for a POST whose multipart form the handler streams itself
+    (through :class:`~gateway.http.uploads.FormReader`): the handler must check the form's
+    ``csrf`` field with :func:`csrf_ok` before it acts on anything it read."""
+    return _signed_in(handler, check_form_csrf=False)
+
+
+def _signed_in(handler: Handler, check_form_csrf: bool) -> Handler:
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         users = request.app[STAFF_USERS_KEY]
@@ -79,15 +90,20 @@ def staff_page(handler: Handler) -> Handler:
             if request.method == "GET":
                 target = request.path_qs if request.path.startswith("/staff/") else "/staff/"
                 raise web.HTTPSeeOther("/staff/login?next=" + _quote(target))
-            raise web.HTTPForbidden(text="Сеанс завершён. Войдите снова.", content_type="text/plain")
-        if request.method == "POST":
+            raise web.HTTPForbidden(text=messages.SESSION_ENDED, content_type="text/plain")
+        if request.method == "POST" and check_form_csrf:
             form = await request.post()
             if not csrf_ok(session, str(form.get("csrf", ""))):
-                raise web.HTTPForbidden(text="Форма устарела или подделана (CSRF). Обновите страницу и повторите.", content_type="text/plain")
+                raise csrf_refused()
         request[SESSION_KEY] = session
         return await handler(request)
 
     return wrapper
+
+
+def csrf_refused() -> web.HTTPForbidden:
+    """The answer to a form without the session's CSRF token."""
+    return web.HTTPForbidden(text=messages.CSRF_REFUSED, content_type="text/plain")
 
 
 def _quote(value: str) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from gateway.store.files import write_atomically
 from validators.identifiers import inn_valid, ogrn_valid
 
 __all__ = ["validate_members_csv", "replace_members_csv", "COLUMNS", "MAX_CSV_BYTES"]
@@ -77,17 +76,7 @@ def validate_members_csv(data: bytes) -> tuple[int, list[str]]:
 def replace_members_csv(target: Path, data: bytes) -> None:
     """Write the new list beside the old one and swap it in atomically (the old one is kept
     as ``<name>.previous``)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".members-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if target.exists():
-            previous = target.with_name(target.name + ".previous")
-            previous.write_bytes(target.read_bytes())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if target.exists():
+        previous = target.with_name(target.name + ".previous")
+        write_atomically(previous, target.read_bytes())
+    write_atomically(target, data)

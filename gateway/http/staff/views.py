@@ -15,25 +15,30 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from gateway.events import STAFF_DECISIONS, record_staff_decision
+from gateway import messages_ru as text
+from gateway.http.registry_events import STAFF_DECISIONS, record_staff_decision
 from gateway.http.staff.auth import (
     SESSION_KEY,
     STAFF_USERS_KEY,
     clear_session_cookie,
+    csrf_ok,
+    csrf_refused,
     login_csrf_ok,
     new_login_token,
     safe_next,
     set_login_cookie,
     set_session_cookie,
     staff_page,
+    staff_upload,
 )
+from gateway.http.responses import error_response
+from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
-from gateway.labels import DECISION_RU, SEVERITY_RU, STAFF_DECISION_RU, STATUS_RU, doc_type_ru, kind_ru, regulation_kind_ru, report_kind_ru
-from gateway.reports import render_html
-from gateway.moscow import msk, msk_date, msk_day_bounds, msk_today
-from gateway.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading
+from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
+from gateway.render.html import render_html
+from gateway.moscow import msk, msk_day_bounds, msk_today
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
@@ -52,23 +57,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters.update(
-    msk=msk,
-    msk_date=msk_date,
-    status_ru=lambda v: STATUS_RU.get(v or "", v or "—"),
-    decision_ru=lambda v: DECISION_RU.get(v or "", v or "—"),
-    staff_decision_ru=lambda v: STAFF_DECISION_RU.get(v or "", v or ""),
-    severity_ru=lambda v: SEVERITY_RU.get(v or "", v or ""),
-    doc_type_ru=doc_type_ru,
-    report_kind_ru=report_kind_ru,
-    regulation_kind_ru=regulation_kind_ru,
-    kind_ru=kind_ru,
-    serial_hex=serial_full_hex,
-    issuer_name=issuer_name,
-    stamp_heading=stamp_heading,
-    cert_qualified=certificate_qualified,
-    signing_moment=signing_moment,
-)
+_ENV.filters.update(TEMPLATE_FILTERS)
 _ENV.globals.update(
     DOC_TYPES=DOC_TYPES,
     REPORT_KINDS=REPORT_KINDS,
@@ -124,9 +113,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     else:
         result = await _run(request, request.app[STAFF_USERS_KEY].sign_in, str(form.get("login", "")).strip(), str(form.get("password", "")))
         if result.session is not None:
-            response = web.HTTPSeeOther(target)
-            set_session_cookie(response, request, result.session.token)
-            raise response
+            redirect = web.HTTPSeeOther(target)
+            set_session_cookie(redirect, request, result.session.token)
+            raise redirect
         problem = result.problem or "wrong"
     token = new_login_token()
     response = render(request, "login.html", status=401 if problem != "csrf" else 403, next=target, error=_LOGIN_ERRORS[problem], login_token=token)
@@ -254,13 +243,14 @@ def _package(request: web.Request, submission_id: str) -> dict[str, Any] | None:
     record = repository.get(submission_id)
     if record is None:
         return None
-    report = repository.report(submission_id) or {}
+    stored = repository.report(submission_id)
+    report = stored.to_json() if stored is not None else {}
     with repository.db.transaction() as connection:
         timeline = [e.to_json() for e in events_of(connection, submission_id)]
         period = period_of(connection, submission_id)
         repeated_by = repeats_of(connection, submission_id)
     files = repository.files(submission_id)
-    types = {f.get("name"): f.get("type") for f in report.get("files", [])}
+    types = {f.name: f.type for f in stored.files} if stored is not None else {}
     member = request.app[MEMBERS_KEY].get(record.member)
     return {
         "record": record, "report": report, "events": timeline, "files": files, "types": types, "member": member,
@@ -285,8 +275,7 @@ async def report_page(request: web.Request) -> web.Response:
     report = await _run(request, repository.report, submission_id) if record is not None else None
     if record is None or report is None:
         return render(request, "not_found.html", status=404)
-    report["submission"] = record.to_json()
-    return web.Response(text=render_html(report, "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
+    return web.Response(text=render_html(report.with_submission(record.to_json()), "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
 
 
 @staff_page
@@ -330,7 +319,7 @@ async def decide(request: web.Request) -> web.Response:
             request, record_staff_decision, request.app[REPOSITORY_KEY], decision, comment, submission_id=submission_id, actor=f"staff:{session.login}"
         )
         if status == 200:
-            request.app[OUTBOX_WORKER_KEY].wake()  # type: ignore[attr-defined]
+            request.app[OUTBOX_WORKER_KEY].wake()
             raise web.HTTPSeeOther(f"/staff/submissions/{submission_id}?done=1#decision")
         error = "Пакет не найден." if status == 404 else "Решение можно принять только по зарегистрированному пакету."
     data = await _run(request, _package, request, submission_id)
@@ -348,17 +337,39 @@ async def members_page(request: web.Request) -> web.Response:
     return render(request, "members.html", members=members.all_members(), problem=members.problem, result=None, problems=[])
 
 
-@staff_page
+@staff_upload
 async def members_upload(request: web.Request) -> web.Response:
-    form = await request.post()
-    upload = form.get("file")
+    """Replace the member list with an uploaded CSV (streamed; the CSRF field is checked
+    before anything is replaced)."""
+    server = request.app[CONFIG_KEY].server
+    refused = multipart_precheck(request, server.max_request_bytes, text.MEMBERS_FORM_EXPECTED)
+    if refused:
+        return refused
+    form = FormReader(request, server.max_request_bytes, server.max_parts, server.body_timeout)
+    csrf = ""
+    data = bytearray()
+    try:
+        while (part := await form.next_part()) is not None:
+            if part.name == "csrf" and part.filename is None:
+                csrf = await form.read_field(part, 256)
+            elif part.name == "file" and not data:
+                async for chunk in form.chunks(part):
+                    # Kept up to one byte past the limit: enough to say «too large».
+                    data += chunk[: MAX_CSV_BYTES + 1 - len(data)]
+            else:
+                await form.skip(part)
+    except UploadRefused as refusal:
+        return refusal.response
+    except SlowClient:
+        return error_response(408, "request.timeout", text.FILE_UPLOAD_TIMEOUT, f"no data for {server.body_timeout} s")
+    if not csrf_ok(request[SESSION_KEY], csrf):
+        raise csrf_refused()
     members = request.app[MEMBERS_KEY]
-    data = upload.file.read(MAX_CSV_BYTES + 1) if isinstance(upload, web.FileField) else b""
-    count, problems = validate_members_csv(data) if data else (0, ["Выберите файл CSV."])
+    count, problems = validate_members_csv(bytes(data)) if data else (0, ["Выберите файл CSV."])
     result = None
     status = 400
     if not problems:
-        await _run(request, replace_members_csv, request.app[CONFIG_KEY].storage.members_csv, data)
+        await _run(request, replace_members_csv, request.app[CONFIG_KEY].storage.members_csv, bytes(data))
         result = f"Список заменён: {count} кооперативов."
         status = 200
     return render(request, "members.html", status=status, members=members.all_members(), problem=members.problem, result=result, problems=problems)

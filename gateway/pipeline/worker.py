@@ -21,40 +21,29 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from gateway.config import Config, verification_policy
-from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
-from gateway.effects import decision_jobs
+from gateway.pipeline.decision import policy_of
+from gateway.pipeline.report import PackageRequest, build_report, shared_digests, unfinished_report
+from gateway.store.report import PackageReport
+from gateway.store.status import Decision
+from gateway.delivery.jobs import decision_jobs
 from gateway.store.blobs import BlobStore
-from gateway.store.submissions import SubmissionRepository, now_iso
+from gateway.store.submissions import SubmissionRepository
 from validators.archives import ArchiveLimits
-from validators.catalogue import DOC_TYPES, Slot
-from validators.checks import Check, Severity, finding
+from validators.catalogue import Slot
+from validators.checks import finding
 from validators.digests import SHA256, STREEBOG_256, FileDigests
-from validators.files import detect_type
-from validators.members import Member, MemberList
-from validators.package import PackageLimits, SignedFile, UploadedFile, ValidationContext, validate_package
+from validators.members import MemberList
+from validators.package import PackageLimits, UploadedFile, ValidationContext, validate_package
 from validators.poa.package import PoaSettings
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
-__all__ = ["Pipeline", "PackageRequest", "run_validation", "unfinished_report", "build_report", "decision_policy", "package_limits", "ValidationStats"]
+__all__ = ["Pipeline", "PackageRequest", "run_validation", "package_limits", "ValidationStats"]
 
-log = logging.getLogger("gateway.pipeline")
-
-
-def decision_policy(config: Config) -> DecisionPolicy:
-    mapping = config.decision
-    return DecisionPolicy(
-        by_severity={
-            Severity.FATAL: Decision(mapping.fatal),
-            Severity.FIXABLE: Decision(mapping.fixable),
-            Severity.WARNING: Decision(mapping.warning),
-            Severity.INFO: Decision(mapping.info),
-        },
-        severity_overrides={code: Severity(value) for code, value in mapping.severity.items()},
-    )
+log = logging.getLogger("gateway.pipeline.worker")
 
 
 def package_limits(config: Config) -> PackageLimits:
@@ -73,20 +62,6 @@ def package_limits(config: Config) -> PackageLimits:
     )
 
 
-@dataclass(frozen=True)
-class PackageRequest:
-    member: str
-    doc_type: str
-    report_kind: str | None
-    regulation_kind: str | None
-    files: list[UploadedFile]
-    digests: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
-    """name -> (size, sha256, streebog256) when already computed at upload."""
-    file_digests: Mapping[Path, FileDigests] = field(default_factory=dict)
-    """path -> the file's digests, known or under way: the verifier and the report share
-    them, so each digest of an uploaded file is computed once."""
-
-
 def run_validation(
     request: PackageRequest,
     config: Config,
@@ -95,8 +70,8 @@ def run_validation(
     policy: VerificationPolicy,
     scratch: Path,
     remove: Callable[[Path], object] | None = None,
-) -> tuple[Decision, dict[str, Any]]:
-    """Validate one package and decide; returns the decision and the report (JSON-ready).
+) -> tuple[Decision, PackageReport]:
+    """Validate one package and decide; returns the decision and the typed report.
 
     Never raises: an unexpected error becomes a ``processing.error`` finding. The scratch
     folder is removed by ``remove`` (default: here and now); the service hands it to a
@@ -134,99 +109,11 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def unfinished_report(request: PackageRequest, config: Config, policy: VerificationPolicy, attempts: int) -> tuple[Decision, dict[str, Any]]:
-    """The decision for a package whose validation started ``attempts`` times and never
-    finished (the process was killed or crashed inside it): ``processing.error``, without
-    touching the package again. Files are described from what was recorded at upload."""
-    detail = f"validation started {attempts} times and did not finish (the process was killed or crashed); not tried again"
-    return build_report(request, config, policy, (finding("processing.error", detail=detail),), (), None, time.monotonic(), inspect_files=False)
-
-
-def build_report(
-    request: PackageRequest,
-    config: Config,
-    policy: VerificationPolicy,
-    checks: Iterable[Check],
-    signatures: Iterable[SignedFile],
-    member: Member | None,
-    started: float,
-    inspect_files: bool = True,
-) -> tuple[Decision, dict[str, Any]]:
-    """Decide on ``checks`` and assemble the report (JSON-ready)."""
-    decision, applied = decide(checks, decision_policy(config))
-    files = []
-    for upload in request.files:
-        recorded = request.digests.get(upload.name)
-        shared = request.file_digests.get(upload.path)
-        known = _shared_digests(shared) if shared is not None and inspect_files else None
-        if known is not None:
-            size = recorded[0] if recorded else upload.path.stat().st_size
-            sha256, streebog = known[SHA256].hex(), known[STREEBOG_256].hex() if STREEBOG_256 in known else None
-        else:
-            if recorded is None:
-                recorded = _digests(upload.path) if inspect_files else (upload.path.stat().st_size, "", None)
-            size, sha256, streebog = recorded
-        files.append(
-            {
-                "slot": upload.slot.value,
-                "name": upload.name,
-                "size": size,
-                "type": _mime(upload.path) if inspect_files else None,
-                "sha256": sha256,
-                "streebog256": streebog,
-            }
-        )
-    doc_type = DOC_TYPES.get(request.doc_type)
-    report = {
-        "decision": decision.value,
-        "decision_ru": DECISION_NAMES_RU[decision],
-        "member": (
-            {"number": member.number, "name": member.name, "ogrn": member.ogrn, "inn": member.inn, "head": member.head, "email": member.email}
-            if member
-            else None
-        ),
-        "doc_type": request.doc_type,
-        "doc_type_ru": doc_type.name_ru if doc_type else None,
-        "report_kind": request.report_kind,
-        "regulation_kind": request.regulation_kind,
-        "checks": [c.to_json() for c in applied],
-        "files": files,
-        "signatures": [s.to_json() for s in signatures],
-        "policy": {
-            "revocation": policy.revocation.value,
-            "decision": {s.value: d.value for s, d in decision_policy(config).by_severity.items()},
-        },
-        "validated_at": now_iso(),
-        "validation_seconds": round(time.monotonic() - started, 3),
-    }
-    return decision, report
-
-
-def _shared_digests(shared: FileDigests) -> dict[str, bytes] | None:
-    try:
-        return shared.get([SHA256, STREEBOG_256])
-    except OSError:  # the stored file went away: the report says what was recorded at upload
-        log.warning("cannot read %s for its digests", shared.path.name)
-        return None
-
-
 def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
     """Record Streebog-256 digests with every stored file of that SHA-256."""
     connection.executemany(
         "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
     )
-
-
-def _mime(path: Path) -> str | None:
-    try:
-        return detect_type(path).mime
-    except OSError:
-        return None
-
-
-def _digests(path: Path) -> tuple[int, str, str | None]:
-    digests = FileDigests(path).get([SHA256, STREEBOG_256])
-    return path.stat().st_size, digests[SHA256].hex(), digests[STREEBOG_256].hex() if STREEBOG_256 in digests else None
 
 
 @dataclass
@@ -254,7 +141,7 @@ class Pipeline:
         self.blobs = blobs
         self.members = members
         self.trust = trust
-        from gateway.revocation import online_revocation
+        from gateway.trust.revocation import online_revocation
 
         self.policy = verification_policy(config, online=online_revocation(config))
         self.queue: asyncio.Queue[str] = asyncio.Queue()
@@ -270,11 +157,11 @@ class Pipeline:
         """Called after a decision is committed (wakes the outbox worker)."""
         from datetime import timedelta
 
-        from gateway.revocation_wait import RevocationWaits
+        from gateway.pipeline.revocation_wait import RevocationWaits
 
         self.waits = RevocationWaits(
             repository.db,
-            decision_policy(config),
+            policy_of(config),
             timedelta(hours=config.verification.revocation_grace_hours),
             config.verification.revocation_recheck_seconds,
         )
@@ -323,8 +210,8 @@ class Pipeline:
             if considered is None:
                 return  # held: awaiting_revocation, re-checked later
             decision, report = considered
-        member_email = (report.get("member") or {}).get("email") or None
-        jobs = decision_jobs(submission_id, decision.value, report, member_email)
+        member_email = report.member_email
+        jobs = decision_jobs(submission_id, report)
 
         def effects(connection: sqlite3.Connection) -> None:
             record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
@@ -334,11 +221,11 @@ class Pipeline:
         if self.on_decided is not None:
             self.on_decided()
         self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
-        self.stats.seconds_sum += report["validation_seconds"]
+        self.stats.seconds_sum += report.validation_seconds
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, dict[str, Any], str, dict[str, str]]:
+    def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.
 
         Returns the decision, the report, when the package was received, and the
@@ -380,10 +267,10 @@ class Pipeline:
             decision, report = run_validation(
                 request, self.config, self.members, self.trust, policy, self.scratch, remove=lambda path: self.cleaner.submit(_remove_tree, path)
             )
-        report["submission"] = record.to_json() | {"status": decision.value, "decision": decision.value}
+        report = report.with_submission(record.to_json() | {"status": decision.value, "decision": decision.value})
         new_digests: dict[str, str] = {}
         for path, sha256 in computed.items():
-            digest = (_shared_digests(file_digests[path]) or {}).get(STREEBOG_256)
+            digest = (shared_digests(file_digests[path]) or {}).get(STREEBOG_256)
             if digest is not None:
                 new_digests[sha256] = digest.hex()
         return decision, report, record.received_at, new_digests

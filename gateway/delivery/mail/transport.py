@@ -1,8 +1,8 @@
 """Where composed emails go: an SMTP server (:class:`SmtpTransport`) or, in the embedded
 default set-up, a folder of ``.eml`` files (:class:`EmlFolderTransport`).
 
-Both raise :class:`~gateway.delivery.RetryableDelivery` for what may work later and
-:class:`~gateway.delivery.PermanentDelivery` for what never will; the outbox backs off the
+Both raise :class:`~gateway.delivery.errors.RetryableDelivery` for what may work later and
+:class:`~gateway.delivery.errors.PermanentDelivery` for what never will; the outbox backs off the
 first and dead-letters the second. SMTP classification:
 
 * no connection, a timeout, a dropped connection (and any other ``OSError``, TLS
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,7 +29,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import aiosmtplib
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.store.files import write_atomically
 
 __all__ = ["Transport", "SmtpSettings", "SmtpTransport", "EmlFolderTransport"]
 
@@ -197,17 +196,4 @@ class EmlFolderTransport:
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(path, data)

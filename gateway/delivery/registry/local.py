@@ -49,20 +49,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import sqlite3
 import threading
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.registry.model import OutgoingPackage, RegistryReceipt
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.store.db import connect
+from gateway.store.files import fsync_dir, safe_file_name
+from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 
 __all__ = ["LocalRegistry", "MOSCOW", "safe_file_name"]
 
@@ -200,7 +200,7 @@ class LocalRegistry:
                     target.flush()
                     os.fsync(target.fileno())
             _write_json(staging / _METADATA, package.metadata)
-            _fsync_dir(staging)
+            fsync_dir(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -245,15 +245,15 @@ class LocalRegistry:
                         "files": [{"name": name, "stored_as": stored} for name, stored in staged.files],
                     },
                 )
-                _fsync_dir(staged.path)
+                fsync_dir(staged.path)
                 year_folder = self.folder / str(year)
                 year_folder.mkdir(exist_ok=True)
                 self._set_aside_orphan(year, last)
                 target = self.folder / relative
                 os.rename(staged.path, target)
                 renamed = target
-                _fsync_dir(year_folder)
-                _fsync_dir(staged.path.parent)
+                fsync_dir(year_folder)
+                fsync_dir(staged.path.parent)
                 connection.execute("COMMIT")
                 return RegistryReceipt(number, registered_at)
             except BaseException:
@@ -283,8 +283,8 @@ class LocalRegistry:
             aside = self.folder / _ORPHANED
             aside.mkdir(exist_ok=True)
             os.rename(orphan, aside / f"{orphan.name}-{uuid.uuid4().hex[:8]}")
-            _fsync_dir(orphan.parent)
-            _fsync_dir(aside)
+            fsync_dir(orphan.parent)
+            fsync_dir(aside)
 
     def _year_folders(self) -> Iterable[Path]:
         return (p for p in self.folder.iterdir() if p.is_dir() and p.name.isdigit())
@@ -293,18 +293,14 @@ class LocalRegistry:
         return self.folder / _STAGING
 
     def _connect(self) -> _Connection:
-        connection = sqlite3.connect(self.database_path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
-        return _Connection(connection)
+        return _Connection(connect(self.database_path, _BUSY_TIMEOUT_SECONDS))
 
     def _prepare(self) -> None:
-        """Create the folders and the schema (WAL is a property of the file, set once)."""
+        """Create the folders and the schema."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._staging_root().mkdir(exist_ok=True)
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
 
     def _ensure_ready(self) -> None:
@@ -327,29 +323,6 @@ class _Connection:
 
     def __exit__(self, *exc: object) -> None:
         self._connection.close()
-
-
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_MAX_NAME_BYTES = 200
-
-
-def safe_file_name(name: str) -> str:
-    """``name`` made safe to store: no directories, no control or reserved characters,
-    NFC, no leading dots, not a Windows device name, at most 200 UTF-8 bytes (extension kept)."""
-    name = unicodedata.normalize("NFC", name.encode("utf-8", "replace").decode("utf-8"))
-    name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").rstrip(". ")
-    if not name:
-        name = "file"
-    if _RESERVED.match(name):
-        name = "_" + name
-    stem, dot, suffix = name.rpartition(".")
-    if not dot or len(suffix.encode("utf-8")) > 20:
-        stem, dot, suffix = name, "", ""
-    while len((stem + dot + suffix).encode("utf-8")) > _MAX_NAME_BYTES:
-        stem = stem[:-1]
-    return (stem or "file") + dot + suffix
 
 
 def _unique_names(names: Iterable[str], *, reserved: Sequence[str]) -> list[str]:
@@ -376,11 +349,3 @@ def _write_json(path: Path, value: Any) -> None:
         file.write("\n")
         file.flush()
         os.fsync(file.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

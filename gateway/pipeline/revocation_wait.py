@@ -15,24 +15,27 @@ schema migrations stay untouched) and survive restarts.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from gateway.decision import DECISION_NAMES_RU, Decision, DecisionPolicy, decide
+from gateway.pipeline.decision import DECISION_NAMES_RU, DecisionPolicy, decide
 from gateway.store.db import Database
-from validators.checks import Check, Severity, finding
+from gateway.store.report import PackageReport
+from gateway.store.status import Decision, SubmissionStatus
+from validators.checks import Check, finding
 
 if TYPE_CHECKING:
-    from gateway.pipeline import Pipeline
+    from gateway.pipeline.worker import Pipeline
 
 __all__ = ["RevocationWaits", "AWAITING_REVOCATION", "UNKNOWN_CODE", "UNAVAILABLE_CODE"]
 
-log = logging.getLogger("gateway.revocation_wait")
+log = logging.getLogger("gateway.pipeline.revocation_wait")
 
-AWAITING_REVOCATION = "awaiting_revocation"
+AWAITING_REVOCATION = SubmissionStatus.AWAITING_REVOCATION.value
 UNKNOWN_CODE = "signature.revocation_unknown"
 UNAVAILABLE_CODE = "signature.revocation_unavailable"
 MAX_DELAY = 3600.0
@@ -46,10 +49,6 @@ CREATE TABLE IF NOT EXISTS revocation_waits (
     detail TEXT NOT NULL
 )
 """
-
-
-def _check(item: dict[str, Any]) -> Check:
-    return Check(item["code"], Severity(item["severity"]), item.get("file"), item["message_ru"], item["remedy_ru"], item.get("detail") or "")
 
 
 def _parse_iso(text: str) -> datetime:
@@ -71,17 +70,17 @@ class RevocationWaits:
         with self.db.transaction() as connection:
             connection.execute(_SCHEMA)
 
-    def only_revocation_unknown(self, decision: Decision, checks: list[dict[str, Any]]) -> bool:
+    def only_revocation_unknown(self, decision: Decision, checks: Sequence[Check]) -> bool:
         """True when every finding that keeps the package from acceptance is TRY_LATER revocation."""
         if decision is Decision.ACCEPTED:
             return False
-        blocking = [c for c in checks if self.policy.by_severity[Severity(c["severity"])] is not Decision.ACCEPTED]
-        return bool(blocking) and all(c["code"] == UNKNOWN_CODE for c in blocking)
+        blocking = [c for c in checks if self.policy.by_severity[c.severity] is not Decision.ACCEPTED]
+        return bool(blocking) and all(c.code == UNKNOWN_CODE for c in blocking)
 
-    def consider(self, submission_id: str, received_at: str, decision: Decision, report: dict[str, Any]) -> tuple[Decision, dict[str, Any]] | None:
+    def consider(self, submission_id: str, received_at: str, decision: Decision, report: PackageReport) -> tuple[Decision, PackageReport] | None:
         """None when the package is held (status set to awaiting_revocation); otherwise the
         decision to record — after the grace period with ``signature.revocation_unavailable``."""
-        checks: list[dict[str, Any]] = report["checks"]
+        checks = report.checks
         if not self.only_revocation_unknown(decision, checks):
             self._release(submission_id)
             return decision, report
@@ -91,19 +90,19 @@ class RevocationWaits:
             return None
         self._release(submission_id)
         replaced = [
-            finding(UNAVAILABLE_CODE, file=c.get("file"), detail=f"after {self.grace.total_seconds() / 3600:g} h of re-checks: {c.get('detail') or ''}"[:500])
-            if c["code"] == UNKNOWN_CODE
-            else _check(c)
+            finding(UNAVAILABLE_CODE, file=c.file, detail=f"after {self.grace.total_seconds() / 3600:g} h of re-checks: {c.detail}"[:500])
+            if c.code == UNKNOWN_CODE
+            else c
             for c in checks
         ]
         final, applied = decide(replaced, self.policy)
-        report = {**report, "decision": final.value, "decision_ru": DECISION_NAMES_RU[final], "checks": [c.to_json() for c in applied]}
-        if isinstance(report.get("submission"), dict):
-            report["submission"] = {**report["submission"], "status": final.value, "decision": final.value}
+        report = dataclasses.replace(report, decision=final, decision_ru=DECISION_NAMES_RU[final], checks=applied)
+        if report.submission is not None:
+            report = report.with_submission({**report.submission, "status": final.value, "decision": final.value})
         return final, report
 
-    def _hold(self, submission_id: str, checks: list[dict[str, Any]]) -> None:
-        detail = "; ".join(dict.fromkeys(c.get("detail") or "" for c in checks if c["code"] == UNKNOWN_CODE))[:1000]
+    def _hold(self, submission_id: str, checks: Sequence[Check]) -> None:
+        detail = "; ".join(dict.fromkeys(c.detail for c in checks if c.code == UNKNOWN_CODE))[:1000]
         with self.db.transaction() as connection:
             row = connection.execute("SELECT checks FROM revocation_waits WHERE submission_id = ?", (submission_id,)).fetchone()
             done = row["checks"] if row is not None else 0

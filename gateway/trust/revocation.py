@@ -21,10 +21,11 @@ from validators.signatures.fetch import Fetcher, FetchPolicy
 __all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy", "trust_data_health"]
 
 if TYPE_CHECKING:
+    from validators.signatures.revocation import RevocationSource
     from validators.trust import TrustStore
     from validators.trust_health import TrustHealth
 
-log = logging.getLogger("gateway.revocation")
+log = logging.getLogger("gateway.trust.revocation")
 
 
 def revocation_cache_dir(config: Config) -> Path:
@@ -66,19 +67,19 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     )
 
 
-def trust_data_health(config: Config, store: "TrustStore", online: OnlineRevocation | None) -> "TrustHealth":
+def trust_data_health(config: Config, store: "TrustStore", online: RevocationSource | None) -> "TrustHealth":
     """Age and nextUpdate of every CRL (store and cache) and of the TSL (``gateway trust``, ``/healthz``)."""
     from datetime import datetime, timezone
 
-    from gateway.tsl_refresh import tsl_state
+    from gateway.trust.tsl_refresh import tsl_state
     from validators.trust_health import trust_health
 
     state = tsl_state(config.verification.trust_dir)
     return trust_health(
         store,
         datetime.now(timezone.utc),
-        cache=online.cache if online is not None else None,
-        online=online is not None and online.fetcher is not None,
+        cache=online.cache if isinstance(online, OnlineRevocation) else None,
+        online=isinstance(online, OnlineRevocation) and online.fetcher is not None,
         refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),
         tsl_refresh=timedelta(hours=config.trust.tsl_refresh_hours) if config.trust.tsl_url else None,
         tsl_loaded_at=state.loaded_at,

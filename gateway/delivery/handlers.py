@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
-from gateway.mail.compose import Attachment, MailSettings, compose
-from gateway.mail.transport import Transport
-from gateway.effects import email_job
-from gateway.outbox import Effects, Job
-from gateway.registry.model import OutgoingPackage, Registry
-from gateway.reports import render_html
+from gateway.delivery.mail.compose import Attachment, MailSettings, compose
+from gateway.delivery.mail.contexts import RegisteredEmail
+from gateway.delivery.mail.transport import Transport
+from gateway.delivery.jobs import email_job
+from gateway.delivery.outbox import Effects, Job
+from gateway.delivery.registry.model import OutgoingPackage, Registry
+from gateway.render.html import render_html
 from gateway.store.blobs import BlobStore
 from gateway.store.events import record_event
+from gateway.store.report import PackageReport
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 
 __all__ = ["JobHandlers"]
@@ -40,7 +41,6 @@ class JobHandlers:
         package, record, report = await asyncio.to_thread(self._package, submission_id)
         receipt = await self.registry.deliver(package)
         member_email = record.member_email
-        member = report.get("member") or {}
 
         def effects(connection: sqlite3.Connection) -> None:
             connection.execute(
@@ -49,44 +49,38 @@ class JobHandlers:
             )
             record_event(connection, submission_id, "registered", "registry", {"incoming_number": receipt.incoming_number, "registered_at": receipt.registered_at})
             if member_email:
-                email_job(
-                    connection,
-                    f"email:registered:{submission_id}",
-                    "registered",
-                    member_email,
-                    {
-                        "member_name": member.get("name", ""),
-                        "doc_type_ru": report.get("doc_type_ru", ""),
-                        "submission_id": submission_id,
-                        "incoming_number": receipt.incoming_number,
-                        "registered_at": receipt.registered_at,
-                    },
-                    submission_id,
+                context = RegisteredEmail(
+                    member_name=report.member.name if report.member is not None else "",
+                    doc_type_ru=report.doc_type_ru or "",
+                    submission_id=submission_id,
+                    incoming_number=receipt.incoming_number,
+                    registered_at=receipt.registered_at,
                 )
+                email_job(connection, f"email:registered:{submission_id}", member_email, context, submission_id)
 
         return effects
 
-    def _package(self, submission_id: str) -> tuple[OutgoingPackage, SubmissionRecord, dict[str, Any]]:
+    def _package(self, submission_id: str) -> tuple[OutgoingPackage, SubmissionRecord, PackageReport]:
         """The package to deliver, with the submission and report it was built from."""
         record = self.repository.get(submission_id)
-        report = self.repository.report(submission_id) or {}
-        assert record is not None
+        report = self.repository.report(submission_id)
+        assert record is not None and report is not None  # only decided packages are delivered
         files = self.repository.files(submission_id)
         metadata = {
             "submission_id": submission_id,
             "external_id": record.external_id,
-            "member": report.get("member") or {"number": record.member},
+            "member": report.member.to_json() if report.member is not None else {"number": record.member},
             "doc_type": record.doc_type,
             "report_kind": record.report_kind,
             "regulation_kind": record.regulation_kind,
             "received_at": record.received_at,
             "files": [f.to_json() for f in files],
             "validation": {
-                "decision": report.get("decision"),
-                "checks": report.get("checks", []),
+                "decision": report.decision.value,
+                "checks": [c.to_json() for c in report.checks],
                 "signatures": [
                     {k: s.get(k) for k in ("file", "indication", "qualified", "signer", "certificate", "signing_time")}
-                    for s in report.get("signatures", [])
+                    for s in report.signatures
                 ],
             },
         }
@@ -97,18 +91,10 @@ class JobHandlers:
         payload = job.payload
         attachments: list[Attachment] = []
         if payload.get("attach_report") and job.submission_id:
-            report = await asyncio.to_thread(self._report_with_submission, job.submission_id)
+            report = await asyncio.to_thread(self.repository.report_with_submission, job.submission_id)
             if report is not None:
                 # The member's copy: no staff-only detail; the charset is named for every mail client.
                 attachments.append(Attachment("Отчет о проверке.html", "text/html; charset=utf-8", render_html(report, "member").encode("utf-8")))
         message = compose(payload["kind"], payload["to"], payload["context"], job.message_id, self.mail, attachments)
         await self.transport.send(message)
         return None
-
-    def _report_with_submission(self, submission_id: str) -> dict[str, Any] | None:
-        report = self.repository.report(submission_id)
-        record = self.repository.get(submission_id)
-        if report is not None and record is not None:
-            report["submission"] = record.to_json()
-        return report
-

@@ -28,6 +28,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from gateway.delivery.mail.contexts import CONTEXTS
 from gateway.moscow import MSK
 
 __all__ = ["MailSettings", "Attachment", "KINDS", "STAFF_DECISIONS_RU", "compose"]
@@ -78,16 +79,8 @@ STAFF_DECISIONS_RU: dict[str, str] = {
 }
 """Statuses an SRO specialist sets in the cabinet (instruction, section 6)."""
 
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "received": ("member_name", "doc_type_ru", "submission_id", "received_at"),
-    "registered": ("member_name", "doc_type_ru", "submission_id", "incoming_number", "registered_at"),
-    "returned": ("member_name", "doc_type_ru", "submission_id", "decision_ru", "checks"),
-    "rejected": ("member_name", "doc_type_ru", "submission_id", "decision_ru", "checks"),
-    "staff_decision": ("member_name", "doc_type_ru", "incoming_number", "decision", "comment"),
-    "incoming_notice": ("member_name", "title"),
-    "mass_mailing": ("member_name", "subject", "body"),
-    "staff_digest": ("date", "items"),
-}
+_REQUIRED: dict[str, tuple[str, ...]] = CONTEXTS
+"""Context keys per kind: the fields of its typed context (``contexts.py``)."""
 
 _MESSAGE_ID_LEFT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 """RFC 5322 ``dot-atom-text``: what may stand left of ``@`` in a Message-ID."""
@@ -496,10 +489,10 @@ class _SmtpFoldingOnce(email.policy.EmailPolicy):
     _CACHED = ("from", "reply-to")
 
     def fold(self, name: str, value: Any) -> str:
-        return self._once("fold", name, value, super().fold)
+        return str(self._once("fold", name, value, super().fold))
 
     def fold_binary(self, name: str, value: Any) -> bytes:
-        return self._once("fold_binary", name, value, super().fold_binary)
+        return bytes(self._once("fold_binary", name, value, super().fold_binary))
 
     def _once(self, how: str, name: str, value: Any, fold: Callable[[str, Any], Any]) -> Any:
         if name.lower() not in self._CACHED or not hasattr(value, "fold"):

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Iterable, Mapping
 
+from gateway.config import Config
+from gateway.render.labels import DECISION_RU
+from gateway.store.status import Decision
 from validators.checks import CATALOGUE, Check, Severity
 
 __all__ = ["Decision", "DecisionPolicy", "decide", "DECISION_NAMES_RU"]
 
 
-class Decision(StrEnum):
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-    REJECTED = "rejected"
-
-
-DECISION_NAMES_RU = {
-    Decision.ACCEPTED: "Принят",
-    Decision.RETURNED: "Возвращен на доработку",
-    Decision.REJECTED: "Отклонен",
-}
+DECISION_NAMES_RU: dict[Decision, str] = {decision: DECISION_RU[decision.value] for decision in Decision}
 
 _ORDER = {Decision.ACCEPTED: 0, Decision.RETURNED: 1, Decision.REJECTED: 2}
 
@@ -63,3 +55,8 @@ def decide(checks: Iterable[Check], policy: DecisionPolicy = DecisionPolicy()) -
         default=Decision.ACCEPTED,
     )
     return decision, applied
+
+
+def policy_of(config: Config) -> DecisionPolicy:
+    """The decision policy of ``config`` (parsed and checked at start by ``load_config``)."""
+    return DecisionPolicy(by_severity=config.decision.by_severity(), severity_overrides=config.decision.severity)

@@ -19,19 +19,21 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from gateway.store.files import write_atomically
 from validators.signatures.certificates import load_certificates
 from validators.signatures.fetch import Fetcher, FetchError
 from validators.tsl import MAX_TSL_BYTES, AccreditedCaList, TslError, parse_tsl
+from validators.revocation_cache import OnlineRevocation
 from validators.trust import TSL_CA_FOLDER
 
 if TYPE_CHECKING:
-    from aiohttp import web
+    from gateway.config import Config
+    from validators.signatures.verify import VerificationPolicy
+    from validators.trust import TrustStore
 
-    from validators.revocation_cache import OnlineRevocation
-
-__all__ = ["TslState", "tsl_state", "import_tsl", "prefetch_crls", "tsl_scheduler", "crl_refresher"]
+__all__ = ["TslState", "tsl_state", "import_tsl", "prefetch_crls", "tsl_scheduler", "crl_refresher", "TrustHolder"]
 
 log = logging.getLogger("gateway.tsl")
 _STATE = ".tsl-state.json"
@@ -68,16 +70,7 @@ def _write_state(trust_dir: Path, state: TslState) -> None:
         "last_error": state.last_error,
         "last_attempt": state.last_attempt.isoformat() if state.last_attempt else None,
     }
-    _atomic_write(trust_dir / _STATE, json.dumps(payload, ensure_ascii=False, indent=2).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temp, path)
+    write_atomically(trust_dir / _STATE, json.dumps(payload, ensure_ascii=False, indent=2).encode())
 
 
 def _read_source(source: str, fetcher: Fetcher | None) -> bytes:
@@ -121,7 +114,7 @@ def import_tsl(source: str, trust_dir: Path, fetcher: Fetcher | None) -> Accredi
         os.replace(target, old)
     os.replace(staging, target)
     shutil.rmtree(old, ignore_errors=True)
-    _atomic_write(trust_dir / "tsl.xml", data)
+    write_atomically(trust_dir / "tsl.xml", data)
     _write_state(trust_dir, TslState(now, source, None, now))
     log.info("accredited-CA list imported from %s: %d centres, %d CA certificates", source, len(parsed.centres), len(certificates))
     return parsed
@@ -145,14 +138,20 @@ def prefetch_crls(tsl: AccreditedCaList, online: "OnlineRevocation") -> list[str
     return problems
 
 
-async def tsl_scheduler(app: "web.Application") -> None:
+class TrustHolder(Protocol):
+    """What holds the current trust store and revocation source (the validation pipeline):
+    a refresh replaces the store and prefetches through the source."""
+
+    trust: TrustStore
+    policy: VerificationPolicy
+
+
+async def tsl_scheduler(config: Config, holder: TrustHolder) -> None:
     """Background task of the service: import ``[trust] tsl_url`` every ``tsl_refresh_hours``,
     reload the trust store after a good import, then prefetch the CRLs."""
-    from gateway.keys import CONFIG_KEY, PIPELINE_KEY
-    from gateway.revocation import fetch_policy
+    from gateway.trust.revocation import fetch_policy
     from validators.trust import load_trust_store
 
-    config = app[CONFIG_KEY]
     trust_dir = config.verification.trust_dir
     interval = max(60.0, config.trust.tsl_refresh_hours * 3600)
     loop = asyncio.get_running_loop()
@@ -170,27 +169,25 @@ async def tsl_scheduler(app: "web.Application") -> None:
             else:
                 store = await loop.run_in_executor(None, load_trust_store, trust_dir)
                 # The pipeline holds the current store; request handlers read it from there.
-                app[PIPELINE_KEY].trust = store
-                online = app[PIPELINE_KEY].policy.online
-                if config.trust.prefetch_crls and online is not None and online.fetcher is not None:
+                holder.trust = store
+                online = holder.policy.online
+                if config.trust.prefetch_crls and isinstance(online, OnlineRevocation) and online.fetcher is not None:
                     await loop.run_in_executor(None, prefetch_crls, parsed, online)
             age = 0.0
         await asyncio.sleep(max(1.0, interval - (age or 0.0)))
 
 
-async def crl_refresher(app: "web.Application", interval: float = 900.0) -> None:
+async def crl_refresher(holder: TrustHolder, interval: float = 900.0) -> None:
     """Background task of the service: every ``interval`` seconds, fetch again the cached
     CRLs that are within their refresh margin of nextUpdate (verified with the store's CA
     certificates of the same name)."""
-    from gateway.keys import PIPELINE_KEY
     from validators.signatures.certificates import name_key
 
     loop = asyncio.get_running_loop()
     while True:
-        pipeline = app[PIPELINE_KEY]
-        online = pipeline.policy.online
-        if online is not None and online.fetcher is not None:
-            store = pipeline.trust
+        online = holder.policy.online
+        if isinstance(online, OnlineRevocation) and online.fetcher is not None:
+            store = holder.trust
             by_name: dict[str, list[Any]] = {}
             for cert in (*store.roots, *store.intermediates):
                 by_name.setdefault(name_key(cert.subject), []).append(cert)

@@ -26,13 +26,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.store.db import Database, now_iso
 from gateway.store.events import record_event
 
 __all__ = ["Job", "Outbox", "OutboxWorker", "RetryPolicy", "enqueue", "Effects"]
 
-log = logging.getLogger("gateway.outbox")
+log = logging.getLogger("gateway.delivery.outbox")
 
 #: Applied in the transaction that marks a job done (e.g. set 'registered', enqueue an email).
 Effects = Callable[[sqlite3.Connection], None]
@@ -83,7 +83,7 @@ class RetryPolicy:
     def delay(self, attempts: int, retry_after: float | None) -> float:
         backoff = min(self.max_delay, self.base_delay * (2 ** max(0, attempts - 1)))
         jittered = backoff * random.uniform(0.5, 1.5)
-        return max(jittered, min(retry_after or 0.0, self.max_delay))
+        return float(max(jittered, min(retry_after or 0.0, self.max_delay)))
 
 
 class Outbox:

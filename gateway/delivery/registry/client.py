@@ -15,7 +15,7 @@ The header ``Idempotency-Key: <submission id>`` lets the registry deduplicate: t
 delivers at least once, the registry registers once and answers a repeat with the first
 receipt.
 
-How answers and failures map to the outbox's error classes (:mod:`gateway.delivery`):
+How answers and failures map to the outbox's error classes (:mod:`gateway.delivery.errors`):
 
 ===========================================  ==========================================
 2xx with ``incoming_number``/``registered_at``  :class:`RegistryReceipt`
@@ -60,8 +60,8 @@ from typing import IO, AsyncIterator, Sequence
 import aiohttp
 from aiohttp import hdrs, payload
 
-from gateway.delivery import PermanentDelivery, RetryableDelivery
-from gateway.registry.model import OutgoingPackage, RegistryReceipt
+from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 
 __all__ = ["HttpRegistry", "parse_retry_after"]
 
@@ -114,7 +114,7 @@ class HttpRegistry:
             yield cls(url, session, timeout=timeout, ca_bundle=ca_bundle)
 
     async def deliver(self, package: OutgoingPackage) -> RegistryReceipt:
-        """Send ``package``; the registry's receipt, or a :class:`~gateway.delivery.DeliveryError`."""
+        """Send ``package``; the registry's receipt, or a :class:`~gateway.delivery.errors.DeliveryError`."""
         with ExitStack() as files:
             opened = await asyncio.to_thread(_open_files, files, [path for _, path in package.files])
             body = _multipart(package, opened)
@@ -174,8 +174,8 @@ def _multipart(package: OutgoingPackage, opened: Sequence[IO[bytes]]) -> aiohttp
     for (name, _), file in zip(package.files, opened, strict=True):
         writer.append_payload(
             payload.BufferedReaderPayload(
-                file,  # type: ignore[arg-type]
-                disposition=None,
+                file,
+                disposition=None,  # type: ignore[arg-type]  # None: no default Content-Disposition (ours is in headers)
                 content_type="application/octet-stream",
                 headers={hdrs.CONTENT_DISPOSITION: f'form-data; name="file"; filename="{_quote_filename(name)}"'},
             )

@@ -6,11 +6,13 @@ the staff status of that name only, never a label for the automatic check.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from gateway.moscow import msk, msk_date
+from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
-__all__ = ["STATUS_RU", "DECISION_RU", "STAFF_DECISION_RU", "SEVERITY_RU", "doc_type_ru", "report_kind_ru", "regulation_kind_ru", "kind_ru"]
+__all__ = ["STATUS_RU", "DECISION_RU", "STAFF_DECISION_RU", "SEVERITY_RU", "doc_type_ru", "report_kind_ru", "regulation_kind_ru", "kind_ru", "TEMPLATE_FILTERS"]
 
 STATUS_RU: dict[str, str] = {
     "received": "Получен",
@@ -46,10 +48,33 @@ def regulation_kind_ru(code: str | None) -> str:
 
 def kind_ru(record: Any) -> str:
     """The document type with its report or regulation kind, for one line."""
-    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k, None)
+
+    def get(key: str) -> Any:
+        return record.get(key) if isinstance(record, dict) else getattr(record, key, None)
+
     parts = [doc_type_ru(get("doc_type"))]
     if get("report_kind"):
         parts.append(report_kind_ru(get("report_kind")))
     if get("regulation_kind"):
         parts.append(regulation_kind_ru(get("regulation_kind")))
     return ", ".join(parts)
+
+
+#: The Jinja2 filters of every page and report: Moscow dates, Russian names of codes, stamps.
+TEMPLATE_FILTERS: dict[str, Callable[..., Any]] = {
+    "msk": msk,
+    "msk_date": msk_date,
+    "status_ru": lambda v: STATUS_RU.get(v or "", v or "—"),
+    "decision_ru": lambda v: DECISION_RU.get(v or "", v or "—"),
+    "staff_decision_ru": lambda v: STAFF_DECISION_RU.get(v or "", v or ""),
+    "severity_ru": lambda v: SEVERITY_RU.get(v or "", v or ""),
+    "doc_type_ru": doc_type_ru,
+    "report_kind_ru": report_kind_ru,
+    "regulation_kind_ru": regulation_kind_ru,
+    "kind_ru": kind_ru,
+    "serial_hex": serial_full_hex,
+    "issuer_name": issuer_name,
+    "stamp_heading": stamp_heading,
+    "cert_qualified": certificate_qualified,
+    "signing_moment": signing_moment,
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.moscow import msk, msk_date
-from gateway.stamps import issuer_name, serial_full_hex, signing_moment, stamp_heading
+from gateway.render.stamps import issuer_name, serial_full_hex, signing_moment, stamp_heading
 from validators.signatures.model import Indication, SignatureReport, VerificationReport
 
 __all__ = ["render_text"]

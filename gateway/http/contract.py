@@ -15,7 +15,8 @@ from typing import Mapping, Sequence
 
 from aiohttp import web
 
-from gateway.api import error_response
+from gateway import messages_ru as text
+from gateway.http.responses import error_response
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 from validators.members import MemberList
@@ -47,28 +48,28 @@ def field_problem(fields: Mapping[str, str], members: MemberList) -> web.Respons
     doc_type = fields.get("doc_type", "")
     if doc_type not in DOC_TYPES:
         return error_response(
-            400, "request.doc_type", f"Неизвестный вид документа «{doc_type}». Допустимые значения doc_type: {_codes(DOC_TYPES)}.", f"doc_type {doc_type!r}"
+            400, "request.doc_type", text.UNKNOWN_DOC_TYPE.format(value=doc_type, allowed=_codes(DOC_TYPES)), f"doc_type {doc_type!r}"
         )
     report_kind = fields.get("report_kind") or ""
     if doc_type == "report" and not report_kind:
-        return error_response(400, "request.report_kind", f"Для отчётности укажите вид отчёта (report_kind): {_codes(REPORT_KINDS)}.", "report_kind is required for doc_type report")
+        return error_response(400, "request.report_kind", text.REPORT_KIND_REQUIRED.format(allowed=_codes(REPORT_KINDS)), "report_kind is required for doc_type report")
     if report_kind and report_kind not in REPORT_KINDS:
-        return error_response(400, "request.report_kind", f"Неизвестный вид отчёта «{report_kind}». Допустимые значения report_kind: {_codes(REPORT_KINDS)}.", f"report_kind {report_kind!r}")
+        return error_response(400, "request.report_kind", text.UNKNOWN_REPORT_KIND.format(value=report_kind, allowed=_codes(REPORT_KINDS)), f"report_kind {report_kind!r}")
     regulation_kind = fields.get("regulation_kind") or ""
     if doc_type == "regulation" and not regulation_kind:
-        return error_response(400, "request.regulation_kind", f"Для положения укажите его вид (regulation_kind): {_codes(REGULATION_KINDS)}.", "regulation_kind is required for doc_type regulation")
+        return error_response(400, "request.regulation_kind", text.REGULATION_KIND_REQUIRED.format(allowed=_codes(REGULATION_KINDS)), "regulation_kind is required for doc_type regulation")
     if regulation_kind and regulation_kind not in REGULATION_KINDS:
         return error_response(
-            400, "request.regulation_kind", f"Неизвестный вид положения «{regulation_kind}». Допустимые значения regulation_kind: {_codes(REGULATION_KINDS)}.", f"regulation_kind {regulation_kind!r}"
+            400, "request.regulation_kind", text.UNKNOWN_REGULATION_KIND.format(value=regulation_kind, allowed=_codes(REGULATION_KINDS)), f"regulation_kind {regulation_kind!r}"
         )
     try:
         report_year_of(fields)
     except ValueError:
-        return error_response(400, "request.report_year", f"Неверный отчётный год (report_year): ожидается год от {MIN_REPORT_YEAR} до следующего.", f"report_year {fields.get('report_year')!r}")
+        return error_response(400, "request.report_year", text.BAD_REPORT_YEAR.format(first=MIN_REPORT_YEAR), f"report_year {fields.get('report_year')!r}")
     member = fields.get("member", "")
     # Only a usable member list can say a number is unknown; without one the pipeline decides.
     if len(members) and members.get(member) is None:
-        return error_response(400, "member.unknown", f"Кооператив с номером «{member}» не найден в реестре членов СРО.", f"member {member!r} not in the member list")
+        return error_response(400, "member.unknown", text.UNKNOWN_MEMBER_NUMBER.format(value=member), f"member {member!r} not in the member list")
     return None
 
 
@@ -85,9 +86,6 @@ def conflict_with(
     files_before = sorted((f.slot, f.blob.sha256) for f in repository.files(existing_id))
     if before == now and files_before == sorted(sha256s):
         return None
-    return error_response(
-        409,
-        "request.external_id_conflict",
-        "Этот external_id уже использован для другого пакета (другой кооператив, вид документа или файлы). Для нового пакета укажите новый external_id.",
+    return error_response(409, "request.external_id_conflict", text.REQUEST_EXTERNAL_ID_CONFLICT,
         f"external_id belongs to submission {existing_id}",
     )

@@ -1,13 +1,13 @@
 """What the gateway hands the SRO registry, and what the registry answers.
 
 A :class:`Registry` receives an accepted package and assigns its incoming number and
-date (входящий номер и дата). Two implementations exist: :class:`~gateway.registry.client.HttpRegistry`
-(``POST {registry_url}/incoming``) and :class:`~gateway.registry.local.LocalRegistry` (the
+date (входящий номер и дата). Two implementations exist: :class:`~gateway.delivery.registry.client.HttpRegistry`
+(``POST {registry_url}/incoming``) and :class:`~gateway.delivery.registry.local.LocalRegistry` (the
 embedded default, numbering and filing packages locally).
 
 Both are called by the outbox, at least once per package: ``deliver`` must be idempotent
-by ``submission_id`` and must fail with :class:`~gateway.delivery.RetryableDelivery` or
-:class:`~gateway.delivery.PermanentDelivery` so the outbox knows whether to back off or to
+by ``submission_id`` and must fail with :class:`~gateway.delivery.errors.RetryableDelivery` or
+:class:`~gateway.delivery.errors.PermanentDelivery` so the outbox knows whether to back off or to
 dead-letter.
 """
 
@@ -49,7 +49,7 @@ class Registry(Protocol):
     async def deliver(self, package: OutgoingPackage) -> RegistryReceipt:
         """Register ``package`` (or return the receipt of its earlier registration).
 
-        Raises :class:`~gateway.delivery.RetryableDelivery` for what may work later and
-        :class:`~gateway.delivery.PermanentDelivery` for what never will.
+        Raises :class:`~gateway.delivery.errors.RetryableDelivery` for what may work later and
+        :class:`~gateway.delivery.errors.PermanentDelivery` for what never will.
         """
         ...

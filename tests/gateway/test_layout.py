@@ -1,0 +1,60 @@
+"""The layout of ``gateway/`` reads as floors, and imports only run downwards:
+app/cli → http → pipeline → delivery → trust → store/render/config. A module that imports a
+floor above its own (even inside a function) fails here, with the line that does it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
+
+#: The floor of each part of the package, top first; a module may import its own floor or lower.
+FLOORS: list[tuple[int, tuple[str, ...]]] = [
+    (5, ("gateway.app", "gateway.cli", "gateway.entry", "gateway.__main__")),
+    (4, ("gateway.http", "gateway.keys")),
+    (3, ("gateway.pipeline",)),
+    (2, ("gateway.delivery",)),
+    (1, ("gateway.trust",)),
+    (0, ("gateway.store", "gateway.render", "gateway.config", "gateway.moscow", "gateway.messages_ru")),
+]
+
+
+def _floor(module: str) -> int:
+    for floor, prefixes in FLOORS:
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return floor
+    raise AssertionError(f"{module} is on no floor: add it to FLOORS")
+
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(GATEWAY.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gateway"):
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("gateway")]
+    return found
+
+
+def test_every_gateway_module_imports_only_its_own_floor_or_lower() -> None:
+    upward = []
+    for path in sorted(GATEWAY.rglob("*.py")):
+        module = _module_of(path)
+        if module == "gateway":
+            continue  # the empty package marker
+        own = _floor(module)
+        for line, imported in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if imported != "gateway" and _floor(imported) > own:
+                upward.append(f"{path.relative_to(GATEWAY.parent)}:{line} imports {imported}")
+    assert upward == []
+
+
+def test_the_floor_check_sees_an_upward_import() -> None:
+    tree = ast.parse("def f():\n    from gateway.pipeline.worker import Pipeline\n")
+    assert [_floor(m) for _, m in _imports(tree)] == [3] and _floor("gateway.store.db") == 0
