@@ -204,7 +204,14 @@ class Pipeline:
         given_up = attempt > self.config.limits.validation_max_attempts
         if given_up:
             log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
-        decision, report, received_at, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+        try:
+            decision, report, received_at, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+        except asyncio.CancelledError:
+            # A graceful stop (SIGTERM, restart) is not a crash: the attempt does not count
+            # towards the cap, and the package is validated again at the next start.
+            self.repository.release(submission_id)
+            log.info("submission %s: validation interrupted by a stop; released", submission_id)
+            raise
         if not given_up:
             considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
             if considered is None:

@@ -172,6 +172,18 @@ class SubmissionRepository:
                 record_event(connection, submission_id, "revalidation" if attempt > 1 else "validation_started", "gateway", {"attempt": attempt})
         return int(row["attempts"]) if row is not None else None
 
+    def release(self, submission_id: str) -> bool:
+        """Undo a claim whose validation a graceful stop interrupted: back to ``received``
+        with the attempt uncounted (only a validation that died with the process counts
+        towards the attempt cap). False when the submission was not being validated."""
+        with self.db.transaction() as connection:
+            row = connection.execute(
+                "UPDATE submissions SET status = 'received', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'validating'"
+                " RETURNING attempts",
+                (submission_id,),
+            ).fetchone()
+        return row is not None
+
     def decide(
         self,
         submission_id: str,

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
@@ -23,7 +24,7 @@ from gateway.store.report import PackageReport
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, submission_rows, wait_for_submission
-from tests.servers.packages import MEMBER, decided, report_zip, wait_for
+from tests.servers.packages import MEMBER, REPORT, decided, report_zip, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -146,3 +147,59 @@ def test_server_killed_twice_while_validating_decides_processing_error_after_the
     assert [c["code"] for c in decided_report["checks"]] == ["processing.error"]  # type: ignore[union-attr]
     [row] = submission_rows(data)
     assert (row["decision"], row["attempts"]) == ("returned", 3)
+
+
+async def test_a_graceful_stop_during_validation_does_not_count_as_an_attempt(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    submission_id = stored_package(config, pki, tmp_path, killed=1)  # one real crash already
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+    try:
+        repository = SubmissionRepository(database)
+        assert repository.claim(submission_id) == 2  # a second start claimed it...
+        assert repository.release(submission_id)  # ...and was stopped gracefully
+        row = repository.get(submission_id)
+        assert row is not None and (row.status, row.attempts) == ("received", 1)
+        assert not repository.release(submission_id)  # only a submission being validated
+    finally:
+        database.close()
+    client = await aiohttp_client(create_app(config))
+    report = await decided(client, submission_id)
+    assert report["decision"] == "accepted", report["checks"]  # validated, not given up
+
+
+async def test_stopping_the_service_mid_validation_releases_the_claim(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    import zipfile
+
+    document = tmp_path / "report.xml"
+    with open(document, "wb") as out:
+        # A 40 MB XML report: its validation takes about a second (unpacking, Streebog),
+        # so the stop below lands while it runs.
+        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (3 << 20) + b"</report>\n")
+    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
+    package = tmp_path / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(document, "report.xml")
+        archive.write(signature, "report.xml.sig")
+    big = dataclasses.replace(config, limits=dataclasses.replace(config.limits, archive_max_total_bytes=100 << 20, archive_max_entry_bytes=100 << 20))
+    client = await aiohttp_client(create_app(big))
+    form = aiohttp.FormData()
+    for key, value in REPORT.items():
+        form.add_field(key, value)
+    with open(package, "rb") as stream:  # a stream: aiohttp warns about large bytes payloads
+        form.add_field("document", stream, filename=package.name)
+        response = await client.post("/api/v1/submissions", data=form)
+    assert response.status == 202, await response.text()
+    submission_id = (await response.json())["id"]
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+    try:
+        repository = SubmissionRepository(database)
+
+        def validating() -> bool:
+            row = repository.get(submission_id)
+            return row is not None and row.status == "validating"
+
+        await wait_for(validating)
+        await client.close()  # the application's clean-up stops the pipeline mid-validation
+        row = repository.get(submission_id)
+        assert row is not None and (row.status, row.attempts) == ("received", 0)
+    finally:
+        database.close()
