@@ -12,20 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from gateway.config import Config, SmtpSecurity
+from gateway.delivery.digest import digest_scheduler
 from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.delivery.outbox import OutboxWorker
 from gateway.http.middleware import auth_middleware, errors_middleware
-from gateway.http.ops import setup_ops_routes
-from gateway.delivery.digest import digest_scheduler
 from gateway.http.notices import setup_notice_routes
+from gateway.http.ops import setup_ops_routes
 from gateway.http.registry_events import setup_event_routes
 from gateway.http.server import AccessLogger, close_slow_connections, configure_logging
 from gateway.http.staff import setup_staff
@@ -118,12 +119,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 def _outbox_worker(app: web.Application) -> OutboxWorker:
     """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it."""
     from gateway.delivery.handlers import JobHandlers
-    from gateway.delivery.outbox import Outbox, RetryPolicy
     from gateway.delivery.mail.compose import MailSettings
     from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
+    from gateway.delivery.outbox import Outbox, RetryPolicy
     from gateway.delivery.registry.client import HttpRegistry
-    from gateway.http.webhooks import WebhookSender
     from gateway.delivery.registry.local import LocalRegistry
+    from gateway.http.webhooks import WebhookSender
     from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
 
     config = app[CONFIG_KEY]

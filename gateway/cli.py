@@ -11,9 +11,10 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config, verification_policy
 
@@ -33,7 +34,7 @@ def _parse_time(text: str) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -417,7 +418,7 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     """Staff view of the durable outbox (works on the database while the gateway runs)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gateway.delivery.outbox import Outbox
     from gateway.store.db import Database
@@ -429,7 +430,7 @@ def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     outbox = Outbox(Database(database))
     if args.action == "list":
         for row in outbox.rows(args.status, args.limit):
-            due = datetime.fromtimestamp(row["next_attempt_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            due = datetime.fromtimestamp(row["next_attempt_at"], UTC).strftime("%Y-%m-%d %H:%M:%S")
             error = f"  {row['last_error'][:120]}" if row["last_error"] else ""
             print(f"{row['id']:>6} {row['status']:<7} {row['kind']:<8} {row['dedupe_key'][:48]:<48} attempts={row['attempts']} due={due}Z{error}")
         counts = outbox.counts()

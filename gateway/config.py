@@ -10,12 +10,13 @@ import dataclasses
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum, StrEnum
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any
 
 from gateway.store.status import Decision
 from validators.checks import CATALOGUE, Severity
@@ -307,9 +308,9 @@ def _moment(raw: Any) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"{raw!s} has no UTC offset; write it as e.g. 2017-01-01T00:00:00Z")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=timezone.utc)
+        return datetime.combine(value, time(0), tzinfo=UTC)
     raise TypeError(f"a date or date-time is expected (e.g. 2017-01-01T00:00:00Z), got {raw!r}")
 
 
@@ -325,7 +326,7 @@ def _verification(verification: VerificationConfig) -> VerificationConfig:
     return verification
 
 
-def verification_policy(config: "Config", **overrides: Any) -> VerificationPolicy:
+def verification_policy(config: Config, **overrides: Any) -> VerificationPolicy:
     """The :class:`VerificationPolicy` of ``[verification]``: revocation mode, algorithm
     sunsets, weak digests and the signing-time skew (what the service, ``gateway verify``
     and ``gateway check`` judge with); ``overrides`` set the rest (``at``, ``online``...)."""

@@ -6,7 +6,7 @@ gateway stores and needs no time-zone database on the machine.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 __all__ = ["MSK", "parse_stored", "msk", "msk_date", "msk_day_bounds", "msk_today"]
@@ -17,14 +17,14 @@ MSK = timezone(timedelta(hours=3), "MSK")
 def parse_stored(value: Any) -> datetime | None:
     """A stored time (ISO 8601, ``Z`` or offset; naive means UTC) as an aware datetime."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def msk(value: Any, empty: str = "—") -> str:
@@ -44,12 +44,12 @@ def msk_date(value: Any, empty: str = "—") -> str:
 
 
 def msk_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(MSK).date()
+    return (now or datetime.now(UTC)).astimezone(MSK).date()
 
 
 def msk_day_bounds(day: date) -> tuple[str, str]:
     """The Moscow day as a half-open range of stored UTC times ``[start, end)``."""
-    start = datetime.combine(day, time(0), MSK).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0), MSK).astimezone(UTC)
     end = start + timedelta(days=1)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     return start.strftime(fmt), end.strftime(fmt)

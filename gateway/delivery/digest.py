@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.contexts import StaffDigestEmail
@@ -62,7 +62,7 @@ async def digest_scheduler(repository: SubmissionRepository, wake: Callable[[], 
     rejected packages (once per day: the outbox deduplicates by the day); ``wake`` tells the
     outbox worker."""
     while True:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if 0 <= hour_utc <= now.hour:
             if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, digest_day(now)):
                 wake()

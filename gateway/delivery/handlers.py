@@ -11,10 +11,10 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 
+from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.compose import Attachment, MailSettings, compose
 from gateway.delivery.mail.contexts import RegisteredEmail
 from gateway.delivery.mail.transport import Transport
-from gateway.delivery.jobs import email_job
 from gateway.delivery.outbox import Effects, Job
 from gateway.delivery.registry.model import OutgoingPackage, Registry
 from gateway.render.html import render_html

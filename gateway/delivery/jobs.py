@@ -8,6 +8,7 @@ rejected one an email listing every failed check with the report attached.
 from __future__ import annotations
 
 import sqlite3
+
 from gateway.delivery.mail.contexts import DecisionEmail, EmailContext, ReceivedEmail
 from gateway.delivery.outbox import Effects, enqueue
 from gateway.store.report import PackageReport

@@ -23,8 +23,9 @@ import logging
 import random
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
 from gateway.store.db import Database, now_iso
@@ -201,7 +202,7 @@ class OutboxWorker:
                 await self._fill()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. database busy: try again at the next poll
+            except Exception:
                 log.exception("outbox poll failed")
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the wake-up and
             # swallows a cancellation that arrives in the same loop iteration, and stop()
@@ -244,7 +245,7 @@ class OutboxWorker:
                 log.warning("outbox job %s (%s) dead: %s", job.id, job.kind, exc.detail)
                 await loop.run_in_executor(None, self.outbox.bury, job, exc.detail)
                 return
-            except (RetryableDelivery, Exception) as exc:  # noqa: BLE001 - unexpected errors are retried too
+            except (RetryableDelivery, Exception) as exc:
                 detail = exc.detail if isinstance(exc, RetryableDelivery) else f"{type(exc).__name__}: {exc}"
                 if not isinstance(exc, RetryableDelivery):
                     log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.kind)

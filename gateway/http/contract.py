@@ -10,8 +10,8 @@ and files is the same submission (200); with anything different it is a conflict
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -38,7 +38,7 @@ def report_year_of(fields: Mapping[str, str]) -> int | None:
     if not text.isascii() or not text.isdigit():
         raise ValueError(text)
     year = int(text)
-    if not MIN_REPORT_YEAR <= year <= datetime.now(timezone.utc).year + 1:
+    if not MIN_REPORT_YEAR <= year <= datetime.now(UTC).year + 1:
         raise ValueError(text)
     return year
 

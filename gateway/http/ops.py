@@ -11,7 +11,17 @@ from aiohttp import web
 
 from gateway.http.openapi_spec import full_document
 from gateway.http.responses import dumps
-from gateway.keys import CONFIG_KEY, GOST_KEY, MEMBERS_KEY, METRICS_KEY, OUTBOX_KEY, PIPELINE_KEY, REPOSITORY_KEY, ROLE_KEY, STARTED_KEY
+from gateway.keys import (
+    CONFIG_KEY,
+    GOST_KEY,
+    MEMBERS_KEY,
+    METRICS_KEY,
+    OUTBOX_KEY,
+    PIPELINE_KEY,
+    REPOSITORY_KEY,
+    ROLE_KEY,
+    STARTED_KEY,
+)
 from gateway.trust.revocation import trust_data_health
 
 __all__ = ["setup_ops_routes"]

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from gateway import messages_ru as text
-from gateway.http.responses import error_response
-from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.contexts import StaffDecisionEmail
+from gateway.http.responses import error_response
+from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.keys import CONFIG_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.render.labels import STAFF_DECISION_RU
 from gateway.store.db import now_iso

@@ -21,7 +21,16 @@ from gateway.config import LimitsConfig
 from gateway.http.contract import conflict_with, field_problem, report_year_of
 from gateway.http.responses import allowed, dumps, error_response, role_of
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck, safe_name, stream_part
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, INTAKE_KEY, MEMBERS_KEY, METRICS_KEY, PIPELINE_KEY, REPOSITORY_KEY, UPLOAD_EXECUTOR_KEY
+from gateway.keys import (
+    BLOBS_KEY,
+    CONFIG_KEY,
+    INTAKE_KEY,
+    MEMBERS_KEY,
+    METRICS_KEY,
+    PIPELINE_KEY,
+    REPOSITORY_KEY,
+    UPLOAD_EXECUTOR_KEY,
+)
 from gateway.render.html import render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission
@@ -108,7 +117,7 @@ async def create_submission(request: web.Request) -> web.Response:
         submission_id, created, stored = received.submission_id, received.created, received.files
     except UploadRefused as refusal:
         return refusal.response
-    except (SlowClient, asyncio.TimeoutError):
+    except (TimeoutError, SlowClient):
         return error_response(408, "request.timeout", text.UPLOAD_TIMEOUT, f"no data for {config.server.body_timeout} s")
     except sqlite3.OperationalError as exc:
         log.warning("database busy while recording an upload: %s", exc)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.helpers import parse_mimetype
@@ -69,7 +70,7 @@ async def read_chunk(part: BodyPartReader, timeout: float, size: int = _CHUNK) -
     """The next chunk of a part, or :class:`SlowClient` when none comes in ``timeout`` s."""
     try:
         return await asyncio.wait_for(part.read_chunk(size), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise SlowClient() from None
     except HttpProcessingError as exc:
         raise malformed(f"part body: {exc.message}") from None
@@ -113,7 +114,7 @@ class FormReader:
             if self._reader is None:
                 self._reader = await self.request.multipart()
             part = await asyncio.wait_for(self._reader.next(), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SlowClient() from None
         except HttpProcessingError as exc:
             raise malformed(f"part header: {exc.message}") from None
@@ -198,7 +199,7 @@ async def read_json_body(request: web.Request, limit: int, timeout: float) -> An
     while True:
         try:
             chunk = await asyncio.wait_for(request.content.read(min(_CHUNK, limit + 1 - len(data))), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise UploadRefused(error_response(408, "request.timeout", text.REQUEST_TIMEOUT, f"no data for {timeout} s")) from None
         if not chunk:
             break

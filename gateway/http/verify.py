@@ -3,9 +3,8 @@ optional detached ``signature``), answered with the JSON of ``gateway verify``."
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import functools
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipar
 from gateway.keys import CONFIG_KEY, PIPELINE_KEY, ROLE_KEY, VERIFY_EXECUTOR_KEY
 from validators.signatures.locate import verify_document
 from validators.signatures.model import RevocationMode, VerificationReport
-from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE, VerificationPolicy
+from validators.signatures.verify import MAX_SIGNATURE_FILE_SIZE
 
 __all__ = ["setup_verify_routes"]
 

@@ -28,10 +28,10 @@ import aiohttp
 from aiohttp import web
 
 from gateway import messages_ru as text
-from gateway.http.responses import error_response
 from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
-from gateway.keys import DATABASE_KEY, ROLE_KEY
 from gateway.delivery.outbox import Job
+from gateway.http.responses import error_response
+from gateway.keys import DATABASE_KEY, ROLE_KEY
 from gateway.store.webhooks import WebhookStore
 
 __all__ = ["setup_webhook_routes", "WebhookSender", "signature"]
@@ -70,7 +70,7 @@ class WebhookSender:
             async with self.session.post(url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout), allow_redirects=False) as response:
                 status = response.status
                 retry_after = response.headers.get("Retry-After", "")
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise RetryableDelivery(f"webhook {url}: {type(exc).__name__}: {exc}"[:500]) from None
         if 200 <= status < 300:
             return None

@@ -4,8 +4,8 @@ rejected. Pure; the mapping and per-code severities come from ``config.toml``.""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from gateway.config import Config
 from gateway.render.labels import DECISION_RU

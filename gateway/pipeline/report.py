@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from gateway.config import Config
-from gateway.pipeline.decision import DECISION_NAMES_RU, policy_of, decide
+from gateway.pipeline.decision import DECISION_NAMES_RU, decide, policy_of
 from gateway.store.db import now_iso
 from gateway.store.report import PackageReport, ReportFile, ReportMember, ReportPolicy
 from gateway.store.status import Decision

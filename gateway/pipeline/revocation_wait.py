@@ -18,9 +18,10 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from gateway.pipeline.decision import DECISION_NAMES_RU, DecisionPolicy, decide
 from gateway.store.db import Database
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS revocation_waits (
 
 def _parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class RevocationWaits:
     policy: DecisionPolicy
     grace: timedelta
     first_delay: float
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def __post_init__(self) -> None:
         with self.db.transaction() as connection:
@@ -141,7 +142,7 @@ class RevocationWaits:
     def count(self) -> int:
         return int(self.db.query("SELECT COUNT(*) AS n FROM submissions WHERE status = ?", AWAITING_REVOCATION)[0]["n"])
 
-    async def run(self, pipeline: "Pipeline") -> None:
+    async def run(self, pipeline: Pipeline) -> None:
         """Background task: hand due packages back to the pipeline."""
         interval = max(0.05, min(self.first_delay / 2, 30.0))
         loop = asyncio.get_running_loop()
@@ -151,6 +152,6 @@ class RevocationWaits:
                     pipeline.submit(submission_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a locked database now is retried at the next tick
+            except Exception:
                 log.exception("re-check of packages awaiting revocation failed")
             await asyncio.sleep(interval)

@@ -18,18 +18,18 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 from gateway.config import Config, verification_policy
+from gateway.delivery.jobs import decision_jobs
 from gateway.pipeline.decision import policy_of
 from gateway.pipeline.report import PackageRequest, build_report, shared_digests, unfinished_report
+from gateway.store.blobs import BlobStore
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.delivery.jobs import decision_jobs
-from gateway.store.blobs import BlobStore
 from gateway.store.submissions import SubmissionRepository
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
@@ -97,7 +97,7 @@ def run_validation(
         try:
             result = validate_package(request.files, ctx)
             checks, signatures, member = result.checks, result.signatures, result.member
-        except Exception as exc:  # noqa: BLE001 - a validator bug must not lose the package
+        except Exception as exc:
             log.exception("validation of a %s package failed", request.doc_type)
             checks, signatures, member = (finding("processing.error", detail=f"{type(exc).__name__}: {exc}"[:500]),), (), None
         return build_report(request, config, policy, checks, signatures, member, started)
@@ -191,7 +191,7 @@ class Pipeline:
                 await self.process(submission_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - logged; the submission stays 'validating' and is retried at restart
+            except Exception:
                 log.exception("processing of submission %s failed", submission_id)
             finally:
                 self.queue.task_done()

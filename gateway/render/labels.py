@@ -6,7 +6,8 @@ the staff status of that name only, never a label for the automatic check.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gateway.moscow import msk, msk_date
 from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading

@@ -34,7 +34,7 @@ class StoredBlob:
 class BlobWriter:
     """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable."""
 
-    def __init__(self, store: "BlobStore") -> None:
+    def __init__(self, store: BlobStore) -> None:
         self._store = store
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
         self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)

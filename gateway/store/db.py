@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["Database", "connect", "now_iso"]
 
 
 def now_iso() -> str:
     """The present UTC time as stored (ISO 8601, seconds, ``Z``)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 _MIGRATIONS = [
     """

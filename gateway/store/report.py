@@ -13,8 +13,9 @@ Signature reports stay in the JSON shape the validators give them
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from gateway.store.status import Decision
 from validators.checks import Check, Severity

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gateway.store.blobs import StoredBlob
 from gateway.store.db import Database, now_iso
@@ -190,7 +191,7 @@ class SubmissionRepository:
         decision: str,
         report: PackageReport,
         member_email: str | None = None,
-        effects: "Callable[[sqlite3.Connection], None] | None" = None,
+        effects: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """Store the report and the decision, and queue their side effects, in one transaction."""
         with self.db.transaction() as connection:

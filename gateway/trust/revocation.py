@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from gateway.config import Config
@@ -67,9 +66,9 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     )
 
 
-def trust_data_health(config: Config, store: "TrustStore", online: RevocationSource | None) -> "TrustHealth":
+def trust_data_health(config: Config, store: TrustStore, online: RevocationSource | None) -> TrustHealth:
     """Age and nextUpdate of every CRL (store and cache) and of the TSL (``gateway trust``, ``/healthz``)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from gateway.trust.tsl_refresh import tsl_state
     from validators.trust_health import trust_health
@@ -77,7 +76,7 @@ def trust_data_health(config: Config, store: "TrustStore", online: RevocationSou
     state = tsl_state(config.verification.trust_dir)
     return trust_health(
         store,
-        datetime.now(timezone.utc),
+        datetime.now(UTC),
         cache=online.cache if isinstance(online, OnlineRevocation) else None,
         online=isinstance(online, OnlineRevocation) and online.fetcher is not None,
         refresh_ahead=timedelta(hours=config.verification.crl_refresh_ahead_hours),

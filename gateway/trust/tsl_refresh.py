@@ -17,16 +17,16 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.store.files import write_atomically
+from validators.revocation_cache import OnlineRevocation
 from validators.signatures.certificates import load_certificates
 from validators.signatures.fetch import Fetcher, FetchError
-from validators.tsl import MAX_TSL_BYTES, AccreditedCaList, TslError, parse_tsl
-from validators.revocation_cache import OnlineRevocation
 from validators.trust import TSL_CA_FOLDER
+from validators.tsl import MAX_TSL_BYTES, AccreditedCaList, TslError, parse_tsl
 
 if TYPE_CHECKING:
     from gateway.config import Config
@@ -58,7 +58,7 @@ def tsl_state(trust_dir: Path) -> TslState:
     except (OSError, ValueError):
         tsl = trust_dir / "tsl.xml"
         if tsl.is_file():
-            return TslState(loaded_at=datetime.fromtimestamp(tsl.stat().st_mtime, timezone.utc), source=str(tsl.name))
+            return TslState(loaded_at=datetime.fromtimestamp(tsl.stat().st_mtime, UTC), source=str(tsl.name))
         return TslState()
     return TslState(_time(data.get("loaded_at")), data.get("source"), data.get("last_error"), _time(data.get("last_attempt")))
 
@@ -93,7 +93,7 @@ def _read_source(source: str, fetcher: Fetcher | None) -> bytes:
 def import_tsl(source: str, trust_dir: Path, fetcher: Fetcher | None) -> AccreditedCaList:
     """Import the list into ``trust_dir``; on any failure the last good list stays and
     :class:`TslError` is raised (the error is recorded for ``gateway trust``/``/healthz``)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     previous = tsl_state(trust_dir)
     try:
         data = _read_source(source, fetcher)
@@ -120,7 +120,7 @@ def import_tsl(source: str, trust_dir: Path, fetcher: Fetcher | None) -> Accredi
     return parsed
 
 
-def prefetch_crls(tsl: AccreditedCaList, online: "OnlineRevocation") -> list[str]:
+def prefetch_crls(tsl: AccreditedCaList, online: OnlineRevocation) -> list[str]:
     """Fetch the CRLs at the list's addresses into the cache; returns the problems.
 
     A CRL is indexed only when it verifies with one of the centre's CA certificates of
@@ -158,13 +158,13 @@ async def tsl_scheduler(config: Config, holder: TrustHolder) -> None:
     fetcher = None if config.verification.offline else Fetcher(fetch_policy(config))
     while True:
         state = tsl_state(trust_dir)
-        age = (datetime.now(timezone.utc) - state.last_attempt).total_seconds() if state.last_attempt else None
+        age = (datetime.now(UTC) - state.last_attempt).total_seconds() if state.last_attempt else None
         if age is None or age >= interval:
             try:
                 parsed = await loop.run_in_executor(None, import_tsl, config.trust.tsl_url, trust_dir, fetcher)
             except TslError as exc:
                 log.warning("accredited-CA list refresh failed, the last good list stays: %s", exc)
-            except Exception:  # noqa: BLE001 - the service keeps running on the last good list
+            except Exception:
                 log.exception("accredited-CA list refresh failed")
             else:
                 store = await loop.run_in_executor(None, load_trust_store, trust_dir)
@@ -193,7 +193,7 @@ async def crl_refresher(holder: TrustHolder, interval: float = 900.0) -> None:
                 by_name.setdefault(name_key(cert.subject), []).append(cert)
             try:
                 problems = await loop.run_in_executor(None, online.refresh_due, lambda key: by_name.get(key, []))
-            except Exception:  # noqa: BLE001 - the on-demand refresh still works
+            except Exception:
                 log.exception("scheduled CRL refresh failed")
             else:
                 for problem in problems:

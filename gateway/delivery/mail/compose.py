@@ -21,7 +21,7 @@ import email.utils
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -597,7 +597,7 @@ def compose(
         raise ValueError(f"recipient {to!r} is not an email address")
     if settings.reply_to:
         message["Reply-To"] = settings.reply_to
-    message["Date"] = email.utils.format_datetime(datetime.now(timezone.utc))
+    message["Date"] = email.utils.format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{message_id}@{_MESSAGE_ID_DOMAIN}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to us
     message.set_content(text, subtype="plain", charset="utf-8", cte="base64")

@@ -9,8 +9,9 @@ templates read (``compose`` refuses a context lacking one).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 __all__ = [
     "EmailContext",

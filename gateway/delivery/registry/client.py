@@ -51,11 +51,12 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack, asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO, AsyncIterator, Sequence
+from typing import IO
 
 import aiohttp
 from aiohttp import hdrs, payload
@@ -104,7 +105,7 @@ class HttpRegistry:
     @asynccontextmanager
     async def open(
         cls, url: str, *, timeout: float = 30.0, ca_bundle: Path | None = None
-    ) -> AsyncIterator["HttpRegistry"]:
+    ) -> AsyncIterator[HttpRegistry]:
         """An :class:`HttpRegistry` with a session of its own, closed on exit::
 
             async with HttpRegistry.open(url, ca_bundle=ca) as registry:
@@ -137,7 +138,7 @@ class HttpRegistry:
                 ) from exc
             except aiohttp.ClientSSLError as exc:
                 raise RetryableDelivery(f"TLS handshake with the registry failed: {exc}") from exc
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise RetryableDelivery(f"the registry did not answer within {self.timeout:g} s") from exc
             except aiohttp.InvalidURL as exc:
                 raise PermanentDelivery(f"invalid registry URL: {exc}") from exc
@@ -267,6 +268,6 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())

@@ -54,15 +54,16 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from gateway.delivery.errors import PermanentDelivery, RetryableDelivery
+from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 from gateway.store.db import connect
 from gateway.store.files import fsync_dir, safe_file_name
-from gateway.delivery.registry.model import OutgoingPackage, RegistryReceipt
 
 __all__ = ["LocalRegistry", "MOSCOW", "safe_file_name"]
 
@@ -93,7 +94,7 @@ CREATE TABLE IF NOT EXISTS incoming (
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +222,9 @@ class LocalRegistry:
 
                 now = self.clock()
                 if now.tzinfo is None:
-                    now = now.replace(tzinfo=timezone.utc)
+                    now = now.replace(tzinfo=UTC)
                 year = now.astimezone(self.year_timezone).year
-                registered_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                registered_at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 (last,) = connection.execute(
                     "INSERT INTO counters (year, last) VALUES (?, 1)"
                     " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",

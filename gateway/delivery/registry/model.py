@@ -13,9 +13,10 @@ dead-letter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 __all__ = ["OutgoingPackage", "RegistryReceipt", "Registry"]
 

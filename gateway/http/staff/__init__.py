@@ -3,7 +3,7 @@ for machines); see :mod:`gateway.http.staff.views` for the pages."""
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 

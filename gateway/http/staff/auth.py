@@ -14,7 +14,7 @@ import functools
 import hmac
 import secrets
 import urllib.parse
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from gateway import messages_ru as text
 from gateway.http.registry_events import STAFF_DECISIONS, record_staff_decision
+from gateway.http.responses import error_response
 from gateway.http.staff.auth import (
     SESSION_KEY,
     STAFF_USERS_KEY,
@@ -31,14 +32,13 @@ from gateway.http.staff.auth import (
     staff_page,
     staff_upload,
 )
-from gateway.http.responses import error_response
-from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
+from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
-from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
-from gateway.render.html import render_html
 from gateway.moscow import msk, msk_day_bounds, msk_today
+from gateway.render.html import render_html
+from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
