@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -553,6 +554,15 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _quiet_library_logs() -> None:
+    """pyHanko logs its difference-analysis failures with tracebacks; each one becomes a
+    named check of ours with the reason, so in the gateway's output and logs they are only
+    noise. The application decides this here; importing the validators changes nothing."""
+    pyhanko = logging.getLogger("pyhanko")
+    pyhanko.addHandler(logging.NullHandler())
+    pyhanko.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gateway`` command."""
     args = _build_parser().parse_args(argv)
@@ -561,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    _quiet_library_logs()
     handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff}
     try:
         return handlers[args.command](args, config)

@@ -82,12 +82,6 @@ log = logging.getLogger(__name__)
 #: What an unreadable embedded CMS raises.
 _CMS_ERRORS: tuple[type[BaseException], ...] = (CmsFormatError, *ASN1_ERRORS)
 
-# pyHanko logs its diff-analysis failures with tracebacks; each one becomes a named check
-# of ours with the reason, so its own log lines are only noise (and tracebacks in logs).
-_pyhanko_log = logging.getLogger("pyhanko")
-_pyhanko_log.addHandler(logging.NullHandler())
-_pyhanko_log.propagate = False
-
 SUPPORTED_SUBFILTERS = {
     "/adbe.pkcs7.detached",
     "/ETSI.CAdES.detached",
