@@ -24,7 +24,7 @@ from gateway.store.report import PackageReport
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, submission_rows, wait_for_submission
-from tests.servers.packages import MEMBER, REPORT, decided, report_zip, wait_for
+from tests.servers.packages import MEMBER, REPORT, decided, large_report_zip, report_zip, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -167,18 +167,7 @@ async def test_a_graceful_stop_during_validation_does_not_count_as_an_attempt(ai
 
 
 async def test_stopping_the_service_mid_validation_releases_the_claim(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    import zipfile
-
-    document = tmp_path / "report.xml"
-    with open(document, "wb") as out:
-        # A 40 MB XML report: its validation takes about a second (unpacking, Streebog),
-        # so the stop below lands while it runs.
-        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (3 << 20) + b"</report>\n")
-    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
-    package = tmp_path / f"{MEMBER}_OD.zip"
-    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
-        archive.write(document, "report.xml")
-        archive.write(signature, "report.xml.sig")
+    package = large_report_zip(pki, tmp_path)  # its validation takes about a second: the stop lands while it runs
     big = dataclasses.replace(config, limits=dataclasses.replace(config.limits, archive_max_total_bytes=100 << 20, archive_max_entry_bytes=100 << 20))
     client = await aiohttp_client(create_app(big))
     form = aiohttp.FormData()

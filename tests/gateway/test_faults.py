@@ -21,7 +21,17 @@ from gateway.app import create_app
 from gateway.config import Config, MailConfig, ServerConfig, StorageConfig
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, free_port, wait_for_submission
-from tests.servers.packages import FAST, MEMBER, REPORT, decided, outbox_rows, report_zip, submit, wait_for
+from tests.servers.packages import (
+    FAST,
+    MEMBER,
+    REPORT,
+    decided,
+    large_report_zip,
+    outbox_rows,
+    report_zip,
+    submit,
+    wait_for,
+)
 from tests.servers.smtp import Recorder
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
@@ -204,19 +214,8 @@ def test_kill_during_upload_records_nothing_and_restarts_clean(gateway_process: 
 
 
 def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_process: Gateway, pki: TestPki, tmp_path: Path) -> None:
-    import zipfile
-
     gateway_process.start()
-    document = tmp_path / "report.xml"
-    with open(document, "wb") as out:
-        # A 40 MB XML report: validation takes about a second (Streebog, unpacking), long
-        # enough to see "validating" in the database polled every 10 ms.
-        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (3 << 20) + b"</report>\n")
-    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
-    package = tmp_path / f"{MEMBER}_OD.zip"
-    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
-        archive.write(document, "report.xml")
-        archive.write(signature, "report.xml.sig")
+    package = large_report_zip(pki, tmp_path)  # validation takes about a second
 
     async def upload() -> str:
         async with aiohttp.ClientSession() as session:

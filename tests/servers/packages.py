@@ -24,6 +24,7 @@ __all__ = [
     "signed_copy",
     "make_zip",
     "report_zip",
+    "large_report_zip",
     "submit",
     "decided",
     "run_package",
@@ -75,6 +76,20 @@ def report_zip(pki: TestPki, tmp_path: Path, name: str = f"{MEMBER}_OD.zip", lab
     """A report package: one signed XML report (plus ``extra`` files) in ``name``."""
     inner = signed_copy(pki, tmp_path / "report", "report.xml", "<Отчет>ОД КПК</Отчет>".encode(), label)
     return make_zip(tmp_path / name, inner + (extra or []))
+
+
+def large_report_zip(pki: TestPki, tmp_path: Path) -> Path:
+    """A report package with a signed 40 MB XML report, stored uncompressed: its validation
+    takes about a second (unpacking, Streebog), long enough to catch it in progress."""
+    document = tmp_path / "report.xml"
+    with open(document, "wb") as out:
+        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<report>\n' + b"<row>1</row>\n" * (3 << 20) + b"</report>\n")
+    signature = pki.sign("head256", document, tmp_path / "report.xml.sig")
+    package = tmp_path / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(document, "report.xml")
+        archive.write(signature, "report.xml.sig")
+    return package
 
 
 async def submit(client: TestClient, fields: dict[str, str], files: dict[str, list[Path]], headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
