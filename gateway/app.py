@@ -10,6 +10,7 @@ constant time; with no keys configured the API is open (embedded default on loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -211,7 +212,8 @@ async def serve(config: Config, host: str | None = None, port: int | None = None
     await runner.setup()
     site = web.TCPSite(runner, host or config.server.host, port or config.server.port)
     await site.start()
-    assert runner.server is not None
+    if runner.server is None:  # set by runner.setup() above; a None here is an aiohttp contract break
+        raise RuntimeError("aiohttp AppRunner has no server after setup()")
     guard = asyncio.create_task(close_slow_connections(runner.server, config.server.header_timeout))
     log.info("gateway listening on %s:%s", host or config.server.host, port or config.server.port)
     try:
@@ -224,7 +226,5 @@ async def serve(config: Config, host: str | None = None, port: int | None = None
 def run(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted."""
     configure_logging(config)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, web.GracefulExit):
         asyncio.run(serve(config, host, port))
-    except (KeyboardInterrupt, web.GracefulExit):
-        pass

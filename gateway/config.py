@@ -279,7 +279,7 @@ def _convert(raw: Any, default: Any, base: Path, allow_negative: bool = False) -
         if raw < 0:
             raise ValueError("must not be negative")
         return float(raw)
-    if isinstance(default, bool) or isinstance(default, int):
+    if isinstance(default, (bool, int)):
         if type(raw) is not type(default):
             raise TypeError(f"{type(default).__name__} expected, got {raw!r}")
         if isinstance(raw, int) and raw < 0 and not allow_negative:

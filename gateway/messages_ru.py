@@ -2,7 +2,9 @@
 
 Package findings have their own catalogue (``validators/checks.py``); staff pages and
 emails have their templates. Everything else a portal developer or a member may see in an
-``{"error": {"message_ru": ...}}`` answer starts here, so wording is reviewed in one file.
+``{"error": {"message_ru": ...}}`` answer starts here, and so do the texts the staff pages'
+code puts into those templates (form errors, member list problems, the export header), so
+wording is reviewed in one file.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ REQUEST_REVOCATION = "Неверное значение параметра revoc
 REQUEST_NO_DOCUMENT = "Не передан файл документа (поле document)."
 WEBHOOK_BODY_EXPECTED = "Запрос повреждён: ожидается объект JSON с полем url."
 WEBHOOK_URL = "Неверный адрес для уведомлений: ожидается URL http или https."
-WEBHOOK_SECRET = "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов."
+WEBHOOK_SECRET = "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов."  # noqa: S105 - an error message about the secret, not a secret
 WEBHOOK_NOT_FOUND = "Адрес для уведомлений не найден."
 UNKNOWN_DOC_TYPE = "Неизвестный вид документа «{value}». Допустимые значения doc_type: {allowed}."
 REPORT_KIND_REQUIRED = "Для отчётности укажите вид отчёта (report_kind): {allowed}."
@@ -65,6 +67,44 @@ MEMBERS_FORM_EXPECTED = "Ожидается форма multipart/form-data с ф
 
 SESSION_ENDED = "Сеанс завершён. Войдите снова."
 CSRF_REFUSED = "Форма устарела или подделана (CSRF). Обновите страницу и повторите."
+LOGIN_WRONG = "Неверное имя пользователя или пароль."
+LOGIN_LOCKED = "Слишком много неудачных попыток. Учётная запись временно заблокирована, повторите позже."
+LOGIN_CSRF = "Форма устарела. Повторите вход."
+DECISION_CHOOSE = "Выберите решение: Проверен, Возвращен на доработку или Отклонен."
+DECISION_COMMENT_REQUIRED = "Для возврата или отклонения напишите комментарий: кооператив получит его в письме."
+DECISION_NOT_REGISTERED = "Решение можно принять только по зарегистрированному пакету."
+EXPORT_COLUMNS = (
+    "Получен (МСК)",
+    "Номер в реестре",
+    "Кооператив",
+    "Вид документа",
+    "Статус",
+    "Решение проверки",
+    "Решение сотрудника",
+    "Вх. номер",
+    "Зарегистрирован (МСК)",
+    "Внешний id",
+    "Id пакета",
+)
+"""Header row of the staff list's CSV export, in the order of its columns."""
+
+# staff workspace: the member list CSV upload
+MEMBERS_CSV_CHOOSE_FILE = "Выберите файл CSV."
+MEMBERS_CSV_REPLACED = "Список заменён: {count} кооперативов."
+MEMBERS_CSV_TOO_LARGE = "Файл больше {limit}."
+MEMBERS_CSV_NOT_UTF8 = "Файл должен быть в кодировке UTF-8."
+MEMBERS_CSV_HEADER = "Первая строка должна быть заголовком {columns}."
+MEMBERS_CSV_NUMBER_DIGITS = "Строка {line}: номер в реестре должен состоять из цифр («{number}»)."
+MEMBERS_CSV_NUMBER_DUPLICATE = "Строка {line}: номер {number} уже есть в строке {first}."
+MEMBERS_CSV_OGRN_INVALID = "Строка {line}: неверный ОГРН «{ogrn}» (длина или контрольная цифра)."
+MEMBERS_CSV_OGRN_DUPLICATE = "Строка {line}: ОГРН {ogrn} уже есть в строке {first}."
+MEMBERS_CSV_INN_INVALID = "Строка {line}: неверный ИНН «{inn}» (длина или контрольная цифра)."
+MEMBERS_CSV_INN_DUPLICATE = "Строка {line}: ИНН {inn} уже есть в строке {first}."
+MEMBERS_CSV_NAME_MISSING = "Строка {line}: не указано наименование."
+MEMBERS_CSV_EMAIL_INVALID = "Строка {line}: неверный адрес электронной почты «{email}»."
+MEMBERS_CSV_STATUS = "Строка {line}: статус должен быть active или excluded."
+MEMBERS_CSV_BROKEN = "Файл повреждён: {error}."
+MEMBERS_CSV_EMPTY = "В файле нет ни одного кооператива."
 
 
 def size_ru(size: int) -> str:

@@ -63,7 +63,8 @@ async def digest_scheduler(repository: SubmissionRepository, wake: Callable[[], 
     outbox worker."""
     while True:
         now = datetime.now(UTC)
-        if 0 <= hour_utc <= now.hour:
-            if await asyncio.get_running_loop().run_in_executor(None, enqueue_digest, repository, staff_address, digest_day(now)):
-                wake()
+        if 0 <= hour_utc <= now.hour and await asyncio.get_running_loop().run_in_executor(
+            None, enqueue_digest, repository, staff_address, digest_day(now)
+        ):
+            wake()
         await asyncio.sleep(60)

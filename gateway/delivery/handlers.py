@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 
+from gateway.delivery.errors import PermanentDelivery
 from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.compose import Attachment, MailSettings, compose
 from gateway.delivery.mail.contexts import RegisteredEmail
@@ -36,7 +37,8 @@ class JobHandlers:
     mail: MailSettings
 
     async def registry_job(self, job: Job) -> Effects:
-        assert job.submission_id is not None
+        if job.submission_id is None:  # retrying cannot supply the missing id
+            raise PermanentDelivery(f"registry job {job.id} has no submission id")
         submission_id = job.submission_id
         package, record, report = await asyncio.to_thread(self._package, submission_id)
         receipt = await self.registry.deliver(package)
@@ -64,7 +66,8 @@ class JobHandlers:
         """The package to deliver, with the submission and report it was built from."""
         record = self.repository.get(submission_id)
         report = self.repository.report(submission_id)
-        assert record is not None and report is not None  # only decided packages are delivered
+        if record is None or report is None:  # only decided packages are delivered; retrying cannot help
+            raise PermanentDelivery(f"submission {submission_id} has no record or no report to deliver")
         files = self.repository.files(submission_id)
         metadata = {
             "submission_id": submission_id,

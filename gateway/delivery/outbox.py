@@ -83,7 +83,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         backoff = min(self.max_delay, self.base_delay * (2 ** max(0, attempts - 1)))
-        jittered = backoff * random.uniform(0.5, 1.5)
+        jittered = backoff * random.uniform(0.5, 1.5)  # noqa: S311 - retry jitter only spreads load, nothing secret depends on it
         return float(max(jittered, min(retry_after or 0.0, self.max_delay)))
 
 
@@ -142,7 +142,7 @@ class Outbox:
             ).rowcount == 1
 
     def rows(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM outbox" + (" WHERE status = ?" if status else "") + " ORDER BY id DESC LIMIT ?"
+        sql = "SELECT * FROM outbox" + (" WHERE status = ?" if status else "") + " ORDER BY id DESC LIMIT ?"  # noqa: S608 - constant fragments only; status and limit are ? parameters
         args: tuple[Any, ...] = (status, limit) if status else (limit,)
         return [dict(r) for r in self.db.query(sql, *args)]
 

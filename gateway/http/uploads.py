@@ -66,10 +66,11 @@ def malformed(detail: str) -> UploadRefused:
     return UploadRefused(error_response(400, "request.malformed", text.FORM_MALFORMED, detail[:200]))
 
 
-async def read_chunk(part: BodyPartReader, timeout: float, size: int = _CHUNK) -> bytes:
-    """The next chunk of a part, or :class:`SlowClient` when none comes in ``timeout`` s."""
+async def read_chunk(part: BodyPartReader, idle_timeout: float, size: int = _CHUNK) -> bytes:
+    """The next chunk of a part, or :class:`SlowClient` when none comes in ``idle_timeout`` s
+    (a per-chunk idle limit, not a deadline for the whole part)."""
     try:
-        return await asyncio.wait_for(part.read_chunk(size), timeout)
+        return await asyncio.wait_for(part.read_chunk(size), idle_timeout)
     except TimeoutError:
         raise SlowClient() from None
     except HttpProcessingError as exc:
@@ -188,8 +189,9 @@ async def stream_part(form: FormReader, part: BodyPartReader, writer: ChunkWrite
             await asyncio.gather(pending, return_exceptions=True)
 
 
-async def read_json_body(request: web.Request, limit: int, timeout: float) -> Any:
-    """The request's JSON body, read only up to ``limit`` bytes (413 past it, 400 if not JSON).
+async def read_json_body(request: web.Request, limit: int, idle_timeout: float) -> Any:
+    """The request's JSON body, read only up to ``limit`` bytes (413 past it, 400 if not JSON;
+    408 when no data comes for ``idle_timeout`` s between chunks).
 
     Raises :class:`UploadRefused`; never buffers more than ``limit`` + one chunk.
     """
@@ -198,9 +200,9 @@ async def read_json_body(request: web.Request, limit: int, timeout: float) -> An
     data = bytearray()
     while True:
         try:
-            chunk = await asyncio.wait_for(request.content.read(min(_CHUNK, limit + 1 - len(data))), timeout)
+            chunk = await asyncio.wait_for(request.content.read(min(_CHUNK, limit + 1 - len(data))), idle_timeout)
         except TimeoutError:
-            raise UploadRefused(error_response(408, "request.timeout", text.REQUEST_TIMEOUT, f"no data for {timeout} s")) from None
+            raise UploadRefused(error_response(408, "request.timeout", text.REQUEST_TIMEOUT, f"no data for {idle_timeout} s")) from None
         if not chunk:
             break
         data += chunk

@@ -24,10 +24,15 @@ __all__ = ["setup_verify_routes"]
 
 
 async def _save_part(form: FormReader, part: BodyPartReader, target: Path, max_bytes: int | None) -> None:
-    """Stream one part to ``target`` (413 past ``max_bytes`` or the body limit)."""
-    with open(target, "wb") as out:
+    """Stream one part to ``target`` (413 past ``max_bytes`` or the body limit).
+
+    File calls run on a worker thread: a slow disk must not stall the event loop."""
+    out = await asyncio.to_thread(open, target, "wb")
+    try:
         async for chunk in form.chunks(part, max_bytes):
-            out.write(chunk)
+            await asyncio.to_thread(out.write, chunk)
+    finally:
+        await asyncio.to_thread(out.close)
 
 
 async def verify(request: web.Request) -> web.Response:

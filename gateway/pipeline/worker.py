@@ -242,7 +242,8 @@ class Pipeline:
         verifier uses the same result.
         """
         record = self.repository.get(submission_id)
-        assert record is not None
+        if record is None:  # the caller claimed this row; a missing one is a broken database, not a package fault
+            raise LookupError(f"submission {submission_id} to validate is not in the database")
         stored = self.repository.files(submission_id)
         uploads = [UploadedFile(Slot(f.slot), f.name, self.blobs.path(f.blob.key)) for f in stored]
         file_digests: dict[Path, FileDigests] = {}

@@ -45,7 +45,8 @@ class BlobWriter:
 
     def write(self, chunk: bytes) -> None:
         """Write and SHA-256 a chunk."""
-        assert self._file is not None, "write after finish"
+        if self._file is None:
+            raise ValueError("BlobWriter.write() after finish()")
         self._file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)

@@ -11,6 +11,7 @@ into place and fsyncs the folder, so a reader sees the old or the new content, n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -36,10 +37,8 @@ def safe_name(filename: str | None, fallback: str) -> str:
     name = filename or ""
     if re.search(r"%[0-9A-Fa-f]{2}", name):
         # aiohttp's own client percent-encodes non-ASCII names in filename="…".
-        try:
+        with contextlib.suppress(UnicodeDecodeError):  # not UTF-8 percent-encoding: keep the name as sent
             name = urllib.parse.unquote(name, errors="strict")
-        except UnicodeDecodeError:
-            pass
     name = _last_part(name)
     if name in ("", ".", "..") or len(name.encode()) > 255:
         return fallback

@@ -68,7 +68,7 @@ class GroupCommit:
                 results = await loop.run_in_executor(self._runner, self._flush, group)
             except BaseException as exc:  # noqa: BLE001 - handed to every waiting upload
                 results = [exc] * len(group)
-            for item, result in zip(group, results):
+            for item, result in zip(group, results, strict=True):
                 if item.future.done():
                     continue
                 if isinstance(result, BaseException):
@@ -82,7 +82,7 @@ class GroupCommit:
         futures = {index: [self._pool.submit(writer.sync_and_place) for writer in item.writers] for index, item in enumerate(group)}
         for index, item in enumerate(group):
             blobs = []
-            for writer, future in zip(item.writers, futures[index]):
+            for future in futures[index]:
                 try:
                     blobs.append(future.result())
                 except BaseException as exc:  # noqa: BLE001 - this upload fails, the others go on
@@ -96,7 +96,7 @@ class GroupCommit:
             folders = dict.fromkeys(folder for blobs in placed.values() for _blob, folder in blobs)
             list(self._pool.map(fsync_dir, folders))
             batch = [
-                (group[index].new, [StoredFile(position, slot, name, blob) for position, ((slot, name), (blob, _f)) in enumerate(zip(group[index].names, blobs))])
+                (group[index].new, [StoredFile(position, slot, name, blob) for position, ((slot, name), (blob, _f)) in enumerate(zip(group[index].names, blobs, strict=True))])
                 for index, blobs in placed.items()
             ]
             created = self.repository.create_many(batch)
@@ -104,7 +104,7 @@ class GroupCommit:
             for index in placed:
                 results[index] = exc
             return results  # type: ignore[return-value]
-        for (index, _blobs), (submission_id, was_created), (_new, files) in zip(placed.items(), created, batch):
+        for (index, _blobs), (submission_id, was_created), (_new, files) in zip(placed.items(), created, batch, strict=True):
             results[index] = Received(submission_id, was_created, files)
         return results  # type: ignore[return-value]
 

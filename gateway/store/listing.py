@@ -122,7 +122,7 @@ def decode_cursor(cursor: str) -> tuple[str, str] | None:
 
 def count(db: Database, f: SubmissionFilter) -> int:
     where, args = _where(f)
-    return int(db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"])
+    return int(db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"])  # noqa: S608 - _where() builds only fixed column names and ? placeholders
 
 
 def search(
@@ -139,14 +139,14 @@ def search(
     With ``cursor`` (API paging) the order is always received time then id, descending.
     """
     where, args = _where(f)
-    total = db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"]
+    total = db.query(f"SELECT COUNT(*) AS n FROM submissions s{where}", *args)[0]["n"]  # noqa: S608 - _where() builds only fixed column names and ? placeholders
     if cursor is not None:
         where += (" AND " if where else " WHERE ") + "(s.received_at < ? OR (s.received_at = ? AND s.id < ?))"
         args.extend([cursor[0], cursor[0], cursor[1]])
         sort, descending, offset = "received", True, 0
     direction = "DESC" if descending else "ASC"
     order = f"{SORTS.get(sort, SORTS['received'])} {direction}, s.received_at {direction}, s.id {direction}"
-    rows = db.query(f"SELECT s.* FROM submissions s{where} ORDER BY {order} LIMIT ? OFFSET ?", *args, limit + 1, offset)
+    rows = db.query(f"SELECT s.* FROM submissions s{where} ORDER BY {order} LIMIT ? OFFSET ?", *args, limit + 1, offset)  # noqa: S608 - ORDER BY from the SORTS table and ASC/DESC; values are ? parameters
     items = [_record(r) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].received_at, items[-1].id) if len(rows) > limit and items else None
     return Page(items, next_cursor, total)

@@ -84,7 +84,7 @@ def queue_status_change(connection: sqlite3.Connection, submission_id: str, even
         "kind": kind,
         "at": at,
         "submission_id": submission_id,
-        **({k: row[k] for k in row.keys()} if row is not None else {}),
+        **(dict(row) if row is not None else {}),
     }
     if kind == "staff_decision":
         event["comment"] = detail.get("comment", "")

@@ -192,7 +192,7 @@ async def crl_refresher(holder: TrustHolder, interval: float = 900.0) -> None:
             for cert in (*store.roots, *store.intermediates):
                 by_name.setdefault(name_key(cert.subject), []).append(cert)
             try:
-                problems = await loop.run_in_executor(None, online.refresh_due, lambda key: by_name.get(key, []))
+                problems = await loop.run_in_executor(None, online.refresh_due, lambda key, names=by_name: names.get(key, []))
             except Exception:
                 log.exception("scheduled CRL refresh failed")
             else:

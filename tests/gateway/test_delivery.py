@@ -11,11 +11,21 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config, MailConfig
+from gateway.delivery.errors import PermanentDelivery
+from gateway.delivery.handlers import JobHandlers
+from gateway.delivery.mail.compose import MailSettings
+from gateway.delivery.mail.transport import EmlFolderTransport
+from gateway.delivery.outbox import Job
+from gateway.delivery.registry.local import LocalRegistry
 from gateway.keys import OUTBOX_WORKER_KEY
+from gateway.store.blobs import BlobStore
+from gateway.store.db import Database
+from gateway.store.submissions import SubmissionRepository
 from tests.pki.builder import HEAD_EMAIL, TestPki
 from tests.servers.cli import gateway
 from tests.servers.mail import eml_messages, text_of
@@ -254,3 +264,28 @@ async def test_dead_letter_is_listed_and_retried_from_the_command_line(aiohttp_s
     await _registered(client, submission_id)  # the registry answers normally the second time
     metrics = await (await client.get("/metrics")).text()
     assert 'gateway_outbox_jobs{kind="registry",status="done"} 1' in metrics
+
+
+# --- handler invariants -------------------------------------------------------------------
+
+
+def _handlers(tmp_path: Path) -> JobHandlers:
+    return JobHandlers(
+        SubmissionRepository(Database(tmp_path / "gateway.sqlite3")),
+        BlobStore(tmp_path / "files"),
+        LocalRegistry(tmp_path / "registry.sqlite3", tmp_path / "registry"),
+        EmlFolderTransport(tmp_path / "eml"),
+        MailSettings(),
+    )
+
+
+async def test_registry_job_without_a_submission_fails_permanently(tmp_path: Path) -> None:
+    job = Job(1, "registry", "registry", "registry:none", None, {}, 0)
+    with pytest.raises(PermanentDelivery, match="no submission id"):
+        await _handlers(tmp_path).registry_job(job)
+
+
+async def test_registry_job_for_a_submission_not_in_the_database_fails_permanently(tmp_path: Path) -> None:
+    job = Job(2, "registry", "registry", "registry:S-0000-0000", "S-0000-0000", {}, 0)
+    with pytest.raises(PermanentDelivery, match="S-0000-0000"):
+        await _handlers(tmp_path).registry_job(job)

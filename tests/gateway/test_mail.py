@@ -228,6 +228,13 @@ def test_mass_mailing_subject_line_breaks_collapsed() -> None:
     assert message["Subject"] == "Первая строка вторая"
 
 
+def test_plain_text_part_is_not_html_escaped() -> None:
+    context = dict(CONTEXTS["incoming_notice"], title="Письмо <b>важное</b> & срочное")
+    text = compose("incoming_notice", TO, context, "n.1", SETTINGS).get_body(("plain",)).get_content()
+    assert "Письмо <b>важное</b> & срочное" in text
+    assert "&lt;" not in text and "&amp;" not in text
+
+
 def test_member_strings_escaped_in_html() -> None:
     context = dict(CONTEXTS["incoming_notice"], title="Письмо <b>важное</b> & срочное")
     html = compose("incoming_notice", TO, context, "n.1", SETTINGS).get_body(("html",)).get_content()

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import AuthConfig, Config
+from gateway.http.staff.members_csv import MAX_CSV_BYTES, validate_members_csv
 from gateway.store.db import Database
 from gateway.store.staff_users import LOCKOUT_SECONDS, MAX_FAILURES, StaffUsers
 from tests.conftest import REPO
@@ -327,3 +328,32 @@ async def test_signed_in_staff_open_the_printable_report(aiohttp_client: ClientF
     await sign_in(client)
     report = await client.get(f"/staff/submissions/{submission_id}/report")
     assert report.status == 200 and "signer.not_head" in await report.text() and "Результат проверки пакета" in await report.text()
+
+
+def test_member_list_problems_name_the_line_and_the_value() -> None:
+    bad = (
+        "number,ogrn,inn,name,email,head,status\n"
+        "7,1027700132195,7707083893,КПК А,a@example.ru,Иванов,active\n"
+        "x7,1027700132195,7707083893,,not-an-email,Петров,gone\n"
+        "007,1027700000009,7700000017,КПК В,c@example.ru,Сидоров,active\n"
+    ).encode()
+    count, problems = validate_members_csv(bad)
+    assert count == 3
+    assert problems == [
+        "Строка 3: номер в реестре должен состоять из цифр («x7»).",
+        "Строка 3: ОГРН 1027700132195 уже есть в строке 2.",
+        "Строка 3: ИНН 7707083893 уже есть в строке 2.",
+        "Строка 3: не указано наименование.",
+        "Строка 3: неверный адрес электронной почты «not-an-email».",
+        "Строка 3: статус должен быть active или excluded.",
+        "Строка 4: номер 007 уже есть в строке 2.",
+        "Строка 4: неверный ОГРН «1027700000009» (длина или контрольная цифра).",
+        "Строка 4: неверный ИНН «7700000017» (длина или контрольная цифра).",
+    ]
+
+
+def test_member_list_file_level_problems_are_told_in_russian() -> None:
+    assert validate_members_csv(b"x" * (MAX_CSV_BYTES + 1)) == (0, ["Файл больше 2 МБ."])
+    assert validate_members_csv("number".encode("cp1251") + b"\xff") == (0, ["Файл должен быть в кодировке UTF-8."])
+    assert validate_members_csv(b"number,name\n") == (0, ["Первая строка должна быть заголовком number,ogrn,inn,name,email,head,status."])
+    assert validate_members_csv(b"number,ogrn,inn,name,email,head,status\n") == (0, ["В файле нет ни одного кооператива."])

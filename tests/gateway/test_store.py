@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 
 
@@ -68,3 +69,13 @@ def test_a_transaction_not_waited_to_disk_leaves_the_connection_durable(tmp_path
         with database.transaction(durable=False):
             raise ZeroDivisionError
     assert database.query("PRAGMA synchronous")[0][0] == 2
+
+
+def test_a_blob_writer_refuses_chunks_after_finish(tmp_path: Path) -> None:
+    writer = BlobStore(tmp_path / "files").writer()
+    writer.write(b"first")
+    writer.finish()
+    with pytest.raises(ValueError, match="after finish"):
+        writer.write(b"late")
+    writer.abort()
+    assert writer.size == 5

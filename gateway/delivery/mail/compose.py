@@ -130,10 +130,12 @@ def _one_line(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _environment(autoescape: bool, templates: Mapping[str, str]) -> jinja2.Environment:
+def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
+    # Escaping follows the template's name: every ``*.html`` template is autoescaped, the
+    # ``*.txt`` ones render the text/plain part, where HTML escaping would corrupt the text.
     env = jinja2.Environment(
         loader=jinja2.DictLoader(dict(templates)),
-        autoescape=autoescape,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -462,8 +464,8 @@ _HTML: dict[str, str] = {
 """,
 }
 
-_TEXT_ENV = _environment(False, _TEXT)
-_HTML_ENV = _environment(True, _HTML)
+_TEXT_ENV = _environment(_TEXT)
+_HTML_ENV = _environment(_HTML)
 
 _SUBJECTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "received": lambda c: f"Пакет документов получен: {c['doc_type_ru']}",

@@ -104,7 +104,7 @@ class HttpRegistry:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, url: str, *, timeout: float = 30.0, ca_bundle: Path | None = None
+        cls, url: str, *, timeout: float = 30.0, ca_bundle: Path | None = None  # noqa: ASYNC109 - per-request timeout of the built client, not a timeout of open()
     ) -> AsyncIterator[HttpRegistry]:
         """An :class:`HttpRegistry` with a session of its own, closed on exit::
 
@@ -153,7 +153,7 @@ def _open_files(stack: ExitStack, paths: Sequence[Path]) -> list[IO[bytes]]:
     opened: list[IO[bytes]] = []
     for path in paths:
         try:
-            opened.append(stack.enter_context(open(path, "rb")))
+            opened.append(stack.enter_context(open(path, "rb")))  # noqa: SIM115 - the caller's ExitStack closes it
         except FileNotFoundError as exc:
             raise PermanentDelivery(f"stored file of the package is missing: {path}") from exc
         except OSError as exc:

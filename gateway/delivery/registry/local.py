@@ -47,6 +47,7 @@ folder behind (the thread finishes, and a repeat delivery returns its receipt).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -193,7 +194,7 @@ class LocalRegistry:
             stored_names = _unique_names((safe_file_name(name) for name, _ in package.files), reserved=(_METADATA, _RECEIPT))
             for (name, source), stored in zip(package.files, stored_names, strict=True):
                 try:
-                    source_file = open(source, "rb")
+                    source_file = open(source, "rb")  # noqa: SIM115 - closed by the `with` below; opened apart to tell a missing source file
                 except FileNotFoundError as exc:
                     raise PermanentDelivery(f"stored file of the package is missing: {source} ({name})") from exc
                 with source_file, open(staging / stored, "xb") as target:
@@ -205,7 +206,7 @@ class LocalRegistry:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return _Staged(staging, [(name, stored) for (name, _), stored in zip(package.files, stored_names)])
+        return _Staged(staging, [(name, stored) for (name, _), stored in zip(package.files, stored_names, strict=True)])
 
     def _register(self, package: OutgoingPackage, staged: _Staged) -> RegistryReceipt:
         """Allocate the number, rename the staging folder into place and commit — or nothing."""
@@ -261,10 +262,8 @@ class LocalRegistry:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 if renamed is not None:
-                    try:
+                    with contextlib.suppress(OSError):  # left as an orphan; the next allocation of this number sets it aside
                         os.rename(renamed, staged.path)
-                    except OSError:
-                        pass  # left as an orphan; the next allocation of this number sets it aside
                 raise
 
     # -- helpers ---------------------------------------------------------------------------

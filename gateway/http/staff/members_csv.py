@@ -12,6 +12,7 @@ import io
 import re
 from pathlib import Path
 
+from gateway import messages_ru as text
 from gateway.store.files import write_atomically
 from validators.identifiers import inn_valid, ogrn_valid
 
@@ -25,14 +26,14 @@ _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 def validate_members_csv(data: bytes) -> tuple[int, list[str]]:
     """(number of members, problems in Russian); the file is usable only without problems."""
     if len(data) > MAX_CSV_BYTES:
-        return 0, [f"Файл больше {MAX_CSV_BYTES // (1 << 20)} МБ."]
+        return 0, [text.MEMBERS_CSV_TOO_LARGE.format(limit=text.size_ru(MAX_CSV_BYTES))]
     try:
-        text = data.decode("utf-8-sig")
+        decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return 0, ["Файл должен быть в кодировке UTF-8."]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+        return 0, [text.MEMBERS_CSV_NOT_UTF8]
+    reader = csv.DictReader(io.StringIO(decoded, newline=""))
     if tuple(reader.fieldnames or ()) != COLUMNS:
-        return 0, [f"Первая строка должна быть заголовком {','.join(COLUMNS)}."]
+        return 0, [text.MEMBERS_CSV_HEADER.format(columns=",".join(COLUMNS))]
     problems: list[str] = []
     numbers: dict[str, int] = {}
     ogrns: dict[str, int] = {}
@@ -44,32 +45,32 @@ def validate_members_csv(data: bytes) -> tuple[int, list[str]]:
             values = {k: (row.get(k) or "").strip() for k in COLUMNS}
             number = values["number"]
             if not number.isascii() or not number.isdigit():
-                problems.append(f"Строка {line}: номер в реестре должен состоять из цифр («{number}»).")
+                problems.append(text.MEMBERS_CSV_NUMBER_DIGITS.format(line=line, number=number))
             else:
                 key = str(int(number))
                 if key in numbers:
-                    problems.append(f"Строка {line}: номер {number} уже есть в строке {numbers[key]}.")
+                    problems.append(text.MEMBERS_CSV_NUMBER_DUPLICATE.format(line=line, number=number, first=numbers[key]))
                 numbers.setdefault(key, line)
             if not ogrn_valid(values["ogrn"]):
-                problems.append(f"Строка {line}: неверный ОГРН «{values['ogrn']}» (длина или контрольная цифра).")
+                problems.append(text.MEMBERS_CSV_OGRN_INVALID.format(line=line, ogrn=values["ogrn"]))
             elif values["ogrn"] in ogrns:
-                problems.append(f"Строка {line}: ОГРН {values['ogrn']} уже есть в строке {ogrns[values['ogrn']]}.")
+                problems.append(text.MEMBERS_CSV_OGRN_DUPLICATE.format(line=line, ogrn=values["ogrn"], first=ogrns[values["ogrn"]]))
             ogrns.setdefault(values["ogrn"], line)
             if not inn_valid(values["inn"]):
-                problems.append(f"Строка {line}: неверный ИНН «{values['inn']}» (длина или контрольная цифра).")
+                problems.append(text.MEMBERS_CSV_INN_INVALID.format(line=line, inn=values["inn"]))
             elif values["inn"] in inns:
-                problems.append(f"Строка {line}: ИНН {values['inn']} уже есть в строке {inns[values['inn']]}.")
+                problems.append(text.MEMBERS_CSV_INN_DUPLICATE.format(line=line, inn=values["inn"], first=inns[values["inn"]]))
             inns.setdefault(values["inn"], line)
             if not values["name"]:
-                problems.append(f"Строка {line}: не указано наименование.")
+                problems.append(text.MEMBERS_CSV_NAME_MISSING.format(line=line))
             if values["email"] and not _EMAIL.match(values["email"]):
-                problems.append(f"Строка {line}: неверный адрес электронной почты «{values['email']}».")
+                problems.append(text.MEMBERS_CSV_EMAIL_INVALID.format(line=line, email=values["email"]))
             if values["status"] not in ("active", "excluded"):
-                problems.append(f"Строка {line}: статус должен быть active или excluded.")
+                problems.append(text.MEMBERS_CSV_STATUS.format(line=line))
     except csv.Error as exc:
-        problems.append(f"Файл повреждён: {exc}.")
+        problems.append(text.MEMBERS_CSV_BROKEN.format(error=exc))
     if count == 0 and not problems:
-        problems.append("В файле нет ни одного кооператива.")
+        problems.append(text.MEMBERS_CSV_EMPTY)
     return count, problems
 
 

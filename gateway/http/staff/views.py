@@ -98,9 +98,9 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 _LOGIN_ERRORS = {
-    "wrong": "Неверное имя пользователя или пароль.",
-    "locked": "Слишком много неудачных попыток. Учётная запись временно заблокирована, повторите позже.",
-    "csrf": "Форма устарела. Повторите вход.",
+    "wrong": text.LOGIN_WRONG,
+    "locked": text.LOGIN_LOCKED,
+    "csrf": text.LOGIN_CSRF,
 }
 
 
@@ -151,7 +151,7 @@ def _repeats(request: web.Request, ids: list[str]) -> set[str]:
     if not ids:
         return set()
     rows = request.app[DATABASE_KEY].query(
-        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({','.join('?' * len(ids))})", *ids
+        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({','.join('?' * len(ids))})", *ids  # noqa: S608 - only ? placeholders are interpolated; ids are parameters
     )
     return {r["submission_id"] for r in rows}
 
@@ -219,7 +219,7 @@ async def export_csv(request: web.Request) -> web.Response:
     names = {m.number: m.name for m in members.all_members()}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Получен (МСК)", "Номер в реестре", "Кооператив", "Вид документа", "Статус", "Решение проверки", "Решение сотрудника", "Вх. номер", "Зарегистрирован (МСК)", "Внешний id", "Id пакета"])
+    writer.writerow(text.EXPORT_COLUMNS)
     for r in page.items:
         writer.writerow([_cell(v) for v in (
             msk(r.received_at), r.member, names.get(r.member, ""), kind_ru(r), STATUS_RU.get(r.status, r.status),
@@ -311,9 +311,9 @@ async def decide(request: web.Request) -> web.Response:
     session = request[SESSION_KEY]
     error = None
     if decision not in STAFF_DECISIONS:
-        error = "Выберите решение: Проверен, Возвращен на доработку или Отклонен."
+        error = text.DECISION_CHOOSE
     elif decision != "verified" and not comment:
-        error = "Для возврата или отклонения напишите комментарий: кооператив получит его в письме."
+        error = text.DECISION_COMMENT_REQUIRED
     else:
         status, _ident, _duplicate = await _run(
             request, record_staff_decision, request.app[REPOSITORY_KEY], decision, comment, submission_id=submission_id, actor=f"staff:{session.login}"
@@ -321,7 +321,7 @@ async def decide(request: web.Request) -> web.Response:
         if status == 200:
             request.app[OUTBOX_WORKER_KEY].wake()
             raise web.HTTPSeeOther(f"/staff/submissions/{submission_id}?done=1#decision")
-        error = "Пакет не найден." if status == 404 else "Решение можно принять только по зарегистрированному пакету."
+        error = text.SUBMISSION_NOT_FOUND if status == 404 else text.DECISION_NOT_REGISTERED
     data = await _run(request, _package, request, submission_id)
     if data is None:
         return render(request, "not_found.html", status=404)
@@ -365,12 +365,12 @@ async def members_upload(request: web.Request) -> web.Response:
     if not csrf_ok(request[SESSION_KEY], csrf):
         raise csrf_refused()
     members = request.app[MEMBERS_KEY]
-    count, problems = validate_members_csv(bytes(data)) if data else (0, ["Выберите файл CSV."])
+    count, problems = validate_members_csv(bytes(data)) if data else (0, [text.MEMBERS_CSV_CHOOSE_FILE])
     result = None
     status = 400
     if not problems:
         await _run(request, replace_members_csv, request.app[CONFIG_KEY].storage.members_csv, bytes(data))
-        result = f"Список заменён: {count} кооперативов."
+        result = text.MEMBERS_CSV_REPLACED.format(count=count)
         status = 200
     return render(request, "members.html", status=status, members=members.all_members(), problem=members.problem, result=result, problems=problems)
 
