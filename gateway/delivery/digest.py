@@ -4,7 +4,6 @@ one email (idempotent by the day)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +12,7 @@ from gateway.delivery.jobs import email_job
 from gateway.delivery.mail.contexts import StaffDigestEmail
 from gateway.moscow import msk_day_bounds, msk_today
 from gateway.render.labels import kind_ru
-from gateway.store.report import PackageReport
-from gateway.store.submissions import SubmissionRepository
+from gateway.store.submissions import SubmissionRepository, digest_rows
 
 __all__ = ["digest_context", "enqueue_digest", "digest_day", "digest_scheduler"]
 
@@ -23,22 +21,17 @@ def digest_context(connection: sqlite3.Connection, day: str) -> StaffDigestEmail
     """The returned and rejected packages decided on ``day`` (a Moscow day, ``YYYY-MM-DD``),
     for the staff digest."""
     start, end = msk_day_bounds(date.fromisoformat(day))
-    rows = connection.execute(
-        "SELECT s.id, s.member, s.decision, s.incoming_number, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
-        " WHERE s.decision IN ('returned', 'rejected') AND s.decided_at >= ? AND s.decided_at < ? ORDER BY s.decided_at",
-        (start, end),
-    ).fetchall()
     items = []
-    for row in rows:
-        report = PackageReport.from_json(json.loads(row["report"])) if row["report"] else None
+    for row in digest_rows(connection, start, end):
+        report = row.report
         problems = report.problems if report is not None else ()
         items.append(
             {
-                "submission_id": row["id"],
-                "member": row["member"],
+                "submission_id": row.submission_id,
+                "member": row.member,
                 "member_name": report.member.name if report is not None and report.member is not None else "",
                 "doc_type_ru": kind_ru(report) if report is not None else "",
-                "decision_ru": report.decision_ru if report is not None else row["decision"],
+                "decision_ru": report.decision_ru if report is not None else row.decision,
                 "first_problem": problems[0].message_ru if problems else "",
             }
         )

@@ -3,18 +3,20 @@
 ``decision_jobs`` returns what to run in the transaction that stores a decision: an
 accepted package gets its registry delivery and a "received" email; a returned or
 rejected one an email listing every failed check with the report attached.
+``staff_decision_jobs`` queues the member's email about a staff decision.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from gateway.delivery.mail.contexts import DecisionEmail, EmailContext, ReceivedEmail
+from gateway.delivery.mail.contexts import DecisionEmail, EmailContext, ReceivedEmail, StaffDecisionEmail
 from gateway.delivery.outbox import Effects, enqueue
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
+from gateway.store.submissions import StaffDecision
 
-__all__ = ["decision_jobs", "email_job", "REGISTRY_TARGET", "EMAIL_TARGET"]
+__all__ = ["decision_jobs", "email_job", "staff_decision_jobs", "REGISTRY_TARGET", "EMAIL_TARGET"]
 
 REGISTRY_TARGET = "registry"
 EMAIL_TARGET = "smtp"
@@ -52,3 +54,18 @@ def decision_jobs(submission_id: str, report: PackageReport) -> Effects:
             email_job(connection, f"email:{report.decision.value}:{submission_id}", member_email, context, submission_id, attach_report=True)
 
     return effects
+
+
+def staff_decision_jobs(connection: sqlite3.Connection, recorded: StaffDecision) -> None:
+    """The member's email about a staff decision just recorded (inside its transaction);
+    nothing when the member left no address."""
+    if not recorded.member_email:
+        return
+    context = StaffDecisionEmail(
+        member_name=recorded.member_name,
+        doc_type_ru=recorded.doc_type_ru,
+        incoming_number=recorded.incoming_number,
+        decision=recorded.decision,
+        comment=recorded.comment,
+    )
+    email_job(connection, f"email:event:{recorded.event_id}", recorded.member_email, context, recorded.submission_id)

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 from typing import Any
 
 from aiohttp import web
 
 from gateway import messages_ru as text
-from gateway.delivery.jobs import email_job
-from gateway.delivery.mail.contexts import StaffDecisionEmail
+from gateway.delivery.jobs import staff_decision_jobs
 from gateway.http.responses import error_response
 from gateway.http.uploads import UploadRefused, read_json_body
 from gateway.keys import CONFIG_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY, ROLE_KEY
 from gateway.render.labels import STAFF_DECISION_RU
-from gateway.store.db import now_iso
-from gateway.store.events import record_event
-from gateway.store.submissions import stored_report
+from gateway.store.db import derived_id
+from gateway.store.submissions import StaffDecision, SubmissionRepository
 
 __all__ = ["setup_event_routes", "record_staff_decision", "read_event_body", "derived_id", "STAFF_DECISIONS"]
 
@@ -44,60 +41,11 @@ async def read_event_body(request: web.Request) -> dict[str, Any] | web.Response
     return body
 
 
-def derived_id(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
-
-
-def record_staff_decision(
-    repository: Any,
-    decision: str,
-    comment: str,
-    *,
-    submission_id: str | None = None,
-    incoming_number: str | None = None,
-    event_id: str | None = None,
-    actor: str = "registry",
-) -> tuple[int, str, bool]:
-    """Record a staff decision on a registered package, its «Движения» event and the member's
-    email, in one transaction: (HTTP status, event id or submission id, duplicate).
-
-    The registry's callback and the staff workspace's form both come here.
-    """
-    with repository.db.transaction() as connection:
-        row = None
-        if submission_id:
-            row = connection.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
-        elif incoming_number:
-            row = connection.execute("SELECT * FROM submissions WHERE incoming_number = ?", (incoming_number,)).fetchone()
-        if row is None:
-            return 404, "", False
-        if row["status"] != "registered":
-            return 409, row["id"], False
-        event_id = event_id or derived_id(row["id"], decision, comment)
-        inserted = connection.execute(
-            "INSERT OR IGNORE INTO registry_events (event_id, submission_id, decision, comment, received_at) VALUES (?, ?, ?, ?, ?)",
-            (event_id, row["id"], decision, comment, now_iso()),
-        ).rowcount == 1
-        if inserted:
-            connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
-            record_event(connection, row["id"], "staff_decision", actor, {"decision": decision, "comment": comment, "event_id": event_id})
-            stored = stored_report(connection, row["id"])
-            if row["member_email"]:
-                context = StaffDecisionEmail(
-                    member_name=stored.member.name if stored is not None and stored.member is not None else row["member"],
-                    doc_type_ru=(stored.doc_type_ru or "") if stored is not None else row["doc_type"],
-                    incoming_number=row["incoming_number"],
-                    decision=decision,
-                    comment=comment,
-                )
-                email_job(
-                    connection,
-                    f"email:event:{event_id}",
-                    row["member_email"],
-                    context,
-                    row["id"],
-                )
-        return 200, event_id, not inserted
+def record_staff_decision(repository: SubmissionRepository, decision: str, comment: str, **where: Any) -> StaffDecision | None:
+    """Record a staff decision and queue the member's email in one transaction (the registry's
+    callback and the staff workspace's form both come here); ``where`` is
+    :meth:`SubmissionRepository.record_staff_decision`'s keywords."""
+    return repository.record_staff_decision(decision, comment, effects=staff_decision_jobs, **where)
 
 
 async def registry_event(request: web.Request) -> web.Response:
@@ -110,7 +58,7 @@ async def registry_event(request: web.Request) -> web.Response:
     repository = request.app[REPOSITORY_KEY]
     comment = str(body.get("comment") or "")
     loop = asyncio.get_running_loop()
-    status, ident, duplicate = await loop.run_in_executor(
+    recorded = await loop.run_in_executor(
         None,
         functools.partial(
             record_staff_decision,
@@ -123,12 +71,12 @@ async def registry_event(request: web.Request) -> web.Response:
             actor=str(request.get(ROLE_KEY) or "registry"),
         ),
     )
-    if status == 404:
+    if recorded is None:
         return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no submission with that id or incoming number")
-    if status == 409:
-        return error_response(409, "event.not_registered", text.EVENT_NOT_REGISTERED, f"submission {ident} is not registered")
+    if not recorded.registered:
+        return error_response(409, "event.not_registered", text.EVENT_NOT_REGISTERED, f"submission {recorded.submission_id} is not registered")
     request.app[OUTBOX_WORKER_KEY].wake()
-    return web.json_response({"event_id": ident, "duplicate": duplicate})
+    return web.json_response({"event_id": recorded.event_id, "duplicate": recorded.duplicate})
 
 
 def setup_event_routes(app: web.Application) -> None:

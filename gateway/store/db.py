@@ -6,6 +6,7 @@ what the 202 answer promises. One connection per thread; every call is short.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,12 +14,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["Database", "connect", "now_iso"]
+__all__ = ["Database", "connect", "derived_id", "now_iso"]
 
 
 def now_iso() -> str:
     """The present UTC time as stored (ISO 8601, seconds, ``Z``)."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def derived_id(*parts: object) -> str:
+    """A stable id made of ``parts``: a caller that sends no id of its own repeats the same
+    request under the same id, so the repetition changes nothing."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 _MIGRATIONS = [
     """

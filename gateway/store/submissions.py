@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.store.blobs import StoredBlob
-from gateway.store.db import Database, now_iso
+from gateway.store.db import Database, derived_id, now_iso
 from gateway.store.events import record_event
 from gateway.store.periods import record_period
 from gateway.store.report import PackageReport
+from gateway.store.status import Decision, SubmissionStatus
 
-__all__ = ["NewSubmission", "StoredFile", "SubmissionRecord", "SubmissionRepository", "now_iso"]
+__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "digest_rows", "now_iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,27 @@ class SubmissionRecord:
             "staff_decision": self.staff_decision,
             "staff_comment": self.staff_comment,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StaffDecision:
+    """A staff decision on a submission as :meth:`SubmissionRepository.record_staff_decision`
+    found it: refused (not registered), recorded now, or a repetition of one recorded before.
+
+    ``member_email``, ``member_name``, ``doc_type_ru`` and ``incoming_number`` are what the
+    member's email says; they are filled only when the decision was recorded now.
+    """
+
+    submission_id: str
+    registered: bool
+    event_id: str = ""
+    decision: str = ""
+    comment: str = ""
+    duplicate: bool = False
+    member_email: str | None = None
+    member_name: str = ""
+    doc_type_ru: str = ""
+    incoming_number: str = ""
 
 
 def _by_external_id(connection: sqlite3.Connection, external_id: str) -> str | None:
@@ -213,6 +235,55 @@ class SubmissionRepository:
             if effects is not None:
                 effects(connection)
 
+    def record_staff_decision(
+        self,
+        decision: str,
+        comment: str,
+        *,
+        submission_id: str | None = None,
+        incoming_number: str | None = None,
+        event_id: str | None = None,
+        actor: str = "registry",
+        effects: Callable[[sqlite3.Connection, StaffDecision], None] | None = None,
+    ) -> StaffDecision | None:
+        """Record a staff decision on a registered package and its «Движения» event, and run
+        ``effects`` (the member's email) when it is new, in one transaction. ``None`` when no
+        submission has that id or incoming number; repeating an event id changes nothing."""
+        with self.db.transaction() as connection:
+            row = None
+            if submission_id:
+                row = connection.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+            elif incoming_number:
+                row = connection.execute("SELECT * FROM submissions WHERE incoming_number = ?", (incoming_number,)).fetchone()
+            if row is None:
+                return None
+            if row["status"] != SubmissionStatus.REGISTERED:
+                return StaffDecision(row["id"], registered=False)
+            event_id = event_id or derived_id(row["id"], decision, comment)
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO registry_events (event_id, submission_id, decision, comment, received_at) VALUES (?, ?, ?, ?, ?)",
+                (event_id, row["id"], decision, comment, now_iso()),
+            ).rowcount == 1
+            if not inserted:
+                return StaffDecision(row["id"], registered=True, event_id=event_id, decision=decision, comment=comment, duplicate=True)
+            connection.execute("UPDATE submissions SET staff_decision = ?, staff_comment = ? WHERE id = ?", (decision, comment, row["id"]))
+            record_event(connection, row["id"], "staff_decision", actor, {"decision": decision, "comment": comment, "event_id": event_id})
+            stored = stored_report(connection, row["id"])
+            recorded = StaffDecision(
+                row["id"],
+                registered=True,
+                event_id=event_id,
+                decision=decision,
+                comment=comment,
+                member_email=row["member_email"],
+                member_name=stored.member.name if stored is not None and stored.member is not None else row["member"],
+                doc_type_ru=(stored.doc_type_ru or "") if stored is not None else row["doc_type"],
+                incoming_number=row["incoming_number"],
+            )
+            if effects is not None:
+                effects(connection, recorded)
+            return recorded
+
     def report(self, submission_id: str) -> PackageReport | None:
         """The stored report of a decided submission."""
         with self.db.transaction(durable=False) as connection:
@@ -237,3 +308,27 @@ def stored_report(connection: sqlite3.Connection, submission_id: str) -> Package
     """The stored report of a decided submission, inside the caller's transaction."""
     row = connection.execute("SELECT report FROM reports WHERE submission_id = ?", (submission_id,)).fetchone()
     return PackageReport.from_json(json.loads(row[0])) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRow:
+    """A returned or rejected package for the staff digest, with its stored report."""
+
+    submission_id: str
+    member: str
+    decision: str
+    report: PackageReport | None
+
+
+def digest_rows(connection: sqlite3.Connection, start: str, end: str) -> list[DigestRow]:
+    """The returned and rejected packages decided in ``[start, end)`` (stored UTC times), in
+    the order they were decided, inside the caller's transaction."""
+    rows = connection.execute(
+        "SELECT s.id, s.member, s.decision, r.report FROM submissions s LEFT JOIN reports r ON r.submission_id = s.id"
+        " WHERE s.decision IN (?, ?) AND s.decided_at >= ? AND s.decided_at < ? ORDER BY s.decided_at",
+        (Decision.RETURNED.value, Decision.REJECTED.value, start, end),
+    ).fetchall()
+    return [
+        DigestRow(row["id"], row["member"], row["decision"], PackageReport.from_json(json.loads(row["report"])) if row["report"] else None)
+        for row in rows
+    ]

@@ -315,13 +315,13 @@ async def decide(request: web.Request) -> web.Response:
     elif decision != "verified" and not comment:
         error = text.DECISION_COMMENT_REQUIRED
     else:
-        status, _ident, _duplicate = await _run(
+        recorded = await _run(
             request, record_staff_decision, request.app[REPOSITORY_KEY], decision, comment, submission_id=submission_id, actor=f"staff:{session.login}"
         )
-        if status == 200:
+        if recorded is not None and recorded.registered:
             request.app[OUTBOX_WORKER_KEY].wake()
             raise web.HTTPSeeOther(f"/staff/submissions/{submission_id}?done=1#decision")
-        error = text.SUBMISSION_NOT_FOUND if status == 404 else text.DECISION_NOT_REGISTERED
+        error = text.SUBMISSION_NOT_FOUND if recorded is None else text.DECISION_NOT_REGISTERED
     data = await _run(request, _package, request, submission_id)
     if data is None:
         return render(request, "not_found.html", status=404)
