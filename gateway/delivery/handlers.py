@@ -22,6 +22,7 @@ from gateway.render.html import render_html
 from gateway.store.blobs import BlobStore
 from gateway.store.events import record_event
 from gateway.store.report import PackageReport
+from gateway.store.status import SubmissionStatus
 from gateway.store.submissions import SubmissionRecord, SubmissionRepository
 
 __all__ = ["JobHandlers"]
@@ -46,8 +47,8 @@ class JobHandlers:
 
         def effects(connection: sqlite3.Connection) -> None:
             connection.execute(
-                "UPDATE submissions SET status = 'registered', incoming_number = ?, registered_at = ? WHERE id = ?",
-                (receipt.incoming_number, receipt.registered_at, submission_id),
+                "UPDATE submissions SET status = ?, incoming_number = ?, registered_at = ? WHERE id = ?",
+                (SubmissionStatus.REGISTERED.value, receipt.incoming_number, receipt.registered_at, submission_id),
             )
             record_event(connection, submission_id, "registered", "registry", {"incoming_number": receipt.incoming_number, "registered_at": receipt.registered_at})
             if member_email:

@@ -135,7 +135,8 @@ class RevocationWaits:
             for submission_id in ids:
                 # The last validation completed: the crash-retry counter starts again.
                 connection.execute(
-                    "UPDATE submissions SET status = 'received', attempts = 0 WHERE id = ? AND status = ?", (submission_id, AWAITING_REVOCATION)
+                    "UPDATE submissions SET status = ?, attempts = 0 WHERE id = ? AND status = ?",
+                    (SubmissionStatus.RECEIVED.value, submission_id, AWAITING_REVOCATION),
                 )
         return ids
 

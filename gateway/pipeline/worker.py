@@ -224,7 +224,7 @@ class Pipeline:
             record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
             jobs(connection)
 
-        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision.value, report, member_email, effects)
+        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision, report, member_email, effects)
         if self.on_decided is not None:
             self.on_decided()
         self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1

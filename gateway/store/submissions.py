@@ -119,8 +119,8 @@ def _insert(connection: sqlite3.Connection, new: NewSubmission, files: list[Stor
     submission_id = uuid.uuid4().hex
     connection.execute(
         "INSERT INTO submissions (id, external_id, member, doc_type, report_kind, regulation_kind, status, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
-        (submission_id, new.external_id, new.member, new.doc_type, new.report_kind, new.regulation_kind, now_iso()),
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, new.external_id, new.member, new.doc_type, new.report_kind, new.regulation_kind, SubmissionStatus.RECEIVED.value, now_iso()),
     )
     connection.executemany(
         "INSERT INTO files (submission_id, position, slot, name, size, sha256, streebog256, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -186,9 +186,8 @@ class SubmissionRepository:
         lost to a power cut is one attempt less counted, and the work is due again anyway."""
         with self.db.transaction(durable=False) as connection:
             row = connection.execute(
-                "UPDATE submissions SET status = 'validating', attempts = attempts + 1 WHERE id = ? AND status IN ('received', 'validating')"
-                " RETURNING attempts",
-                (submission_id,),
+                "UPDATE submissions SET status = ?, attempts = attempts + 1 WHERE id = ? AND status IN (?, ?) RETURNING attempts",
+                (SubmissionStatus.VALIDATING.value, submission_id, SubmissionStatus.RECEIVED.value, SubmissionStatus.VALIDATING.value),
             ).fetchone()
             if row is not None:
                 attempt = row["attempts"]
@@ -201,16 +200,15 @@ class SubmissionRepository:
         towards the attempt cap). False when the submission was not being validated."""
         with self.db.transaction() as connection:
             row = connection.execute(
-                "UPDATE submissions SET status = 'received', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'validating'"
-                " RETURNING attempts",
-                (submission_id,),
+                "UPDATE submissions SET status = ?, attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = ? RETURNING attempts",
+                (SubmissionStatus.RECEIVED.value, submission_id, SubmissionStatus.VALIDATING.value),
             ).fetchone()
         return row is not None
 
     def decide(
         self,
         submission_id: str,
-        decision: str,
+        decision: Decision,
         report: PackageReport,
         member_email: str | None = None,
         effects: Callable[[sqlite3.Connection], None] | None = None,
@@ -223,14 +221,14 @@ class SubmissionRepository:
             )
             connection.execute(
                 "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
-                (decision, decision, now_iso(), member_email, submission_id),
+                (decision.value, decision.value, now_iso(), member_email, submission_id),
             )
             record_event(
                 connection,
                 submission_id,
                 "decision",
                 "gateway",
-                {"decision": decision, "findings": [c.code for c in report.problems]},
+                {"decision": decision.value, "findings": [c.code for c in report.problems]},
             )
             if effects is not None:
                 effects(connection)
@@ -298,7 +296,12 @@ class SubmissionRepository:
 
     def unfinished(self) -> list[str]:
         """Submissions received or interrupted while validating (restart recovery)."""
-        return [r["id"] for r in self.db.query("SELECT id FROM submissions WHERE status IN ('received', 'validating') ORDER BY received_at")]
+        return [
+            r["id"]
+            for r in self.db.query(
+                "SELECT id FROM submissions WHERE status IN (?, ?) ORDER BY received_at", SubmissionStatus.RECEIVED.value, SubmissionStatus.VALIDATING.value
+            )
+        ]
 
     def counts_by_decision(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")}

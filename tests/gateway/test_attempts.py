@@ -21,6 +21,7 @@ from gateway.config import Config
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.report import PackageReport
+from gateway.store.status import Decision
 from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, submission_rows, wait_for_submission
@@ -84,7 +85,7 @@ def test_a_decided_submission_cannot_be_claimed(config: Config, pki: TestPki, tm
     database = Database(config.storage.data_dir / "gateway.sqlite3")
     try:
         repository = SubmissionRepository(database)
-        repository.decide(submission_id, "accepted", PackageReport.from_json({"decision": "accepted", "decision_ru": "Принят", "doc_type": "report", "checks": []}))
+        repository.decide(submission_id, Decision.ACCEPTED, PackageReport.from_json({"decision": "accepted", "decision_ru": "Принят", "doc_type": "report", "checks": []}))
         assert repository.claim(submission_id) is None
     finally:
         database.close()

@@ -22,6 +22,7 @@ from gateway.render.html import render_html
 from gateway.render.stamps import QUALIFIED_HEADING, issuer_name, serial_full_hex, stamp_heading
 from gateway.store.db import Database
 from gateway.store.report import PackageReport
+from gateway.store.status import Decision
 from gateway.store.submissions import NewSubmission, SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.mail import eml_messages, text_of
@@ -128,7 +129,7 @@ async def test_emailed_report_is_the_member_copy_with_its_charset(aiohttp_client
 def _decided_at(database: Database, moment: str) -> str:
     repository = SubmissionRepository(database)
     submission_id, _ = repository.create(NewSubmission(MEMBER, "charter", None, None, None), [])
-    repository.decide(submission_id, "returned", PackageReport.from_json({"decision": "returned", "checks": [], "decision_ru": "Возвращен на доработку", "doc_type": "report"}))
+    repository.decide(submission_id, Decision.RETURNED, PackageReport.from_json({"decision": "returned", "checks": [], "decision_ru": "Возвращен на доработку", "doc_type": "report"}))
     with database.transaction() as connection:
         connection.execute("UPDATE submissions SET decided_at = ? WHERE id = ?", (moment, submission_id))
     return submission_id

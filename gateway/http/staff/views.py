@@ -42,6 +42,7 @@ from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEM
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
+from gateway.store.status import Decision, SubmissionStatus
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["setup_staff_routes"]
@@ -138,9 +139,11 @@ def _counters(request: web.Request) -> dict[str, int]:
     database = request.app[DATABASE_KEY]
     start, end = msk_day_bounds(msk_today())
     return {
-        "awaiting_revocation": database.query("SELECT COUNT(*) AS n FROM submissions WHERE status = 'awaiting_revocation'")[0]["n"],
+        "awaiting_revocation": database.query(
+            "SELECT COUNT(*) AS n FROM submissions WHERE status = ?", SubmissionStatus.AWAITING_REVOCATION.value
+        )[0]["n"],
         "returned_today": database.query(
-            "SELECT COUNT(*) AS n FROM submissions WHERE decision = 'returned' AND decided_at >= ? AND decided_at < ?", start, end
+            "SELECT COUNT(*) AS n FROM submissions WHERE decision = ? AND decided_at >= ? AND decided_at < ?", Decision.RETURNED.value, start, end
         )[0]["n"],
         "dead_deliveries": database.query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'")[0]["n"],
     }
