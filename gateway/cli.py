@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config, verification_policy
+from gateway.store.status import Decision
 
 __all__ = ["main"]
 
@@ -414,7 +415,7 @@ def _cmd_check(args: argparse.Namespace, config: Config) -> int:
             poa = signature.get("power_of_attorney")
             if poa and poa.get("stamp_ru"):
                 print(f"      {poa['stamp_ru']}{'' if poa['valid'] else ' (доверенность не принята)'}")
-    return EXIT_OK if decision.value == "accepted" else EXIT_NOT_VALID
+    return EXIT_OK if decision is Decision.ACCEPTED else EXIT_NOT_VALID
 
 
 def _cmd_outbox(args: argparse.Namespace, config: Config) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.store.status import Decision, SubmissionStatus
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["full_document"]
@@ -18,7 +19,8 @@ __all__ = ["full_document"]
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 _NULLABLE_STRING = {"type": ["string", "null"]}
-STATUSES = ["received", "validating", "awaiting_revocation", "accepted", "returned", "rejected", "registered"]
+STATUSES = [status.value for status in SubmissionStatus]
+DECISIONS = [decision.value for decision in Decision]
 
 
 def _base_document() -> dict[str, Any]:
@@ -47,7 +49,7 @@ def _base_document() -> dict[str, Any]:
                         "member": {"type": "string"},
                         "doc_type": {"type": "string", "enum": sorted(DOC_TYPES)},
                         "status": {"type": "string", "enum": ["received", "validating", "accepted", "returned", "rejected", "registered"]},
-                        "decision": {"type": ["string", "null"], "enum": ["accepted", "returned", "rejected", None]},
+                        "decision": {"type": ["string", "null"], "enum": [*DECISIONS, None]},
                         "incoming_number": {"type": ["string", "null"]},
                         "registered_at": {"type": ["string", "null"]},
                         "received_at": {"type": "string"},
@@ -295,7 +297,7 @@ def _list_parameters() -> list[dict[str, Any]]:
 
     return [
         query("status", "current status", {"type": "string", "enum": STATUSES}),
-        query("decision", "automatic decision", {"type": "string", "enum": ["accepted", "returned", "rejected"]}),
+        query("decision", "automatic decision", {"type": "string", "enum": DECISIONS}),
         query("staff_decision", "staff decision", {"type": "string", "enum": ["verified", "returned", "rejected"]}),
         query("member", "register number, or a part of the name (staff); the portal key must give its number"),
         query("doc_type", "document type", {"type": "string", "enum": sorted(DOC_TYPES)}),
