@@ -20,10 +20,8 @@ from gateway.delivery.outbox import Effects, Job
 from gateway.delivery.registry.model import OutgoingPackage, Registry
 from gateway.render.html import render_html
 from gateway.store.blobs import BlobStore
-from gateway.store.events import record_event
 from gateway.store.report import PackageReport
-from gateway.store.status import SubmissionStatus
-from gateway.store.submissions import SubmissionRecord, SubmissionRepository
+from gateway.store.submissions import SubmissionRecord, SubmissionRepository, mark_registered
 
 __all__ = ["JobHandlers"]
 
@@ -46,11 +44,7 @@ class JobHandlers:
         member_email = record.member_email
 
         def effects(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "UPDATE submissions SET status = ?, incoming_number = ?, registered_at = ? WHERE id = ?",
-                (SubmissionStatus.REGISTERED.value, receipt.incoming_number, receipt.registered_at, submission_id),
-            )
-            record_event(connection, submission_id, "registered", "registry", {"incoming_number": receipt.incoming_number, "registered_at": receipt.registered_at})
+            mark_registered(connection, submission_id, receipt.incoming_number, receipt.registered_at)
             if member_email:
                 context = RegisteredEmail(
                     member_name=report.member.name if report.member is not None else "",

@@ -16,7 +16,7 @@ from gateway.store.periods import record_period
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
 
-__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "digest_rows", "now_iso"]
+__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,3 +335,25 @@ def digest_rows(connection: sqlite3.Connection, start: str, end: str) -> list[Di
         DigestRow(row["id"], row["member"], row["decision"], PackageReport.from_json(json.loads(row["report"])) if row["report"] else None)
         for row in rows
     ]
+
+
+def mark_registered(connection: sqlite3.Connection, submission_id: str, incoming_number: str, registered_at: str) -> None:
+    """The registry gave the submission its incoming number: ``registered``, with its
+    «Движения» event, inside the caller's transaction."""
+    connection.execute(
+        "UPDATE submissions SET status = ?, incoming_number = ?, registered_at = ? WHERE id = ?",
+        (SubmissionStatus.REGISTERED.value, incoming_number, registered_at, submission_id),
+    )
+    record_event(connection, submission_id, "registered", "registry", {"incoming_number": incoming_number, "registered_at": registered_at})
+
+
+def count_with_status(database: Database, status: SubmissionStatus) -> int:
+    """How many submissions are in ``status`` now."""
+    return int(database.query("SELECT COUNT(*) AS n FROM submissions WHERE status = ?", status.value)[0]["n"])
+
+
+def count_decided(database: Database, decision: Decision, start: str, end: str) -> int:
+    """How many submissions got the automatic ``decision`` in ``[start, end)`` (stored UTC times)."""
+    return int(
+        database.query("SELECT COUNT(*) AS n FROM submissions WHERE decision = ? AND decided_at >= ? AND decided_at < ?", decision.value, start, end)[0]["n"]
+    )

@@ -43,6 +43,7 @@ from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeats_of
 from gateway.store.status import Decision, SubmissionStatus
+from gateway.store.submissions import count_decided, count_with_status
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
 __all__ = ["setup_staff_routes"]
@@ -139,12 +140,8 @@ def _counters(request: web.Request) -> dict[str, int]:
     database = request.app[DATABASE_KEY]
     start, end = msk_day_bounds(msk_today())
     return {
-        "awaiting_revocation": database.query(
-            "SELECT COUNT(*) AS n FROM submissions WHERE status = ?", SubmissionStatus.AWAITING_REVOCATION.value
-        )[0]["n"],
-        "returned_today": database.query(
-            "SELECT COUNT(*) AS n FROM submissions WHERE decision = ? AND decided_at >= ? AND decided_at < ?", Decision.RETURNED.value, start, end
-        )[0]["n"],
+        "awaiting_revocation": count_with_status(database, SubmissionStatus.AWAITING_REVOCATION),
+        "returned_today": count_decided(database, Decision.RETURNED, start, end),
         "dead_deliveries": database.query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'")[0]["n"],
     }
 
