@@ -27,6 +27,7 @@ from gateway.pipeline.decision import DECISION_NAMES_RU, DecisionPolicy, decide
 from gateway.store.db import Database
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
+from gateway.store.submissions import count_with_status
 from validators.checks import Check, finding
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ class RevocationWaits:
         return ids
 
     def count(self) -> int:
-        return int(self.db.query("SELECT COUNT(*) AS n FROM submissions WHERE status = ?", AWAITING_REVOCATION)[0]["n"])
+        """How many packages wait for revocation data now."""
+        return count_with_status(self.db, SubmissionStatus.AWAITING_REVOCATION)
 
     async def run(self, pipeline: Pipeline) -> None:
         """Background task: hand due packages back to the pipeline."""
