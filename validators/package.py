@@ -251,8 +251,10 @@ class _Run:
         doc_type = DOC_TYPES[self.ctx.doc_type]
         # The run keeps what it learns about an upload by its name (kind, attached content,
         # signature pairing): two uploads under one name would have one judged for both.
-        names = Counter(f.name for f in (*self.files, *self.poa_uploads))
-        twice = sorted(name for name, count in names.items() if count > 1)
+        # Detached signatures are each verified by themselves, so they may share a name.
+        uploads = (*self.files, *self.poa_uploads)
+        names = Counter(f.name for f in uploads)
+        twice = sorted(n for n, count in names.items() if count > 1 and any(f.name == n and f.slot is not Slot.SIGNATURE for f in uploads))
         if twice:
             for name in twice:
                 self.checks.append(finding("request.duplicate_name", file=name, detail=f"{names[name]} uploads are named {name!r}"))

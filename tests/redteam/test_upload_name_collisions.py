@@ -7,11 +7,15 @@ slot under the same name, and never looked at. Two uploads with one name are ref
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient
 
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
+from tests.servers.packages import MEMBER, decided
 from tests.validators.packages import codes, signed_entries, validate, verdict, zip_of
 from validators.catalogue import Slot
 from validators.trust import TrustStore
@@ -49,3 +53,56 @@ def test_two_uploads_under_one_name_are_rejected(pki: TestPki, store: TrustStore
     result = validate(store, tmp_path, "letter", [letter, archive] if letter_first else [archive, letter])
     assert verdict(result) == "rejected"
     assert "request.duplicate_name" in codes(result)
+
+
+def test_two_detached_signatures_may_share_a_name(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    attachment = zip_of(tmp_path / "Приложение.zip", signed_entries(pki, tmp_path, "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
+    cover_sig = pki.sign("head256", cover, tmp_path / "one" / "signature.sig")
+    attachment_sig = pki.sign("head256", attachment, tmp_path / "two" / "signature.sig")
+    files = [(Slot.DOCUMENT, cover), (Slot.ATTACHMENT, attachment), (Slot.SIGNATURE, cover_sig), (Slot.SIGNATURE, attachment_sig)]
+    assert verdict(validate(store, tmp_path, "letter", files)) == "accepted"
+
+
+# --- through the HTTP API: names the portal sends are reduced to one path part ------------
+
+
+
+async def _post(client: TestClient, doc_type: str, parts: list[tuple[str, bytes, str | None]]) -> dict[str, Any]:
+    form = aiohttp.MultipartWriter("form-data")
+    for name, value in (("member", MEMBER), ("doc_type", doc_type)):
+        form.append(value).set_content_disposition("form-data", name=name)
+    for slot, data, filename in parts:
+        extra = {} if filename is None else {"filename": filename}  # no filename parameter at all
+        form.append(data, {"Content-Type": "application/octet-stream"}).set_content_disposition("form-data", name=slot, **extra)
+    response = await client.post("/api/v1/submissions", data=form)
+    assert response.status == 202, await response.text()
+    return await decided(client, (await response.json())["id"])
+
+
+async def test_the_same_name_behind_a_folder_in_another_part_is_rejected(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    letter = _tampered_letter(pki, tmp_path).read_bytes()
+    archive = _signed_archive(pki, tmp_path).read_bytes()
+    report = await _post(client, "letter", [("document", letter, f"C:\\Users\\kpk\\{NAME}"), ("attachment", archive, NAME)])
+    assert report["decision"] == "rejected"
+    assert "request.duplicate_name" in {c["code"] for c in report["checks"]}
+
+
+async def test_file_parts_without_names_are_numbered_not_refused_as_duplicates(client: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
+    attachment = zip_of(tmp_path / "Приложение.zip", signed_entries(pki, tmp_path, "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
+    cover_sig = pki.sign("head256", cover, tmp_path / "c.sig")
+    attachment_sig = pki.sign("head256", attachment, tmp_path / "a.sig")
+    parts: list[tuple[str, bytes, str | None]] = [
+        ("document", cover.read_bytes(), "Письмо.pdf"),
+        ("attachment", attachment.read_bytes(), "Приложение.zip"),
+        ("signature", cover_sig.read_bytes(), None),
+        ("signature", attachment_sig.read_bytes(), None),
+    ]
+    report = await _post(client, "letter", parts)
+    # As before: a signature without a name has no extension (fixable), but is verified and
+    # never taken for a second file of the same name.
+    assert {c["code"] for c in report["checks"]} == {"file.extension_mismatch"}, report["checks"]
+    assert report["decision"] == "returned"
+    assert {s["file"] for s in report["signatures"]} == {"Письмо.pdf", "Приложение.zip", "Приложение.zip/Справка.pdf"}
+    assert sorted(f["name"] for f in report["files"]) == ["signature", "signature-2", "Письмо.pdf", "Приложение.zip"]
