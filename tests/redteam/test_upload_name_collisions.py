@@ -55,6 +55,17 @@ def test_two_uploads_under_one_name_are_rejected(pki: TestPki, store: TrustStore
     assert "request.duplicate_name" in codes(result)
 
 
+def test_a_signature_part_named_like_the_document_is_rejected(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    """The signature (the head's, over the attachment) took the letter's name and kind, so
+    the unsigned letter was never listed as a document, and never found unsigned."""
+    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Loan 900 000")
+    attachment = zip_of(tmp_path / "Приложение.zip", signed_entries(pki, tmp_path, "Справка.pdf", pdfs.make_pdf(tmp_path / "x.pdf").read_bytes()))
+    signature = pki.sign("head256", attachment, tmp_path / "out" / "Письмо.pdf")
+    result = validate(store, tmp_path, "letter", [(Slot.DOCUMENT, cover), (Slot.ATTACHMENT, attachment), (Slot.SIGNATURE, signature)])
+    assert verdict(result) == "rejected"
+    assert "request.duplicate_name" in codes(result)
+
+
 def test_two_detached_signatures_may_share_a_name(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
     cover = pdfs.make_pdf(tmp_path / "Письмо.pdf", "Cover letter")
     attachment = zip_of(tmp_path / "Приложение.zip", signed_entries(pki, tmp_path, "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes()))
