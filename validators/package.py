@@ -19,6 +19,7 @@ appointment orders and the annual report's accounting statements recognised by c
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,6 +249,16 @@ class _Run:
 
     def file_rules(self, member: Member) -> bool:
         doc_type = DOC_TYPES[self.ctx.doc_type]
+        # The run keeps what it learns about an upload by its name (kind, attached content,
+        # signature pairing): two uploads under one name would have one judged for both.
+        # Detached signatures are each verified by themselves, so they may share a name.
+        uploads = (*self.files, *self.poa_uploads)
+        names = Counter(f.name for f in uploads)
+        twice = sorted(n for n, count in names.items() if count > 1 and any(f.name == n and f.slot is not Slot.SIGNATURE for f in uploads))
+        if twice:
+            for name in twice:
+                self.checks.append(finding("request.duplicate_name", file=name, detail=f"{names[name]} uploads are named {name!r}"))
+            return False
         ok = True
         present = {f.slot for f in self.files}
         for slot, rule in doc_type.slots.items():

@@ -86,6 +86,7 @@ def conflict_with(
     files_before = sorted((f.slot, f.blob.sha256) for f in repository.files(existing_id))
     if before == now and files_before == sorted(sha256s):
         return None
-    return error_response(409, "request.external_id_conflict", text.REQUEST_EXTERNAL_ID_CONFLICT,
-        f"external_id belongs to submission {existing_id}",
-    )
+    # The submission is named only to its own member: for anyone else its id is a handle
+    # on another cooperative's package (the portal may show the detail to the user).
+    owner = f"submission {existing_id}" if record.member == now[0] else "another member's submission"
+    return error_response(409, "request.external_id_conflict", text.REQUEST_EXTERNAL_ID_CONFLICT, f"external_id belongs to {owner}")

@@ -84,7 +84,7 @@ async def create_submission(request: web.Request) -> web.Response:
                     existing = await loop.run_in_executor(None, repository.find_external, value)
             elif part.name in _SLOTS:
                 writer = await loop.run_in_executor(executor, blobs.writer)
-                writers.append((part.name, part.filename or part.name, writer))
+                writers.append((part.name, part.filename or "", writer))
                 await stream_part(form, part, writer, executor, slot_limits[part.name])
             else:
                 await form.skip(part)
@@ -111,7 +111,7 @@ async def create_submission(request: web.Request) -> web.Response:
             report_year=report_year_of(fields),
         )
         finished = [writer for _slot, _name, writer in writers]
-        names = [(slot, safe_name(name, "file")) for slot, name, _writer in writers]
+        names = _stored_names([(slot, name) for slot, name, _writer in writers])
         writers.clear()  # the group commit owns them now (and removes them if storing fails)
         received = await request.app[INTAKE_KEY].commit(finished, names, new)
         submission_id, created, stored = received.submission_id, received.created, received.files
@@ -135,6 +135,25 @@ async def create_submission(request: web.Request) -> web.Response:
         request.app[PIPELINE_KEY].submit(submission_id)
     return _accepted(submission_id, created)
 
+
+
+def _stored_names(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(slot, name) of each file part: its own name reduced to one path part. A part without
+    a usable name is called after its slot, numbered when that name is taken, since the
+    package refuses two files of one name (``request.duplicate_name``): only names the
+    portal really sent can collide."""
+    names: list[tuple[str, str]] = []
+    taken = {safe_name(filename, "") for _slot, filename in parts} - {""}
+    for slot, filename in parts:
+        name = safe_name(filename, "")
+        if not name:
+            name, number = slot, 1
+            while name in taken:
+                number += 1
+                name = f"{slot}-{number}"
+            taken.add(name)
+        names.append((slot, name))
+    return names
 
 
 def _accepted(submission_id: str, created: bool) -> web.Response:

@@ -230,6 +230,24 @@ def _short_label(type_name: x509.NameType) -> str:
     return str(type_name.native if type_name.native != type_name.dotted else type_name.dotted)
 
 
+_IDENTITY_OIDS = frozenset({OID_OGRN, OID_OGRNIP, OID_SNILS, OID_INN, OID_INN_LE, "2.5.4.3", "2.5.4.4", "2.5.4.42"})
+"""Attributes that decide whose signature it is: given twice with different values (two
+ОГРН, two names) they name nobody, since another reader may take the other value."""
+
+
+def conflicting_identity_attributes(name: x509.Name) -> list[str]:
+    """OIDs of identity attributes that ``name`` gives twice with different values."""
+    values: dict[str, str] = {}
+    conflicting: list[str] = []
+    for rdn in name.chosen:
+        for attribute in rdn:
+            value = attribute["value"].native
+            oid = attribute["type"].dotted
+            if isinstance(value, str) and oid in _IDENTITY_OIDS and values.setdefault(oid, value.strip()) != value.strip() and oid not in conflicting:
+                conflicting.append(oid)
+    return conflicting
+
+
 def _attributes(name: x509.Name) -> dict[str, str]:
     values: dict[str, str] = {}
     for rdn in name.chosen:
@@ -237,7 +255,8 @@ def _attributes(name: x509.Name) -> dict[str, str]:
             value = attribute["value"].native
             if isinstance(value, str):
                 values.setdefault(attribute["type"].dotted, value.strip())
-    return values
+    conflicting = conflicting_identity_attributes(name)
+    return {oid: value for oid, value in values.items() if oid not in conflicting}
 
 
 def identity_of(cert: x509.Certificate) -> SignerIdentity:

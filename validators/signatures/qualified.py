@@ -18,7 +18,7 @@ from datetime import datetime
 
 from asn1crypto import core, x509
 
-from validators.signatures.certificates import identity_of
+from validators.signatures.certificates import conflicting_identity_attributes, identity_of
 from validators.tsl import AccreditedCaList
 
 __all__ = ["profile_problems", "accreditation_problem", "CLASS_POLICY_PREFIX"]
@@ -86,6 +86,8 @@ def profile_problems(cert: x509.Certificate) -> list[str]:
     if not any(p.startswith(CLASS_POLICY_PREFIX) for p in policy_ids):
         problems.append("no class policy 1.2.643.100.113.x in certificatePolicies")
     identity = identity_of(cert)
+    for oid in conflicting_identity_attributes(cert.subject):
+        problems.append(f"subject gives {oid} twice with different values (whose certificate it is is ambiguous)")
     if not identity.common_name:
         problems.append("no common name")
     if identity.ogrn or identity.inn_le:

@@ -1,0 +1,5 @@
+"""The gateway's fixtures (configuration, in-process client) for red-team attacks through the HTTP API."""
+
+from tests.gateway.conftest import client, config
+
+__all__ = ["client", "config"]
