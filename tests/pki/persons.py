@@ -51,6 +51,7 @@ from tests.pki.builder import (
 )
 
 __all__ = [
+    "issue_under_ca",
     "CHAIR_SURNAME",
     "CHAIR_GIVEN_NAME",
     "CHAIR_SNILS",
@@ -113,16 +114,23 @@ PERSON_LABELS = tuple(_specs())
 
 def add_person_certificates(pki: TestPki) -> TestPki:
     """Issue the certificates of :data:`PERSON_LABELS` under ``ca`` into ``pki`` (once)."""
+    return issue_under_ca(pki, _specs(), _SERIAL_BASE)
+
+
+def issue_under_ca(pki: TestPki, specs: dict[str, DnEntries], serial_base: int) -> TestPki:
+    """Issue one qualified GOST-256 certificate per label of ``specs`` (its subject) under
+    ``ca`` into ``pki``, serials from ``serial_base``; a second call finds them and returns.
+    One lock for every caller: they all rewrite the same ``labels.json``."""
     with _lock:
         meta_path = pki.root_dir / "labels.json"
         meta = json.loads(meta_path.read_text("utf-8"))
-        if all(label in meta for label in PERSON_LABELS):
+        if all(label in meta for label in specs):
             return pki
         now = datetime.now(UTC).replace(microsecond=0)
         not_before, not_after = now - timedelta(days=30), now + timedelta(days=365)
         md = DEFAULT_DIGEST[meta["ca"]["key_type"]]
-        for index, (label, dn) in enumerate(_specs().items(), start=1):
-            serial = f"{_SERIAL_BASE + index:016X}"
+        for index, (label, dn) in enumerate(specs.items(), start=1):
+            serial = f"{serial_base + index:016X}"
             work = pki.root_dir / "work" / label
             work.mkdir(parents=True, exist_ok=True)
             (work / "index.txt").write_text("")
