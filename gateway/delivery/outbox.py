@@ -153,6 +153,10 @@ class Outbox:
     def counts(self) -> dict[tuple[str, str], int]:
         return {(r["kind"], r["status"]): r["n"] for r in self.db.query("SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status")}
 
+    def dead_count(self) -> int:
+        """How many jobs gave up (status ``dead``) and wait for staff to retry them."""
+        return int(self.db.query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'")[0]["n"])
+
 
 @dataclass
 class _Target:

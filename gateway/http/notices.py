@@ -5,7 +5,7 @@ notice and its emails are recorded in one transaction; repeating it changes noth
 from __future__ import annotations
 
 import asyncio
-import json
+import sqlite3
 
 from aiohttp import web
 
@@ -15,7 +15,7 @@ from gateway.delivery.mail.contexts import EmailContext, IncomingNoticeEmail, Ma
 from gateway.http.registry_events import derived_id, read_event_body
 from gateway.http.responses import error_response
 from gateway.keys import MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
-from gateway.store.db import now_iso
+from gateway.store.notices import record_notice
 from validators.members import Member
 
 __all__ = ["setup_notice_routes"]
@@ -51,18 +51,13 @@ async def notice(request: web.Request) -> web.Response:
     notice_id = str(body.get("notice_id") or derived_id(kind, body.get("member"), body.get("title"), body.get("subject"), body.get("body")))
     repository = request.app[REPOSITORY_KEY]
 
+    def enqueue(connection: sqlite3.Connection) -> int:
+        return sum(
+            email_job(connection, f"email:notice:{notice_id}:{member.number}", member.email, context_of(member)) for member in recipients if member.email
+        )
+
     def record() -> tuple[int, bool]:
-        with repository.db.transaction() as connection:
-            inserted = connection.execute(
-                "INSERT OR IGNORE INTO notices (notice_id, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-                (notice_id, kind, json.dumps(body, ensure_ascii=False), now_iso()),
-            ).rowcount == 1
-            queued = 0
-            if inserted:
-                for member in recipients:
-                    if member.email:
-                        queued += email_job(connection, f"email:notice:{notice_id}:{member.number}", member.email, context_of(member))
-            return queued, not inserted
+        return record_notice(repository.db, notice_id, str(kind), body, enqueue)
 
     queued, duplicate = await asyncio.get_running_loop().run_in_executor(None, record)
     request.app[OUTBOX_WORKER_KEY].wake()

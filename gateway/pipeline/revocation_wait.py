@@ -8,8 +8,8 @@ unreachable), the package is not returned to the member: its status becomes
 ``revocation_grace_hours`` after it was received. Then it is decided with the finding
 ``signature.revocation_unavailable`` (the member need not change anything).
 
-The waits live in their own table of the gateway database (created here, so the
-schema migrations stay untouched) and survive restarts.
+The waits live in their own table of the gateway database (``gateway.store.revocation_waits``
+holds its SQL) and survive restarts.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.decision import DECISION_NAMES_RU, DecisionPolicy, decide
+from gateway.store import revocation_waits as table
 from gateway.store.db import Database
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
@@ -42,17 +42,6 @@ UNKNOWN_CODE = "signature.revocation_unknown"
 UNAVAILABLE_CODE = "signature.revocation_unavailable"
 MAX_DELAY = 3600.0
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS revocation_waits (
-    submission_id TEXT PRIMARY KEY REFERENCES submissions(id),
-    since TEXT NOT NULL,
-    checks INTEGER NOT NULL,
-    next_check REAL NOT NULL,
-    detail TEXT NOT NULL
-)
-"""
-
-
 def _parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -69,8 +58,7 @@ class RevocationWaits:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def __post_init__(self) -> None:
-        with self.db.transaction() as connection:
-            connection.execute(_SCHEMA)
+        table.create_table(self.db)
 
     def only_revocation_unknown(self, decision: Decision, checks: Sequence[Check]) -> bool:
         """True when every finding that keeps the package from acceptance is TRY_LATER revocation."""
@@ -105,41 +93,16 @@ class RevocationWaits:
 
     def _hold(self, submission_id: str, checks: Sequence[Check]) -> None:
         detail = "; ".join(dict.fromkeys(c.detail for c in checks if c.code == UNKNOWN_CODE))[:1000]
-        with self.db.transaction() as connection:
-            row = connection.execute("SELECT checks FROM revocation_waits WHERE submission_id = ?", (submission_id,)).fetchone()
-            done = row["checks"] if row is not None else 0
-            delay = min(MAX_DELAY, self.first_delay * (2**done))
-            connection.execute(
-                "INSERT OR REPLACE INTO revocation_waits (submission_id, since, checks, next_check, detail) VALUES (?,"
-                " COALESCE((SELECT since FROM revocation_waits WHERE submission_id = ?), ?), ?, ?, ?)",
-                (submission_id, submission_id, self.clock().isoformat(timespec="seconds"), done + 1, time.time() + delay, detail),
-            )
-            connection.execute(
-                "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
-                (AWAITING_REVOCATION, f"revocation status unavailable, re-check in {delay:g} s: {detail}"[:1000], submission_id),
-            )
-        log.info("submission %s awaits revocation data (check %d, next in %g s)", submission_id, done + 1, delay)
+        since = self.clock().isoformat(timespec="seconds")
+        check, delay = table.hold(self.db, submission_id, since, detail, lambda done: min(MAX_DELAY, self.first_delay * (2**done)))
+        log.info("submission %s awaits revocation data (check %d, next in %g s)", submission_id, check, delay)
 
     def _release(self, submission_id: str) -> None:
-        with self.db.transaction() as connection:
-            connection.execute("DELETE FROM revocation_waits WHERE submission_id = ?", (submission_id,))
+        table.release(self.db, submission_id)
 
     def due(self) -> list[str]:
         """Waiting packages whose re-check is due, put back to ``received``."""
-        with self.db.transaction() as connection:
-            rows = connection.execute(
-                "SELECT w.submission_id FROM revocation_waits w JOIN submissions s ON s.id = w.submission_id"
-                " WHERE w.next_check <= ? AND s.status = ? ORDER BY w.next_check",
-                (time.time(), AWAITING_REVOCATION),
-            ).fetchall()
-            ids = [r["submission_id"] for r in rows]
-            for submission_id in ids:
-                # The last validation completed: the crash-retry counter starts again.
-                connection.execute(
-                    "UPDATE submissions SET status = ?, attempts = 0 WHERE id = ? AND status = ?",
-                    (SubmissionStatus.RECEIVED.value, submission_id, AWAITING_REVOCATION),
-                )
-        return ids
+        return table.claim_due(self.db)
 
     def count(self) -> int:
         """How many packages wait for revocation data now."""

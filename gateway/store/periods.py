@@ -10,7 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-__all__ = ["SCHEMA", "Period", "period_end", "record_period", "period_of", "repeats_of"]
+from gateway.store.db import Database
+
+__all__ = ["SCHEMA", "Period", "period_end", "record_period", "period_of", "repeating", "repeats_of"]
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS submission_periods (
@@ -63,3 +65,15 @@ def period_of(connection: sqlite3.Connection, submission_id: str) -> Period | No
 def repeats_of(connection: sqlite3.Connection, submission_id: str) -> list[str]:
     """Later submissions that repeat this one."""
     return [r["submission_id"] for r in connection.execute("SELECT submission_id FROM submission_periods WHERE repeat_of = ? ORDER BY rowid", (submission_id,))]
+
+
+def repeating(database: Database, submission_ids: list[str]) -> set[str]:
+    """Which of these submissions repeat an earlier report of the same period."""
+    if not submission_ids:
+        return set()
+    placeholders = ",".join("?" * len(submission_ids))
+    rows = database.query(
+        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({placeholders})",  # noqa: S608 - only ? placeholders are interpolated; ids are parameters
+        *submission_ids,
+    )
+    return {str(r["submission_id"]) for r in rows}

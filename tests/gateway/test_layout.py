@@ -58,3 +58,39 @@ def test_every_gateway_module_imports_only_its_own_floor_or_lower() -> None:
 def test_the_floor_check_sees_an_upward_import() -> None:
     tree = ast.parse("def f():\n    from gateway.pipeline.worker import Pipeline\n")
     assert [_floor(m) for _, m in _imports(tree)] == [3] and _floor("gateway.store.db") == 0
+
+
+#: Modules that may run SQL: the store, and the few that own a table of their own.
+SQL_OWNERS = (
+    "gateway/store/",
+    "gateway/delivery/outbox.py",  # the outbox table: leases, retries, dead letters
+    "gateway/delivery/registry/local.py",  # the stand-in registry's own database file
+    "validators/revocation_cache.py",  # the CRL/OCSP cache's own database file
+    "gateway/pipeline/worker.py",  # record_streebog (files table): to move into store/ with the hashing work
+)
+_SQL_CALLS = {"execute", "executemany", "executescript", "query"}
+
+
+def _sql_calls(tree: ast.AST) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SQL_CALLS
+    ]
+
+
+def test_sql_runs_only_in_the_store_and_in_the_modules_owning_their_tables() -> None:
+    root = GATEWAY.parent
+    outside = []
+    for package in ("gateway", "validators"):
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            if relative.startswith(SQL_OWNERS):
+                continue
+            outside += [f"{relative}:{line}" for line in _sql_calls(ast.parse(path.read_text(encoding="utf-8")))]
+    assert outside == []
+
+
+def test_the_sql_check_sees_a_query_and_an_execute() -> None:
+    tree = ast.parse("def f(db, c):\n    db.query('SELECT 1')\n    c.execute('DELETE FROM outbox')\n")
+    assert _sql_calls(tree) == [2, 3]

@@ -35,13 +35,13 @@ from gateway.http.staff.auth import (
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
-from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
+from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import msk, msk_day_bounds, msk_today
 from gateway.render.html import render_html
 from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
-from gateway.store.periods import period_of, repeats_of
+from gateway.store.periods import period_of, repeating, repeats_of
 from gateway.store.status import Decision, SubmissionStatus
 from gateway.store.submissions import count_decided, count_with_status
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
@@ -142,18 +142,8 @@ def _counters(request: web.Request) -> dict[str, int]:
     return {
         "awaiting_revocation": count_with_status(database, SubmissionStatus.AWAITING_REVOCATION),
         "returned_today": count_decided(database, Decision.RETURNED, start, end),
-        "dead_deliveries": database.query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'")[0]["n"],
+        "dead_deliveries": request.app[OUTBOX_KEY].dead_count(),
     }
-
-
-def _repeats(request: web.Request, ids: list[str]) -> set[str]:
-    """Which of these submissions repeat an earlier report of the same period."""
-    if not ids:
-        return set()
-    rows = request.app[DATABASE_KEY].query(
-        f"SELECT submission_id FROM submission_periods WHERE repeat_of IS NOT NULL AND submission_id IN ({','.join('?' * len(ids))})", *ids  # noqa: S608 - only ? placeholders are interpolated; ids are parameters
-    )
-    return {r["submission_id"] for r in rows}
 
 
 def _query_without(query: Any, *names: str, **changes: Any) -> str:
@@ -179,7 +169,7 @@ async def inbox(request: web.Request) -> web.Response:
         error, wanted = str(exc), parse_filter({}, members)
     page = await _run(request, search, request.app[DATABASE_KEY], wanted, limit=PAGE_SIZE, sort=sort, descending=descending, offset=(page_number - 1) * PAGE_SIZE)
     counters = await _run(request, _counters, request)
-    repeats = await _run(request, _repeats, request, [r.id for r in page.items])
+    repeats = await _run(request, repeating, request.app[DATABASE_KEY], [r.id for r in page.items])
     names = {m.number: m.name for m in members.all_members()}
     pages = max(1, -(-page.total // PAGE_SIZE))
     return render(
