@@ -64,3 +64,8 @@ def test_broken_member_list_keeps_the_last_good_one(tmp_path: Path) -> None:
 
 def test_head_names_compare_without_case_and_yo() -> None:
     assert normalise_person_name("Семёнов  Пётр Ильич") == normalise_person_name("СЕМЕНОВ ПЕТР ИЛЬИЧ")
+
+
+def test_a_decision_mapping_without_every_severity_is_refused() -> None:
+    with pytest.raises(ValueError, match="lacks severities"):
+        DecisionPolicy(by_severity={Severity.FATAL: Decision.REJECTED})
