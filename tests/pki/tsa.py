@@ -8,6 +8,7 @@ Built with ``openssl`` and the gost engine on top of :func:`tests.pki.builder.bu
 * ``tsa_noncritical`` GOST, issued by ``ca``, timeStamping EKU NOT critical;
 * ``tsa_untrusted`` GOST, issued by ``untrusted_root`` (not in the trust store);
 * ``tsa_revoked`` GOST, issued by ``ca``, the TSA profile; :meth:`TsaPki.crl` can list it;
+* ``tsa_two_purposes`` GOST, issued by ``ca``, critical EKU timeStamping AND clientAuth;
 * ``lapsed256`` a qualified head certificate (HEAD_DN) issued by ``ca``, valid from 60 days
   ago to 10 days ago: expired now, valid a month ago.
 
@@ -54,6 +55,13 @@ authorityKeyIdentifier = keyid
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
 extendedKeyUsage = timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_tsa_two_purposes]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = critical, timeStamping, clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
@@ -280,6 +288,7 @@ def build_tsa_pki(pki: TestPki, dest: Path) -> TsaPki:
         _Spec("tsa_revoked", "gost256", "ca", (*tsa_dn[:2], ("CN", "Отозванная TSA")), "v3_tsa", now - year, now + year),
         _Spec("tsa_untrusted", "gost256", "untrusted_root", (*tsa_dn[:2], ("CN", "Недоверенная TSA")), "v3_tsa", now - year, now + year),
         _Spec("lapsed256", "gost256", "ca", HEAD_DN, "v3_qualified", now - timedelta(days=60), now - timedelta(days=10)),
+        _Spec("tsa_two_purposes", "gost256", "ca", (*tsa_dn[:2], ("CN", "TSA с двумя назначениями")), "v3_tsa_two_purposes", now - year, now + year),
     ]
     genpkey = {
         "gost256": ("-algorithm", "gost2012_256", "-pkeyopt", "paramset:A"),
