@@ -58,10 +58,12 @@ def make_delegated_ocsp_response(
     *,
     responder_validity: tuple[datetime, datetime],
     issuer: str = "ca",
+    nocheck: bool = False,
 ) -> bytes:
     """A "good" DER OCSPResponse about ``label`` signed by a delegated responder: a GOST
-    certificate issued by ``issuer`` with extendedKeyUsage OCSPSigning, valid only within
-    ``responder_validity`` (the response itself is produced now)."""
+    certificate issued by ``issuer`` with extendedKeyUsage OCSPSigning (and
+    id-pkix-ocsp-nocheck when ``nocheck``), valid only within ``responder_validity``
+    (the response itself is produced now)."""
     from tests.pki.builder import _GENPKEY_ARGS, _subj
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,8 @@ def make_delegated_ocsp_response(
     conf.write_text(
         _BASE_CONF + _ca_section(folder, md)
         + "\n[v3_ocsp]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
-        "extendedKeyUsage = OCSPSigning\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        "extendedKeyUsage = OCSPSigning\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
+        + ("noCheck = ignored\n" if nocheck else ""),
         encoding="utf-8",
     )
     csr = folder / "req.pem"

@@ -11,9 +11,18 @@ issuer delegated with id-kp-OCSPSigning), and its currency at the validation tim
 
 * a CRL is usable for T when its nextUpdate is not before T (it was current at T or was
   issued after T); a CRL issued after the certificate expired cannot prove it good;
-* an OCSP response is usable when it was produced at or after T, when its nextUpdate is
-  not before T, or when its thisUpdate is at most ``OCSP_MAX_AGE`` before T (CryptoPro
-  tools fetch OCSP just before signing).
+* an OCSP response says what was known at its thisUpdate (RFC 6960, 2.4): it is usable
+  when its nextUpdate is not before T, or when its thisUpdate is at most ``OCSP_MAX_AGE``
+  before T (CryptoPro tools fetch OCSP just before signing); a fresh producedAt over an
+  old thisUpdate (a stale responder database) is not; a thisUpdate or producedAt later
+  than the present time (plus ``OCSP_CLOCK_SKEW``), or a nextUpdate before thisUpdate,
+  makes the response no answer; a "good" issued after the certificate expired proves
+  nothing (as for CRLs: a CA stops listing expired certificates);
+* a delegated responder (RFC 6960, 4.2.2.2) must be issued by the CA for id-kp-OCSPSigning
+  with a key usage allowing signatures and be valid; without id-pkix-ocsp-nocheck its own
+  certificate is checked against the CA's CRLs (4.2.2.2.1): a responder listed as revoked
+  answers nothing, and one whose status is unknown cannot vouch "good" (its "revoked"
+  still counts).
 
 Precedence: EVERY verified CRL and OCSP response is consulted, never just the first
 usable one. Any verified source that lists the certificate as revoked wins over any
@@ -27,8 +36,9 @@ gives "revoked, no proof of existence" (the caller decides with its proof of tim
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -50,10 +60,14 @@ __all__ = [
     "RevocationSource",
     "check_path_revocation",
     "OCSP_MAX_AGE",
+    "OCSP_CLOCK_SKEW",
 ]
 
 OCSP_MAX_AGE = timedelta(hours=1)
+#: How far an OCSP thisUpdate/producedAt may lie after the present time (clocks differ).
+OCSP_CLOCK_SKEW = timedelta(minutes=5)
 _OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
+_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
 
 
 class RevocationStatus(StrEnum):
@@ -288,6 +302,9 @@ def _ocsp_signer(
             eku = candidate.extended_key_usage_value
             if eku is None or _OCSP_SIGNING not in [p.dotted for p in eku]:
                 continue
+            key_usage = candidate.key_usage_value
+            if key_usage is not None and not {"digital_signature", "non_repudiation"} & set(key_usage.native):
+                continue  # RFC 5280, 4.2.1.3: this key may not sign anything
             validity = candidate["tbs_certificate"]["validity"]
             moments = [response["tbs_response_data"]["produced_at"].native, *([at] if at is not None else [])]
             if any(not validity["not_before"].native <= moment <= validity["not_after"].native for moment in moments):
@@ -307,6 +324,12 @@ def _ocsp_signer(
         ).valid:
             return candidate
     return None
+
+
+def _has_nocheck(cert: x509.Certificate) -> bool:
+    """id-pkix-ocsp-nocheck (RFC 6960, 4.2.2.2.1) among the extensions (asn1crypto's own
+    property is unusable: it reads an attribute it never sets)."""
+    return any(e["extn_id"].dotted == _OCSP_NOCHECK for e in cert["tbs_certificate"]["extensions"])
 
 
 class _Answers:
@@ -371,16 +394,29 @@ class _Answers:
         pool: list[x509.Certificate],
         at: datetime,
         origin: str,
+        now: datetime,
+        responder_status: Callable[[x509.Certificate], RevocationStatus],
     ) -> None:
+        """``responder_status`` tells the revocation status of a delegated responder
+        without id-pkix-ocsp-nocheck (from the CA's CRLs)."""
         cert = self.cert
+        not_after = cert["tbs_certificate"]["validity"]["not_after"].native
         for response in responses:
             data = response["tbs_response_data"]
             for single in data["responses"]:
                 if not _cert_id_matches(single["cert_id"], cert, issuer):
                     continue
-                if _ocsp_signer(response, issuer, pool, at) is None:
+                responder = _ocsp_signer(response, issuer, pool, at)
+                if responder is None:
                     self.unusable.append("an OCSP response whose signature or responder is not trusted")
                     continue
+                vouched = True
+                if fingerprint(responder) != fingerprint(issuer) and not _has_nocheck(responder):
+                    responder_state = responder_status(responder)
+                    if responder_state is RevocationStatus.REVOKED:
+                        self.unusable.append(f"an OCSP response signed by the revoked responder '{_name(responder)}'")
+                        continue
+                    vouched = responder_state is RevocationStatus.GOOD
                 produced_at = data["produced_at"].native
                 this_update = single["this_update"].native
                 next_update = single["next_update"].native
@@ -402,14 +438,26 @@ class _Answers:
                 if status.name != "good":
                     self.unusable.append(f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z says 'unknown'")
                     continue
-                current = (
-                    produced_at >= at
-                    or (next_update is not None and next_update >= at)
-                    or this_update >= at - OCSP_MAX_AGE
-                )
+                if not vouched:
+                    self.unusable.append(
+                        f"a 'good' OCSP answer by the delegated responder '{_name(responder)}', which has no "
+                        "id-pkix-ocsp-nocheck and whose own revocation status is unknown"
+                    )
+                    continue
+                if max(this_update, produced_at) > now + OCSP_CLOCK_SKEW or (next_update is not None and next_update < this_update):
+                    self.unusable.append(
+                        f"OCSP response with impossible dates (thisUpdate {this_update:%Y-%m-%d %H:%M}Z, produced "
+                        f"{produced_at:%Y-%m-%d %H:%M}Z, now {now:%Y-%m-%d %H:%M}Z)"
+                    )
+                    continue
+                if this_update > not_after:
+                    self.unusable.append(f"an OCSP 'good' of {this_update:%Y-%m-%d} issued after the certificate expired")
+                    continue
+                current = (next_update is not None and next_update >= at) or this_update >= at - OCSP_MAX_AGE
                 if not current:
                     self.unusable.append(
-                        f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z is too old for {at:%Y-%m-%d %H:%M}Z"
+                        f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z (status of {this_update:%Y-%m-%d %H:%M}Z) "
+                        f"is too old for {at:%Y-%m-%d %H:%M}Z"
                     )
                     continue
                 self.good.append(
@@ -447,6 +495,31 @@ class _Answers:
         )
 
 
+class _ResponderStatus:
+    """The revocation status of a delegated OCSP responder of ``issuer`` (RFC 6960,
+    4.2.2.2.1), from the issuer's CRLs only (asking OCSP about the responder could loop):
+    any listing, whatever its date, is REVOKED (a responder key retired or compromised
+    answers nothing, and the producedAt it signs is its own claim); else the CRLs'
+    usual verdict at ``at``. One answer per responder certificate."""
+
+    def __init__(self, issuer: x509.Certificate, crls: list[CrlView], at: datetime, online: RevocationSource | None) -> None:
+        self.issuer, self.crls, self.at, self.online = issuer, crls, at, online
+        self._known: dict[str, RevocationStatus] = {}
+
+    def __call__(self, responder: x509.Certificate) -> RevocationStatus:
+        key = fingerprint(responder)
+        if key not in self._known:
+            answers = _Answers(responder)
+            answers.add_crls(self.issuer, self.crls, self.at)
+            if self.online is not None and not answers.revoked:
+                answers.add_crls(self.issuer, list(self.online.crls_for(responder, self.issuer, self.at).crls), self.at)
+            if answers.revoked:
+                self._known[key] = RevocationStatus.REVOKED
+            else:
+                self._known[key] = RevocationStatus.GOOD if answers.good else RevocationStatus.UNKNOWN
+        return self._known[key]
+
+
 def check_path_revocation(
     path: tuple[x509.Certificate, ...],
     anchors: set[str],
@@ -454,13 +527,17 @@ def check_path_revocation(
     evidence: RevocationEvidence,
     at: datetime,
     online: RevocationSource | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[CertificateStatus]:
     """Status of every certificate of ``path`` (signer first) except trust anchors.
 
     ``path`` must be a verified path (each certificate's signature checked with the next
     one's key): only then may ``online`` be asked, because the addresses it fetches come
-    from the certificates themselves.
+    from the certificates themselves. ``now`` is the present time (default: the system
+    clock): no OCSP answer may come from after it.
     """
+    now = now if now is not None else datetime.now(UTC)
     crls: list[CrlView] = [
         *(LoadedCrl(c, "from the signature") for c in evidence.crls),
         *(LoadedCrl(c, "trust store") for c in store_crls),
@@ -472,7 +549,8 @@ def check_path_revocation(
             break
         issuer = path[index + 1]
         answers = _Answers(cert)
-        answers.add_ocsp(issuer, evidence.ocsp_responses, pool, at, "from the signature")
+        responder_status = _ResponderStatus(issuer, crls, at, online)
+        answers.add_ocsp(issuer, evidence.ocsp_responses, pool, at, "from the signature", now, responder_status)
         answers.add_crls(issuer, crls, at)
         unreachable: tuple[str, ...] = ()
         if online is not None and not answers.revoked_by(at):
@@ -484,7 +562,7 @@ def check_path_revocation(
             if not answers.revoked and not answers.good:
                 # OCSP (AIA) when the CRLs do not decide: no CDP, or the CA's CRL unreachable.
                 asked = online.ocsp_for(cert, issuer, at)
-                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online")
+                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online", now, responder_status)
                 unreachable = (*unreachable, *asked.problems)
         statuses.append(answers.verdict(issuer, unreachable))
     return statuses

@@ -695,7 +695,7 @@ def _check_revocation(
         certificates=tuple(carried),
     )
     anchors = {fingerprint(c) for c in path if store.is_anchor(c)}
-    statuses = check_path_revocation(path, anchors, store.crls, evidence, at, policy.online)
+    statuses = check_path_revocation(path, anchors, store.crls, evidence, at, policy.online, now=policy.clock())
     signer_fp = fingerprint(path[0])
     for status in statuses:
         is_signer = fingerprint(status.certificate) == signer_fp
