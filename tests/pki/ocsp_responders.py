@@ -178,13 +178,16 @@ def crl_listing(
     this_update: datetime,
     next_update: datetime,
     crl_number: int = 9,
+    reason: str = "keyCompromise",
 ) -> crl.CertificateList:
-    """A CRL of ``issuer`` listing ``serials`` (hex serial, revocation time), with the dates given."""
+    """A CRL of ``issuer`` listing ``serials`` (hex serial, revocation time) for ``reason``
+    (``certificateHold``: on hold), with the dates given."""
     work = out.parent / f".{out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
     expiry = _fmt_utctime(datetime.now(UTC) + timedelta(days=300))
+    hold = ",holdInstructionReject" if reason == "certificateHold" else ""
     (work / "index.txt").write_text(
-        "".join(f"R\t{expiry}\t{_fmt_utctime(when)},keyCompromise\t{serial}\tunknown\t/CN={serial}\n" for serial, when in serials)
+        "".join(f"R\t{expiry}\t{_fmt_utctime(when)},{reason}{hold}\t{serial}\tunknown\t/CN={serial}\n" for serial, when in serials)
     )
     (work / "crlnumber").write_text(f"{crl_number:02X}\n")
     md = DEFAULT_DIGEST[pki.info(issuer)["key_type"]]

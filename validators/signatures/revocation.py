@@ -29,12 +29,15 @@ usable one. Any verified source that lists the certificate as revoked wins over 
 number of "good" answers (an old CRL kept beside a newer one, or one embedded by the
 signer, cannot hide the newer listing); the earliest revocation date given by any
 verified source counts. Only when no verified source says "revoked" does a usable
-"good" answer decide. A certificate revoked at or before T is revoked; revoked after T
+"good" answer decide. One exception: a hold (certificateHold, a suspension) is lifted
+when a usable "good" known after the newest hold listing and not after T exists; a hold
+in force at T counts as a revocation. A certificate revoked at or before T is revoked; revoked after T
 gives "revoked, no proof of existence" (the caller decides with its proof of time).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +71,8 @@ OCSP_MAX_AGE = timedelta(hours=1)
 OCSP_CLOCK_SKEW = timedelta(minutes=5)
 _OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
 _OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
+#: The revocation reason of a suspension (RFC 5280, 5.3.1), as asn1crypto names it.
+_HOLD = "certificate_hold"
 
 
 class RevocationStatus(StrEnum):
@@ -339,7 +344,10 @@ class _Answers:
         self.cert = cert
         self.revoked: list[CertificateStatus] = []
         self.good: list[tuple[datetime, CertificateStatus]] = []
+        """Each with the moment its status was known (CRL or OCSP thisUpdate)."""
         self.unusable: list[str] = []
+        self.hold_listings: list[datetime] = []
+        """When a verified source knew the certificate on hold (its thisUpdate)."""
 
     def add_crls(self, issuer: x509.Certificate, crls: list[CrlView], at: datetime) -> None:
         cert = self.cert
@@ -352,6 +360,8 @@ class _Answers:
                 continue
             listed = item.entry(cert.serial_number)
             if listed is not None:
+                if listed.reason == _HOLD:
+                    self.hold_listings.append(item.this_update)
                 self.revoked.append(
                     CertificateStatus(
                         cert,
@@ -424,6 +434,8 @@ class _Answers:
                 if status.name == "revoked":
                     revoked_at = status.chosen["revocation_time"].native
                     reason = status.chosen["revocation_reason"].native
+                    if reason == _HOLD:
+                        self.hold_listings.append(this_update)
                     self.revoked.append(
                         CertificateStatus(
                             cert,
@@ -462,7 +474,7 @@ class _Answers:
                     continue
                 self.good.append(
                     (
-                        produced_at,
+                        this_update,
                         CertificateStatus(
                             cert,
                             RevocationStatus.GOOD,
@@ -472,14 +484,29 @@ class _Answers:
                 )
 
     def revoked_by(self, at: datetime) -> bool:
-        return any(a.revoked_at is not None and a.revoked_at <= at for a in self.revoked)
+        """Revoked at or before ``at`` for good (a hold may still be lifted: not counted)."""
+        return any(a.revoked_at is not None and a.revoked_at <= at and a.reason != _HOLD for a in self.revoked)
 
-    def verdict(self, issuer: x509.Certificate, unreachable: tuple[str, ...]) -> CertificateStatus:
-        """Any "revoked" wins (the earliest date); then the newest "good"; else unknown."""
-        if self.revoked:
-            return min(self.revoked, key=lambda a: a.revoked_at)  # type: ignore[arg-type,return-value]
+    def hold_lifted_by(self, at: datetime) -> bool:
+        """A verified "good" known after the newest hold listing and not after ``at``: the
+        hold (certificateHold, a suspension) was lifted before the time of judgment."""
+        if not self.hold_listings:
+            return False
+        newest = max(self.hold_listings)
+        return any(newest < known <= at for known, _ in self.good)
+
+    def verdict(self, issuer: x509.Certificate, unreachable: tuple[str, ...], at: datetime) -> CertificateStatus:
+        """Any "revoked" wins (the earliest date), except a hold lifted before ``at``;
+        then the newest "good"; else unknown."""
+        lifted = self.hold_lifted_by(at)
+        standing = [a for a in self.revoked if not (lifted and a.reason == _HOLD)]
+        if standing:
+            return min(standing, key=lambda a: a.revoked_at)  # type: ignore[arg-type,return-value]
         if self.good:
-            return max(self.good, key=lambda pair: pair[0])[1]
+            newest = max(self.good, key=lambda pair: pair[0])[1]
+            if lifted:
+                return dataclasses.replace(newest, detail=newest.detail + "; an earlier hold (certificateHold) was lifted before the time of judgment")
+            return newest
         reasons = [*dict.fromkeys(self.unusable), *(f"could not fetch {p}" for p in unreachable)]
         if reasons:
             return CertificateStatus(
@@ -564,5 +591,5 @@ def check_path_revocation(
                 asked = online.ocsp_for(cert, issuer, at)
                 answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online", now, responder_status)
                 unreachable = (*unreachable, *asked.problems)
-        statuses.append(answers.verdict(issuer, unreachable))
+        statuses.append(answers.verdict(issuer, unreachable, at))
     return statuses
