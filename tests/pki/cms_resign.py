@@ -1,0 +1,48 @@
+"""CMS signatures with hand-changed signed attributes or algorithm identifiers, re-signed
+with the signer's real GOST key (``openssl dgst -sign``), so that only the structure is
+wrong and the signature value still verifies: what a hostile member's own tool can make.
+
+Uses the builder's primitives; nothing here imports the code under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from asn1crypto import cms
+
+from tests.pki.builder import _run_openssl
+
+__all__ = ["resign_signed_attributes", "attribute", "der_length"]
+
+AttributeEdit = Callable[[list[cms.CMSAttribute]], list[cms.CMSAttribute]]
+
+
+def der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def attribute(oid: str, values: list[object]) -> cms.CMSAttribute:
+    """One attribute with the given values (a SET of them, as given)."""
+    return cms.CMSAttribute({"type": oid, "values": values})
+
+
+def resign_signed_attributes(signature: Path, key: Path, edit: AttributeEdit, out: Path, *, digest: str = "md_gost12_256") -> Path:
+    """Change the first SignerInfo's signed attributes with ``edit`` and sign them again
+    with ``key`` (GOST, ``digest``); write the DER signature to ``out``."""
+    info = cms.ContentInfo.load(signature.read_bytes())
+    signer_info = info["content"]["signer_infos"][0]
+    attributes = edit(list(signer_info["signed_attrs"]))
+    signer_info["signed_attrs"] = cms.CMSAttributes(attributes)
+    body = bytes(signer_info["signed_attrs"].contents)
+    tbs = out.parent / f".{out.name}.tbs"
+    tbs.write_bytes(b"\x31" + der_length(len(body)) + body)
+    value = out.parent / f".{out.name}.value"
+    _run_openssl(["dgst", f"-{digest}", "-sign", str(key), "-out", str(value), str(tbs)])
+    signer_info["signature"] = value.read_bytes()
+    out.write_bytes(info.dump())
+    return out
