@@ -185,3 +185,18 @@ def test_a_good_issued_after_the_certificate_expired_proves_nothing(pki: TestPki
         produced_at=NOW - timedelta(days=99), this_update=NOW - timedelta(days=99), next_update=NOW - timedelta(days=98),
     )
     assert _status_at(pki, leaf.cert, then, NOW - timedelta(days=100)) is RevocationStatus.GOOD
+
+
+def test_gateway_verify_exits_1_for_a_good_from_an_unchecked_responder(pki: TestPki, trust_copy: Path, document: Path, tmp_path: Path) -> None:
+    """The same attack through ``gateway verify`` (the revoked certificate's signature
+    carrying a "good" by a responder without nocheck whose status nobody can tell)."""
+    import json
+
+    from tests.servers.cli import gateway
+
+    (trust_copy / "crl" / "ca.crl").unlink()
+    responder = issue_responder(pki, tmp_path / "responder")
+    sig = embed_revocation_values(_signed(pki, "revoked256", document, tmp_path), [basic_response(respond(pki, "revoked256", tmp_path / "ocsp", responder=responder))])
+    run = gateway("verify", document, "--signature", sig, "--trust", trust_copy, "--json", env={"GATEWAY_FETCH_ONLY_HOSTS": "127.0.0.1,localhost,::1"})
+    assert run.returncode == 1, run.stderr
+    assert json.loads(run.stdout)["signatures"][0]["sub_indication"] == "TRY_LATER"
