@@ -133,3 +133,30 @@ def test_a_leaf_under_a_fake_intermediate_named_like_the_ca_has_no_path(pki: Tes
     result = verify(sig, store, document).signatures[0]
     assert (result.indication, result.sub_indication) == (Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND), result.failed_checks()
     assert [c.name for c in result.failed_checks()] == ["chain.path"]  # the forgery itself is consistent
+
+
+@pytest.mark.parametrize("cades", [True, False], ids=["with-signing-certificate-v2", "plain-cms"])
+def test_a_subject_key_identifier_naming_another_certificate_in_the_bag_never_passes(
+    pki: TestPki, store: TrustStore, document: Path, tmp_path: Path, cades: bool
+) -> None:
+    """The foreign organisation's key signs; the sid is the head's subjectKeyIdentifier and
+    the head's certificate is in the bag: the certificate found is the head's, whose key
+    did not sign (and, with CAdES, whose hash the signed attributes do not name)."""
+    from asn1crypto import x509
+
+    sig = tmp_path / "foreign.sig"
+    pki.openssl(
+        "cms", "-sign", "-binary", "-in", str(document), "-signer", str(pki.cert("foreign256")), "-inkey", str(pki.key("foreign256")),
+        "-certfile", str(pki.cert("head256")), "-md", "md_gost12_256", *(["-cades", "-nosmimecap"] if cades else []),
+        "-outform", "DER", "-out", str(sig),
+    )
+    head = x509.Certificate.load(pki.openssl("x509", "-in", str(pki.cert("head256")), "-outform", "DER"))
+    info = cms.ContentInfo.load(sig.read_bytes())
+    signer_info = info["content"]["signer_infos"][0]
+    signer_info["version"] = "v3"
+    signer_info["sid"] = cms.SignerIdentifier({"subject_key_identifier": head.key_identifier})
+    sig.write_bytes(info.dump())
+    result = verify(sig, store, document).signatures[0]
+    assert result.signer is not None and result.signer.surname == "Иванов"  # the head's certificate was picked...
+    assert result.indication is Indication.TOTAL_FAILED  # ...and its key did not sign
+    assert result.sub_indication in (SubIndication.SIG_CRYPTO_FAILURE, SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
