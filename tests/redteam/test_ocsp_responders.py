@@ -200,3 +200,32 @@ def test_gateway_verify_exits_1_for_a_good_from_an_unchecked_responder(pki: Test
     run = gateway("verify", document, "--signature", sig, "--trust", trust_copy, "--json", env={"GATEWAY_FETCH_ONLY_HOSTS": "127.0.0.1,localhost,::1"})
     assert run.returncode == 1, run.stderr
     assert json.loads(run.stdout)["signatures"][0]["sub_indication"] == "TRY_LATER"
+
+
+async def test_a_report_signed_with_a_revoked_certificate_and_an_unchecked_responders_good_is_not_accepted(
+    aiohttp_client, config, pki: TestPki, trust_copy: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """Through the HTTP API: the head's revoked certificate signs the report, the signature
+    carries a "good" from a responder without nocheck; the CA's CRL is not in the trust
+    store. The package waits for revocation data (it was accepted before)."""
+    import asyncio
+    import dataclasses
+
+    from gateway.app import create_app
+    from tests.servers.packages import MEMBER, make_zip, signed_copy, submit
+
+    (trust_copy / "crl" / "ca.crl").unlink()
+    client = await aiohttp_client(create_app(dataclasses.replace(config, verification=dataclasses.replace(config.verification, trust_dir=trust_copy))))
+    document, signature = signed_copy(pki, tmp_path / "report", "report.xml", "<Отчет>ОД КПК</Отчет>".encode(), "revoked256")
+    responder = issue_responder(pki, tmp_path / "responder")
+    embed_revocation_values(signature, [basic_response(respond(pki, "revoked256", tmp_path / "ocsp", responder=responder))])
+    package = make_zip(tmp_path / f"{MEMBER}_OD.zip", [document, signature])
+    response = await submit(client, {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Q1"}, {"document": [package]})
+    assert response.status == 202, await response.text()
+    submission = (await response.json())["id"]
+    for _ in range(300):
+        status = (await (await client.get(f"/api/v1/submissions/{submission}")).json())["status"]
+        if status not in ("received", "validating"):
+            break
+        await asyncio.sleep(0.05)
+    assert status == "awaiting_revocation"
