@@ -141,10 +141,12 @@ def redated(
     produced_at: datetime | None = None,
     this_update: datetime | None = None,
     next_update: datetime | object | None = _UNSET,
+    archive_cutoff: datetime | None = None,
 ) -> ocsp.BasicOCSPResponse:
     """The basic response with its dates changed, re-signed with ``key`` (the key that
     signed it: the responder, or the CA), as a responder with a wrong clock or a stale
-    database would sign it. ``next_update=None`` removes nextUpdate."""
+    database would sign it. ``next_update=None`` removes nextUpdate; ``archive_cutoff`` adds
+    that single extension (RFC 6960, 4.4.4)."""
     basic = basic_response(response)
     tbs = basic["tbs_response_data"]
     if produced_at is not None:
@@ -154,6 +156,10 @@ def redated(
         single["this_update"] = core.GeneralizedTime(this_update)
     if next_update is not _UNSET:
         single["next_update"] = None if next_update is None else core.GeneralizedTime(next_update)
+    if archive_cutoff is not None:
+        single["single_extensions"] = [
+            {"extn_id": "archive_cutoff", "critical": False, "extn_value": core.GeneralizedTime(archive_cutoff)}
+        ]
     data = ocsp.ResponseData.load(tbs.dump(force=True))
     folder.mkdir(parents=True, exist_ok=True)
     tbs_file, signature = folder / "tbs.der", folder / "tbs.sig"

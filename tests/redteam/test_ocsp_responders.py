@@ -229,3 +229,15 @@ async def test_a_report_signed_with_a_revoked_certificate_and_an_unchecked_respo
             break
         await asyncio.sleep(0.05)
     assert status == "awaiting_revocation"
+
+
+def test_a_good_after_expiry_counts_when_the_responder_archives_the_status(pki: TestPki, tmp_path: Path) -> None:
+    """RFC 6960, 4.4.4: an archiveCutoff at or before the certificate's notAfter says the
+    responder still keeps its status; one after it does not."""
+    leaf = issue_responder(pki, tmp_path / "leaf", validity=(NOW - timedelta(days=200), NOW - timedelta(days=10)), serial="5EED21")
+
+    def answer(cutoff: datetime) -> object:
+        return redated(respond(pki, "", tmp_path / "ocsp", subject=leaf), pki.key("ca"), tmp_path / "redated", archive_cutoff=cutoff)
+
+    assert _status_at(pki, leaf.cert, answer(NOW - timedelta(days=365)), NOW - timedelta(days=100)) is RevocationStatus.GOOD
+    assert _status_at(pki, leaf.cert, answer(NOW - timedelta(days=5)), NOW - timedelta(days=100)) is RevocationStatus.UNKNOWN

@@ -17,7 +17,8 @@ issuer delegated with id-kp-OCSPSigning), and its currency at the validation tim
   old thisUpdate (a stale responder database) is not; a thisUpdate or producedAt later
   than the present time (plus ``OCSP_CLOCK_SKEW``), or a nextUpdate before thisUpdate,
   makes the response no answer; a "good" issued after the certificate expired proves
-  nothing (as for CRLs: a CA stops listing expired certificates);
+  nothing (as for CRLs: a CA stops listing expired certificates) unless the response
+  announces an archiveCutoff at or before the certificate's notAfter;
 * a delegated responder (RFC 6960, 4.2.2.2) must be issued by the CA for id-kp-OCSPSigning
   with a key usage allowing signatures and be valid; without id-pkix-ocsp-nocheck its own
   certificate is checked against the CA's CRLs (4.2.2.2.1): a responder listed as revoked
@@ -71,6 +72,7 @@ OCSP_MAX_AGE = timedelta(hours=1)
 OCSP_CLOCK_SKEW = timedelta(minutes=5)
 _OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
 _OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
+_ARCHIVE_CUTOFF = "1.3.6.1.5.5.7.48.1.6"
 #: The revocation reason of a suspension (RFC 5280, 5.3.1), as asn1crypto names it.
 _HOLD = "certificate_hold"
 
@@ -331,6 +333,16 @@ def _ocsp_signer(
     return None
 
 
+def _archive_cutoff_covers(single: ocsp.SingleResponse, not_after: datetime) -> bool:
+    """RFC 6960, 4.4.4: a responder announcing an archiveCutoff at or before the
+    certificate's notAfter still keeps its status after it expired."""
+    for extension in single["single_extensions"] or ():
+        if extension["extn_id"].dotted == _ARCHIVE_CUTOFF:
+            cutoff = extension["extn_value"].parsed.native
+            return isinstance(cutoff, datetime) and cutoff <= not_after
+    return False
+
+
 def _has_nocheck(cert: x509.Certificate) -> bool:
     """id-pkix-ocsp-nocheck (RFC 6960, 4.2.2.2.1) among the extensions (asn1crypto's own
     property is unusable: it reads an attribute it never sets)."""
@@ -462,7 +474,7 @@ class _Answers:
                         f"{produced_at:%Y-%m-%d %H:%M}Z, now {now:%Y-%m-%d %H:%M}Z)"
                     )
                     continue
-                if this_update > not_after:
+                if this_update > not_after and not _archive_cutoff_covers(single, not_after):
                     self.unusable.append(f"an OCSP 'good' of {this_update:%Y-%m-%d} issued after the certificate expired")
                     continue
                 current = (next_update is not None and next_update >= at) or this_update >= at - OCSP_MAX_AGE
