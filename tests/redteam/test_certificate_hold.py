@@ -75,3 +75,21 @@ def test_a_hold_in_force_or_a_revocation_fails(
     sig = _signature_with_crls(pki, document, tmp_path, held=held, later=later)
     result = verify(sig, store_without_ca_crl, document).signatures[0]
     assert (result.indication, result.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+
+
+def test_an_ocsp_hold_is_lifted_by_a_later_ocsp_good(pki: TestPki, store_without_ca_crl: TrustStore, document: Path, tmp_path: Path) -> None:
+    """The same with OCSP answers of the CA: "revoked (certificateHold)" known four days
+    ago, "good" known ten minutes ago. Without the later answer the hold fails."""
+    from tests.pki.ocsp_responders import redated, respond
+
+    held = redated(
+        respond(pki, "head256", tmp_path / "held", revoked_at=NOW - timedelta(days=5), reason="certificateHold"), pki.key("ca"), tmp_path / "r1",
+        produced_at=NOW - timedelta(days=4), this_update=NOW - timedelta(days=4), next_update=NOW - timedelta(days=3),
+    )
+    assert held["tbs_response_data"]["responses"][0]["cert_status"].chosen["revocation_reason"].native == "certificate_hold"
+    good = redated(respond(pki, "head256", tmp_path / "good"), pki.key("ca"), tmp_path / "r2", this_update=NOW - timedelta(minutes=10))
+    lifted = embed_revocation_values(pki.sign("head256", document, tmp_path / "lifted.sig"), [held, good])
+    assert verify(lifted, store_without_ca_crl, document).signatures[0].indication is Indication.TOTAL_PASSED
+    only_held = embed_revocation_values(pki.sign("head256", document, tmp_path / "held.sig"), [held])
+    result = verify(only_held, store_without_ca_crl, document).signatures[0]
+    assert (result.indication, result.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
