@@ -142,11 +142,13 @@ def redated(
     this_update: datetime | None = None,
     next_update: datetime | object | None = _UNSET,
     archive_cutoff: datetime | None = None,
+    critical_extension: str | None = None,
 ) -> ocsp.BasicOCSPResponse:
     """The basic response with its dates changed, re-signed with ``key`` (the key that
     signed it: the responder, or the CA), as a responder with a wrong clock or a stale
     database would sign it. ``next_update=None`` removes nextUpdate; ``archive_cutoff`` adds
-    that single extension (RFC 6960, 4.4.4)."""
+    that single extension (RFC 6960, 4.4.4); ``critical_extension`` (``single`` or
+    ``response``) adds a critical extension nobody understands at that level."""
     basic = basic_response(response)
     tbs = basic["tbs_response_data"]
     if produced_at is not None:
@@ -160,6 +162,10 @@ def redated(
         single["single_extensions"] = [
             {"extn_id": "archive_cutoff", "critical": False, "extn_value": core.GeneralizedTime(archive_cutoff)}
         ]
+    if critical_extension == "single":
+        single["single_extensions"] = [{"extn_id": "1.2.643.999.1", "critical": True, "extn_value": core.Null().dump()}]
+    elif critical_extension == "response":
+        tbs["response_extensions"] = [{"extn_id": "1.2.643.999.2", "critical": True, "extn_value": core.Null().dump()}]
     data = ocsp.ResponseData.load(tbs.dump(force=True))
     folder.mkdir(parents=True, exist_ok=True)
     tbs_file, signature = folder / "tbs.der", folder / "tbs.sig"

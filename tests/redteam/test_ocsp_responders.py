@@ -241,3 +241,15 @@ def test_a_good_after_expiry_counts_when_the_responder_archives_the_status(pki: 
 
     assert _status_at(pki, leaf.cert, answer(NOW - timedelta(days=365)), NOW - timedelta(days=100)) is RevocationStatus.GOOD
     assert _status_at(pki, leaf.cert, answer(NOW - timedelta(days=5)), NOW - timedelta(days=100)) is RevocationStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("level", ["single", "response"])
+def test_a_good_with_a_critical_extension_not_understood_proves_nothing(
+    pki: TestPki, store_without_ca_crl: TrustStore, document: Path, tmp_path: Path, level: str
+) -> None:
+    """As for CRLs (RFC 5280, 5.2): the CA limited what its answer means in a way the
+    gateway cannot read; the answer cannot say "good"."""
+    good = redated(respond(pki, "revoked256", tmp_path / "ocsp"), pki.key("ca"), tmp_path / "redated", critical_extension=level)
+    sig = embed_revocation_values(_signed(pki, "revoked256", document, tmp_path), [good])
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()

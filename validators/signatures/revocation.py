@@ -18,7 +18,8 @@ issuer delegated with id-kp-OCSPSigning), and its currency at the validation tim
   than the present time (plus ``OCSP_CLOCK_SKEW``), or a nextUpdate before thisUpdate,
   makes the response no answer; a "good" issued after the certificate expired proves
   nothing (as for CRLs: a CA stops listing expired certificates) unless the response
-  announces an archiveCutoff at or before the certificate's notAfter;
+  announces an archiveCutoff at or before the certificate's notAfter; a critical
+  extension not understood makes a "good" unusable (as for CRLs);
 * a delegated responder (RFC 6960, 4.2.2.2) must be issued by the CA for id-kp-OCSPSigning
   with a key usage allowing signatures and be valid; without id-pkix-ocsp-nocheck its own
   certificate is checked against the CA's CRLs (4.2.2.2.1): a responder listed as revoked
@@ -333,6 +334,28 @@ def _ocsp_signer(
     return None
 
 
+#: OCSP extensions whose meaning is applied or harmless here (response level: nonce,
+#: extended revoke; single response: CRL reference, archive cutoff, reason, invalidity
+#: date). Another one marked critical makes a "good" unusable (its "revoked" still counts).
+_HANDLED_OCSP_EXTENSIONS = frozenset(
+    {
+        "1.3.6.1.5.5.7.48.1.2",
+        "1.3.6.1.5.5.7.48.1.9",
+        "1.3.6.1.5.5.7.48.1.3",
+        "1.3.6.1.5.5.7.48.1.6",
+        "2.5.29.21",
+        "2.5.29.24",
+    }
+)
+
+
+def _unhandled_critical_ocsp_extensions(data: ocsp.ResponseData, single: ocsp.SingleResponse) -> list[str]:
+    extensions = [*(data["response_extensions"] or ()), *(single["single_extensions"] or ())]
+    return sorted(
+        e["extn_id"].dotted for e in extensions if e["critical"].native and e["extn_id"].dotted not in _HANDLED_OCSP_EXTENSIONS
+    )
+
+
 def _archive_cutoff_covers(single: ocsp.SingleResponse, not_after: datetime) -> bool:
     """RFC 6960, 4.4.4: a responder announcing an archiveCutoff at or before the
     certificate's notAfter still keeps its status after it expired."""
@@ -467,6 +490,10 @@ class _Answers:
                         f"a 'good' OCSP answer by the delegated responder '{_name(responder)}', which has no "
                         "id-pkix-ocsp-nocheck and whose own revocation status is unknown"
                     )
+                    continue
+                unhandled = _unhandled_critical_ocsp_extensions(data, single)
+                if unhandled:
+                    self.unusable.append(f"an OCSP 'good' with critical extensions not understood ({', '.join(unhandled)})")
                     continue
                 if max(this_update, produced_at) > now + OCSP_CLOCK_SKEW or (next_update is not None and next_update < this_update):
                     self.unusable.append(
