@@ -160,3 +160,49 @@ def test_a_subject_key_identifier_naming_another_certificate_in_the_bag_never_pa
     assert result.signer is not None and result.signer.surname == "Иванов"  # the head's certificate was picked...
     assert result.indication is Indication.TOTAL_FAILED  # ...and its key did not sign
     assert result.sub_indication in (SubIndication.SIG_CRYPTO_FAILURE, SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
+
+
+SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
+
+
+def _ess_naming(pki: TestPki, label: str, *, v1: bool = False) -> object:
+    """An ESS signingCertificate(V2) value naming ``label``'s certificate by its hash."""
+    import hashlib
+
+    from asn1crypto import tsp
+
+    der = pki.openssl("x509", "-in", str(pki.cert(label)), "-outform", "DER")
+    if v1:
+        return tsp.SigningCertificate({"certs": [{"cert_hash": hashlib.sha1(der).digest()}]})  # noqa: S324 - the v1 attribute is SHA-1 by definition
+    streebog = pki.openssl("dgst", "-md_gost12_256", "-binary", input=der)
+    return tsp.SigningCertificateV2({"certs": [{"hash_algorithm": {"algorithm": "1.2.643.7.1.1.2.2"}, "cert_hash": streebog}]})
+
+
+@pytest.mark.parametrize("shape", ["attribute-twice", "two-values", "v1-beside-v2"])
+def test_signing_certificate_attributes_naming_two_certificates_fail(
+    pki: TestPki, store: TrustStore, document: Path, tmp_path: Path, shape: str
+) -> None:
+    """RFC 5035 allows one signingCertificateV2 attribute: the certificate the signer meant.
+    With a second one naming another certificate (the foreign organisation's), which of
+    them a reader believes decides whose signature it is."""
+    foreign = _ess_naming(pki, "foreign256", v1=shape == "v1-beside-v2")
+
+    def edit(attrs: list[cms.CMSAttribute]) -> list[cms.CMSAttribute]:
+        if shape == "v1-beside-v2":
+            return [*attrs, attribute(SIGNING_CERTIFICATE, [foreign])]
+        [own] = [a for a in attrs if a["type"].dotted == SIGNING_CERTIFICATE_V2]
+        if shape == "attribute-twice":
+            return [*attrs, attribute(SIGNING_CERTIFICATE_V2, [foreign])]
+        rest = [a for a in attrs if a["type"].dotted != SIGNING_CERTIFICATE_V2]
+        return [*rest, attribute(SIGNING_CERTIFICATE_V2, [own["values"][0], foreign])]
+
+    result = verify(_edited(pki, document, tmp_path, edit), store, document).signatures[0]
+    assert result.indication is not Indication.TOTAL_PASSED
+    assert [c.name for c in result.failed_checks()] == ["signer.certificate_reference"], result.failed_checks()
+
+
+def test_control_a_v1_attribute_naming_the_signer_beside_v2_passes(pki: TestPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    own = _ess_naming(pki, "head256", v1=True)
+    result = verify(_edited(pki, document, tmp_path, lambda attrs: [*attrs, attribute(SIGNING_CERTIFICATE, [own])]), store, document).signatures[0]
+    assert result.indication is Indication.TOTAL_PASSED, result.failed_checks()
