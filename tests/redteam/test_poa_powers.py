@@ -56,3 +56,23 @@ def test_control_classifier_powers_alone_are_powers(poa_pki: TestPki, store: Tru
     package = Package(poa_pki, tmp_path / "p").in_archive(*_signed_poa(poa_pki, tmp_path / "poa", poa_xml(spec).decode("utf-8"), spec))
     result = validate(package, store, members, tmp_path)
     assert result.checks == () and decision(result) is Decision.ACCEPTED
+
+
+def test_gateway_check_rejects_a_letter_under_a_power_of_attorney_granting_nothing(poa_pki: TestPki, tmp_path: Path) -> None:
+    """The same through ``gateway check`` (the МЧД given with ``--power-of-attorney``)."""
+    import json
+
+    from tests.gateway.test_poa_intake import letter_by_accountant
+    from tests.servers.cli import gateway
+    from tests.servers.packages import MEMBER, members_csv
+
+    spec = PoaSpec(powers_text="")
+    xml, _sig = _signed_poa(poa_pki, tmp_path / "poa", poa_xml(spec).decode("utf-8"), spec)
+    files = letter_by_accountant(poa_pki, tmp_path / "p")
+    run = gateway(
+        "check", "--doc-type", "letter", "--member", MEMBER, "--members", members_csv(tmp_path / "m.csv"), "--trust", poa_pki.trust_dir, "--json",
+        "--power-of-attorney", xml, *files["document"], *files["signature"], *files["attachment"],
+    )
+    output = json.loads(run.stdout)
+    assert run.returncode == 1, output["checks"]
+    assert output["decision"] == "rejected" and "poa.format" in {c["code"] for c in output["checks"]}
