@@ -59,10 +59,12 @@ def make_delegated_ocsp_response(
     responder_validity: tuple[datetime, datetime],
     issuer: str = "ca",
     extended_key_usage: str = "OCSPSigning",
+    nocheck: bool = False,
 ) -> bytes:
     """A "good" DER OCSPResponse about ``label`` signed by a delegated responder: a GOST
-    certificate issued by ``issuer`` with ``extended_key_usage`` (OCSPSigning unless told),
-    valid only within ``responder_validity`` (the response itself is produced now)."""
+    certificate issued by ``issuer`` with ``extended_key_usage`` (OCSPSigning unless told,
+    and id-pkix-ocsp-nocheck when ``nocheck``), valid only within ``responder_validity``
+    (the response itself is produced now)."""
     from tests.pki.builder import _GENPKEY_ARGS, _subj
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -75,7 +77,8 @@ def make_delegated_ocsp_response(
     conf.write_text(
         _BASE_CONF + _ca_section(folder, md)
         + "\n[v3_ocsp]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
-        f"extendedKeyUsage = {extended_key_usage}\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        f"extendedKeyUsage = {extended_key_usage}\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
+        + ("noCheck = ignored\n" if nocheck else ""),
         encoding="utf-8",
     )
     csr = folder / "req.pem"

@@ -53,3 +53,21 @@ def test_a_valid_co_signature_of_another_organisation_is_named(pki: TestPki, sto
     result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, zip_of(tmp_path / "42_OD.zip", {"report.xml": REPORT, "report.xml.sig": both.read_bytes()}))], report_kind="OD_Q1")
     assert verdict(result) == "rejected"
     assert "signer.foreign_org" in codes(result)
+
+
+def test_the_heads_countersignature_does_not_make_an_employees_signature_the_heads(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    """The chief accountant signs the report with the member's organisation certificate
+    (not the head's) and no appointment order; the head countersigns the accountant's
+    signature value (RFC 5652, 11.4). A countersignature signs a signature, not the
+    document: the report is still the accountant's, never accepted as the head's."""
+    from tests.pki.cms_resign import add_countersignature
+
+    document = tmp_path / "report.xml"
+    document.write_bytes(REPORT)
+    signed = pki.sign("accountant256", document, tmp_path / "accountant.sig")
+    both = add_countersignature(signed, pki.cert("head256"), pki.key("head256"), tmp_path / "countersigned.sig")
+    [only] = verify(both, store, document).signatures
+    assert only.signer is not None and only.signer.surname == "Петрова"
+    result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, zip_of(tmp_path / "42_OD.zip", {"report.xml": REPORT, "report.xml.sig": both.read_bytes()}))], report_kind="OD_Q1")
+    assert verdict(result) != "accepted", codes(result)
+    assert "signer.not_head" in codes(result), codes(result)

@@ -59,3 +59,21 @@ def test_a_revoked_number_is_found_however_the_operator_wrote_the_guid(tmp_path,
     poa = parse_poa(_text().encode()).poa
     assert poa is not None and load_revoked_list(path).revoked(poa.number)
     assert not load_revoked_list(path).revoked("0b6f8f0e-3c1a-4d52-9a41-5d2f7c9e1a11")
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ["<Доверенность/>", "<!-- x --><Доверенность ВерсФорм=\"EMCHD_1\"/>", "<?pi x?><b/>"],
+    ids=["second-root", "second-root-after-a-comment", "second-root-after-a-processing-instruction"],
+)
+def test_a_second_root_element_is_a_format_problem(tail: str) -> None:
+    """A recovering parser may read the second document; the gateway reads none."""
+    text = _text().rstrip("\n") + tail
+    parsed = parse_poa(text.encode())
+    assert parsed.poa is None and parsed.problem and "well-formed" in parsed.problem
+
+
+def test_a_doctype_is_refused_even_without_entities() -> None:
+    text = _text().replace("<Доверенность ", "<!DOCTYPE Доверенность [<!ELEMENT Доверенность ANY>]><Доверенность ", 1)
+    parsed = parse_poa(text.encode())
+    assert parsed.poa is None and parsed.problem and "forbidden" in parsed.problem

@@ -20,7 +20,7 @@ from asn1crypto import algos, core, tsp
 from tests.conftest import verify
 from tests.pki.builder import TestPki
 from tests.pki.tsa import TSA_POLICY, TsaPki, build_tsa_pki
-from validators.signatures.model import Indication
+from validators.signatures.model import Indication, SubIndication
 from validators.trust import TrustStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -133,3 +133,17 @@ def test_a_token_from_the_future_proves_nothing(pki: TestPki, tsa: TsaPki, store
     [result] = verify(sig, store, document).signatures
     assert result.indication is not Indication.TOTAL_PASSED
     assert result.validation_time is not None and result.validation_time < NOW + timedelta(days=1)
+
+
+def test_a_token_older_than_the_signer_certificate_proves_no_valid_signature(pki: TestPki, tsa: TsaPki, store: TrustStore, document: Path, tmp_path: Path) -> None:
+    """genTime before the signer certificate's notBefore (a TSA that signs whatever time it
+    is told): the certificate is judged at that moment and was not yet valid."""
+    from asn1crypto import x509
+
+    sig = pki.sign("head256", document, tmp_path / "doc.sig")
+    cert = x509.Certificate.load(pki.openssl("x509", "-in", str(pki.cert("head256")), "-outform", "DER"))
+    moment = cert["tbs_certificate"]["validity"]["not_before"].native - timedelta(days=1)
+    tsa.add_timestamp(sig, tsa.token_by_cms("tsa256", tsa.signature_value(sig), moment))
+    [result] = verify(sig, store, document).signatures
+    assert result.validation_time == moment
+    assert result.sub_indication is SubIndication.NOT_YET_VALID, result.failed_checks()

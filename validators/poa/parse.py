@@ -241,8 +241,12 @@ def _power_of_attorney(root: ElementTree.Element) -> PowerOfAttorney:
         for element in block:
             if _local(element.tag) == "ТекстПолн" and (element.text or "").strip():
                 powers.append(Power(text=" ".join((element.text or "").split())))
-            elif _local(element.tag) == "МашПолн":
+            elif _local(element.tag) == "МашПолн" and (_attr(element, "НаимПолн") or _attr(element, "КодПолн")):
                 powers.append(Power(text=_attr(element, "НаимПолн") or "", code=_attr(element, "КодПолн")))
+    if not powers:
+        # The format requires the powers; one that grants nothing authorises nothing, and
+        # must not make the representative's signature the member's.
+        raise _Malformed("СвПолн grants no power (no ТекстПолн text, no МашПолн code or name)")
     return PowerOfAttorney(
         number=number,
         issued=issued,

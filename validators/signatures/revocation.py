@@ -11,24 +11,39 @@ issuer delegated with id-kp-OCSPSigning), and its currency at the validation tim
 
 * a CRL is usable for T when its nextUpdate is not before T (it was current at T or was
   issued after T); a CRL issued after the certificate expired cannot prove it good;
-* an OCSP response is usable when it was produced at or after T, when its nextUpdate is
-  not before T, or when its thisUpdate is at most ``OCSP_MAX_AGE`` before T (CryptoPro
-  tools fetch OCSP just before signing).
+* an OCSP response says what was known at its thisUpdate (RFC 6960, 2.4): it is usable
+  when its nextUpdate is not before T, or when its thisUpdate is at most ``OCSP_MAX_AGE``
+  before T (CryptoPro tools fetch OCSP just before signing); a fresh producedAt over an
+  old thisUpdate (a stale responder database) is not; a thisUpdate or producedAt later
+  than the present time (plus ``OCSP_CLOCK_SKEW``), or a nextUpdate before thisUpdate,
+  makes the response no answer; a "good" issued after the certificate expired proves
+  nothing (as for CRLs: a CA stops listing expired certificates) unless the response
+  announces an archiveCutoff at or before the certificate's notAfter; a critical
+  extension not understood makes a "good" unusable (as for CRLs);
+* a delegated responder (RFC 6960, 4.2.2.2) must be issued by the CA for id-kp-OCSPSigning
+  with a key usage allowing signatures and be valid; without id-pkix-ocsp-nocheck its own
+  certificate is checked against the CA's CRLs (4.2.2.2.1): a responder listed as revoked
+  answers nothing, and one whose status is unknown cannot vouch "good" (its "revoked"
+  still counts).
 
 Precedence: EVERY verified CRL and OCSP response is consulted, never just the first
 usable one. Any verified source that lists the certificate as revoked wins over any
 number of "good" answers (an old CRL kept beside a newer one, or one embedded by the
 signer, cannot hide the newer listing); the earliest revocation date given by any
 verified source counts. Only when no verified source says "revoked" does a usable
-"good" answer decide. A certificate revoked at or before T is revoked; revoked after T
+"good" answer decide. One exception: a hold (certificateHold, a suspension) is lifted
+when a usable "good" known after the newest hold listing and not after T exists; a hold
+in force at T counts as a revocation. A certificate revoked at or before T is revoked; revoked after T
 gives "revoked, no proof of existence" (the caller decides with its proof of time).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -50,10 +65,17 @@ __all__ = [
     "RevocationSource",
     "check_path_revocation",
     "OCSP_MAX_AGE",
+    "OCSP_CLOCK_SKEW",
 ]
 
 OCSP_MAX_AGE = timedelta(hours=1)
+#: How far an OCSP thisUpdate/producedAt may lie after the present time (clocks differ).
+OCSP_CLOCK_SKEW = timedelta(minutes=5)
 _OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
+_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
+_ARCHIVE_CUTOFF = "1.3.6.1.5.5.7.48.1.6"
+#: The revocation reason of a suspension (RFC 5280, 5.3.1), as asn1crypto names it.
+_HOLD = "certificate_hold"
 
 
 class RevocationStatus(StrEnum):
@@ -288,6 +310,9 @@ def _ocsp_signer(
             eku = candidate.extended_key_usage_value
             if eku is None or _OCSP_SIGNING not in [p.dotted for p in eku]:
                 continue
+            key_usage = candidate.key_usage_value
+            if key_usage is not None and not {"digital_signature", "non_repudiation"} & set(key_usage.native):
+                continue  # RFC 5280, 4.2.1.3: this key may not sign anything
             validity = candidate["tbs_certificate"]["validity"]
             moments = [response["tbs_response_data"]["produced_at"].native, *([at] if at is not None else [])]
             if any(not validity["not_before"].native <= moment <= validity["not_after"].native for moment in moments):
@@ -309,6 +334,44 @@ def _ocsp_signer(
     return None
 
 
+#: OCSP extensions whose meaning is applied or harmless here (response level: nonce,
+#: extended revoke; single response: CRL reference, archive cutoff, reason, invalidity
+#: date). Another one marked critical makes a "good" unusable (its "revoked" still counts).
+_HANDLED_OCSP_EXTENSIONS = frozenset(
+    {
+        "1.3.6.1.5.5.7.48.1.2",
+        "1.3.6.1.5.5.7.48.1.9",
+        "1.3.6.1.5.5.7.48.1.3",
+        "1.3.6.1.5.5.7.48.1.6",
+        "2.5.29.21",
+        "2.5.29.24",
+    }
+)
+
+
+def _unhandled_critical_ocsp_extensions(data: ocsp.ResponseData, single: ocsp.SingleResponse) -> list[str]:
+    extensions = [*(data["response_extensions"] or ()), *(single["single_extensions"] or ())]
+    return sorted(
+        e["extn_id"].dotted for e in extensions if e["critical"].native and e["extn_id"].dotted not in _HANDLED_OCSP_EXTENSIONS
+    )
+
+
+def _archive_cutoff_covers(single: ocsp.SingleResponse, not_after: datetime) -> bool:
+    """RFC 6960, 4.4.4: a responder announcing an archiveCutoff at or before the
+    certificate's notAfter still keeps its status after it expired."""
+    for extension in single["single_extensions"] or ():
+        if extension["extn_id"].dotted == _ARCHIVE_CUTOFF:
+            cutoff = extension["extn_value"].parsed.native
+            return isinstance(cutoff, datetime) and cutoff <= not_after
+    return False
+
+
+def _has_nocheck(cert: x509.Certificate) -> bool:
+    """id-pkix-ocsp-nocheck (RFC 6960, 4.2.2.2.1) among the extensions (asn1crypto's own
+    property is unusable: it reads an attribute it never sets)."""
+    return any(e["extn_id"].dotted == _OCSP_NOCHECK for e in cert["tbs_certificate"]["extensions"])
+
+
 class _Answers:
     """Every verified answer about one certificate, and why other sources were unusable."""
 
@@ -316,7 +379,10 @@ class _Answers:
         self.cert = cert
         self.revoked: list[CertificateStatus] = []
         self.good: list[tuple[datetime, CertificateStatus]] = []
+        """Each with the moment its status was known (CRL or OCSP thisUpdate)."""
         self.unusable: list[str] = []
+        self.hold_listings: list[datetime] = []
+        """When a verified source knew the certificate on hold (its thisUpdate)."""
 
     def add_crls(self, issuer: x509.Certificate, crls: list[CrlView], at: datetime) -> None:
         cert = self.cert
@@ -329,6 +395,8 @@ class _Answers:
                 continue
             listed = item.entry(cert.serial_number)
             if listed is not None:
+                if listed.reason == _HOLD:
+                    self.hold_listings.append(item.this_update)
                 self.revoked.append(
                     CertificateStatus(
                         cert,
@@ -371,16 +439,29 @@ class _Answers:
         pool: list[x509.Certificate],
         at: datetime,
         origin: str,
+        now: datetime,
+        responder_status: Callable[[x509.Certificate], RevocationStatus],
     ) -> None:
+        """``responder_status`` tells the revocation status of a delegated responder
+        without id-pkix-ocsp-nocheck (from the CA's CRLs)."""
         cert = self.cert
+        not_after = cert["tbs_certificate"]["validity"]["not_after"].native
         for response in responses:
             data = response["tbs_response_data"]
             for single in data["responses"]:
                 if not _cert_id_matches(single["cert_id"], cert, issuer):
                     continue
-                if _ocsp_signer(response, issuer, pool, at) is None:
+                responder = _ocsp_signer(response, issuer, pool, at)
+                if responder is None:
                     self.unusable.append("an OCSP response whose signature or responder is not trusted")
                     continue
+                vouched = True
+                if fingerprint(responder) != fingerprint(issuer) and not _has_nocheck(responder):
+                    responder_state = responder_status(responder)
+                    if responder_state is RevocationStatus.REVOKED:
+                        self.unusable.append(f"an OCSP response signed by the revoked responder '{_name(responder)}'")
+                        continue
+                    vouched = responder_state is RevocationStatus.GOOD
                 produced_at = data["produced_at"].native
                 this_update = single["this_update"].native
                 next_update = single["next_update"].native
@@ -388,6 +469,8 @@ class _Answers:
                 if status.name == "revoked":
                     revoked_at = status.chosen["revocation_time"].native
                     reason = status.chosen["revocation_reason"].native
+                    if reason == _HOLD:
+                        self.hold_listings.append(this_update)
                     self.revoked.append(
                         CertificateStatus(
                             cert,
@@ -402,19 +485,35 @@ class _Answers:
                 if status.name != "good":
                     self.unusable.append(f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z says 'unknown'")
                     continue
-                current = (
-                    produced_at >= at
-                    or (next_update is not None and next_update >= at)
-                    or this_update >= at - OCSP_MAX_AGE
-                )
+                if not vouched:
+                    self.unusable.append(
+                        f"a 'good' OCSP answer by the delegated responder '{_name(responder)}', which has no "
+                        "id-pkix-ocsp-nocheck and whose own revocation status is unknown"
+                    )
+                    continue
+                unhandled = _unhandled_critical_ocsp_extensions(data, single)
+                if unhandled:
+                    self.unusable.append(f"an OCSP 'good' with critical extensions not understood ({', '.join(unhandled)})")
+                    continue
+                if max(this_update, produced_at) > now + OCSP_CLOCK_SKEW or (next_update is not None and next_update < this_update):
+                    self.unusable.append(
+                        f"OCSP response with impossible dates (thisUpdate {this_update:%Y-%m-%d %H:%M}Z, produced "
+                        f"{produced_at:%Y-%m-%d %H:%M}Z, now {now:%Y-%m-%d %H:%M}Z)"
+                    )
+                    continue
+                if this_update > not_after and not _archive_cutoff_covers(single, not_after):
+                    self.unusable.append(f"an OCSP 'good' of {this_update:%Y-%m-%d} issued after the certificate expired")
+                    continue
+                current = (next_update is not None and next_update >= at) or this_update >= at - OCSP_MAX_AGE
                 if not current:
                     self.unusable.append(
-                        f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z is too old for {at:%Y-%m-%d %H:%M}Z"
+                        f"OCSP response of {produced_at:%Y-%m-%d %H:%M}Z (status of {this_update:%Y-%m-%d %H:%M}Z) "
+                        f"is too old for {at:%Y-%m-%d %H:%M}Z"
                     )
                     continue
                 self.good.append(
                     (
-                        produced_at,
+                        this_update,
                         CertificateStatus(
                             cert,
                             RevocationStatus.GOOD,
@@ -424,14 +523,29 @@ class _Answers:
                 )
 
     def revoked_by(self, at: datetime) -> bool:
-        return any(a.revoked_at is not None and a.revoked_at <= at for a in self.revoked)
+        """Revoked at or before ``at`` for good (a hold may still be lifted: not counted)."""
+        return any(a.revoked_at is not None and a.revoked_at <= at and a.reason != _HOLD for a in self.revoked)
 
-    def verdict(self, issuer: x509.Certificate, unreachable: tuple[str, ...]) -> CertificateStatus:
-        """Any "revoked" wins (the earliest date); then the newest "good"; else unknown."""
-        if self.revoked:
-            return min(self.revoked, key=lambda a: a.revoked_at)  # type: ignore[arg-type,return-value]
+    def hold_lifted_by(self, at: datetime) -> bool:
+        """A verified "good" known after the newest hold listing and not after ``at``: the
+        hold (certificateHold, a suspension) was lifted before the time of judgment."""
+        if not self.hold_listings:
+            return False
+        newest = max(self.hold_listings)
+        return any(newest < known <= at for known, _ in self.good)
+
+    def verdict(self, issuer: x509.Certificate, unreachable: tuple[str, ...], at: datetime) -> CertificateStatus:
+        """Any "revoked" wins (the earliest date), except a hold lifted before ``at``;
+        then the newest "good"; else unknown."""
+        lifted = self.hold_lifted_by(at)
+        standing = [a for a in self.revoked if not (lifted and a.reason == _HOLD)]
+        if standing:
+            return min(standing, key=lambda a: a.revoked_at)  # type: ignore[arg-type,return-value]
         if self.good:
-            return max(self.good, key=lambda pair: pair[0])[1]
+            newest = max(self.good, key=lambda pair: pair[0])[1]
+            if lifted:
+                return dataclasses.replace(newest, detail=newest.detail + "; an earlier hold (certificateHold) was lifted before the time of judgment")
+            return newest
         reasons = [*dict.fromkeys(self.unusable), *(f"could not fetch {p}" for p in unreachable)]
         if reasons:
             return CertificateStatus(
@@ -447,6 +561,31 @@ class _Answers:
         )
 
 
+class _ResponderStatus:
+    """The revocation status of a delegated OCSP responder of ``issuer`` (RFC 6960,
+    4.2.2.2.1), from the issuer's CRLs only (asking OCSP about the responder could loop):
+    any listing, whatever its date, is REVOKED (a responder key retired or compromised
+    answers nothing, and the producedAt it signs is its own claim); else the CRLs'
+    usual verdict at ``at``. One answer per responder certificate."""
+
+    def __init__(self, issuer: x509.Certificate, crls: list[CrlView], at: datetime, online: RevocationSource | None) -> None:
+        self.issuer, self.crls, self.at, self.online = issuer, crls, at, online
+        self._known: dict[str, RevocationStatus] = {}
+
+    def __call__(self, responder: x509.Certificate) -> RevocationStatus:
+        key = fingerprint(responder)
+        if key not in self._known:
+            answers = _Answers(responder)
+            answers.add_crls(self.issuer, self.crls, self.at)
+            if self.online is not None and not answers.revoked:
+                answers.add_crls(self.issuer, list(self.online.crls_for(responder, self.issuer, self.at).crls), self.at)
+            if answers.revoked:
+                self._known[key] = RevocationStatus.REVOKED
+            else:
+                self._known[key] = RevocationStatus.GOOD if answers.good else RevocationStatus.UNKNOWN
+        return self._known[key]
+
+
 def check_path_revocation(
     path: tuple[x509.Certificate, ...],
     anchors: set[str],
@@ -454,13 +593,17 @@ def check_path_revocation(
     evidence: RevocationEvidence,
     at: datetime,
     online: RevocationSource | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[CertificateStatus]:
     """Status of every certificate of ``path`` (signer first) except trust anchors.
 
     ``path`` must be a verified path (each certificate's signature checked with the next
     one's key): only then may ``online`` be asked, because the addresses it fetches come
-    from the certificates themselves.
+    from the certificates themselves. ``now`` is the present time (default: the system
+    clock): no OCSP answer may come from after it.
     """
+    now = now if now is not None else datetime.now(UTC)
     crls: list[CrlView] = [
         *(LoadedCrl(c, "from the signature") for c in evidence.crls),
         *(LoadedCrl(c, "trust store") for c in store_crls),
@@ -472,7 +615,8 @@ def check_path_revocation(
             break
         issuer = path[index + 1]
         answers = _Answers(cert)
-        answers.add_ocsp(issuer, evidence.ocsp_responses, pool, at, "from the signature")
+        responder_status = _ResponderStatus(issuer, crls, at, online)
+        answers.add_ocsp(issuer, evidence.ocsp_responses, pool, at, "from the signature", now, responder_status)
         answers.add_crls(issuer, crls, at)
         unreachable: tuple[str, ...] = ()
         if online is not None and not answers.revoked_by(at):
@@ -484,7 +628,7 @@ def check_path_revocation(
             if not answers.revoked and not answers.good:
                 # OCSP (AIA) when the CRLs do not decide: no CDP, or the CA's CRL unreachable.
                 asked = online.ocsp_for(cert, issuer, at)
-                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online")
+                answers.add_ocsp(issuer, asked.ocsp_responses, pool, at, "online", now, responder_status)
                 unreachable = (*unreachable, *asked.problems)
-        statuses.append(answers.verdict(issuer, unreachable))
+        statuses.append(answers.verdict(issuer, unreachable, at))
     return statuses

@@ -181,32 +181,42 @@ def _check_signing_certificate_reference(
     if not v1 and not v2:
         steps.ok("signer.certificate_reference", "no signingCertificate attribute (not CAdES-BES); identified by issuer and serial")
         return
-    try:
-        if v2:
-            first = tsp.SigningCertificateV2.load(v2[0].dump())["certs"][0]  # type: ignore[attr-defined]
-            algorithm_oid = first["hash_algorithm"]["algorithm"].dotted
-            expected = first["cert_hash"].native
-        else:
-            first = tsp.SigningCertificate.load(v1[0].dump())["certs"][0]  # type: ignore[attr-defined]
-            algorithm_oid = "1.3.14.3.2.26"
-            expected = first["cert_hash"].native
-        hasher = new_hash(digest_by_oid(algorithm_oid))
-        hasher.update(cert.dump())
-        issuer_serial = first["issuer_serial"]
-    except (UnsupportedAlgorithm, ValueError, TypeError, KeyError, IndexError) as exc:
-        steps.fail("signer.certificate_reference", f"unreadable signingCertificate attribute: {exc}", SubIndication.FORMAT_FAILURE)
-        return
-    if hasher.digest() != expected:
+    if len(v2) > 1 or len(v1) > 1:
+        # RFC 5035 / 2634: one attribute, one value. With two naming different certificates,
+        # which one a reader believes decides whose signature it is.
         steps.fail(
             "signer.certificate_reference",
-            "the signed signingCertificate hash does not match the certificate used: "
-            "the certificate was replaced or altered",
-            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            f"{len(v2)} signingCertificateV2 and {len(v1)} signingCertificate values; one of each at most",
+            SubIndication.FORMAT_FAILURE,
         )
         return
-    if not isinstance(issuer_serial, core.Void) and issuer_serial["serial_number"].native != cert.serial_number:
-        steps.fail("signer.certificate_reference", "signingCertificate names another serial number", SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
-        return
+    # Both kinds present (CAdES allows it): each must name the certificate used.
+    for value, v2_kind in [*((v, True) for v in v2), *((v, False) for v in v1)]:
+        try:
+            if v2_kind:
+                first = tsp.SigningCertificateV2.load(value.dump())["certs"][0]  # type: ignore[attr-defined]
+                algorithm_oid = first["hash_algorithm"]["algorithm"].dotted
+            else:
+                first = tsp.SigningCertificate.load(value.dump())["certs"][0]  # type: ignore[attr-defined]
+                algorithm_oid = "1.3.14.3.2.26"
+            expected = first["cert_hash"].native
+            hasher = new_hash(digest_by_oid(algorithm_oid))
+            hasher.update(cert.dump())
+            issuer_serial = first["issuer_serial"]
+        except (UnsupportedAlgorithm, ValueError, TypeError, KeyError, IndexError) as exc:
+            steps.fail("signer.certificate_reference", f"unreadable signingCertificate attribute: {exc}", SubIndication.FORMAT_FAILURE)
+            return
+        if hasher.digest() != expected:
+            steps.fail(
+                "signer.certificate_reference",
+                "the signed signingCertificate hash does not match the certificate used: "
+                "the certificate was replaced or altered",
+                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            )
+            return
+        if not isinstance(issuer_serial, core.Void) and issuer_serial["serial_number"].native != cert.serial_number:
+            steps.fail("signer.certificate_reference", "signingCertificate names another serial number", SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
+            return
     steps.ok("signer.certificate_reference", "signingCertificate attribute matches the signer certificate")
 
 
@@ -695,7 +705,7 @@ def _check_revocation(
         certificates=tuple(carried),
     )
     anchors = {fingerprint(c) for c in path if store.is_anchor(c)}
-    statuses = check_path_revocation(path, anchors, store.crls, evidence, at, policy.online)
+    statuses = check_path_revocation(path, anchors, store.crls, evidence, at, policy.online, now=policy.clock())
     signer_fp = fingerprint(path[0])
     for status in statuses:
         is_signer = fingerprint(status.certificate) == signer_fp
