@@ -647,6 +647,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _quiet_library_logs()
+    import validators
+
+    validators.init()
     handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff}
     try:
         return handlers[args.command](args, config)
