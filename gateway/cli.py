@@ -207,12 +207,12 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
 
 
 def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
+    from validators import gost
     from validators.digests import STREEBOG_256, FileDigests
-    from validators.gost import gost_support
 
-    support = gost_support(config.verification.openssl_gost_conf)
-    if not support.available:
-        print(support.problem, file=sys.stderr)
+    # The GOST provider and engine load when first needed (a signature without GOST
+    # needs neither); what could not be switched on is said once the verdict is out.
+    gost.configure(config.verification.openssl_gost_conf)
     document: Path = args.document
     if not document.is_file():
         print(f"gateway verify: {document}: no such file", file=sys.stderr)
@@ -241,6 +241,8 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     except OSError as exc:
         print(f"gateway verify: {exc.filename or document}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    for problem in dict.fromkeys(s.problem for s in gost.tried() if s.problem):
+        print(problem, file=sys.stderr)
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -254,9 +256,9 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
 def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
     import dataclasses
 
-    from validators.gost import gost_support
+    from validators import gost
 
-    gost_support(config.verification.openssl_gost_conf)
+    gost.configure(config.verification.openssl_gost_conf)  # loaded when a CRL or certificate needs it
     if args.trust is not None:
         config = dataclasses.replace(config, verification=dataclasses.replace(config.verification, trust_dir=args.trust))
     trust_dir = config.verification.trust_dir

@@ -55,10 +55,11 @@ def _start_early_digest(argv: list[str]) -> None:
         conf = _gost_conf(_config_path(argv))
     except (OSError, tomllib.TOMLDecodeError):
         return  # gateway.cli reports configuration problems properly
+    from validators import gost
     from validators.digests import STREEBOG_256, FileDigests
-    from validators.gost import gost_support
 
-    if gost_support(conf).available:
+    gost.configure(conf)
+    if gost.digest_support().available:  # the provider only: the engine loads when a signature needs it
         digests = FileDigests(Path(document))
         digests.prefetch([STREEBOG_256])
         _early = (Path(document).resolve(), digests)

@@ -86,9 +86,9 @@ def digest_by_oid(oid: str) -> DigestAlgorithm:
 
 
 def new_hash(algorithm: DigestAlgorithm) -> hashlib._Hash:
-    """A fresh hash object; GOST digests need the OpenSSL GOST provider switched on."""
-    if algorithm.is_gost and not gost.gost_support().available:
-        raise gost.GostUnavailable(gost.gost_support().problem or "GOST support unavailable")
+    """A fresh hash object; GOST digests switch the OpenSSL GOST provider on (once)."""
+    if algorithm.is_gost and not (support := gost.digest_support()).available:
+        raise gost.GostUnavailable(support.problem or "GOST support unavailable")
     try:
         return hashlib.new(algorithm.hashlib_name)
     except ValueError as exc:  # provider missing although the engine loaded
