@@ -208,7 +208,7 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
 
 def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     from validators import gost
-    from validators.digests import STREEBOG_256, FileDigests
+    from validators.digests import REPORTED, FileDigests
 
     # The GOST provider and engine load when first needed (a signature without GOST
     # needs neither); what could not be switched on is said once the verdict is out.
@@ -217,15 +217,16 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     if not document.is_file():
         print(f"gateway verify: {document}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    # Start the Streebog digest of the document now, on the other core, while the ASN.1
-    # machinery loads and the signature is parsed: on large files it is the critical path.
-    # (SHA-256, five times faster, is computed later by this thread while Streebog runs.)
+    # The document's digests (Streebog-256 and SHA-256, in one pass) run on the other core
+    # while the ASN.1 machinery loads and the signature is parsed: on large files they are
+    # the critical path. Started by the console entry point when it could; here otherwise.
+    # A signer's other digest (Streebog-512) is computed when asked for, in parallel.
     from gateway.entry import early_digests
 
     digests = early_digests(document)
     if digests is None:
         digests = FileDigests(document)
-        digests.prefetch([STREEBOG_256])
+        digests.prefetch(REPORTED)
 
     from validators.signatures.locate import verify_document
 
