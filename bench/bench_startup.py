@@ -10,12 +10,14 @@ Python verifier of CMS pays before it reads a byte.
 ``--repo DIR`` measures the gateway of another checkout (e.g. ``git archive`` of the
 commit before a change) with this checkout's virtualenv; given several times, the
 checkouts take turns in every round too, for before/after tables under the same load.
+``--repo DIR=PYTHON`` runs that checkout with another interpreter (a virtualenv set up as
+it was then: the interpreter's own start-up is part of what a user waits for).
 
 The measured checkout's bytecode is compiled first (``compileall``), as an installed
 package's is: this machine sets PYTHONDONTWRITEBYTECODE, under which every run would
 otherwise compile the gateway's modules from source again (about 0.1 s).
 
-Usage: .venv/bin/python bench/bench_startup.py [--runs N] [--sizes 1K,1M,100M] [--repo DIR]
+Usage: .venv/bin/python bench/bench_startup.py [--runs N] [--sizes 1K,1M,100M] [--repo DIR[=PYTHON]]
 """
 
 from __future__ import annotations
@@ -66,15 +68,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="runs per command and size (large files: a third)")
     parser.add_argument("--sizes", default="1K,1M,100M")
-    parser.add_argument("--repo", type=Path, action="append", default=None, help="checkout whose gateway is measured (repeatable)")
+    parser.add_argument("--repo", action="append", default=None, help="checkout whose gateway is measured, DIR or DIR=PYTHON (repeatable)")
     args = parser.parse_args()
-    repos = [r.resolve() for r in (args.repo or [HERE])]
-    # The checkout's own code, run by this virtualenv's interpreter (as the console script).
-    gateway = [PYTHON, "-c", "import sys; sys.argv[0] = 'gateway'; from gateway.entry import run; run()"]
+    load_before = os.getloadavg()
+    pythons: dict[Path, str] = {}
+    for spec in args.repo or [str(HERE)]:
+        folder, _, python = spec.partition("=")
+        pythons[Path(folder).resolve()] = python or PYTHON
+    repos = list(pythons)
+    # The checkout's own code, run by its interpreter (as the console script).
+    code = "import sys; sys.argv[0] = 'gateway'; from gateway.entry import run; run()"
     # An installed gateway has its bytecode compiled (pip does it for a wheel; bootstrap.sh
     # for the editable checkout); here PYTHONDONTWRITEBYTECODE may be set, so compile it.
     for repo in repos:
-        subprocess.run([PYTHON, "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
+        subprocess.run([pythons[repo], "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-startup-"))
     rows: list[tuple[str, str, str, str]] = []
     try:
@@ -82,6 +89,7 @@ def main() -> None:
         floors = {
             "python -c pass": [PYTHON, "-c", "pass"],
             "python importing asn1crypto cms/x509/crl": [PYTHON, "-c", "import asn1crypto.cms, asn1crypto.x509, asn1crypto.crl"],
+            **{f"python -c pass ({python})": [python, "-c", "pass"] for python in sorted(set(pythons.values()) - {PYTHON})},
         }
         for text in args.sizes.split(","):
             size = _size(text)
@@ -92,15 +100,16 @@ def main() -> None:
                 "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature), "-content", str(document),
                 "-CAfile", str(pki.ca_bundle), "-out", os.devnull,
             ]
-            verify = [*gateway, "verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--json"]
+            arguments = ["verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--json"]
+            verify = {repo: [pythons[repo], "-c", code, *arguments] for repo in repos}
             runs = args.runs if size < (50 << 20) else max(3, args.runs // 3)
             times: dict[str, list[float]] = {"openssl": [], **{str(r): [] for r in repos}, **{k: [] for k in floors}}
             for repo in repos:
-                _wall(verify, {**os.environ, "PYTHONPATH": str(repo)}, cwd=work)  # warm the page cache
+                _wall(verify[repo], {**os.environ, "PYTHONPATH": str(repo)}, cwd=work)  # warm the page cache
             for _ in range(runs):
                 times["openssl"].append(_wall(openssl, OPENSSL_ENV))
                 for repo in repos:
-                    times[str(repo)].append(_wall(verify, {**os.environ, "PYTHONPATH": str(repo)}, cwd=work))
+                    times[str(repo)].append(_wall(verify[repo], {**os.environ, "PYTHONPATH": str(repo)}, cwd=work))
                 if size < (1 << 20) + 1:
                     for name, command in floors.items():
                         times[name].append(_wall(command))
@@ -108,7 +117,7 @@ def main() -> None:
             rows.append((f"{text}: openssl cms -verify", f"{base * 1000:.1f} ms", "", str(runs)))
             for repo in repos:
                 gw = statistics.median(times[str(repo)])
-                label = f"gateway verify --json ({repo.name})" if len(repos) > 1 else "gateway verify --json"
+                label = f"gateway verify --json ({repo.name}{', its venv' if pythons[repo] != PYTHON else ''})" if len(repos) > 1 else "gateway verify --json"
                 rows.append((f"{text}: {label}", f"{gw * 1000:.1f} ms", f"{gw / base:.2f}x openssl", str(runs)))
             for name in floors:
                 if times[name]:
@@ -117,7 +126,8 @@ def main() -> None:
             document.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; gateway of {', '.join(map(str, repos))}")
+    load = " ".join(f"{x:.2f}" for x in load_before), " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at the start: {load[0]}, at the end: {load[1]} ({os.cpu_count()} CPUs); gateway of {', '.join(map(str, repos))}")
     print("| case | wall (median) | ratio | runs |")
     print("|---|---|---|---|")
     for row in rows:

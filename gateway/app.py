@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+import validators
 from gateway.config import Config, SmtpSecurity
 from gateway.delivery.digest import digest_scheduler
 from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
@@ -186,6 +187,7 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
 
 def create_app(config: Config) -> web.Application:
     """The aiohttp application for ``config``."""
+    validators.init()
     app = web.Application(
         middlewares=[errors_middleware, auth_middleware(dict(config.auth.api_keys))],
         client_max_size=config.server.max_request_bytes,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gateway.config import REPO_ROOT, Config, ConfigError, load_config, verification_policy
 from gateway.store.status import Decision
@@ -25,7 +24,35 @@ __all__ = ["main"]
 EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the terminal width read by ``os``: argparse builds one
+    formatter per ``add_argument`` and the stock one imports ``shutil`` (with bz2, lzma)
+    for the width, a cost on every ``gateway verify`` that never prints help."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width if width is not None else _terminal_width() - 2)
+
+
+def _terminal_width() -> int:
+    """Columns of the terminal, as ``shutil.get_terminal_size`` gives them (COLUMNS, then
+    the terminal of standard output, then 80)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors: keep that
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
@@ -39,16 +66,18 @@ def _parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gateway", description="SRO intake gateway")
-    parser.add_argument("--config", type=Path, default=None, help="config.toml (default: embedded defaults)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+if TYPE_CHECKING:
+    _Commands = argparse._SubParsersAction[_Parser]
 
+
+def _add_serve(commands: _Commands) -> None:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None, help="TCP port (default: [server] port of config.toml)")
 
+
+def _add_verify(commands: _Commands) -> None:
     verify = commands.add_parser("verify", help="verify the signatures of one document")
     verify.add_argument("document", type=Path)
     verify.add_argument("--signature", type=Path, default=None, help="detached signature (.sig/.p7s/.sgn)")
@@ -59,6 +88,8 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--offline", action="store_true", help="do not fetch CRLs/OCSP online (cache only)")
     verify.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+
+def _add_check(commands: _Commands) -> None:
     check = commands.add_parser("check", help="validate a package offline (the same pipeline, no server)")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
     check.add_argument("--doc-type", required=True)
@@ -74,6 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--power-of-attorney", type=Path, action="append", default=[], metavar="FILE", help="МЧД (EMCHD_1 XML) of the representative; FILE.sig beside it is taken too")
     check.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+
+def _add_outbox(commands: _Commands) -> None:
     outbox = commands.add_parser("outbox", help="registry deliveries and emails waiting, done or dead")
     outbox.add_argument("action", choices=("list", "show", "retry"))
     outbox.add_argument("job", nargs="?", type=int, help="job id (show, retry)")
@@ -81,6 +114,8 @@ def _build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=50)
     outbox.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+
+def _add_staff(commands: _Commands) -> None:
     staff = commands.add_parser("staff", help="staff accounts of the browser workspace (/staff/)")
     staff.add_argument("action", choices=("add", "passwd", "disable", "list"))
     staff.add_argument("login", nargs="?")
@@ -88,6 +123,8 @@ def _build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input, not a prompt")
     staff.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
+
+def _add_trust(commands: _Commands) -> None:
     trust = commands.add_parser(
         "trust",
         help="show the trust store and the currency of its data; import the accredited-CA list; add a CA",
@@ -101,6 +138,41 @@ def _build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--json", action="store_true", help="show: print the data currency as JSON")
     trust.add_argument("--trust", type=Path, default=None)
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
+
+#: Sub-command -> the function adding its parser, in the order ``gateway --help`` lists them.
+_COMMANDS = {"serve": _add_serve, "verify": _add_verify, "check": _add_check, "outbox": _add_outbox, "staff": _add_staff, "trust": _add_trust}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names (the first word that is not an option or the value of
+    ``--config``), or None (no known command, or help asked before it)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help"):
+            return None
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in _COMMANDS else None
+    return None
+
+
+def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; given ``argv`` naming a sub-command, with that one only.
+
+    Every parser argparse builds costs a few locale-file look-ups (gettext) and terminal
+    queries; ``gateway verify`` called once per file by scripts should not pay them for
+    the five commands it does not run. Without a recognisable command (a typo, ``--help``)
+    all are built, so usage and errors list every command.
+    """
+    parser = _Parser(prog="gateway", description="SRO intake gateway")
+    parser.add_argument("--config", type=Path, default=None, help="config.toml (default: embedded defaults)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    command = _command_of(argv) if argv is not None else None
+    for name, add in _COMMANDS.items():
+        if command is None or name == command:
+            add(commands)
     return parser
 
 
@@ -123,38 +195,38 @@ def _verification_setup(command: str, args: argparse.Namespace, config: Config) 
     store = load_trust_store(trust_dir)
     for problem in store.problems:
         print(f"gateway {command}: trust store: {problem}", file=sys.stderr)
-    from gateway.trust.revocation import online_revocation
-
     revocation = RevocationMode(args.revocation) if args.revocation else config.verification.revocation
-    policy = verification_policy(
-        config,
-        revocation=revocation,
-        at=args.at,
-        online=online_revocation(config, offline=True if args.offline else None) if revocation is not RevocationMode.OFF else None,
-    )
+    online = None
+    if revocation is not RevocationMode.OFF:
+        # The revocation cache (SQLite) and the fetcher only when revocation is checked.
+        from gateway.trust.revocation import online_revocation
+
+        online = online_revocation(config, offline=True if args.offline else None)
+    policy = verification_policy(config, revocation=revocation, at=args.at, online=online)
     return store, policy
 
 
 def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
-    from validators.digests import STREEBOG_256, FileDigests
-    from validators.gost import gost_support
+    from validators import gost
+    from validators.digests import REPORTED, FileDigests
 
-    support = gost_support(config.verification.openssl_gost_conf)
-    if not support.available:
-        print(support.problem, file=sys.stderr)
+    # The GOST provider and engine load when first needed (a signature without GOST
+    # needs neither); what could not be switched on is said once the verdict is out.
+    gost.configure(config.verification.openssl_gost_conf)
     document: Path = args.document
     if not document.is_file():
         print(f"gateway verify: {document}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    # Start the Streebog digest of the document now, on the other core, while the ASN.1
-    # machinery loads and the signature is parsed: on large files it is the critical path.
-    # (SHA-256, five times faster, is computed later by this thread while Streebog runs.)
+    # The document's digests (Streebog-256 and SHA-256, in one pass) run on the other core
+    # while the ASN.1 machinery loads and the signature is parsed: on large files they are
+    # the critical path. Started by the console entry point when it could; here otherwise.
+    # A signer's other digest (Streebog-512) is computed when asked for, in parallel.
     from gateway.entry import early_digests
 
     digests = early_digests(document)
     if digests is None:
         digests = FileDigests(document)
-        digests.prefetch([STREEBOG_256])
+        digests.prefetch(REPORTED)
 
     from validators.signatures.locate import verify_document
 
@@ -170,6 +242,8 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
     except OSError as exc:
         print(f"gateway verify: {exc.filename or document}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    for problem in dict.fromkeys(s.problem for s in gost.tried() if s.problem):
+        print(problem, file=sys.stderr)
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -183,9 +257,9 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
 def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
     import dataclasses
 
-    from validators.gost import gost_support
+    from validators import gost
 
-    gost_support(config.verification.openssl_gost_conf)
+    gost.configure(config.verification.openssl_gost_conf)  # loaded when a CRL or certificate needs it
     if args.trust is not None:
         config = dataclasses.replace(config, verification=dataclasses.replace(config.verification, trust_dir=args.trust))
     trust_dir = config.verification.trust_dir
@@ -559,6 +633,8 @@ def _quiet_library_logs() -> None:
     """pyHanko logs its difference-analysis failures with tracebacks; each one becomes a
     named check of ours with the reason, so in the gateway's output and logs they are only
     noise. The application decides this here; importing the validators changes nothing."""
+    import logging
+
     pyhanko = logging.getLogger("pyhanko")
     pyhanko.addHandler(logging.NullHandler())
     pyhanko.propagate = False
@@ -566,13 +642,17 @@ def _quiet_library_logs() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gateway`` command."""
-    args = _build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _build_parser(argv).parse_args(argv)
     try:
         config = _load_config(args.config)
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _quiet_library_logs()
+    import validators
+
+    validators.init()
     handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff}
     try:
         return handlers[args.command](args, config)

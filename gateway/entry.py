@@ -1,9 +1,10 @@
 """The ``gateway`` console command's entry point, kept light on purpose.
 
-``gateway verify`` on a large file is dominated by one Streebog pass over it. This module
-starts that digest on the other core before the rest of the gateway (configuration
-classes, ASN.1 machinery) is imported, using the same OpenSSL GOST configuration the
-full configuration will name; ``gateway.cli`` picks the running digest up.
+``gateway verify`` on a large file is dominated by one pass over it, Streebog-256 and
+SHA-256 together (the report gives both). This module starts that pass on the other core
+before the rest of the gateway (configuration classes, ASN.1 machinery) is imported, using
+the same OpenSSL GOST configuration the full configuration will name; ``gateway.cli``
+picks the running digests up.
 """
 
 from __future__ import annotations
@@ -47,21 +48,38 @@ def _start_early_digest(argv: list[str]) -> None:
     global _early
     if "verify" not in argv:
         return
-    rest = argv[argv.index("verify") + 1 :]
-    document = next((a for a in rest if not a.startswith("-")), None)
+    document = _document_of(argv[argv.index("verify") + 1 :])
     if document is None or not Path(document).is_file():
         return
     try:
         conf = _gost_conf(_config_path(argv))
     except (OSError, tomllib.TOMLDecodeError):
         return  # gateway.cli reports configuration problems properly
-    from validators.digests import STREEBOG_256, FileDigests
-    from validators.gost import gost_support
+    from validators import gost
+    from validators.digests import REPORTED, FileDigests
 
-    if gost_support(conf).available:
+    gost.configure(conf)
+    if gost.digest_support().available:  # the provider only: the engine loads when a signature needs it
         digests = FileDigests(Path(document))
-        digests.prefetch([STREEBOG_256])
+        digests.prefetch(REPORTED)
         _early = (Path(document).resolve(), digests)
+
+
+#: Options of ``gateway verify`` followed by a value (the document is the one positional).
+_VERIFY_VALUES = frozenset({"--signature", "--trust", "--at", "--revocation", "--config"})
+
+
+def _document_of(rest: list[str]) -> str | None:
+    """The DOCUMENT of ``gateway verify`` arguments (options and their values skipped)."""
+    words = iter(rest)
+    for word in words:
+        if word in _VERIFY_VALUES:
+            next(words, None)
+        elif word == "--":
+            return next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def early_digests(document: Path) -> Any | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import validators
 from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki, build_test_pki
 from tests.pki.online import OnlinePki
@@ -49,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     problem = corpus_missing_problem()
     if problem:
         raise pytest.UsageError(problem)
+    validators.init()  # what the gateway command and the app factory do at start
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -652,6 +652,9 @@ def main(argv: list[str] | None = None) -> None:
     # have been imported yet (this module imports them lazily for that reason).
     with atheris.instrument_imports(include=list(INSTRUMENTED)):
         _import_components()
+    import validators
+
+    validators.init()  # as the gateway command does at start
     one_input = runner(target)
     if target == "cms":
         _trust_store()  # load once, before the clock starts

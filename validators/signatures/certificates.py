@@ -41,6 +41,7 @@ __all__ = [
     "summary_of",
     "verify_signed_by",
     "SignedObjectCheck",
+    "init_asn1",
 ]
 
 OID_OGRN = "1.2.643.100.1"
@@ -51,15 +52,26 @@ OID_INN_LE = "1.2.643.100.4"
 
 _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 
-# Real OCSP responder certificates of an accredited CA («AC OCSP SERVER 2024», АО
-# «Аналитический Центр») encode id-pkix-ocsp-nocheck's NULL as the bytes 00 05. OpenSSL
-# accepts them; asn1crypto parses that extension's value eagerly and rejects the whole
-# certificate, which then hid every OCSP response the responder signed. The verifier does
-# not interpret ocsp-nocheck, so its value is left unparsed, like any unknown extension
-# (no spec for it, and no Certificate attribute that would make asn1crypto parse it).
-x509.Extension._oid_specs.pop("ocsp_no_check", None)
-if "_ocsp_no_check_value" in vars(x509.Certificate):
-    del x509.Certificate._ocsp_no_check_value
+
+
+def init_asn1() -> None:
+    """Adjust asn1crypto's certificate spec for the verifier; idempotent, process-wide.
+
+    Called by the application (``validators.init()``: the command line, the service's app
+    factory, the test suite), never on import: importing the validators leaves asn1crypto
+    as the importer had it.
+
+    Real OCSP responder certificates of an accredited CA («AC OCSP SERVER 2024», АО
+    «Аналитический Центр») encode id-pkix-ocsp-nocheck's NULL as the bytes 00 05. OpenSSL
+    accepts them; asn1crypto parses that extension's value eagerly and rejects the whole
+    certificate, which then hid every OCSP response the responder signed. The verifier
+    does not interpret ocsp-nocheck, so its value is left unparsed, like any unknown
+    extension (no spec for it, and no Certificate attribute that would make asn1crypto
+    parse it).
+    """
+    x509.Extension._oid_specs.pop("ocsp_no_check", None)
+    if "_ocsp_no_check_value" in vars(x509.Certificate):
+        del x509.Certificate._ocsp_no_check_value
 
 
 def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[bytes]:
