@@ -91,6 +91,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     worker = _outbox_worker(app)
     app[OUTBOX_WORKER_KEY] = worker
     app[PIPELINE_KEY].on_decided = worker.wake
+    worker.yield_to = app[PIPELINE_KEY].has_backlog
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []
@@ -177,10 +178,11 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
             lease_seconds=delivery.lease_seconds,
         ),
         poll_interval=delivery.poll_interval,
+        max_deferral=delivery.defer_while_validating,
     )
     worker.add_target(REGISTRY_TARGET, delivery.registry_concurrency)
     worker.add_target(EMAIL_TARGET, delivery.email_concurrency, delivery.email_rate_per_second or None)
-    worker.add_target(WEBHOOK_TARGET, delivery.registry_concurrency)
+    worker.add_target(WEBHOOK_TARGET, delivery.registry_concurrency, yields=False)  # the portal's news of a decision is not deferred
     return worker
 
 

@@ -116,6 +116,19 @@ def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    """A validated package on its way to the decision."""
+
+    decision: Decision
+    report: PackageReport
+    received_at: str
+    streebog: dict[str, str]
+    """Streebog-256 digests computed in the validation, by the file's SHA-256."""
+    given_up: bool
+    """Past the attempt cap: recorded as ``processing.error`` without a revocation hold."""
+
+
 @dataclass
 class ValidationStats:
     """For /metrics."""
@@ -184,6 +197,10 @@ class Pipeline:
     def submit(self, submission_id: str) -> None:
         self.queue.put_nowait(submission_id)
 
+    def has_backlog(self) -> bool:
+        """Packages wait in the queue for a free validation worker (the outbox yields to them)."""
+        return not self.queue.empty()
+
     async def _worker(self) -> None:
         while True:
             submission_id = await self.queue.get()
@@ -197,40 +214,60 @@ class Pipeline:
                 self.queue.task_done()
 
     async def process(self, submission_id: str) -> None:
+        """Claim, validate, decide: two trips to the validation threads, one for the work
+        (claim and validation) and one for the outcome (revocation hold or decision)."""
         loop = asyncio.get_running_loop()
-        attempt = await loop.run_in_executor(self.executor, self.repository.claim, submission_id)
-        if attempt is None:
-            return
-        given_up = attempt > self.config.limits.validation_max_attempts
-        if given_up:
-            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
         try:
-            decision, report, received_at, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+            validated = await loop.run_in_executor(self.executor, self._claim_and_validate, submission_id)
         except asyncio.CancelledError:
             # A graceful stop (SIGTERM, restart) is not a crash: the attempt does not count
             # towards the cap, and the package is validated again at the next start.
             self.repository.release(submission_id)
             log.info("submission %s: validation interrupted by a stop; released", submission_id)
             raise
-        if not given_up:
-            considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
+        if validated is None:
+            return  # decided already
+        decided = await loop.run_in_executor(self.executor, self._decide, submission_id, validated)
+        if decided is None:
+            return  # held: awaiting_revocation, re-checked later
+        if self.on_decided is not None:
+            self.on_decided()
+        decision, seconds = decided
+        self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
+        self.stats.seconds_sum += seconds
+        self.stats.seconds_count += 1
+        log.info("submission %s: %s", submission_id, decision.value)
+
+    def _claim_and_validate(self, submission_id: str) -> _Validated | None:
+        """Claim the submission (counting the attempt) and validate it; None when it is
+        decided already. Past the attempt cap, only record that it could not be done."""
+        attempt = self.repository.claim(submission_id)
+        if attempt is None:
+            return None
+        given_up = attempt > self.config.limits.validation_max_attempts
+        if given_up:
+            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
+        decision, report, received_at, streebog = self._validate(submission_id, attempt - 1 if given_up else 0)
+        return _Validated(decision, report, received_at, streebog, given_up)
+
+    def _decide(self, submission_id: str, validated: _Validated) -> tuple[Decision, float] | None:
+        """Hold the package for revocation data, or record the decision with its side effects
+        (outbox rows) and the Streebog digests in one transaction; the decision and the
+        validation's seconds, or None when held."""
+        decision, report = validated.decision, validated.report
+        if not validated.given_up:
+            considered = self.waits.consider(submission_id, validated.received_at, decision, report)
             if considered is None:
-                return  # held: awaiting_revocation, re-checked later
+                return None
             decision, report = considered
-        member_email = report.member_email
         jobs = decision_jobs(submission_id, report)
 
         def effects(connection: sqlite3.Connection) -> None:
-            record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
+            record_streebog(connection, validated.streebog)  # in the decision's transaction: no commit of its own
             jobs(connection)
 
-        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision, report, member_email, effects)
-        if self.on_decided is not None:
-            self.on_decided()
-        self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
-        self.stats.seconds_sum += report.validation_seconds
-        self.stats.seconds_count += 1
-        log.info("submission %s: %s", submission_id, decision.value)
+        self.repository.decide(submission_id, decision, report, report.member_email, effects)
+        return decision, report.validation_seconds
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.

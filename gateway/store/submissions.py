@@ -156,9 +156,12 @@ class SubmissionRepository:
         return results
 
     def find_external(self, external_id: str) -> str | None:
-        """The submission recorded earlier under this portal ``external_id``."""
-        with self.db.transaction() as connection:
-            return _by_external_id(connection, external_id)
+        """The submission recorded earlier under this portal ``external_id``.
+
+        A plain read (WAL: it waits for no writer): recording the upload looks again inside
+        its own transaction, so an upload racing another with the same key is still caught."""
+        rows = self.db.query("SELECT id FROM submissions WHERE external_id = ?", external_id)
+        return rows[0]["id"] if rows else None
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
         rows = self.db.query("SELECT * FROM submissions WHERE id = ?", submission_id)
@@ -283,9 +286,9 @@ class SubmissionRepository:
             return recorded
 
     def report(self, submission_id: str) -> PackageReport | None:
-        """The stored report of a decided submission."""
-        with self.db.transaction(durable=False) as connection:
-            return stored_report(connection, submission_id)
+        """The stored report of a decided submission (a plain read, waiting for no writer)."""
+        rows = self.db.query("SELECT report FROM reports WHERE submission_id = ?", submission_id)
+        return PackageReport.from_json(json.loads(rows[0]["report"])) if rows else None
 
     def report_with_submission(self, submission_id: str) -> PackageReport | None:
         """The stored report showing the submission as it is now (status, numbers)."""
