@@ -295,7 +295,8 @@ async def main_async(
             observer = _Observer(kind, gateway.pid, profile_out if kind == "py-spy" and profile_out else work / f"{kind}.out")
             await asyncio.sleep(1.0)  # attached before the first upload
             await _burst(base, decisions, fresh, 16, kind)
-            await _settled_cpu(gateway.pid)
+            if kind == "strace":  # the fsyncs of everything the burst caused; the profile of the burst alone
+                await _settled_cpu(gateway.pid)
             summary = await observer.stop()
             if kind == "strace":
                 counts = [int(n) for n in re.findall(r"(\d+)", summary)]
@@ -307,7 +308,7 @@ async def main_async(
                     )
                 )
             else:
-                notes.append(f"py-spy, {count} packages at concurrency 16 (inclusive samples by thread and function):\n{summary}")
+                notes.append(f"py-spy, {count} packages at concurrency 16, from the first upload to the last decision (GIL holder's samples by thread and function):\n{summary}")
         await decisions.stop()
     finally:
         for process in (bare, gateway):

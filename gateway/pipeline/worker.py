@@ -28,9 +28,10 @@ from gateway.delivery.jobs import decision_jobs
 from gateway.pipeline.decision import policy_of
 from gateway.pipeline.report import PackageRequest, build_report, shared_digests, unfinished_report
 from gateway.store.blobs import BlobStore
+from gateway.store.grouped import GroupedTransactions
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import SubmissionRepository
+from gateway.store.submissions import SubmissionRepository, record_decision
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
 from validators.checks import finding
@@ -122,11 +123,8 @@ class _Validated:
 
     decision: Decision
     report: PackageReport
-    received_at: str
     streebog: dict[str, str]
     """Streebog-256 digests computed in the validation, by the file's SHA-256."""
-    given_up: bool
-    """Past the attempt cap: recorded as ``processing.error`` without a revocation hold."""
 
 
 @dataclass
@@ -160,6 +158,8 @@ class Pipeline:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=config.limits.validation_workers, thread_name_prefix="validate")
         self.cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratch-cleanup")
+        self.decisions = GroupedTransactions(repository.db, "decisions")
+        """Decisions, with their outbox rows, committed in groups (one log fsync a group)."""
         self.scratch = config.storage.data_dir / "work"
         self.scratch.mkdir(parents=True, exist_ok=True)
         for stale in self.scratch.glob("package-*"):  # left by a killed process
@@ -184,13 +184,17 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         for submission_id in await loop.run_in_executor(None, self.repository.unfinished):
             self.queue.put_nowait(submission_id)
-        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.limits.validation_workers)]
+        # Twice as many tasks as validation threads: a task waiting for its decision's group
+        # commit holds no thread, and the next package is validated meanwhile.
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(2 * self.config.limits.validation_workers)]
         self._tasks.append(asyncio.create_task(self.waits.run(self)))
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.decisions.drain()  # decisions handed in before the stop are committed
+        self.decisions.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.cleaner.shutdown(wait=True)
 
@@ -214,11 +218,12 @@ class Pipeline:
                 self.queue.task_done()
 
     async def process(self, submission_id: str) -> None:
-        """Claim, validate, decide: two trips to the validation threads, one for the work
-        (claim and validation) and one for the outcome (revocation hold or decision)."""
+        """Claim, validate, decide. The work (claim, validation, revocation hold) is one trip
+        to a validation thread; the decision is committed by the group commit, so the
+        thread goes on to the next package instead of waiting for the disk."""
         loop = asyncio.get_running_loop()
         try:
-            validated = await loop.run_in_executor(self.executor, self._claim_and_validate, submission_id)
+            validated = await loop.run_in_executor(self.executor, self._work, submission_id)
         except asyncio.CancelledError:
             # A graceful stop (SIGTERM, restart) is not a crash: the attempt does not count
             # towards the cap, and the package is validated again at the next start.
@@ -226,21 +231,26 @@ class Pipeline:
             log.info("submission %s: validation interrupted by a stop; released", submission_id)
             raise
         if validated is None:
-            return  # decided already
-        decided = await loop.run_in_executor(self.executor, self._decide, submission_id, validated)
-        if decided is None:
-            return  # held: awaiting_revocation, re-checked later
+            return  # decided already, or held (awaiting_revocation, re-checked later)
+        decision, report = validated.decision, validated.report
+        jobs = decision_jobs(submission_id, report)
+
+        def record(connection: sqlite3.Connection) -> None:
+            record_decision(connection, submission_id, decision, report, report.member_email, jobs)
+            record_streebog(connection, validated.streebog)
+
+        await self.decisions.run(record)
         if self.on_decided is not None:
             self.on_decided()
-        decision, seconds = decided
         self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
-        self.stats.seconds_sum += seconds
+        self.stats.seconds_sum += report.validation_seconds
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _claim_and_validate(self, submission_id: str) -> _Validated | None:
-        """Claim the submission (counting the attempt) and validate it; None when it is
-        decided already. Past the attempt cap, only record that it could not be done."""
+    def _work(self, submission_id: str) -> _Validated | None:
+        """Claim the submission (counting the attempt), validate it and see whether it is held
+        for revocation data; None when it is decided already or held. Past the attempt cap,
+        only record that it could not be done."""
         attempt = self.repository.claim(submission_id)
         if attempt is None:
             return None
@@ -248,26 +258,12 @@ class Pipeline:
         if given_up:
             log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
         decision, report, received_at, streebog = self._validate(submission_id, attempt - 1 if given_up else 0)
-        return _Validated(decision, report, received_at, streebog, given_up)
-
-    def _decide(self, submission_id: str, validated: _Validated) -> tuple[Decision, float] | None:
-        """Hold the package for revocation data, or record the decision with its side effects
-        (outbox rows) and the Streebog digests in one transaction; the decision and the
-        validation's seconds, or None when held."""
-        decision, report = validated.decision, validated.report
-        if not validated.given_up:
-            considered = self.waits.consider(submission_id, validated.received_at, decision, report)
+        if not given_up:
+            considered = self.waits.consider(submission_id, received_at, decision, report)
             if considered is None:
                 return None
             decision, report = considered
-        jobs = decision_jobs(submission_id, report)
-
-        def effects(connection: sqlite3.Connection) -> None:
-            record_streebog(connection, validated.streebog)  # in the decision's transaction: no commit of its own
-            jobs(connection)
-
-        self.repository.decide(submission_id, decision, report, report.member_email, effects)
-        return decision, report.validation_seconds
+        return _Validated(decision, report, streebog)
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.

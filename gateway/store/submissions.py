@@ -16,7 +16,7 @@ from gateway.store.periods import record_period
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
 
-__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso"]
+__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso", "record_decision"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,23 +218,7 @@ class SubmissionRepository:
     ) -> None:
         """Store the report and the decision, and queue their side effects, in one transaction."""
         with self.db.transaction() as connection:
-            connection.execute(
-                "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
-                (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
-            )
-            connection.execute(
-                "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
-                (decision.value, decision.value, now_iso(), member_email, submission_id),
-            )
-            record_event(
-                connection,
-                submission_id,
-                "decision",
-                "gateway",
-                {"decision": decision.value, "findings": [c.code for c in report.problems]},
-            )
-            if effects is not None:
-                effects(connection)
+            record_decision(connection, submission_id, decision, report, member_email, effects)
 
     def record_staff_decision(
         self,
@@ -308,6 +292,29 @@ class SubmissionRepository:
 
     def counts_by_decision(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")}
+
+
+def record_decision(
+    connection: sqlite3.Connection,
+    submission_id: str,
+    decision: Decision,
+    report: PackageReport,
+    member_email: str | None = None,
+    effects: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Store the report and the decision, with its «Движения» event, and run ``effects`` (the
+    outbox rows of its side effects), inside the caller's transaction."""
+    connection.execute(
+        "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
+        (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
+    )
+    connection.execute(
+        "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
+        (decision.value, decision.value, now_iso(), member_email, submission_id),
+    )
+    record_event(connection, submission_id, "decision", "gateway", {"decision": decision.value, "findings": [c.code for c in report.problems]})
+    if effects is not None:
+        effects(connection)
 
 
 def stored_report(connection: sqlite3.Connection, submission_id: str) -> PackageReport | None:
