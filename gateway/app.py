@@ -93,7 +93,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     worker, registry = _outbox_worker(app)
     app[OUTBOX_WORKER_KEY] = worker
     app[PIPELINE_KEY].on_decided = worker.wake
-    worker.yield_to = app[PIPELINE_KEY].has_backlog
+    worker.yield_to = app[PIPELINE_KEY].busy
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []

@@ -193,11 +193,12 @@ class OutboxWorker:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_interval: float = 0.5
     yield_to: Callable[[], bool] | None = None
-    """True while validations wait in the queue. Then the jobs of yielding targets (registry
-    deliveries, emails) wait until they have been due for ``max_deferral`` seconds or the
-    queue is empty, whichever comes first: a burst of uploads is decided first, and the
-    work each decision caused follows. Deferred, never starved: under a backlog that never
-    ends every job still starts at most ``max_deferral`` seconds after it was due."""
+    """True while the intake is busy (uploads coming in, packages queued or in validation:
+    ``Pipeline.busy``). Then the jobs of yielding targets (registry deliveries, emails) wait
+    until they have been due for ``max_deferral`` seconds or the intake is idle, whichever
+    comes first: a burst of uploads is received and decided first, and the work each
+    decision caused follows. Deferred, never starved: under a load that never ends every
+    job still starts at most ``max_deferral`` seconds after it was due."""
     max_deferral: float = 5.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)

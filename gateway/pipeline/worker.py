@@ -166,6 +166,8 @@ class Pipeline:
             self.cleaner.submit(_remove_tree, stale)
         self.stats = ValidationStats()
         self._tasks: list[asyncio.Task[None]] = []
+        self._uploads = 0
+        self._validating = 0
         self.on_decided: Callable[[], None] | None = None
         """Called after a decision is committed (wakes the outbox worker)."""
         from datetime import timedelta
@@ -201,9 +203,17 @@ class Pipeline:
     def submit(self, submission_id: str) -> None:
         self.queue.put_nowait(submission_id)
 
-    def has_backlog(self) -> bool:
-        """Packages wait in the queue for a free validation worker (the outbox yields to them)."""
-        return not self.queue.empty()
+    def upload_started(self) -> None:
+        """An upload is being received (counted until :meth:`upload_ended`)."""
+        self._uploads += 1
+
+    def upload_ended(self) -> None:
+        self._uploads -= 1
+
+    def busy(self) -> bool:
+        """Uploads are being received, or packages wait for or are in validation: the outbox
+        yields to them (registry deliveries and emails wait, within a bound)."""
+        return self._uploads > 0 or self._validating > 0 or not self.queue.empty()
 
     async def _worker(self) -> None:
         while True:
@@ -221,6 +231,13 @@ class Pipeline:
         """Claim, validate, decide. The work (claim, validation, revocation hold) is one trip
         to a validation thread; the decision is committed by the group commit, so the
         thread goes on to the next package instead of waiting for the disk."""
+        self._validating += 1
+        try:
+            await self._process(submission_id)
+        finally:
+            self._validating -= 1
+
+    async def _process(self, submission_id: str) -> None:
         loop = asyncio.get_running_loop()
         try:
             validated = await loop.run_in_executor(self.executor, self._work, submission_id)

@@ -1,7 +1,7 @@
-"""The outbox yields to a validation backlog, within a bound (issue 13, section 4).
+"""The outbox yields to a busy intake, within a bound (issue 13, section 4).
 
-While packages wait to be validated, registry deliveries and emails wait too, so that a
-burst of uploads is decided first; but each job starts at most ``max_deferral`` seconds after
+While uploads come in and packages wait to be validated, registry deliveries and emails
+wait too, so that a burst of uploads is decided first; but each job starts at most ``max_deferral`` seconds after
 it was due, however long the backlog lasts, and portal callbacks never wait. A real outbox
 table in SQLite and the real worker; the backlog is a flag the test sets.
 """
@@ -9,14 +9,24 @@ table in SQLite and the real worker; the backlog is a flag the test sets.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app
+from gateway.config import Config
 from gateway.delivery.outbox import Job, Outbox, OutboxWorker, enqueue
 from gateway.store.db import Database
+from tests.pki.builder import TestPki
+from tests.servers.packages import MEMBER, REPORT, report_zip, status_of, submit, wait_for
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
 class Ran(dict[str, float]):
@@ -36,7 +46,7 @@ class Ran(dict[str, float]):
 
 
 class Backlog:
-    """Stands for the validation queue: ``waiting`` is what ``Pipeline.has_backlog`` says."""
+    """Stands for the intake: ``waiting`` is what ``Pipeline.busy`` says."""
 
     def __init__(self, waiting: bool) -> None:
         self.waiting = waiting
@@ -115,3 +125,37 @@ async def test_without_a_backlog_nothing_waits(tmp_path: Path) -> None:
         worker.wake()
         await ran.wait("mail-1", 5)
         assert ran["mail-1"] - due < 1.0
+
+
+async def test_a_registry_delivery_waits_for_an_upload_in_progress_in_the_service(aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path) -> None:
+    config = dataclasses.replace(delivery_config, delivery=dataclasses.replace(delivery_config.delivery, defer_while_validating=60.0))
+    client = await aiohttp_client(create_app(config))
+    go_on = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield b"PK\x03\x04 the first bytes of an upload that takes its time"
+        await go_on.wait()
+
+    form = aiohttp.FormData()
+    for key, value in {**REPORT, "external_id": "slow"}.items():
+        form.add_field(key, value)
+    form.add_field("document", slow_body(), filename=f"{MEMBER}_OD.zip")
+    slow_upload = asyncio.create_task(client.post("/api/v1/submissions", data=form))
+    try:
+        response = await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+        submission_id = (await response.json())["id"]
+
+        async def accepted() -> bool:
+            return (await status_of(client, submission_id))["status"] == "accepted"
+
+        await wait_for(accepted)
+        await asyncio.sleep(0.5)  # ten outbox polls
+        assert (await status_of(client, submission_id))["status"] == "accepted"  # decided, not yet delivered
+    finally:
+        go_on.set()
+        assert (await slow_upload).status in (200, 202, 400)
+
+    async def registered() -> bool:
+        return (await status_of(client, submission_id))["status"] == "registered"
+
+    await wait_for(registered, seconds=20)
