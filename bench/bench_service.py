@@ -15,7 +15,13 @@
 ``--repo DIR`` runs the gateway of another checkout (e.g. the commit before a change,
 exported with ``git archive``) with this checkout's benchmark and virtualenv.
 
+``--e2e-only`` runs case 2 alone. ``--strace`` adds an untimed burst of fresh packages
+(concurrency 16) under ``strace -f -c`` and gives the fsync-family calls a package;
+``--profile`` one under py-spy (``pip install py-spy`` into the venv), printing where the
+server's CPU went, by thread and function.
+
 Prints a Markdown table. Usage: .venv/bin/python bench/bench_service.py [--quick] [--repo DIR]
+[--e2e-only] [--strace] [--profile]
 """
 
 from __future__ import annotations
@@ -23,83 +29,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
-import socket
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
 
-HERE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki, build_test_pki  # noqa: E402
+from bench._common import BARE_SERVER, REPO, big_zip, file_sender, free_port, gateway_config, rss_kib, wait_ready
+from tests.pki.builder import TestPki, build_test_pki
+
+HERE = REPO
 
 OPENSSL_ENV = {**os.environ, "OPENSSL_CONF": str(HERE / "certs" / "openssl-gost.cnf")}
-
-BARE_SERVER = textwrap.dedent(
-    """
-    import sys
-    from aiohttp import web
-
-    async def upload(request):
-        reader = await request.multipart()
-        async for part in reader:
-            with open(sys.argv[2], "wb") as out:
-                while chunk := await part.read_chunk(1 << 20):
-                    out.write(chunk)
-        return web.json_response({"ok": True})
-
-    app = web.Application(client_max_size=1 << 40)
-    app.router.add_post("/upload", upload)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-    """
-)
 FIELDS = {"member": "42", "doc_type": "report", "report_kind": "OD_Q1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as response:
-                    if response.status in (200, 404, 405):
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _rss_kib(pid: int, field: str = "VmRSS") -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _file_sender(path: Path):  # type: ignore[no-untyped-def]
-    async def chunks():  # type: ignore[no-untyped-def]
-        with open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                yield chunk
-
-    return chunks()
 
 
 async def _post(session: aiohttp.ClientSession, url: str, fields: dict[str, str], name: str, payload: object) -> tuple[int, str]:
@@ -109,41 +62,6 @@ async def _post(session: aiohttp.ClientSession, url: str, fields: dict[str, str]
     form.add_field("document", payload, filename=name, content_type="application/octet-stream")
     async with session.post(url, data=form) as response:
         return response.status, await response.text()
-
-
-def _config(work: Path, pki: TestPki, port: int) -> Path:
-    members = work / "members.csv"
-    members.write_text(
-        "number,ogrn,inn,name,email,head,status\n"
-        f'42,{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},Иванов Иван Петрович,active\n',
-        encoding="utf-8",
-    )
-    config = work / "config.toml"
-    config.write_text(
-        f"""
-[server]
-host = "127.0.0.1"
-port = {port}
-max_request_bytes = 1073741824
-[verification]
-trust_dir = "{pki.trust_dir}"
-revocation = "require"
-openssl_gost_conf = "{HERE / 'certs' / 'openssl-gost.cnf'}"
-[storage]
-data_dir = "{work / 'var'}"
-members_csv = "{members}"
-[limits]
-max_document_bytes = 1073741824
-archive_max_total_bytes = 2147483648
-archive_max_entry_bytes = 1073741824
-[delivery]
-digest_hour_utc = -1
-[mail]
-eml_dir = "{work / 'mail'}"
-""",
-        encoding="utf-8",
-    )
-    return config
 
 
 class Decisions:
@@ -185,23 +103,15 @@ class Decisions:
         raise RuntimeError(f"only {len(ids & set(self.seen))} of {len(ids)} decided in time")
 
 
-def _big_zip(path: Path, megabytes: int) -> Path:
-    block = os.urandom(1 << 20)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        with archive.open("data.bin", "w", force_zip64=True) as entry:
-            for _ in range(megabytes):
-                entry.write(block)
-    return path
-
-
-def _small_packages(pki: TestPki, work: Path, count: int) -> list[tuple[Path, Path, bytes]]:
-    """``count`` distinct signed reports: (document, signature, zip bytes)."""
+def _small_packages(pki: TestPki, work: Path, count: int, series: str = "small") -> list[tuple[Path, Path, bytes]]:
+    """``count`` distinct signed reports: (document, signature, zip bytes); each ``series``
+    has its own documents (a package of one series is never a repeat of another's)."""
     packages = []
     for index in range(count):
-        folder = work / "small" / str(index)
+        folder = work / series / str(index)
         folder.mkdir(parents=True)
         document = folder / "report.xml"
-        document.write_bytes(f"<Отчет номер='{index}'>ОД КПК</Отчет>".encode() * 20)
+        document.write_bytes(f"<Отчет серия='{series}' номер='{index}'>ОД КПК</Отчет>".encode() * 20)
         signature = pki.sign("head256", document, folder / "report.xml.sig")
         with zipfile.ZipFile(folder / "42_OD.zip", "w", zipfile.ZIP_DEFLATED) as archive:
             archive.write(document, "report.xml")
@@ -243,21 +153,22 @@ async def _burst(base: str, decisions: Decisions, packages: list[tuple[Path, Pat
     return last - first, sorted(decisions.seen[i] - started[i] for i in started)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (all its threads)."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-async def _settled_cpu(pid: int, quiet: float = 0.5, limit: float = 60) -> float:
-    """The process's CPU seconds once it has used none for ``quiet`` seconds (the outbox has
-    delivered and mailed what the burst caused)."""
+async def _settled_cpu(pid: int, quiet: float = 0.5, limit: float = 60) -> tuple[float, float]:
+    """The process's user and system CPU seconds once it has used none for ``quiet`` seconds
+    (the outbox has delivered and mailed what the burst caused)."""
     deadline = time.perf_counter() + limit
     last = _cpu_seconds(pid)
     while time.perf_counter() < deadline:
         await asyncio.sleep(quiet)
         now = _cpu_seconds(pid)
-        if now - last < 0.01:
+        if sum(now) - sum(last) < 0.01:
             return now
         last = now
     return last
@@ -267,69 +178,88 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * len(values)) - 1))]
 
 
-async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str, str]]:
+class _Observer:
+    """strace (fsync counts) or py-spy (where the server's CPU goes) attached to the server
+    for one burst; both slow the server down, so the burst they watch is not timed."""
+
+    def __init__(self, kind: str, pid: int, output: Path) -> None:
+        self.kind, self.output = kind, output
+        if kind == "strace":
+            command = ["strace", "-f", "-c", "-e", "trace=fsync,fdatasync,sync_file_range,syncfs", "-o", str(output), "-p", str(pid)]
+        else:
+            py_spy = Path(sys.executable).with_name("py-spy")
+            command = [str(py_spy), "record", "--pid", str(pid), "--rate", "250", "--threads", "--gil", "--format", "raw", "--output", str(output)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def stop(self) -> str:
+        await asyncio.sleep(0.5)
+        self.process.send_signal(signal.SIGINT)
+        await asyncio.to_thread(self.process.wait, 60)
+        return self.summary()
+
+    def summary(self) -> str:
+        text = self.output.read_text(errors="replace") if self.output.exists() else ""
+        if self.kind == "strace":
+            calls = {m[1]: int(m[0]) for m in re.findall(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", text, re.M)}
+            return ", ".join(f"{name} {count}" for name, count in sorted(calls.items()) if name != "total")
+        return _profile_summary(text)
+
+
+def _profile_summary(raw: str, top: int = 30) -> str:
+    """From py-spy's collapsed stacks: samples by thread pool, the gateway's functions with the
+    most samples (inclusive), and the leaf functions (where the time is spent)."""
+    by_thread: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]  # lines of one function merged
+        thread = re.sub(r"[_\d]+$", "", frames[0].rpartition("): ")[2]) or "?"
+        total += count
+        by_thread[thread] += count
+        for frame in dict.fromkeys(frames[1:]):
+            if "gateway/" in frame or "validators/" in frame:
+                inclusive[f"{thread}: {frame}"] += count
+        leaves[f"{thread}: {frames[-1]}"] += count
+    share = 100 / max(total, 1)
+    lines = [f"{total} samples; by thread: " + ", ".join(f"{t} {c * share:.0f} %" for t, c in by_thread.most_common())]
+    lines += ["inclusive:"] + [f"{c * share:5.1f} %  {f}" for f, c in inclusive.most_common(top)]
+    lines += ["leaves:"] + [f"{c * share:5.1f} %  {f}" for f, c in leaves.most_common(top)]
+    return "\n".join(lines)
+
+
+async def main_async(
+    repo: Path, quick: bool, runs: int, e2e_only: bool = False, observe: tuple[str, ...] = (), profile_out: Path | None = None
+) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The table's rows, and what the observers (strace, py-spy) reported."""
     rows: list[tuple[str, str, str]] = []
+    notes: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-service-"))
     bare = gateway = None
     try:
         pki = build_test_pki(work / "pki")
         size_mb = 100 if quick else 200
         count = 60 if quick else 200
-        big = _big_zip(work / "42_OD.zip", size_mb)
         packages = _small_packages(pki, work, count)
 
-        bare_port, port = _free_port(), _free_port()
-        bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port), str(work / "bare.out")])
-        config = _config(work, pki, port)
+        bare_port, port = free_port(), free_port()
+        config = gateway_config(work, pki, port)
         gateway = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(config), "serve"], cwd=repo, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        await _wait_ready(f"http://127.0.0.1:{bare_port}/upload")
-        await _wait_ready(base + "/healthz")
+        await wait_ready(base + "/healthz")
         decisions = Decisions(work / "var" / "gateway.sqlite3")
         decisions.start()
 
-        # 0. One upload of 1,000 one-byte file parts (the descriptor exhaustion of issue 9).
-        boundary = "b1000"
-        many = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in FIELDS.items()).encode()
-        many += b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="signature"; filename="{i}.sig"\r\n\r\nx\r\n'.encode() for i in range(1000))
-        many += f"--{boundary}--\r\n".encode()
-        rss_before = _rss_kib(gateway.pid)
-        async with aiohttp.ClientSession() as session:
-            begin = time.perf_counter()
-            async with session.post(base + "/api/v1/submissions", data=many, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}) as response:
-                status = response.status
-            many_s = time.perf_counter() - begin
-        rows.append(
-            (
-                "one upload of 1,000 one-byte file parts",
-                f"HTTP {status} in {many_s * 1000:.0f} ms",
-                f"server peak RSS {_rss_kib(gateway.pid, 'VmHWM') / 1024:.0f} MB (before: {rss_before / 1024:.0f} MB current); open descriptors after: {len(os.listdir(f'/proc/{gateway.pid}/fd'))}",
-            )
-        )
-
-        # 1. Upload throughput, interleaved.
-        bare_times, gateway_times = [], []
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
-            for run in range(runs):
-                begin = time.perf_counter()
-                status, _ = await _post(session, f"http://127.0.0.1:{bare_port}/upload", {}, big.name, _file_sender(big))
-                bare_times.append(time.perf_counter() - begin)
-                assert status == 200
-                begin = time.perf_counter()
-                status, body = await _post(session, base + "/api/v1/submissions", {**FIELDS, "external_id": f"big-{run}"}, big.name, _file_sender(big))
-                gateway_times.append(time.perf_counter() - begin)
-                assert status == 202, (status, body)
-                submission_id = body.split('"id": "')[1].split('"')[0]
-                await decisions.watch({submission_id})  # validation must not overlap the next run
-        bare_s, gateway_s = statistics.median(bare_times), statistics.median(gateway_times)
-        rows.append((f"upload {size_mb} MB: bare aiohttp handler writing to disk (median of {runs})", f"{size_mb / bare_s:.0f} MB/s", f"{bare_s:.2f} s"))
-        rows.append(
-            (
-                f"upload {size_mb} MB: gateway POST /api/v1/submissions (median of {runs})",
-                f"{size_mb / gateway_s:.0f} MB/s = {bare_s / gateway_s * 100:.0f} % of bare (target >= 70 %)",
-                f"{gateway_s:.2f} s",
-            )
-        )
+        if not e2e_only:
+            big = big_zip(work / "42_OD.zip", size_mb)
+            bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port), str(work / "bare.out")])
+            await wait_ready(f"http://127.0.0.1:{bare_port}/upload")
+            rows += await _many_parts(base, gateway.pid)
+            rows += await _upload_throughput(base, bare_port, big, size_mb, runs, decisions)
 
         # 2. End to end, interleaved with the openssl reference.
         for concurrency in (1, 16):
@@ -339,7 +269,9 @@ async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str,
             loop_cpu = (after.children_user + after.children_system - before.children_user - before.children_system) / count
             cpu_before = await _settled_cpu(gateway.pid)
             total, latencies = await _burst(base, decisions, packages, concurrency, f"c{concurrency}")
-            server_cpu = (await _settled_cpu(gateway.pid) - cpu_before) / count
+            cpu_after = await _settled_cpu(gateway.pid)
+            user_cpu, system_cpu = ((after_ - before_) / count for after_, before_ in zip(cpu_after, cpu_before, strict=True))
+            server_cpu = user_cpu + system_cpu
             rows.append((f"{count} signatures: shell loop of openssl cms -verify", f"{count / loop_s:.1f} /s", f"{loop_s:.2f} s; CPU {loop_cpu * 1000:.1f} ms a signature"))
             rows.append(
                 (
@@ -352,9 +284,31 @@ async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str,
                 (
                     f"{count} small packages, concurrency {concurrency}: server CPU a package (upload, validation, decision, registry, emails)",
                     f"{server_cpu * 1000:.1f} ms = {server_cpu / loop_cpu:.2f}x the CPU of one openssl cms -verify",
-                    "load-independent: CPU seconds, not wall time",
+                    f"user {user_cpu * 1000:.1f} ms + system {system_cpu * 1000:.1f} ms; CPU seconds, not wall time (less load-dependent)",
                 )
             )
+
+        # 3. Untimed bursts of fresh packages with strace / py-spy attached.
+        for kind in observe:
+            fresh = _small_packages(pki, work, count, series=kind)
+            await _settled_cpu(gateway.pid)
+            observer = _Observer(kind, gateway.pid, profile_out if kind == "py-spy" and profile_out else work / f"{kind}.out")
+            await asyncio.sleep(1.0)  # attached before the first upload
+            await _burst(base, decisions, fresh, 16, kind)
+            if kind == "strace":  # the fsyncs of everything the burst caused; the profile of the burst alone
+                await _settled_cpu(gateway.pid)
+            summary = await observer.stop()
+            if kind == "strace":
+                counts = [int(n) for n in re.findall(r"(\d+)", summary)]
+                rows.append(
+                    (
+                        f"{count} small packages, concurrency 16, under strace: fsync-family calls a package (upload to the last email)",
+                        f"{sum(counts) / count:.1f}",
+                        summary or "strace gave no counts",
+                    )
+                )
+            else:
+                notes.append(f"py-spy, {count} packages at concurrency 16, from the first upload to the last decision (GIL holder's samples by thread and function):\n{summary}")
         await decisions.stop()
     finally:
         for process in (bare, gateway):
@@ -362,7 +316,54 @@ async def main_async(repo: Path, quick: bool, runs: int) -> list[tuple[str, str,
                 process.terminate()
                 process.wait(30)
         shutil.rmtree(work, ignore_errors=True)
-    return rows
+    return rows, notes
+
+
+async def _many_parts(base: str, pid: int) -> list[tuple[str, str, str]]:
+    """0. One upload of 1,000 one-byte file parts (the descriptor exhaustion of issue 9)."""
+    boundary = "b1000"
+    many = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in FIELDS.items()).encode()
+    many += b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="signature"; filename="{i}.sig"\r\n\r\nx\r\n'.encode() for i in range(1000))
+    many += f"--{boundary}--\r\n".encode()
+    rss_before = rss_kib(pid)
+    async with aiohttp.ClientSession() as session:
+        begin = time.perf_counter()
+        async with session.post(base + "/api/v1/submissions", data=many, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}) as response:
+            status = response.status
+        many_s = time.perf_counter() - begin
+    return [
+        (
+            "one upload of 1,000 one-byte file parts",
+            f"HTTP {status} in {many_s * 1000:.0f} ms",
+            f"server peak RSS {rss_kib(pid, 'VmHWM') / 1024:.0f} MB (before: {rss_before / 1024:.0f} MB current); open descriptors after: {len(os.listdir(f'/proc/{pid}/fd'))}",
+        )
+    ]
+
+
+async def _upload_throughput(base: str, bare_port: int, big: Path, size_mb: int, runs: int, decisions: Decisions) -> list[tuple[str, str, str]]:
+    """1. Upload throughput against the bare handler, interleaved."""
+    bare_times, gateway_times = [], []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+        for run in range(runs):
+            begin = time.perf_counter()
+            status, _ = await _post(session, f"http://127.0.0.1:{bare_port}/upload", {}, big.name, file_sender(big))
+            bare_times.append(time.perf_counter() - begin)
+            assert status == 200
+            begin = time.perf_counter()
+            status, body = await _post(session, base + "/api/v1/submissions", {**FIELDS, "external_id": f"big-{run}"}, big.name, file_sender(big))
+            gateway_times.append(time.perf_counter() - begin)
+            assert status == 202, (status, body)
+            submission_id = body.split('"id": "')[1].split('"')[0]
+            await decisions.watch({submission_id})  # validation must not overlap the next run
+    bare_s, gateway_s = statistics.median(bare_times), statistics.median(gateway_times)
+    return [
+        (f"upload {size_mb} MB: bare aiohttp handler writing to disk (median of {runs})", f"{size_mb / bare_s:.0f} MB/s", f"{bare_s:.2f} s"),
+        (
+            f"upload {size_mb} MB: gateway POST /api/v1/submissions (median of {runs})",
+            f"{size_mb / gateway_s:.0f} MB/s = {bare_s / gateway_s * 100:.0f} % of bare (target >= 70 %)",
+            f"{gateway_s:.2f} s",
+        ),
+    ]
 
 
 def main() -> None:
@@ -370,13 +371,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--repo", type=Path, default=HERE, help="checkout whose gateway is measured")
+    parser.add_argument("--e2e-only", action="store_true", help="only the end-to-end bursts (skip cases 0 and 1)")
+    parser.add_argument("--strace", action="store_true", help="one more burst under strace: fsync-family calls a package")
+    parser.add_argument("--profile", action="store_true", help="one more burst under py-spy (installed in the venv): where the server's Python CPU goes (samples of the thread holding the GIL)")
+    parser.add_argument("--profile-out", type=Path, help="keep py-spy's collapsed stacks in this file")
     args = parser.parse_args()
-    rows = asyncio.run(main_async(args.repo.resolve(), args.quick, args.runs))
+    observe = tuple(kind for kind, wanted in (("strace", args.strace), ("py-spy", args.profile)) if wanted)
+    rows, notes = asyncio.run(main_async(args.repo.resolve(), args.quick, args.runs, args.e2e_only, observe, args.profile_out))
     print(f"gateway from {args.repo.resolve()}; load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| case | result | notes |")
     print("|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    for note in notes:
+        print()
+        print(note)
 
 
 if __name__ == "__main__":

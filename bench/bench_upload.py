@@ -15,99 +15,32 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import zipfile
 from pathlib import Path
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki, build_test_pki  # noqa: E402
-
-BARE_SERVER = textwrap.dedent(
-    """
-    import sys
-    from aiohttp import web
-
-    async def upload(request):
-        reader = await request.multipart()
-        async for part in reader:
-            with open(sys.argv[2], "wb") as out:
-                while chunk := await part.read_chunk(1 << 20):
-                    out.write(chunk)
-        return web.json_response({"ok": True})
-
-    app = web.Application(client_max_size=1 << 40)
-    app.router.add_post("/upload", upload)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
-    """
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_kib(pid: int, field: str = "VmRSS") -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-async def _wait_ready(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as response:
-                    if response.status in (200, 404, 405):
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _file_sender(path: Path):  # type: ignore[no-untyped-def]
-    async def chunks():  # type: ignore[no-untyped-def]
-        with open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                yield chunk
-
-    return chunks()
+from bench._common import BARE_SERVER, REPO, big_zip, file_sender, free_port, gateway_config, rss_kib, wait_ready
+from tests.pki.builder import TestPki, build_test_pki
 
 
 async def _post_file(url: str, path: Path, slot: str, fields: dict[str, str]) -> tuple[float, int, str]:
     form = aiohttp.FormData()
     for key, value in fields.items():
         form.add_field(key, value)
-    form.add_field(slot, _file_sender(path), filename=path.name, content_type="application/octet-stream")
+    form.add_field(slot, file_sender(path), filename=path.name, content_type="application/octet-stream")
     started = time.perf_counter()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
         async with session.post(url, data=form) as response:
             body = await response.text()
             return time.perf_counter() - started, response.status, body
-
-
-def _big_zip(path: Path, megabytes: int) -> Path:
-    block = os.urandom(1 << 20)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        with archive.open("data.bin", "w", force_zip64=True) as entry:
-            for _ in range(megabytes):
-                entry.write(block)
-    return path
 
 
 def _signed_zip(pki: TestPki, folder: Path, name: str, megabytes: int) -> Path:
@@ -124,52 +57,19 @@ def _signed_zip(pki: TestPki, folder: Path, name: str, megabytes: int) -> Path:
     return folder / name
 
 
-def _gateway_config(work: Path, pki: TestPki, port: int) -> Path:
-    members = work / "members.csv"
-    members.write_text(
-        "number,ogrn,inn,name,email,head,status\n"
-        f'42,{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},Иванов Иван Петрович,active\n',
-        encoding="utf-8",
-    )
-    config = work / "config.toml"
-    config.write_text(
-        f"""
-[server]
-host = "127.0.0.1"
-port = {port}
-max_request_bytes = 1073741824
-[verification]
-trust_dir = "{pki.trust_dir}"
-revocation = "require"
-openssl_gost_conf = "{REPO / 'certs' / 'openssl-gost.cnf'}"
-[storage]
-data_dir = "{work / 'var'}"
-members_csv = "{members}"
-[limits]
-max_document_bytes = 1073741824
-max_attachment_bytes = 1073741824
-archive_max_total_bytes = 2147483648
-archive_max_entry_bytes = 1073741824
-validation_workers = 2
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
 async def main_async(quick: bool) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-upload-"))
     try:
         pki = build_test_pki(work / "pki")
         size_mb = 100 if quick else 500
-        package = _big_zip(work / "42_OD.zip", size_mb)
+        package = big_zip(work / "42_OD.zip", size_mb)
 
         # Bare aiohttp handler: the upload speed ceiling on this machine.
-        bare_port = _free_port()
+        bare_port = free_port()
         bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port), str(work / "bare.out")])
         try:
-            await _wait_ready(f"http://127.0.0.1:{bare_port}/upload")
+            await wait_ready(f"http://127.0.0.1:{bare_port}/upload")
             bare_seconds, status, _ = await _post_file(f"http://127.0.0.1:{bare_port}/upload", package, "document", {})
             assert status == 200, status
         finally:
@@ -177,18 +77,18 @@ async def main_async(quick: bool) -> list[tuple[str, str, str]]:
             bare.wait(10)
         (work / "bare.out").unlink(missing_ok=True)
 
-        port = _free_port()
-        config = _gateway_config(work, pki, port)
+        port = free_port()
+        config = gateway_config(work, pki, port, {"limits": {"validation_workers": 2}})
         server = subprocess.Popen([str(REPO / ".venv" / "bin" / "gateway"), "--config", str(config), "serve"], stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
-            await _wait_ready(base + "/healthz")
-            rss_before = _rss_kib(server.pid)
+            await wait_ready(base + "/healthz")
+            rss_before = rss_kib(server.pid)
             seconds, status, body = await _post_file(
                 base + "/api/v1/submissions", package, "document", {"member": "42", "doc_type": "report", "report_kind": "OD_Q1"}
             )
             assert status == 202, (status, body)
-            peak = _rss_kib(server.pid, "VmHWM")
+            peak = rss_kib(server.pid, "VmHWM")
             rows.append((f"upload {size_mb} MB: bare aiohttp handler writing to disk", f"{size_mb / bare_seconds:.0f} MB/s", f"{bare_seconds:.2f} s"))
             rows.append(
                 (

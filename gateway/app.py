@@ -26,6 +26,8 @@ from gateway.config import Config, SmtpSecurity
 from gateway.delivery.digest import digest_scheduler
 from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.delivery.outbox import OutboxWorker
+from gateway.delivery.registry.local import LocalRegistry
+from gateway.delivery.registry.model import Registry
 from gateway.http.middleware import auth_middleware, errors_middleware
 from gateway.http.notices import setup_notice_routes
 from gateway.http.ops import setup_ops_routes
@@ -89,9 +91,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[UPLOAD_EXECUTOR_KEY] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")
     app[PIPELINE_KEY] = Pipeline(config, app[REPOSITORY_KEY], app[BLOBS_KEY], app[MEMBERS_KEY], app[TRUST_KEY])
     app[HTTP_SESSION_KEY] = aiohttp.ClientSession()
-    worker = _outbox_worker(app)
+    worker, registry = _outbox_worker(app)
     app[OUTBOX_WORKER_KEY] = worker
     app[PIPELINE_KEY].on_decided = worker.wake
+    worker.yield_to = app[PIPELINE_KEY].busy
     await worker.start()
     await app[PIPELINE_KEY].start()
     background = []
@@ -111,6 +114,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*background, return_exceptions=True)
     await app[PIPELINE_KEY].stop()
     await worker.stop()
+    if isinstance(registry, LocalRegistry):
+        await asyncio.to_thread(registry.close)  # waits for a delivery still in its thread
     await app[HTTP_SESSION_KEY].close()
     app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
@@ -118,14 +123,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE_KEY].close()
 
 
-def _outbox_worker(app: web.Application) -> OutboxWorker:
-    """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it."""
+def _outbox_worker(app: web.Application) -> tuple[OutboxWorker, Registry]:
+    """The outbox worker with the registry (HTTP or local) and mail (SMTP or .eml) behind it,
+    and that registry."""
     from gateway.delivery.handlers import JobHandlers
     from gateway.delivery.mail.compose import MailSettings
     from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
     from gateway.delivery.outbox import Outbox, RetryPolicy
     from gateway.delivery.registry.client import HttpRegistry
-    from gateway.delivery.registry.local import LocalRegistry
     from gateway.http.webhooks import WebhookSender
     from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
 
@@ -178,11 +183,12 @@ def _outbox_worker(app: web.Application) -> OutboxWorker:
             lease_seconds=delivery.lease_seconds,
         ),
         poll_interval=delivery.poll_interval,
+        max_deferral=delivery.defer_while_validating,
     )
     worker.add_target(REGISTRY_TARGET, delivery.registry_concurrency)
     worker.add_target(EMAIL_TARGET, delivery.email_concurrency, delivery.email_rate_per_second or None)
-    worker.add_target(WEBHOOK_TARGET, delivery.registry_concurrency)
-    return worker
+    worker.add_target(WEBHOOK_TARGET, delivery.registry_concurrency, yields=False)  # the portal's news of a decision is not deferred
+    return worker, registry
 
 
 def create_app(config: Config) -> web.Application:

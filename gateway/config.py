@@ -181,6 +181,9 @@ class DeliveryConfig:
     max_delay: float = 3600.0
     lease_seconds: float = 300.0
     poll_interval: float = 0.5
+    defer_while_validating: float = 5.0
+    """While uploads come in or packages are validated, registry deliveries and emails wait,
+    for at most this many seconds after they were due (0: never wait)."""
     digest_hour_utc: int = 17
     """When the daily digest of returned and rejected packages goes to staff (-1: never)."""
 

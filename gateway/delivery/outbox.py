@@ -94,23 +94,41 @@ class Outbox:
         self.db = db
 
     def lease(self, target: str, limit: int, lease_seconds: float) -> list[Job]:
+        """Up to ``limit`` due jobs of ``target``, leased for ``lease_seconds``."""
+        return self.lease_many({target: limit}, lease_seconds)
+
+    def lease_many(self, limits: Mapping[str, int], lease_seconds: float, due_before: Mapping[str, float] | None = None) -> list[Job]:
+        """Due jobs of several targets, up to ``limits[target]`` each, leased in one
+        transaction. ``due_before[target]`` (a ``time.time()``) takes only the jobs of that
+        target due by then (deferred jobs that have waited long enough)."""
         now = time.time()
+        rows = []
         # Not waited to disk: a lease lost to a power cut only makes its rows due again.
         with self.db.transaction(durable=False) as connection:
-            rows = connection.execute(
-                "UPDATE outbox SET status = 'leased', lease_until = ?, attempts = attempts + 1"
-                " WHERE id IN (SELECT id FROM outbox WHERE target = ? AND next_attempt_at <= ?"
-                "   AND (status = 'pending' OR (status = 'leased' AND lease_until < ?)) ORDER BY id LIMIT ?)"
-                " RETURNING id, kind, target, dedupe_key, submission_id, payload, attempts",
-                (now + lease_seconds, target, now, now, limit),
-            ).fetchall()
+            for target, limit in limits.items():
+                due = min(now, (due_before or {}).get(target, now))
+                rows += connection.execute(
+                    "UPDATE outbox SET status = 'leased', lease_until = ?, attempts = attempts + 1"
+                    " WHERE id IN (SELECT id FROM outbox WHERE target = ? AND next_attempt_at <= ?"
+                    "   AND (status = 'pending' OR (status = 'leased' AND lease_until < ?)) ORDER BY id LIMIT ?)"
+                    " RETURNING id, kind, target, dedupe_key, submission_id, payload, attempts",
+                    (now + lease_seconds, target, due, now, limit),
+                ).fetchall()
         return [
             Job(r["id"], r["kind"], r["target"], r["dedupe_key"], r["submission_id"], json.loads(r["payload"]), r["attempts"])
             for r in sorted(rows, key=lambda r: r["id"])
         ]
 
     def complete(self, job: Job, effects: Effects | None) -> None:
-        with self.db.transaction() as connection:
+        """Mark the job done and apply its effects, in one transaction.
+
+        A job without effects (an email, a callback) is marked done without waiting for the
+        disk: the mark survives a killed process, and a power cut can undo it only together
+        with everything committed after it, which costs that job's one more run under the same
+        row (an email resent with the same Message-ID). Effects (a registered status, the
+        next email queued) are waited to disk: undone, they would come back as new rows.
+        """
+        with self.db.transaction(durable=effects is not None) as connection:
             connection.execute("UPDATE outbox SET status = 'done', done_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?", (now_iso(), job.id))
             if job.kind == "email" and job.submission_id:
                 record_event(connection, job.submission_id, "email_sent", "gateway", {"email_kind": job.payload.get("kind"), "to": job.payload.get("to")})
@@ -162,6 +180,8 @@ class Outbox:
 class _Target:
     concurrency: int
     rate_per_second: float | None = None
+    yields: bool = True
+    """Its jobs wait while validations are queued (see ``OutboxWorker.yield_to``)."""
     running: int = 0
     next_start: float = 0.0
 
@@ -176,13 +196,24 @@ class OutboxWorker:
     targets: dict[str, _Target] = field(default_factory=dict)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_interval: float = 0.5
+    yield_to: Callable[[], bool] | None = None
+    """True while the intake is busy (uploads coming in, packages queued or in validation:
+    ``Pipeline.busy``). Then the jobs of yielding targets (registry deliveries, emails) wait
+    until they have been due for ``max_deferral`` seconds or the intake is idle, whichever
+    comes first: a burst of uploads is received and decided first, and the work each
+    decision caused follows. Deferred, never starved: under a load that never ends every
+    job still starts at most ``max_deferral`` seconds after it was due."""
+    max_deferral: float = 5.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _loop_task: asyncio.Task[None] | None = None
     _stopping: bool = False
+    _next_deferred_look: float = 0.0
 
-    def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None) -> None:
-        self.targets[name] = _Target(concurrency, rate_per_second)
+    def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None, yields: bool = True) -> None:
+        """Jobs of ``name``: at most ``concurrency`` at a time and ``rate_per_second``;
+        ``yields``: they wait for a validation backlog (``yield_to``) within ``max_deferral``."""
+        self.targets[name] = _Target(concurrency, rate_per_second, yields)
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -220,16 +251,33 @@ class OutboxWorker:
 
     async def _fill(self) -> None:
         loop = asyncio.get_running_loop()
+        deferring = self.yield_to is not None and self.max_deferral > 0 and self.yield_to()
+        look = True
+        if deferring:
+            # Every decision wakes the worker; while the backlog lasts, the deferred targets
+            # are looked at once a poll interval, not at each wake-up.
+            now = loop.time()
+            look = now >= self._next_deferred_look
+            if look:
+                self._next_deferred_look = now + self.poll_interval
+        limits: dict[str, int] = {}
+        due_before: dict[str, float] = {}
         for name, target in self.targets.items():
             free = target.concurrency - target.running
-            if free <= 0:
+            if free <= 0 or (deferring and target.yields and not look):
                 continue
-            jobs = await loop.run_in_executor(None, self.outbox.lease, name, free, self.policy.lease_seconds)
-            for job in jobs:
-                target.running += 1
-                task = asyncio.create_task(self._work(job, target))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            limits[name] = free
+            if deferring and target.yields:
+                due_before[name] = time.time() - self.max_deferral
+        if not limits:
+            return
+        jobs = await loop.run_in_executor(None, self.outbox.lease_many, limits, self.policy.lease_seconds, due_before)
+        for job in jobs:
+            target = self.targets[job.target]
+            target.running += 1
+            task = asyncio.create_task(self._work(job, target))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _work(self, job: Job, target: _Target) -> None:
         loop = asyncio.get_running_loop()

@@ -74,6 +74,8 @@ async def create_submission(request: web.Request) -> web.Response:
     writers: list[tuple[str, str, BlobWriter]] = []
     form = FormReader(request, limit, config.server.max_parts, config.server.body_timeout)
     slot_limits = slot_limits_of(config.limits)
+    pipeline = request.app[PIPELINE_KEY]
+    pipeline.upload_started()  # deliveries wait while uploads come in (the outbox yields to intake)
     try:
         while (part := await form.next_part()) is not None:
             if part.name in _FIELDS and part.filename is None:
@@ -127,12 +129,13 @@ async def create_submission(request: web.Request) -> web.Response:
             return error_response(507, "storage.full", text.STORAGE_FULL, "no space left on device")
         raise
     finally:
+        pipeline.upload_ended()
         for _slot, _name, writer in writers:
             await loop.run_in_executor(executor, writer.abort)
     metrics = request.app[METRICS_KEY]
     metrics["upload_bytes"] = metrics.get("upload_bytes", 0) + sum(f.blob.size for f in stored)
     if created:
-        request.app[PIPELINE_KEY].submit(submission_id)
+        pipeline.submit(submission_id)
     return _accepted(submission_id, created)
 
 

@@ -28,9 +28,10 @@ from gateway.delivery.jobs import decision_jobs
 from gateway.pipeline.decision import policy_of
 from gateway.pipeline.report import PackageRequest, build_report, shared_digests, unfinished_report
 from gateway.store.blobs import BlobStore
+from gateway.store.grouped import GroupedTransactions
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import SubmissionRepository
+from gateway.store.submissions import SubmissionRepository, record_decision
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
 from validators.checks import finding
@@ -116,6 +117,16 @@ def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    """A validated package on its way to the decision."""
+
+    decision: Decision
+    report: PackageReport
+    streebog: dict[str, str]
+    """Streebog-256 digests computed in the validation, by the file's SHA-256."""
+
+
 @dataclass
 class ValidationStats:
     """For /metrics."""
@@ -147,12 +158,16 @@ class Pipeline:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=config.limits.validation_workers, thread_name_prefix="validate")
         self.cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratch-cleanup")
+        self.decisions = GroupedTransactions(repository.db, "decisions")
+        """Decisions, with their outbox rows, committed in groups (one log fsync a group)."""
         self.scratch = config.storage.data_dir / "work"
         self.scratch.mkdir(parents=True, exist_ok=True)
         for stale in self.scratch.glob("package-*"):  # left by a killed process
             self.cleaner.submit(_remove_tree, stale)
         self.stats = ValidationStats()
         self._tasks: list[asyncio.Task[None]] = []
+        self._uploads = 0
+        self._validating = 0
         self.on_decided: Callable[[], None] | None = None
         """Called after a decision is committed (wakes the outbox worker)."""
         from datetime import timedelta
@@ -171,18 +186,34 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         for submission_id in await loop.run_in_executor(None, self.repository.unfinished):
             self.queue.put_nowait(submission_id)
-        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.limits.validation_workers)]
+        # Twice as many tasks as validation threads: a task waiting for its decision's group
+        # commit holds no thread, and the next package is validated meanwhile.
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(2 * self.config.limits.validation_workers)]
         self._tasks.append(asyncio.create_task(self.waits.run(self)))
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.decisions.drain()  # decisions handed in before the stop are committed
+        self.decisions.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.cleaner.shutdown(wait=True)
 
     def submit(self, submission_id: str) -> None:
         self.queue.put_nowait(submission_id)
+
+    def upload_started(self) -> None:
+        """An upload is being received (counted until :meth:`upload_ended`)."""
+        self._uploads += 1
+
+    def upload_ended(self) -> None:
+        self._uploads -= 1
+
+    def busy(self) -> bool:
+        """Uploads are being received, or packages wait for or are in validation: the outbox
+        yields to them (registry deliveries and emails wait, within a bound)."""
+        return self._uploads > 0 or self._validating > 0 or not self.queue.empty()
 
     async def _worker(self) -> None:
         while True:
@@ -197,40 +228,59 @@ class Pipeline:
                 self.queue.task_done()
 
     async def process(self, submission_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        attempt = await loop.run_in_executor(self.executor, self.repository.claim, submission_id)
-        if attempt is None:
-            return
-        given_up = attempt > self.config.limits.validation_max_attempts
-        if given_up:
-            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
+        """Claim, validate, decide. The work (claim, validation, revocation hold) is one trip
+        to a validation thread; the decision is committed by the group commit, so the
+        thread goes on to the next package instead of waiting for the disk."""
+        self._validating += 1
         try:
-            decision, report, received_at, streebog = await loop.run_in_executor(self.executor, self._validate, submission_id, attempt - 1 if given_up else 0)
+            await self._process(submission_id)
+        finally:
+            self._validating -= 1
+
+    async def _process(self, submission_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            validated = await loop.run_in_executor(self.executor, self._work, submission_id)
         except asyncio.CancelledError:
             # A graceful stop (SIGTERM, restart) is not a crash: the attempt does not count
             # towards the cap, and the package is validated again at the next start.
             self.repository.release(submission_id)
             log.info("submission %s: validation interrupted by a stop; released", submission_id)
             raise
-        if not given_up:
-            considered = await loop.run_in_executor(self.executor, self.waits.consider, submission_id, received_at, decision, report)
-            if considered is None:
-                return  # held: awaiting_revocation, re-checked later
-            decision, report = considered
-        member_email = report.member_email
+        if validated is None:
+            return  # decided already, or held (awaiting_revocation, re-checked later)
+        decision, report = validated.decision, validated.report
         jobs = decision_jobs(submission_id, report)
 
-        def effects(connection: sqlite3.Connection) -> None:
-            record_streebog(connection, streebog)  # in the decision's transaction: no commit of its own
-            jobs(connection)
+        def record(connection: sqlite3.Connection) -> None:
+            record_decision(connection, submission_id, decision, report, report.member_email, jobs)
+            record_streebog(connection, validated.streebog)
 
-        await loop.run_in_executor(self.executor, self.repository.decide, submission_id, decision, report, member_email, effects)
+        await self.decisions.run(record)
         if self.on_decided is not None:
             self.on_decided()
         self.stats.by_decision[decision.value] = self.stats.by_decision.get(decision.value, 0) + 1
         self.stats.seconds_sum += report.validation_seconds
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
+
+    def _work(self, submission_id: str) -> _Validated | None:
+        """Claim the submission (counting the attempt), validate it and see whether it is held
+        for revocation data; None when it is decided already or held. Past the attempt cap,
+        only record that it could not be done."""
+        attempt = self.repository.claim(submission_id)
+        if attempt is None:
+            return None
+        given_up = attempt > self.config.limits.validation_max_attempts
+        if given_up:
+            log.error("submission %s: validation started %d times without finishing; recorded as processing.error", submission_id, attempt - 1)
+        decision, report, received_at, streebog = self._validate(submission_id, attempt - 1 if given_up else 0)
+        if not given_up:
+            considered = self.waits.consider(submission_id, received_at, decision, report)
+            if considered is None:
+                return None
+            decision, report = considered
+        return _Validated(decision, report, streebog)
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.

@@ -113,12 +113,13 @@ def _side_tables() -> tuple[str, ...]:
     return EVENTS + STAFF + PERIODS + WEBHOOKS
 
 
-def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+def connect(path: Path, busy_timeout: float, check_same_thread: bool = True) -> sqlite3.Connection:
     """A connection as every gateway database wants it: autocommit mode (transactions are
     explicit ``BEGIN IMMEDIATE``), WAL, ``synchronous=FULL`` (a commit survives power loss),
     foreign keys on, and ``busy_timeout`` seconds of waiting for a lock before "database
-    is locked"."""
-    connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=True)
+    is locked". ``check_same_thread=False`` for a connection that several threads use in
+    turn, under a lock of the caller's."""
+    connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=check_same_thread)
     connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     # WAL is a property of the file: switched once. Asking for it again while another
     # connection writes fails at once with "database is locked" (no busy wait for it).

@@ -16,7 +16,7 @@ from gateway.store.periods import record_period
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
 
-__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso"]
+__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso", "record_decision"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +156,12 @@ class SubmissionRepository:
         return results
 
     def find_external(self, external_id: str) -> str | None:
-        """The submission recorded earlier under this portal ``external_id``."""
-        with self.db.transaction() as connection:
-            return _by_external_id(connection, external_id)
+        """The submission recorded earlier under this portal ``external_id``.
+
+        A plain read (WAL: it waits for no writer): recording the upload looks again inside
+        its own transaction, so an upload racing another with the same key is still caught."""
+        rows = self.db.query("SELECT id FROM submissions WHERE external_id = ?", external_id)
+        return rows[0]["id"] if rows else None
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
         rows = self.db.query("SELECT * FROM submissions WHERE id = ?", submission_id)
@@ -215,23 +218,7 @@ class SubmissionRepository:
     ) -> None:
         """Store the report and the decision, and queue their side effects, in one transaction."""
         with self.db.transaction() as connection:
-            connection.execute(
-                "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
-                (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
-            )
-            connection.execute(
-                "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
-                (decision.value, decision.value, now_iso(), member_email, submission_id),
-            )
-            record_event(
-                connection,
-                submission_id,
-                "decision",
-                "gateway",
-                {"decision": decision.value, "findings": [c.code for c in report.problems]},
-            )
-            if effects is not None:
-                effects(connection)
+            record_decision(connection, submission_id, decision, report, member_email, effects)
 
     def record_staff_decision(
         self,
@@ -283,9 +270,9 @@ class SubmissionRepository:
             return recorded
 
     def report(self, submission_id: str) -> PackageReport | None:
-        """The stored report of a decided submission."""
-        with self.db.transaction(durable=False) as connection:
-            return stored_report(connection, submission_id)
+        """The stored report of a decided submission (a plain read, waiting for no writer)."""
+        rows = self.db.query("SELECT report FROM reports WHERE submission_id = ?", submission_id)
+        return PackageReport.from_json(json.loads(rows[0]["report"])) if rows else None
 
     def report_with_submission(self, submission_id: str) -> PackageReport | None:
         """The stored report showing the submission as it is now (status, numbers)."""
@@ -305,6 +292,29 @@ class SubmissionRepository:
 
     def counts_by_decision(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")}
+
+
+def record_decision(
+    connection: sqlite3.Connection,
+    submission_id: str,
+    decision: Decision,
+    report: PackageReport,
+    member_email: str | None = None,
+    effects: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Store the report and the decision, with its «Движения» event, and run ``effects`` (the
+    outbox rows of its side effects), inside the caller's transaction."""
+    connection.execute(
+        "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
+        (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
+    )
+    connection.execute(
+        "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
+        (decision.value, decision.value, now_iso(), member_email, submission_id),
+    )
+    record_event(connection, submission_id, "decision", "gateway", {"decision": decision.value, "findings": [c.code for c in report.problems]})
+    if effects is not None:
+        effects(connection)
 
 
 def stored_report(connection: sqlite3.Connection, submission_id: str) -> PackageReport | None:

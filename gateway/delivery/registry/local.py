@@ -126,8 +126,13 @@ class LocalRegistry:
         self.clock = clock
         self.year_timezone = year_timezone
         self._lock = threading.Lock()
-        """Serialises this instance's transactions, so its threads queue here instead of
-        spinning in SQLite's busy handler; other instances/processes meet at BEGIN IMMEDIATE."""
+        """Serialises this instance's use of its connection and its transactions, so its
+        threads queue here instead of spinning in SQLite's busy handler; other
+        instances/processes meet at BEGIN IMMEDIATE."""
+        self._connection: sqlite3.Connection | None = None
+        """One connection for the instance's life (opened on first use): a connection per
+        delivery cost a connect and, at each close of the last one, a WAL checkpoint with
+        its fsyncs."""
         self._ready = False
         self._ready_lock = threading.Lock()
 
@@ -149,7 +154,8 @@ class LocalRegistry:
         """Tidy up after a crash: move aside folders whose number was never committed and
         delete staging folders older than a day. Runs once, on first use; idempotent."""
         self._prepare()
-        with self._lock, self._connect() as connection:
+        with self._lock:
+            connection = self._connect()
             connection.execute("BEGIN IMMEDIATE")
             try:
                 for year_folder in self._year_folders():
@@ -182,6 +188,7 @@ class LocalRegistry:
         except (PermanentDelivery, RetryableDelivery):
             raise
         except sqlite3.Error as exc:
+            self.close()  # the next attempt starts on a fresh connection
             raise RetryableDelivery(f"local registry database: {exc}") from exc
         except OSError as exc:
             raise RetryableDelivery(f"local registry folder: {exc}") from exc
@@ -202,7 +209,7 @@ class LocalRegistry:
                     target.flush()
                     os.fsync(target.fileno())
             _write_json(staging / _METADATA, package.metadata)
-            fsync_dir(staging)
+            # The folder itself is fsynced once, in _register, after receipt.json joins it.
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -210,7 +217,8 @@ class LocalRegistry:
 
     def _register(self, package: OutgoingPackage, staged: _Staged) -> RegistryReceipt:
         """Allocate the number, rename the staging folder into place and commit — or nothing."""
-        with self._lock, self._connect() as connection:
+        with self._lock:
+            connection = self._connect()
             connection.execute("BEGIN IMMEDIATE")
             renamed: Path | None = None
             try:
@@ -270,8 +278,8 @@ class LocalRegistry:
 
     def _lookup(self, submission_id: str) -> RegistryReceipt | None:
         self._ensure_ready()
-        with self._connect() as connection:
-            row = connection.execute(
+        with self._lock:
+            row = self._connect().execute(
                 "SELECT number, registered_at FROM incoming WHERE submission_id = ?", (submission_id,)
             ).fetchone()
         return RegistryReceipt(row[0], row[1]) if row else None
@@ -292,16 +300,26 @@ class LocalRegistry:
     def _staging_root(self) -> Path:
         return self.folder / _STAGING
 
-    def _connect(self) -> _Connection:
-        return _Connection(connect(self.database_path, _BUSY_TIMEOUT_SECONDS))
+    def _connect(self) -> sqlite3.Connection:
+        """The instance's connection (``self._lock`` held)."""
+        if self._connection is None:
+            self._connection = connect(self.database_path, _BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        return self._connection
+
+    def close(self) -> None:
+        """Close the connection (a later delivery opens it again)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _prepare(self) -> None:
         """Create the folders and the schema."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._staging_root().mkdir(exist_ok=True)
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.executescript(_SCHEMA)
+        with self._lock:
+            self._connect().executescript(_SCHEMA)
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -310,19 +328,6 @@ class LocalRegistry:
             if not self._ready:
                 self.recover()
                 self._ready = True
-
-
-class _Connection:
-    """A sqlite3 connection closed on exit (``sqlite3.Connection``'s own ``with`` only commits)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self._connection
-
-    def __exit__(self, *exc: object) -> None:
-        self._connection.close()
 
 
 def _unique_names(names: Iterable[str], *, reserved: Sequence[str]) -> list[str]:
