@@ -4,10 +4,14 @@ certificates and names are parsed each time instead of being kept (issue 13, sec
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from asn1crypto import x509
 
 from tests.pki.builder import TestPki
+from validators.revocation_cache import OnlineRevocation, RevocationCache
 from validators.signatures import certificates
+from validators.signatures.fetch import Fetcher
 
 
 def _rsa_certificate(pki: TestPki) -> x509.Certificate:
@@ -60,3 +64,29 @@ def test_an_oversized_name_is_compared_but_never_kept() -> None:
     assert certificates._cached_name_key.cache_info().currsize == before
     small = x509.Name.build({"common_name": "Тестовый УЦ"})
     assert certificates.name_key(small) == certificates.name_key(x509.Name.build({"common_name": "тестовый  уц"}))
+
+
+def test_the_per_address_fetch_locks_do_not_outlive_their_holders(tmp_path: Path) -> None:
+    """One lock per CRL address while a fetch holds it; the table does not grow with every
+    address ever fetched."""
+    source = OnlineRevocation(RevocationCache(tmp_path / "cache"), None)
+    held = source._lock("http://ca.test/a.crl")
+    with held:
+        assert source._lock("http://ca.test/a.crl") is held  # a second fetch of it waits on the same lock
+    del held
+    for number in range(1000):
+        with source._lock(f"http://ca.test/{number}.crl"):
+            pass
+    assert len(source._locks) == 0
+
+
+def test_the_per_host_fetch_slots_do_not_outlive_their_holders() -> None:
+    fetcher = Fetcher()
+    slot = fetcher._slot("ca.test")
+    with slot:
+        assert fetcher._slot("ca.test") is slot  # concurrent fetches of one host share its limit
+    del slot
+    for number in range(1000):
+        with fetcher._slot(f"crl{number}.ca.test"):
+            pass
+    assert len(fetcher._per_host) == 0
