@@ -14,10 +14,10 @@ from typing import Any
 from gateway.http.staff.views import _ENV as STAFF_ENV
 from gateway.render.html import render_html
 from gateway.store.report import PackageReport
-from tests.gateway.test_reports_stamps import REPORT_JSON, SIGNATURE
 from tests.pki import pdf as pdfs
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed
 from tests.pki.tsa import TsaPki
+from tests.servers.report_samples import REPORT_JSON, SIGNATURE
 from validators.signatures.locate import verify_document
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore

@@ -15,7 +15,8 @@ from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed
 from tests.pki.tsa import TsaPki
-from tests.validators.test_pdf_attacks_package import charter_checks, gateway
+from tests.servers.cli import gateway
+from tests.validators.packages import charter_checks
 from validators.trust import TrustStore
 
 
