@@ -1,8 +1,11 @@
-"""Edges of the whose-signature rules (``validators/signers.py``, ``validators/package.py``,
-``validators/poa/verify.py``) that a one-line change slipped past: a sole proprietor's
-certificate, an empty head name, a Moscow-date boundary of an МЧД, an МЧД signed with the
-head's name under another organisation's certificate, several МЧД for one signer, and a
-head's signature that does not verify beside a valid signature of someone else."""
+"""Edges of the whose-signature and МЧД rules (``validators/signers.py``,
+``validators/package.py``, ``validators/poa/``) that a one-line change slipped past in a
+mutation pass: a sole proprietor's certificate, an empty head name, a Moscow-date boundary
+of an МЧД, an МЧД signed with the head's name under another organisation's certificate,
+several МЧД for one signer, a head's signature that does not verify beside a valid one of
+someone else, person-signed accounting statements, МЧД format rules (one principal, an
+identified representative, kinds of re-delegation, СНИЛС length) and an oversized answer
+of the МЧД registry."""
 
 from __future__ import annotations
 
