@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from asn1crypto import x509
 
 from tests.pki.builder import TestPki
@@ -47,11 +48,14 @@ def test_an_oversized_certificate_is_parsed_but_never_kept(pki: TestPki) -> None
     assert len(certificates._certificates) == before
 
 
-def test_the_certificate_cache_never_holds_more_than_its_cap(pki: TestPki) -> None:
+def test_the_certificate_cache_never_holds_more_than_its_cap(pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(certificates, "_CERTIFICATE_CACHE_SIZE", 16)  # the real cap (512) takes seconds to fill
     cert = _rsa_certificate(pki)
-    for serial in range(0x2000, 0x2000 + certificates._CERTIFICATE_CACHE_SIZE + 50):
+    for serial in range(0x2000, 0x2000 + 40):
         certificates.certificate_from_der(_variant(cert, serial))
-    assert len(certificates._certificates) == certificates._CERTIFICATE_CACHE_SIZE
+    assert len(certificates._certificates) == 16
+    latest = _variant(cert, 0x2000 + 39)
+    assert certificates.certificate_from_der(latest) is certificates.certificate_from_der(latest)  # the newest stay
 
 
 def test_an_oversized_name_is_compared_but_never_kept() -> None:
