@@ -18,6 +18,7 @@ import validators
 from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki, build_test_pki
 from tests.pki.online import OnlinePki
+from tests.pki.tsa import TsaPki, build_tsa_pki
 from validators.gost import gost_support
 from validators.signatures.fetch import CONFINE_ENV
 from validators.signatures.locate import verify_document
@@ -62,6 +63,12 @@ def _gost_on() -> None:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
     return build_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
+    """The time-stamp authorities of ``tests/pki/tsa.py``, built once per session (worker)."""
+    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 @pytest.fixture(scope="session")

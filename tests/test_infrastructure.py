@@ -59,3 +59,17 @@ def test_a_hanging_test_fails_alone(tmp_path: Path) -> None:
     )
     assert "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
     assert "Timeout" in run.stdout
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared helpers live in ``tests/servers``, ``tests/pki``, helper modules and
+    ``conftest.py``: importing a test module from another runs its module-level set-up
+    twice and ties unrelated tests together."""
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n.startswith("tests.") and n.rsplit(".", 1)[-1].startswith("test_")]
+    assert offenders == []

@@ -26,6 +26,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -414,12 +415,17 @@ class OnlineRevocation:
         self.retry_after = retry_after
         self.ocsp_max_age = ocsp_max_age
         self.clock = clock
-        self._locks: dict[str, threading.Lock] = {}
+        # One lock per URL while someone holds it: the entry goes with the last holder, so
+        # the table does not grow with every address ever fetched.
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 
     def _lock(self, url: str) -> threading.Lock:
         with self._locks_guard:
-            return self._locks.setdefault(url, threading.Lock())
+            lock = self._locks.get(url)
+            if lock is None:
+                lock = self._locks[url] = threading.Lock()
+            return lock
 
     def _needs_fetch(self, url: str, now: datetime) -> bool:
         newest = self.cache.newest_from(url)

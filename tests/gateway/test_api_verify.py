@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
-from gateway.config import AuthConfig, Config, ServerConfig, StorageConfig, VerificationConfig
+from gateway.config import AuthConfig, Config, StorageConfig, VerificationConfig
 from tests.pki.builder import TestPki
 from tests.servers.cli import gateway
-
-ClientFactory = Callable[..., Awaitable[TestClient]]
-
-
-def make_config(pki: TestPki, data_dir: Path, **server: Any) -> Config:
-    """Embedded defaults with the test PKI's trust store and a private data folder."""
-    return Config(
-        server=ServerConfig(**server),
-        verification=VerificationConfig(trust_dir=pki.trust_dir),
-        storage=StorageConfig(data_dir=data_dir, members_csv=data_dir / "members.csv"),
-    )
-
-
-def _form(document: Path, signature: Path | None) -> aiohttp.FormData:
-    form = aiohttp.FormData()
-    form.add_field("document", document.read_bytes(), filename=document.name)
-    if signature is not None:
-        form.add_field("signature", signature.read_bytes(), filename=signature.name)
-    return form
+from tests.servers.packages import ClientFactory
+from tests.servers.verify import make_config, verify_form
 
 
 @pytest.mark.asyncio
@@ -42,7 +22,7 @@ async def test_verify_endpoint_returns_the_same_json_as_the_cli(
 ) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
-    response = await client.post("/api/v1/verify", data=_form(document, sig))
+    response = await client.post("/api/v1/verify", data=verify_form(document, sig))
     assert response.status == 200
     body = await response.json()
     cli = json.loads(gateway("verify", document, "--signature", sig, "--trust", pki.trust_dir, "--json").stdout)
@@ -59,7 +39,7 @@ async def test_verify_endpoint_reports_an_attached_signature(
 ) -> None:
     sig = pki.sign("head256", document, tmp_path / "doc.sig", attached=True)
     client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
-    response = await client.post("/api/v1/verify", data=_form(sig, None))
+    response = await client.post("/api/v1/verify", data=verify_form(sig, None))
     body = await response.json()
     assert response.status == 200 and body["signatures"][0]["kind"] == "attached"
 
@@ -71,7 +51,7 @@ async def test_verify_endpoint_reports_a_forged_signature_as_failed(
     sig = pki.sign("head256", document, tmp_path / "doc.sig")
     document.write_bytes(document.read_bytes() + b"appended after signing")
     client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var")))
-    body = await (await client.post("/api/v1/verify", data=_form(document, sig))).json()
+    body = await (await client.post("/api/v1/verify", data=verify_form(document, sig))).json()
     assert (body["indication"], body["signatures"][0]["sub_indication"]) == ("TOTAL_FAILED", "HASH_FAILURE")
 
 
@@ -91,7 +71,7 @@ async def test_oversized_upload_is_cut_off_with_413(aiohttp_client: ClientFactor
     big = tmp_path / "big.bin"
     big.write_bytes(b"\0" * 300_000)
     client = await aiohttp_client(create_app(make_config(pki, tmp_path / "var", max_request_bytes=100_000)))
-    response = await client.post("/api/v1/verify", data=_form(big, None))
+    response = await client.post("/api/v1/verify", data=verify_form(big, None))
     assert response.status == 413
     assert (await response.json())["error"]["code"] == "request.too_large"
 
@@ -105,10 +85,10 @@ async def test_api_key_is_required_when_configured(aiohttp_client: ClientFactory
         storage=StorageConfig(data_dir=tmp_path / "var", members_csv=tmp_path / "members.csv"),
     )
     client = await aiohttp_client(create_app(config))
-    assert (await client.post("/api/v1/verify", data=_form(document, sig))).status == 401
-    wrong = await client.post("/api/v1/verify", data=_form(document, sig), headers={"X-API-Key": "k-portal-124"})
+    assert (await client.post("/api/v1/verify", data=verify_form(document, sig))).status == 401
+    wrong = await client.post("/api/v1/verify", data=verify_form(document, sig), headers={"X-API-Key": "k-portal-124"})
     assert wrong.status == 401
-    right = await client.post("/api/v1/verify", data=_form(document, sig), headers={"X-API-Key": "k-staff-456"})
+    right = await client.post("/api/v1/verify", data=verify_form(document, sig), headers={"X-API-Key": "k-staff-456"})
     assert right.status == 200
 
 

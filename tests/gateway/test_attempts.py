@@ -18,39 +18,19 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
+from gateway.store.submissions import SubmissionRepository
 from tests.pki.builder import TestPki
 from tests.servers.gateway import Gateway, submission_rows, wait_for_submission
-from tests.servers.packages import MEMBER, REPORT, decided, large_report_zip, report_zip, wait_for
+from tests.servers.packages import MEMBER, REPORT, decided, large_report_zip, stored_report, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
-def stored_package(config: Config, pki: TestPki, tmp_path: Path, killed: int) -> str:
-    """A correct report package, received, whose validation was started ``killed`` times
-    by processes that died before deciding."""
-    package = report_zip(pki, tmp_path)
-    blobs = BlobStore(config.storage.data_dir / "files")
-    writer = blobs.writer()
-    writer.write(package.read_bytes())
-    blob = writer.commit()
-    database = Database(config.storage.data_dir / "gateway.sqlite3")
-    try:
-        repository = SubmissionRepository(database)
-        submission_id, _ = repository.create(NewSubmission(MEMBER, "report", "OD_Q1", None, None), [StoredFile(0, "document", package.name, blob)])
-        for attempt in range(1, killed + 1):
-            assert repository.claim(submission_id) == attempt
-    finally:
-        database.close()
-    return submission_id
-
-
 async def test_validation_killed_twice_is_decided_as_processing_error_without_a_third_try(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    submission_id = stored_package(config, pki, tmp_path, killed=2)
+    submission_id = stored_report(config, pki, tmp_path, killed=2)
     client = await aiohttp_client(create_app(config))
     report = await decided(client, submission_id)
     assert [c["code"] for c in report["checks"]] == ["processing.error"]
@@ -65,7 +45,7 @@ async def test_validation_killed_twice_is_decided_as_processing_error_without_a_
 
 
 async def test_validation_killed_once_is_tried_again_and_decided_normally(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    submission_id = stored_report(config, pki, tmp_path, killed=1)
     client = await aiohttp_client(create_app(config))
     report = await decided(client, submission_id)
     assert report["decision"] == "accepted", report["checks"]
@@ -74,14 +54,14 @@ async def test_validation_killed_once_is_tried_again_and_decided_normally(aiohtt
 
 
 async def test_the_number_of_attempts_is_configuration(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    submission_id = stored_package(config, pki, tmp_path, killed=2)
+    submission_id = stored_report(config, pki, tmp_path, killed=2)
     patient = dataclasses.replace(config, limits=dataclasses.replace(config.limits, validation_max_attempts=3))
     client = await aiohttp_client(create_app(patient))
     assert (await decided(client, submission_id))["decision"] == "accepted"
 
 
 def test_a_decided_submission_cannot_be_claimed(config: Config, pki: TestPki, tmp_path: Path) -> None:
-    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    submission_id = stored_report(config, pki, tmp_path, killed=1)
     database = Database(config.storage.data_dir / "gateway.sqlite3")
     try:
         repository = SubmissionRepository(database)
@@ -95,7 +75,7 @@ async def test_scratch_left_by_a_killed_validation_is_removed_at_start(aiohttp_c
     leftover = config.storage.data_dir / "work" / "package-killed" / "archive-0"
     leftover.mkdir(parents=True)
     (leftover / "report.xml").write_bytes(b"<x/>")
-    submission_id = stored_package(config, pki, tmp_path, killed=1)
+    submission_id = stored_report(config, pki, tmp_path, killed=1)
     client = await aiohttp_client(create_app(config))
     await decided(client, submission_id)
     # The leftover and this validation's own scratch (removed in the background) both go.
@@ -119,16 +99,6 @@ def test_server_killed_twice_while_validating_decides_processing_error_after_the
         archive.write(signature, "report.xml.sig")
     data = tmp_path / "var"
 
-    async def upload() -> str:
-        async with aiohttp.ClientSession() as session:
-            form = aiohttp.FormData()
-            for key, value in REPORT.items():
-                form.add_field(key, value)
-            form.add_field("document", open(package, "rb"), filename=package.name)  # noqa: SIM115 - aiohttp closes it
-            async with session.post(f"{gateway_process.url}/api/v1/submissions", data=form) as response:
-                assert response.status == 202
-                return str((await response.json())["id"])
-
     async def report(submission_id: str) -> dict[str, object]:
         async with aiohttp.ClientSession() as session:
             for _ in range(300):
@@ -139,7 +109,7 @@ def test_server_killed_twice_while_validating_decides_processing_error_after_the
         raise AssertionError("not decided")
 
     gateway_process.start()
-    submission_id = asyncio.run(upload())
+    submission_id = gateway_process.upload(package, REPORT)
     for attempt in (1, 2):
         wait_for_submission(data, lambda row, attempt=attempt: row["status"] == "validating" and row["attempts"] == attempt)
         gateway_process.kill()
@@ -151,7 +121,7 @@ def test_server_killed_twice_while_validating_decides_processing_error_after_the
 
 
 async def test_a_graceful_stop_during_validation_does_not_count_as_an_attempt(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    submission_id = stored_package(config, pki, tmp_path, killed=1)  # one real crash already
+    submission_id = stored_report(config, pki, tmp_path, killed=1)  # one real crash already
     database = Database(config.storage.data_dir / "gateway.sqlite3")
     try:
         repository = SubmissionRepository(database)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
@@ -26,17 +27,21 @@ def test_correct_report_exits_0_with_the_json_contract(pki: TestPki, tmp_path: P
     assert output["signatures"][0]["file"] == f"{MEMBER}_OD.zip/report.xml"
 
 
-def test_letter_files_are_assigned_to_slots_by_type(pki: TestPki, tmp_path: Path) -> None:
+def _check_letter(pki: TestPki, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """`gateway check --json` of a letter: cover PDF, its .sig beside it, a signed attachment."""
     cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
     signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
-
     attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", cover.read_bytes()))
     run = gateway(
         "check", "--doc-type", "letter", "--member", MEMBER, "--members", members_csv(tmp_path / "m.csv"),
         "--trust", pki.trust_dir, "--json", cover, attachment, signature,
     )
-    output = json.loads(run.stdout)
-    assert run.returncode == 0, output["checks"]
+    return run.returncode, json.loads(run.stdout)
+
+
+def test_letter_files_are_assigned_to_slots_by_type(pki: TestPki, tmp_path: Path) -> None:
+    returncode, output = _check_letter(pki, tmp_path)
+    assert returncode == 0, output["checks"]
     assert {f["slot"] for f in output["files"]} == {"document", "attachment", "signature"}
 
 
@@ -57,16 +62,7 @@ def test_missing_member_list_is_a_usage_error(pki: TestPki, tmp_path: Path) -> N
 
 
 def test_a_signature_lying_beside_the_pdf_given_is_verified_and_listed_once(pki: TestPki, tmp_path: Path) -> None:
-    cover = pdfs.make_pdf(tmp_path / "Письмо.pdf")
-    signature = pki.sign("head256", cover, tmp_path / "Письмо.pdf.sig")
-    from tests.servers.packages import make_zip
-
-    attachment = make_zip(tmp_path / "Приложение.zip", signed_copy(pki, tmp_path / "a", "Справка.pdf", cover.read_bytes()))
-    run = gateway(
-        "check", "--doc-type", "letter", "--member", MEMBER, "--members", members_csv(tmp_path / "m.csv"),
-        "--trust", pki.trust_dir, "--json", cover, attachment, signature,
-    )
-    output = json.loads(run.stdout)
+    _, output = _check_letter(pki, tmp_path)
     assert [s["file"] for s in output["signatures"]].count("Письмо.pdf") == 1, output["signatures"]
 
 

@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import REPO_ROOT, ConfigError, load_config, verification_policy
-from tests.gateway.test_api_verify import ClientFactory, _form, make_config
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.servers.cli import gateway
-from tests.validators.test_pdf_attacks_package import members
+from tests.servers.packages import ClientFactory, members_csv
+from tests.servers.verify import make_config, verify_form
 from validators.signatures.policy import VerificationPolicy
 
 
@@ -88,7 +88,7 @@ def test_gateway_verify_judges_with_the_configured_sunset(pki: TestPki, sha1_bou
 def test_gateway_check_judges_with_the_configured_sunset(pki: TestPki, sha1_bound: Path, tmp_path: Path) -> None:
     def check(body: str) -> dict:  # type: ignore[type-arg]
         run = gateway(
-            "check", "--doc-type", "charter", "--member", "42", "--members", members(tmp_path / "m.csv"),
+            "check", "--doc-type", "charter", "--member", "42", "--members", members_csv(tmp_path / "m.csv"),
             "--trust", pki.trust_dir, "--json", "--config", config_file(tmp_path, body), sha1_bound,
         )
         return json.loads(run.stdout)  # type: ignore[no-any-return]
@@ -108,7 +108,7 @@ async def test_service_judges_with_the_configured_sunset(aiohttp_client: ClientF
     results = []
     for config in (base, configured):
         client: TestClient = await aiohttp_client(create_app(config))
-        response = await client.post("/api/v1/verify", data=_form(sha1_bound, None))
+        response = await client.post("/api/v1/verify", data=verify_form(sha1_bound, None))
         [signature] = (await response.json())["signatures"]
         results.append([c["passed"] for c in signature["checks"] if c["name"] == "pdf.digest_policy"])
     assert results == [[False], [True]]

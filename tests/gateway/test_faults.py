@@ -217,17 +217,7 @@ def test_kill_during_validation_is_followed_by_validation_after_restart(gateway_
     gateway_process.start()
     package = large_report_zip(pki, tmp_path)  # validation takes about a second
 
-    async def upload() -> str:
-        async with aiohttp.ClientSession() as session:
-            form = aiohttp.FormData()
-            for key, value in REPORT.items():
-                form.add_field(key, value)
-            form.add_field("document", open(package, "rb"), filename=package.name)  # noqa: SIM115 - aiohttp closes it
-            async with session.post(f"http://127.0.0.1:{gateway_process.port}/api/v1/submissions", data=form) as response:
-                assert response.status == 202
-                return str((await response.json())["id"])
-
-    submission_id = asyncio.run(upload())
+    submission_id = gateway_process.upload(package, REPORT)
     wait_for_submission(tmp_path / "var", lambda row: row["status"] == "validating")
     gateway_process.kill()
     rows = _submissions(dataclasses.replace(Config(), storage=StorageConfig(data_dir=tmp_path / "var")))

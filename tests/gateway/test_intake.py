@@ -31,6 +31,7 @@ from tests.servers.packages import (
     report_zip,
     run_package,
     signed_copy,
+    stored_report,
     submit,
 )
 
@@ -323,20 +324,7 @@ async def test_metrics_count_decisions(client: TestClient, pki: TestPki, tmp_pat
 
 
 async def test_submission_received_before_a_restart_is_validated_after_it(aiohttp_client: ClientFactory, config: Config, pki: TestPki, tmp_path: Path) -> None:
-    from gateway.store.blobs import BlobStore
-    from gateway.store.db import Database
-    from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
-
-    package = report_zip(pki, tmp_path)
-    blobs = BlobStore(config.storage.data_dir / "files")
-    writer = blobs.writer()
-    writer.write(package.read_bytes())
-    blob = writer.commit()
-    database = Database(config.storage.data_dir / "gateway.sqlite3")
-    submission_id, _ = SubmissionRepository(database).create(
-        NewSubmission(MEMBER, "report", "OD_Q1", None, None), [StoredFile(0, "document", package.name, blob)]
-    )
-    database.close()
+    submission_id = stored_report(config, pki, tmp_path)
     client = await aiohttp_client(create_app(config))
     assert (await decided(client, submission_id))["decision"] == "accepted"
 

@@ -13,9 +13,10 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, ServerConfig, StorageConfig, VerificationConfig
+from gateway.keys import DATABASE_KEY
 from tests.pki import pdf as pdfs
 from tests.pki.online import OnlinePki, RevocationServer
-from tests.servers.packages import MEMBER, ClientFactory, codes, decided, members_csv, submit
+from tests.servers.packages import MEMBER, ClientFactory, codes, decided, members_csv, submit, wait_for
 
 
 def _config(online_pki: OnlinePki, tmp_path: Path, grace_hours: float = 24.0) -> Config:
@@ -86,7 +87,13 @@ async def test_ca_unreachable_holds_the_package_then_accepts_it_when_the_ca_is_b
     assert report.status == 202, "no report (and no email) while the package waits"
     metrics = await (await client.get("/metrics")).text()
     assert 'gateway_submissions{status="awaiting_revocation"} 1' in metrics
-    await asyncio.sleep(0.5)  # several re-checks with the CA still down: still not decided
+    database = client.app[DATABASE_KEY]
+
+    def rechecked() -> bool:
+        rows = database.query("SELECT checks FROM revocation_waits WHERE submission_id = ?", submission_id)
+        return bool(rows) and rows[0]["checks"] >= 2
+
+    await wait_for(rechecked)  # validated again with the CA still down: still not decided
     record = await (await client.get(f"/api/v1/submissions/{submission_id}")).json()
     assert record["decision"] is None and record["status"] in ("awaiting_revocation", "received", "validating")
     with RevocationServer(online_pki):

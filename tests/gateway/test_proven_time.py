@@ -8,17 +8,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.pki.builder import TestPki
-from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.pki.tsa import TsaPki
 from tests.servers.cli import gateway
 from tests.servers.packages import MEMBER, make_zip, members_csv
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 def _signed(tsa: TsaPki, folder: Path, *, stamped: bool) -> tuple[Path, Path]:

@@ -11,16 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gateway.http.staff.views import _ENV as STAFF_ENV
 from gateway.render.html import render_html
 from gateway.store.report import PackageReport
-from tests.gateway.test_reports_stamps import REPORT_JSON, SIGNATURE
 from tests.pki import pdf as pdfs
-from tests.pki.builder import TestPki
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed
-from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.pki.tsa import TsaPki
+from tests.servers.report_samples import REPORT_JSON, SIGNATURE
 from validators.signatures.locate import verify_document
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
@@ -81,11 +78,6 @@ def test_invalid_time_stamp_is_not_shown_as_a_proof() -> None:
 def test_signature_without_a_claimed_time_says_so() -> None:
     report = report_with(signing_time=None, validation_time=RECEIVED, timestamp=None, checks=[received_check()])
     assert "Время подписания (заявлено подписантом): не указано" in _text(render_html(PackageReport.from_json(report), "member"))
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 def test_real_report_of_a_signature_proven_by_a_document_time_stamp(tsa: TsaPki, store: TrustStore, tmp_path: Path) -> None:

@@ -66,26 +66,12 @@ def doc_timestamp(
     """``source`` with a document time-stamp by TSA ``label`` in a new revision (its
     ByteRange covers everything before it, earlier signatures included);
     ``other_imprint`` (GOST TSAs): the token's messageImprint is of other bytes."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from tests.pki.pdf import stamp_pdf_with, timestamp_pdf
 
     moment = gen_time or datetime.now(UTC)
     if "rsa" in label:
-        stamper = DummyTimeStamper(
-            tsa_cert=load_cert_from_pemder(str(tsa.cert(label))),
-            tsa_key=load_private_key_from_pemder(str(tsa.key(label)), passphrase=None),
-            fixed_dt=moment,
-        )
-    else:
-        stamper = _gost_stamper(tsa, label, moment, other_imprint)
-    with open(source, "rb") as stream:
-        writer = IncrementalPdfFileWriter(stream, strict=False)
-        output = BytesIO()
-        signers.PdfTimeStamper(stamper).timestamp_pdf(writer, "sha256", output=output)
-    target.write_bytes(output.getvalue())
-    return target
+        return timestamp_pdf(tsa, label, source, target, fixed_dt=moment)  # type: ignore[arg-type]
+    return stamp_pdf_with(_gost_stamper(tsa, label, moment, other_imprint), source, target)
 
 
 class _TsaSigner:

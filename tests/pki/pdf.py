@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -266,17 +267,25 @@ def encrypt_pdf(source: Path, target: Path, password: str = "secret") -> Path:
     return target
 
 
-def timestamp_pdf(pki: TestPki, label: str, source: Path, target: Path) -> Path:
-    """Add a document timestamp (/DocTimeStamp, ETSI.RFC3161) from a test TSA key."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
+def timestamp_pdf(pki: TestPki, label: str, source: Path, target: Path, fixed_dt: datetime | None = None) -> Path:
+    """Add a document timestamp (/DocTimeStamp, ETSI.RFC3161) from a test TSA key
+    (``pki`` is anything with ``cert(label)`` and ``key(label)``); genTime ``fixed_dt`` or now."""
     from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
     stamper = DummyTimeStamper(
         tsa_cert=load_cert_from_pemder(str(pki.cert(label))),
         tsa_key=load_private_key_from_pemder(str(pki.key(label)), passphrase=None),
+        fixed_dt=fixed_dt,
     )
+    return stamp_pdf_with(stamper, source, target)
+
+
+def stamp_pdf_with(stamper: Any, source: Path, target: Path) -> Path:
+    """``source`` with a document time-stamp by pyHanko's ``stamper`` in a new revision."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
     with open(source, "rb") as stream:
         writer = IncrementalPdfFileWriter(stream, strict=False)
         output = BytesIO()

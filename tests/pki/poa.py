@@ -14,22 +14,18 @@ member, СНИЛС ``HEAD_SNILS``, the name in the member list), the one that si
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from tests.pki.builder import (
-    _BASE_CONF,
-    _GENPKEY_ARGS,
     ACCOUNTANT_GIVEN_NAME,
     ACCOUNTANT_INN,
     ACCOUNTANT_SNILS,
     ACCOUNTANT_SURNAME,
     ACCOUNTANT_TITLE,
-    DEFAULT_DIGEST,
     HEAD_GIVEN_NAME,
     HEAD_INN,
     HEAD_SNILS,
@@ -39,10 +35,6 @@ from tests.pki.builder import (
     KPK_NAME,
     KPK_OGRN,
     TestPki,
-    _ca_section,
-    _fmt_time,
-    _run_openssl,
-    _subj,
 )
 
 STRANGER_SURNAME = "Сергеев"
@@ -50,10 +42,12 @@ STRANGER_GIVEN_NAME = "Олег Павлович"
 STRANGER_INN = "770000000055"
 STRANGER_SNILS = "45678901234"
 
+#: Serials 4B7E00000000A051, …A052 (issue_under_ca counts from 1 after the base).
 _PERSONS = {
-    "accountant_personal": (ACCOUNTANT_SURNAME, ACCOUNTANT_GIVEN_NAME, ACCOUNTANT_INN, ACCOUNTANT_SNILS, 0x51),
-    "stranger_personal": (STRANGER_SURNAME, STRANGER_GIVEN_NAME, STRANGER_INN, STRANGER_SNILS, 0x52),
+    "accountant_personal": (ACCOUNTANT_SURNAME, ACCOUNTANT_GIVEN_NAME, ACCOUNTANT_INN, ACCOUNTANT_SNILS),
+    "stranger_personal": (STRANGER_SURNAME, STRANGER_GIVEN_NAME, STRANGER_INN, STRANGER_SNILS),
 }
+_SERIAL_BASE = 0x4B7E00000000A050
 
 
 def _person_dn(surname: str, given_name: str, inn: str, snils: str) -> tuple[tuple[str, str], ...]:
@@ -72,35 +66,10 @@ def _person_dn(surname: str, given_name: str, inn: str, snils: str) -> tuple[tup
 
 def issue_personal_certificates(pki: TestPki) -> TestPki:
     """Issue the natural-person certificates once (idempotent) and return ``pki``."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    labels_file = pki.root_dir / "labels.json"
-    meta = json.loads(labels_file.read_text("utf-8"))
-    for label, (surname, given_name, inn, snils, serial) in _PERSONS.items():
-        if label in meta:
-            continue
-        work = pki.root_dir / "work" / label
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "index.txt").write_text("")
-        serial_hex = f"{0x4B7E00000000A000 + serial:016X}"
-        (work / "serial").write_text(serial_hex + "\n")
-        conf = work / "openssl.cnf"
-        conf.write_text(_BASE_CONF + _ca_section(work, DEFAULT_DIGEST["gost256"]), encoding="utf-8")
-        key = pki.root_dir / "keys" / f"{label}.key"
-        _run_openssl(["genpkey", *_GENPKEY_ARGS["gost256"], "-out", str(key)])
-        csr = work / "req.pem"
-        _run_openssl(["req", "-config", str(conf), "-new", "-utf8", "-key", str(key), "-subj", _subj(_person_dn(surname, given_name, inn, snils)), "-out", str(csr)])
-        not_before, not_after = now - timedelta(days=30), now + timedelta(days=365)
-        _run_openssl([
-            "ca", "-config", str(conf), "-batch", "-notext", "-utf8", "-preserveDN",
-            "-md", DEFAULT_DIGEST["gost256"], "-in", str(csr),
-            "-startdate", _fmt_time(not_before), "-enddate", _fmt_time(not_after),
-            "-extensions", "v3_qualified",
-            "-cert", str(pki.cert("ca")), "-keyfile", str(pki.key("ca")),
-            "-out", str(pki.root_dir / "certs" / f"{label}.pem"),
-        ])
-        meta[label] = {"key_type": "gost256", "serial": serial_hex, "issuer": "ca", "not_before": _fmt_time(not_before), "not_after": _fmt_time(not_after)}
-        labels_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
-    return pki
+    from tests.pki.persons import issue_under_ca
+
+    specs = {label: _person_dn(surname, given_name, inn, snils) for label, (surname, given_name, inn, snils) in _PERSONS.items()}
+    return issue_under_ca(pki, specs, _SERIAL_BASE)
 
 
 # --- МЧД XML -------------------------------------------------------------------------------

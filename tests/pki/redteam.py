@@ -8,11 +8,11 @@ format); nothing here imports the code under test.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from tests.pki.builder import _BASE_CONF, DEFAULT_DIGEST, TestPki, _ca_section, _fmt_time, _run_openssl
-from tests.pki.revocation import index_line
+from tests.pki.revocation import index_line, make_crl
 
 __all__ = ["make_crl_with_extensions"]
 
@@ -28,27 +28,7 @@ def make_crl_with_extensions(
 ) -> Path:
     """A current DER CRL of ``issuer`` signed with its key, whose CRL extensions are the
     openssl config lines ``extensions`` (besides authorityKeyIdentifier)."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    work = out.parent / f".{out.name}.work"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "index.txt").write_text("".join(index_line(pki, label, when) for label, when in revoked))
-    (work / "crlnumber").write_text(f"{crl_number:02X}\n")
-    md = DEFAULT_DIGEST[pki.info(issuer)["key_type"]]
-    conf = work / "openssl.cnf"
-    conf.write_text(
-        _BASE_CONF + _ca_section(work, md) + "\n[redteam_crl_ext]\nauthorityKeyIdentifier = keyid\n" + extensions + "\n",
-        encoding="utf-8",
-    )
-    pem = work / "crl.pem"
-    _run_openssl([
-        "ca", "-config", str(conf), "-gencrl", "-md", md, "-crlexts", "redteam_crl_ext",
-        "-cert", str(pki.cert(issuer)), "-keyfile", str(pki.key(issuer)),
-        "-crl_lastupdate", _fmt_time(now - timedelta(hours=1)),
-        "-crl_nextupdate", _fmt_time(now + timedelta(days=30)),
-        "-out", str(pem),
-    ])
-    _run_openssl(["crl", "-in", str(pem), "-outform", "DER", "-out", str(out)])
-    return out
+    return make_crl(pki, issuer, out, revoked=revoked, crl_number=crl_number, extensions=extensions)
 
 
 def make_delegated_ocsp_response(

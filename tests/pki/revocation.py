@@ -44,8 +44,12 @@ def make_crl(
     crl_number: int = 2,
     cert: Path | None = None,
     key: Path | None = None,
+    extensions: str | None = None,
 ) -> Path:
-    """A DER CRL of ``issuer`` listing ``revoked`` (label, revocation time), signed with its key."""
+    """A DER CRL of ``issuer`` listing ``revoked`` (label, revocation time), signed with its key.
+
+    ``extensions``: openssl config lines of CRL extensions (besides authorityKeyIdentifier).
+    """
     now = datetime.now(UTC).replace(microsecond=0)
     work = out.parent / f".{out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
@@ -53,10 +57,11 @@ def make_crl(
     (work / "crlnumber").write_text(f"{crl_number:02X}\n")
     md = DEFAULT_DIGEST[pki.info(issuer)["key_type"]] if cert is None else "md_gost12_256"
     conf = work / "openssl.cnf"
-    conf.write_text(_BASE_CONF + _ca_section(work, md), encoding="utf-8")
+    crl_extensions = "" if extensions is None else "\n[crl_ext]\nauthorityKeyIdentifier = keyid\n" + extensions + "\n"
+    conf.write_text(_BASE_CONF + _ca_section(work, md) + crl_extensions, encoding="utf-8")
     pem = work / "crl.pem"
     _run_openssl([
-        "ca", "-config", str(conf), "-gencrl", "-md", md,
+        "ca", "-config", str(conf), "-gencrl", "-md", md, *(["-crlexts", "crl_ext"] if extensions is not None else []),
         "-cert", str(cert or pki.cert(issuer)), "-keyfile", str(key or pki.key(issuer)),
         "-crl_lastupdate", _fmt_time(this_update or now - timedelta(hours=1)),
         "-crl_nextupdate", _fmt_time(next_update or now + timedelta(days=30)),

@@ -17,22 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki import pdf as pdfs
-from tests.pki.builder import TestPki
 from validators.signatures.locate import verify_document
 from validators.signatures.model import Indication
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
 Signer = Callable[[Path, Path], Path]
-
-
-@pytest.fixture(params=["gost", "rsa"])
-def signed(request: pytest.FixtureRequest, pki: TestPki, tmp_path: Path) -> Path:
-    source = pdfs.make_pdf(tmp_path / "plain.pdf", "Letter to the SRO")
-    if request.param == "gost":
-        return pdfs.sign_pdf_gost(pki, "head256", source, tmp_path / "signed.pdf")
-    return pdfs.sign_pdf_pyhanko(pki, "rsa_signer", source, tmp_path / "signed.pdf")
 
 
 def _gap(data: bytes) -> tuple[int, int]:

@@ -25,14 +25,6 @@ from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
 
-@pytest.fixture(params=["gost", "rsa"])
-def signed(request: pytest.FixtureRequest, pki: TestPki, tmp_path: Path) -> Path:
-    source = pdfs.make_pdf(tmp_path / "plain.pdf", "Letter to the SRO")
-    if request.param == "gost":
-        return pdfs.sign_pdf_gost(pki, "head256", source, tmp_path / "signed.pdf")
-    return pdfs.sign_pdf_pyhanko(pki, "rsa_signer", source, tmp_path / "signed.pdf")
-
-
 def replay_first_signature_in_a_visible_field(source: Path, target: Path, *, copy: bool) -> Path:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter

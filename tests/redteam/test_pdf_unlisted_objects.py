@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from validators.signatures.locate import verify_document
@@ -24,14 +22,6 @@ from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
 
 FORGED_PAGE = b"BT /F1 18 Tf 72 720 Td (Loan approved: 1 000 000) Tj ET"
-
-
-@pytest.fixture(params=["gost", "rsa"])
-def signed(request: pytest.FixtureRequest, pki: TestPki, tmp_path: Path) -> Path:
-    source = pdfs.make_pdf(tmp_path / "plain.pdf", "Letter to the SRO")
-    if request.param == "gost":
-        return pdfs.sign_pdf_gost(pki, "head256", source, tmp_path / "signed.pdf")
-    return pdfs.sign_pdf_pyhanko(pki, "rsa_signer", source, tmp_path / "signed.pdf")
 
 
 def append_raw_revision(source: Path, target: Path, *, body: bytes, after_trailer: bytes = b"", startxref_shift: int = 0) -> Path:

@@ -14,21 +14,15 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from asn1crypto import algos, core, tsp
 
 from tests.conftest import verify
 from tests.pki.builder import TestPki
-from tests.pki.tsa import TSA_POLICY, TsaPki, build_tsa_pki
+from tests.pki.tsa import TSA_POLICY, TsaPki
 from validators.signatures.model import Indication, SubIndication
 from validators.trust import TrustStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa-redteam"))
 
 
 def token_with_imprint(tsa: TsaPki, stamped: bytes, gen_time: datetime, algorithm: str, tmp_path: Path) -> bytes:

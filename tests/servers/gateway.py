@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
@@ -12,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+import aiohttp
 
 from tests.conftest import REPO
 from tests.pki.builder import TestPki
@@ -105,6 +108,21 @@ class Gateway:
     def open_files(self) -> int:
         """How many file descriptors the process holds now."""
         return len(self.descriptors())
+
+    def upload(self, package: Path, fields: dict[str, str]) -> str:
+        """POST ``package`` as the document of a submission with ``fields``; its id (202)."""
+
+        async def post() -> str:
+            async with aiohttp.ClientSession() as session:
+                form = aiohttp.FormData()
+                for key, value in fields.items():
+                    form.add_field(key, value)
+                form.add_field("document", open(package, "rb"), filename=package.name)  # noqa: SIM115 - aiohttp closes it
+                async with session.post(f"{self.url}/api/v1/submissions", data=form) as response:
+                    assert response.status == 202, await response.text()
+                    return str((await response.json())["id"])
+
+        return asyncio.run(post())
 
     def kill(self) -> None:
         assert self.process is not None

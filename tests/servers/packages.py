@@ -146,3 +146,25 @@ async def status_of(client: TestClient, submission_id: str) -> dict[str, Any]:
 def codes(report: dict[str, Any]) -> set[str]:
     """The finding codes of a package report."""
     return {c["code"] for c in report["checks"]}
+
+
+def stored_report(config: Config, pki: TestPki, tmp_path: Path, killed: int = 0) -> str:
+    """A correct report package recorded as received (as if uploaded before a restart),
+    whose validation was started ``killed`` times by processes that died before deciding."""
+    from gateway.store.blobs import BlobStore
+    from gateway.store.db import Database
+    from gateway.store.submissions import NewSubmission, StoredFile, SubmissionRepository
+
+    package = report_zip(pki, tmp_path)
+    writer = BlobStore(config.storage.data_dir / "files").writer()
+    writer.write(package.read_bytes())
+    blob = writer.commit()
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+    try:
+        repository = SubmissionRepository(database)
+        submission_id, _ = repository.create(NewSubmission(MEMBER, "report", "OD_Q1", None, None), [StoredFile(0, "document", package.name, blob)])
+        for attempt in range(1, killed + 1):
+            assert repository.claim(submission_id) == attempt
+    finally:
+        database.close()
+    return submission_id

@@ -8,10 +8,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from gateway.pipeline.decision import Decision, decide
 from tests.pki import pdf as pdfs
 from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
 from validators.catalogue import Slot
-from validators.checks import Severity
+from validators.checks import Check, Severity
 from validators.members import MemberList
 from validators.package import PackageResult, UploadedFile, ValidationContext, validate_package
 from validators.signatures.verify import VerificationPolicy
@@ -91,3 +92,10 @@ def report_package(pki: TestPki, tmp_path: Path, label: str = "head256", extra: 
     """A report ZIP: report.xml signed by ``label`` plus ``extra`` entries."""
     entries = signed_entries(pki, tmp_path, "report.xml", "<Отчет>ОД КПК</Отчет>".encode(), label)
     return zip_of(tmp_path / name, {**entries, **(extra or {})})
+
+
+def charter_checks(pdf: Path, store: TrustStore, tmp_path: Path) -> tuple[Decision, list[Check]]:
+    """The decision and the findings for a charter package of one PDF (``Устав.pdf``)."""
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, pdf)], name={pdf: "Устав.pdf"})
+    decision, checks = decide(result.checks)
+    return decision, list(checks)

@@ -5,50 +5,21 @@ and names the change. (The verdicts themselves: test_pdf_attacks.py.)"""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from gateway.pipeline.decision import Decision, decide
+from gateway.pipeline.decision import Decision
 from tests.pki import pdf as pdfs
-from tests.pki.builder import HEAD_EMAIL, KPK_INNLE, KPK_NAME, KPK_OGRN, TestPki
-from validators.catalogue import Slot
-from validators.checks import Check, Severity
-from validators.members import MemberList
-from validators.package import UploadedFile, ValidationContext, validate_package
-from validators.signatures.verify import VerificationPolicy
+from tests.pki.builder import TestPki
+from tests.servers.cli import gateway
+from tests.servers.packages import members_csv
+from tests.validators.packages import charter_checks
+from validators.checks import Severity
 from validators.trust import TrustStore
 
-REPO = Path(__file__).resolve().parents[2]
 MEMBER = "42"
-
-
-def members(path: Path) -> Path:
-    path.write_text(
-        "number,ogrn,inn,name,email,head,status\n"
-        f'{MEMBER},{KPK_OGRN},{KPK_INNLE},"{KPK_NAME}",{HEAD_EMAIL},Иванов Иван Петрович,active\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def charter_checks(pdf: Path, store: TrustStore, tmp_path: Path) -> tuple[Decision, list[Check]]:
-    work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
-    ctx = ValidationContext(MEMBER, "charter", None, None, MemberList(members(tmp_path / "m.csv")), store, VerificationPolicy(), work)
-    result = validate_package([UploadedFile(Slot.DOCUMENT, "Устав.pdf", pdf)], ctx)
-    decision, checks = decide(result.checks)
-    return decision, list(checks)
-
-
-def gateway(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120, env=dict(os.environ)
-    )
 
 
 @pytest.fixture
@@ -92,7 +63,7 @@ def test_package_with_a_pdf_whose_later_revision_is_unreadable_is_rejected_as_mo
 def test_gateway_check_rejects_an_annotated_charter(pki: TestPki, signed: Path, tmp_path: Path) -> None:
     forged = pdfs.add_overlay_annotation(signed, tmp_path / "Устав.pdf", "Stamp")
     run = gateway(
-        "check", "--doc-type", "charter", "--member", MEMBER, "--members", members(tmp_path / "m.csv"),
+        "check", "--doc-type", "charter", "--member", MEMBER, "--members", members_csv(tmp_path / "m.csv"),
         "--trust", pki.trust_dir, "--json", forged,
     )
     assert run.returncode == 1, run.stderr

@@ -12,16 +12,11 @@ import pytest
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed
-from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.pki.tsa import TsaPki
 from validators.signatures.locate import verify_document
 from validators.signatures.model import Indication, SignatureReport, SubIndication, VerificationReport
 from validators.signatures.verify import VerificationPolicy
 from validators.trust import TrustStore
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 def _a_month_ago(tsa: TsaPki) -> datetime:

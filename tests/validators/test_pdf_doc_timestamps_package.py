@@ -14,14 +14,10 @@ from gateway.pipeline.decision import Decision
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.doc_timestamps import add_dss_crls, doc_timestamp, sign_pdf_lapsed
-from tests.pki.tsa import TsaPki, build_tsa_pki
-from tests.validators.test_pdf_attacks_package import charter_checks, gateway
+from tests.pki.tsa import TsaPki
+from tests.servers.cli import gateway
+from tests.validators.packages import charter_checks
 from validators.trust import TrustStore
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
+from tests.pki.tsa import TsaPki
 from validators.signatures.locate import verify_document
 from validators.signatures.model import Indication, RevocationMode, SubIndication, VerificationReport
 from validators.signatures.verify import VerificationPolicy
@@ -101,11 +102,9 @@ def test_signature_whose_byte_range_stops_before_the_end_fails(pki: TestPki, pla
     assert "does not cover" in check(signature, "pdf.byte_range").detail
 
 
-def test_document_timestamp_is_reported_apart_from_signatures(pki: TestPki, gost_signed: Path, store: TrustStore, tmp_path: Path) -> None:
+def test_document_timestamp_is_reported_apart_from_signatures(tsa: TsaPki, gost_signed: Path, store: TrustStore, tmp_path: Path) -> None:
     from tests.pki.doc_timestamps import doc_timestamp
-    from tests.pki.tsa import build_tsa_pki
 
-    tsa = build_tsa_pki(pki, tmp_path / "tsa")
     stamped = doc_timestamp(tsa, "tsa_rsa", gost_signed, tmp_path / "stamped.pdf")
     report = run(stamped, store)
     [signature] = report.signatures

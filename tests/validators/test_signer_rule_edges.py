@@ -1,11 +1,17 @@
-"""Edges of the whose-signature rules (``validators/signers.py``, ``validators/package.py``,
-``validators/poa/verify.py``) that a one-line change slipped past: a sole proprietor's
-certificate, an empty head name, a Moscow-date boundary of an МЧД, an МЧД signed with the
-head's name under another organisation's certificate, several МЧД for one signer, and a
-head's signature that does not verify beside a valid signature of someone else."""
+"""Edges of the whose-signature and МЧД rules (``validators/signers.py``,
+``validators/package.py``, ``validators/poa/``) that a one-line change slipped past in a
+mutation pass: a sole proprietor's certificate, an empty head name, a Moscow-date boundary
+of an МЧД, an МЧД signed with the head's name under another organisation's certificate,
+several МЧД for one signer, a head's signature that does not verify beside a valid one of
+someone else, person-signed accounting statements, МЧД format rules (one principal, an
+identified representative, kinds of re-delegation, СНИЛС length) and an oversized answer
+of the МЧД registry."""
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +25,8 @@ from tests.pki.signer_edges import HEAD_AT_FOREIGN, add_signer_edge_certificates
 from tests.validators.packages import MEMBER, codes, letter, report_package, signed_entries, validate, verdict, zip_of
 from validators.catalogue import Slot
 from validators.members import Member
-from validators.poa.parse import parse_poa
+from validators.poa.parse import normalise_snils, parse_poa
+from validators.poa.revocation import MAX_REGISTRY_ANSWER, query_registry
 from validators.poa.verify import is_personal_certificate, validity_findings
 from validators.signatures.model import Indication, SignatureReport, SignerIdentity
 from validators.signers import SignerRole, signer_is_head, signer_role
@@ -153,3 +160,60 @@ def test_accounting_statements_signed_only_by_a_person_are_not_the_members(edge_
     package = report_package(edge_pki, tmp_path, extra=statements)
     result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, package)], report_kind="OD_Y90")
     assert "report.accounting_missing" in codes(result)
+
+
+# --- МЧД format and registry -----------------------------------------------------------------
+
+
+def _poa_with(old: str, new: str) -> bytes:
+    """The default МЧД with ``old`` replaced by ``new`` (once)."""
+    data = poa_xml(PoaSpec())
+    assert old.encode() in data
+    return data.replace(old.encode(), new.encode(), 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (_poa_with("</Доверит></СвДоверит>", "</Доверит><Доверит/></СвДоверит>"), "2 principals"),
+        (_poa_with('<СведФизЛ ИННФЛ="770000000022" СНИЛС="234-567-890 12"', "<СведФизЛ"), "neither СНИЛС nor ИННФЛ"),
+    ],
+    ids=["two-principals", "representative-without-identifiers"],
+)
+def test_a_poa_that_does_not_name_one_principal_and_an_identified_representative_is_malformed(data: bytes, why: str) -> None:
+    parsed = parse_poa(data)
+    assert parsed.poa is None and why in (parsed.problem or "")
+
+
+def test_any_kind_of_poa_but_the_principals_own_is_a_re_delegation() -> None:
+    poa = parse_poa(poa_xml(PoaSpec(kind="3"))).poa
+    assert poa is not None and poa.is_redelegated
+
+
+def test_a_certificate_snils_is_eleven_digits_or_nothing() -> None:
+    assert normalise_snils("123-456-789 64") == "12345678964"
+    assert normalise_snils("1234567896") is None and normalise_snils("123456789641") is None
+
+
+def test_an_oversized_registry_answer_is_no_answer() -> None:
+    """Even one that says "revoked": more than 64 KiB is not read, and the МЧД stays to be
+    checked by hand (a warning), never decided by a truncated or padded answer."""
+    body = json.dumps({"status": "revoked", "padding": "x" * (MAX_REGISTRY_ANSWER + 1)}).encode()
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            answer = query_registry(f"http://127.0.0.1:{server.server_address[1]}/poa", "0b6f", KPK_INNLE, 5.0)
+        finally:
+            server.shutdown()
+    assert (answer.consulted, answer.status) == (False, None) and "larger than" in answer.detail

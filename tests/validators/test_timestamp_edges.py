@@ -8,18 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import verify
 from tests.pki.builder import TestPki
-from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.pki.tsa import TsaPki
 from validators.signatures.model import Indication, SignatureReport
 from validators.trust import TrustStore
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa-edges"))
 
 
 def _stamp_check(result: SignatureReport):  # type: ignore[no-untyped-def]

@@ -6,19 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import verify
 from tests.pki.builder import TestPki
-from tests.pki.tsa import TsaPki, build_tsa_pki
+from tests.pki.tsa import TsaPki
 from validators.signatures.model import Indication, SignatureReport, SubIndication, VerificationReport
 from validators.signatures.revocation import RevocationMode
 from validators.trust import TrustStore
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> TsaPki:
-    return build_tsa_pki(pki, tmp_path_factory.mktemp("tsa"))
 
 
 def _only(report: VerificationReport) -> SignatureReport:

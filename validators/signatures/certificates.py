@@ -97,9 +97,14 @@ def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[by
     return []
 
 
-#: Certificates larger than this are parsed each time, never kept in the cache (real ones
-#: are 1-3 KB; a hostile 10 MB one must not stay in memory 2,048 times).
-_MAX_CACHED_CERTIFICATE = 64 * 1024
+#: Parsed certificates shared between signatures, keyed by the SHA-256 of their DER (never
+#: by the DER itself). Certificates larger than the limit are parsed each time and never
+#: kept (real ones are 1-3 KB): at most 512 x 16 KiB of certificates stay in memory,
+#: whatever hostile signatures carry.
+_MAX_CACHED_CERTIFICATE = 16 * 1024
+_CERTIFICATE_CACHE_SIZE = 512
+_certificates: OrderedDict[bytes, x509.Certificate] = OrderedDict()
+_certificates_lock = threading.Lock()
 
 
 def certificate_from_der(der: bytes) -> x509.Certificate:
@@ -110,12 +115,18 @@ def certificate_from_der(der: bytes) -> x509.Certificate:
     """
     if len(der) > _MAX_CACHED_CERTIFICATE:
         return _parse_certificate(der)
-    return _cached_certificate(der)
-
-
-@lru_cache(maxsize=2048)
-def _cached_certificate(der: bytes) -> x509.Certificate:
-    return _parse_certificate(der)
+    key = hashlib.sha256(der).digest()
+    with _certificates_lock:
+        cached = _certificates.get(key)
+        if cached is not None:
+            _certificates.move_to_end(key)
+            return cached
+    cert = _parse_certificate(der)  # a malformed one raises and is not kept
+    with _certificates_lock:
+        _certificates[key] = cert
+        if len(_certificates) > _CERTIFICATE_CACHE_SIZE:
+            _certificates.popitem(last=False)
+    return cert
 
 
 def _parse_certificate(der: bytes) -> x509.Certificate:
@@ -163,11 +174,23 @@ def name_key(name: x509.Name) -> str:
     """
     if name.explicit or name.implicit:  # e.g. OCSP ResponderID byName is [1] EXPLICIT Name
         name = name.untag()
-    return _name_key(name.dump())
+    der = name.dump()
+    if len(der) > _MAX_CACHED_NAME:
+        return _name_key_of(der)  # a hostile name of any size is never kept
+    return _cached_name_key(der)
+
+
+#: Names longer than this (real ones are a few hundred bytes) are not cached: the cache
+#: holds at most 16,384 x 2 KiB of keys.
+_MAX_CACHED_NAME = 2048
 
 
 @lru_cache(maxsize=16384)
-def _name_key(der: bytes) -> str:
+def _cached_name_key(der: bytes) -> str:
+    return _name_key_of(der)
+
+
+def _name_key_of(der: bytes) -> str:
     try:
         return str(x509.Name.load(der).hashable)
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import SplitResult, urljoin, urlsplit
@@ -80,7 +81,8 @@ class Fetcher:
     def __init__(self, policy: FetchPolicy = FetchPolicy()) -> None:
         self.policy = policy
         self._lock = threading.Lock()
-        self._per_host: dict[str, threading.BoundedSemaphore] = {}
+        # A slot per host while fetches hold it (the table does not grow with every host).
+        self._per_host: weakref.WeakValueDictionary[str, threading.BoundedSemaphore] = weakref.WeakValueDictionary()
         confined = os.environ.get(CONFINE_ENV)
         self._confined = tuple(h for h in confined.split(",") if h.strip()) if confined is not None else None
         # The TLS context (system CA bundle: tens of ms to load) and http.client are
