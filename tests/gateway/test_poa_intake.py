@@ -14,11 +14,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Config, PoaConfig
-from tests.pki import pdf as pdfs
 from tests.pki.builder import KPK_NAME, TestPki
 from tests.pki.poa import PoaSpec, issue_personal_certificates, write_signed_poa
 from tests.servers.cli import gateway
-from tests.servers.packages import LETTER, MEMBER, ClientFactory, codes, make_zip, members_csv, run_package, signed_copy
+from tests.servers.packages import (
+    LETTER,
+    MEMBER,
+    ClientFactory,
+    codes,
+    letter_by_accountant,
+    members_csv,
+    run_package,
+)
 
 # The fixtures `config` and `client` of the intake tests, reused.
 
@@ -27,16 +34,6 @@ from tests.servers.packages import LETTER, MEMBER, ClientFactory, codes, make_zi
 @pytest.fixture(scope="session")
 def poa_pki(pki: TestPki) -> TestPki:
     return issue_personal_certificates(pki)
-
-
-def letter_by_accountant(pki: TestPki, folder: Path, extra_in_archive: list[Path] | None = None) -> dict[str, list[Path]]:
-    """Cover letter and supporting archive signed with the chief accountant's personal certificate."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cover = pdfs.make_pdf(folder / "Письмо.pdf", "Cover letter")
-    cover_sig = pki.sign("accountant_personal", cover, folder / "Письмо.pdf.sig")
-    inner = signed_copy(pki, folder / "att", "Справка.pdf", pdfs.make_pdf(folder / "s.pdf").read_bytes(), "accountant_personal")
-    attachment = make_zip(folder / "Приложение.zip", inner + (extra_in_archive or []))
-    return {"document": [cover], "signature": [cover_sig], "attachment": [attachment]}
 
 
 async def test_accountant_with_poa_part_is_accepted_and_the_staff_stamp_names_the_poa(client: TestClient, poa_pki: TestPki, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from gateway.pipeline.decision import Decision
 from tests.pki.builder import TestPki
 from tests.pki.poa import PoaSpec, poa_xml
-from tests.validators.test_poa_package import Package, codes, decision, members, poa_pki, validate
+from tests.validators.poa_packages import Package, codes, decision, members, poa_pki, validate
 from validators.members import MemberList
 from validators.poa.parse import parse_poa
 from validators.trust import TrustStore
@@ -62,9 +62,8 @@ def test_gateway_check_rejects_a_letter_under_a_power_of_attorney_granting_nothi
     """The same through ``gateway check`` (the МЧД given with ``--power-of-attorney``)."""
     import json
 
-    from tests.gateway.test_poa_intake import letter_by_accountant
     from tests.servers.cli import gateway
-    from tests.servers.packages import MEMBER, members_csv
+    from tests.servers.packages import MEMBER, letter_by_accountant, members_csv
 
     spec = PoaSpec(powers_text="")
     xml, _sig = _signed_poa(poa_pki, tmp_path / "poa", poa_xml(spec).decode("utf-8"), spec)

@@ -168,3 +168,15 @@ def stored_report(config: Config, pki: TestPki, tmp_path: Path, killed: int = 0)
     finally:
         database.close()
     return submission_id
+
+
+def letter_by_accountant(pki: TestPki, folder: Path, extra_in_archive: list[Path] | None = None) -> dict[str, list[Path]]:
+    """Cover letter and supporting archive signed with the chief accountant's personal certificate."""
+    folder.mkdir(parents=True, exist_ok=True)
+    from tests.pki import pdf as pdfs
+
+    cover = pdfs.make_pdf(folder / "Письмо.pdf", "Cover letter")
+    cover_sig = pki.sign("accountant_personal", cover, folder / "Письмо.pdf.sig")
+    inner = signed_copy(pki, folder / "att", "Справка.pdf", pdfs.make_pdf(folder / "s.pdf").read_bytes(), "accountant_personal")
+    attachment = make_zip(folder / "Приложение.zip", inner + (extra_in_archive or []))
+    return {"document": [cover], "signature": [cover_sig], "attachment": [attachment]}
