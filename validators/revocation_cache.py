@@ -23,7 +23,6 @@ import hashlib
 import logging
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -458,6 +457,8 @@ class OnlineRevocation:
             failed = self._recently_failed(url)
             if failed is not None:
                 return failed
+            import tempfile  # only when a CRL is fetched: not on every `gateway verify` start
+
             handle, temp_name = tempfile.mkstemp(prefix="fetch-", suffix=".crl", dir=self.cache.folder)
             temp = Path(temp_name)
             try:

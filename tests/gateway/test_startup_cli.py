@@ -103,3 +103,5 @@ def test_verify_with_revocation_loads_the_cache_but_not_the_service(pki: TestPki
     assert code == 0 and report["signatures"][0]["indication"] == "TOTAL_PASSED"
     assert _loaded(modules, _SERVICE) == []
     assert "validators.revocation_cache" in modules
+    # Nor what only a CRL download (tempfile) or a help text (shutil, for the width) uses.
+    assert _loaded(modules, ("tempfile", "shutil")) == []
