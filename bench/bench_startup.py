@@ -55,10 +55,17 @@ def _write(path: Path, size: int) -> None:
             left -= len(block)
 
 
+_cpu: dict[int, float] = {}
+
+
 def _wall(command: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,), cwd: Path | None = None) -> float:
+    """Wall time of one run; its CPU time (user + system, all threads) goes to ``_cpu``."""
     start = time.perf_counter()
-    code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd).returncode
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    _cpu[0] = usage.ru_utime + usage.ru_stime
     if code not in ok:
         raise SystemExit(f"exit {code}: {' '.join(command)}")
     return wall
@@ -71,25 +78,28 @@ def main() -> None:
     parser.add_argument("--repo", action="append", default=None, help="checkout whose gateway is measured, DIR or DIR=PYTHON (repeatable)")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    pythons: dict[Path, str] = {}
+    # (label, checkout, interpreter): the same checkout may be measured with two interpreters.
+    checkouts: list[tuple[str, Path, str]] = []
     for spec in args.repo or [str(HERE)]:
         folder, _, python = spec.partition("=")
-        pythons[Path(folder).resolve()] = python or PYTHON
-    repos = list(pythons)
+        repo = Path(folder).resolve()
+        checkouts.append((f"{repo.name}, {python}" if python else repo.name, repo, python or PYTHON))
+    repos = sorted({repo for _, repo, _ in checkouts})
+    pythons = sorted({python for _, _, python in checkouts})
     # The checkout's own code, run by its interpreter (as the console script).
     code = "import sys; sys.argv[0] = 'gateway'; from gateway.entry import run; run()"
     # An installed gateway has its bytecode compiled (pip does it for a wheel; bootstrap.sh
     # for the editable checkout); here PYTHONDONTWRITEBYTECODE may be set, so compile it.
     for repo in repos:
-        subprocess.run([pythons[repo], "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
+        subprocess.run([PYTHON, "-m", "compileall", "-q", str(repo / "gateway"), str(repo / "validators")], check=True)
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-startup-"))
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
     try:
         pki = build_test_pki(work / "pki")
         floors = {
             "python -c pass": [PYTHON, "-c", "pass"],
             "python importing asn1crypto cms/x509/crl": [PYTHON, "-c", "import asn1crypto.cms, asn1crypto.x509, asn1crypto.crl"],
-            **{f"python -c pass ({python})": [python, "-c", "pass"] for python in sorted(set(pythons.values()) - {PYTHON})},
+            **{f"python -c pass ({python})": [python, "-c", "pass"] for python in pythons if python != PYTHON},
         }
         for text in args.sizes.split(","):
             size = _size(text)
@@ -101,35 +111,38 @@ def main() -> None:
                 "-CAfile", str(pki.ca_bundle), "-out", os.devnull,
             ]
             arguments = ["verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--json"]
-            verify = {repo: [pythons[repo], "-c", code, *arguments] for repo in repos}
+            verify = {label: ([python, "-c", code, *arguments], {**os.environ, "PYTHONPATH": str(repo)}) for label, repo, python in checkouts}
             runs = args.runs if size < (50 << 20) else max(3, args.runs // 3)
-            times: dict[str, list[float]] = {"openssl": [], **{str(r): [] for r in repos}, **{k: [] for k in floors}}
-            for repo in repos:
-                _wall(verify[repo], {**os.environ, "PYTHONPATH": str(repo)}, cwd=work)  # warm the page cache
+            times: dict[str, list[float]] = {"openssl": [], **{label: [] for label in verify}, **{k: [] for k in floors}}
+            cpu: dict[str, list[float]] = {name: [] for name in times}
+            for command, env in verify.values():
+                _wall(command, env, cwd=work)  # warm the page cache
             for _ in range(runs):
                 times["openssl"].append(_wall(openssl, OPENSSL_ENV))
-                for repo in repos:
-                    times[str(repo)].append(_wall(verify[repo], {**os.environ, "PYTHONPATH": str(repo)}, cwd=work))
+                cpu["openssl"].append(_cpu[0])
+                for label, (command, env) in verify.items():
+                    times[label].append(_wall(command, env, cwd=work))
+                    cpu[label].append(_cpu[0])
                 if size < (1 << 20) + 1:
                     for name, command in floors.items():
                         times[name].append(_wall(command))
+                        cpu[name].append(_cpu[0])
             base = statistics.median(times["openssl"])
-            rows.append((f"{text}: openssl cms -verify", f"{base * 1000:.1f} ms", "", str(runs)))
-            for repo in repos:
-                gw = statistics.median(times[str(repo)])
-                label = f"gateway verify --json ({repo.name}{', its venv' if pythons[repo] != PYTHON else ''})" if len(repos) > 1 else "gateway verify --json"
-                rows.append((f"{text}: {label}", f"{gw * 1000:.1f} ms", f"{gw / base:.2f}x openssl", str(runs)))
-            for name in floors:
-                if times[name]:
-                    value = statistics.median(times[name])
-                    rows.append((f"{text}: floor, {name}", f"{value * 1000:.1f} ms", f"{value / base:.2f}x openssl", str(runs)))
+
+            cases = [("openssl cms -verify", "openssl")]
+            cases += [(f"gateway verify --json ({name})" if len(verify) > 1 else "gateway verify --json", name) for name in verify]
+            cases += [(f"floor, {name}", name) for name in floors if times[name]]
+            for title, name in cases:
+                wall, used = statistics.median(times[name]), statistics.median(cpu[name])
+                ratio = f"{wall / base:.2f}x openssl" if name != "openssl" else ""
+                rows.append((f"{text}: {title}", f"{wall * 1000:.1f} ms", ratio, f"{used * 1000:.1f} ms", str(runs)))
             document.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load = " ".join(f"{x:.2f}" for x in load_before), " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average at the start: {load[0]}, at the end: {load[1]} ({os.cpu_count()} CPUs); gateway of {', '.join(map(str, repos))}")
-    print("| case | wall (median) | ratio | runs |")
-    print("|---|---|---|---|")
+    print(f"load average at the start: {load[0]}, at the end: {load[1]} ({os.cpu_count()} CPUs); gateway of {', '.join(map(str, repos))}; python {PYTHON}")
+    print("| case | wall (median) | ratio | CPU, all threads (median) | runs |")
+    print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 

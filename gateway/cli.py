@@ -228,7 +228,7 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
         digests = FileDigests(document)
         digests.prefetch(REPORTED)
 
-    from validators.signatures.locate import verify_document
+    from validators.signatures.locate import is_pdf, verify_document
 
     if args.signature is not None and not args.signature.is_file():
         print(f"gateway verify: {args.signature}: no such file", file=sys.stderr)
@@ -238,6 +238,8 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     store, policy = setup
     try:
+        if is_pdf(document):
+            _quiet_library_logs()  # pyHanko reads PDFs only; for other documents logging stays unloaded
         report = verify_document(document, store, policy, args.signature, digests)
     except OSError as exc:
         print(f"gateway verify: {exc.filename or document}: {exc.strerror}", file=sys.stderr)
@@ -649,7 +651,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _quiet_library_logs()
+    if args.command != "verify":  # verify quiets pyHanko when it reads a PDF
+        _quiet_library_logs()
     import validators
 
     validators.init()

@@ -14,12 +14,14 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from validators import gost
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = [
     "DigestAlgorithm",
@@ -199,6 +201,34 @@ def _digest_in_parallel(source: BinaryIO, algorithms: Sequence[DigestAlgorithm],
     return {oid: h.digest() for oid, h in hashes.items()}
 
 
+class _Pending:
+    """One digest being computed, or its outcome: the part of ``concurrent.futures.Future``
+    used here, without importing ``concurrent.futures`` (and with it ``logging``) at every
+    ``gateway verify`` start."""
+
+    __slots__ = ("_done", "_value", "_error")
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value = b""
+        self._error: BaseException | None = None
+
+    def set_result(self, value: bytes) -> None:
+        self._value = value
+        self._done.set()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def result(self) -> bytes:
+        """The digest, once computed; raises what computing it raised."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class FileDigests:
     """The digests of one file, each computed once, optionally in the background.
 
@@ -211,10 +241,10 @@ class FileDigests:
         self.ranges = tuple(ranges) if ranges is not None else None
         """Only these (offset, length) parts of the file are digested (a PDF /ByteRange)."""
         self._lock = threading.Lock()
-        self._futures: dict[str, Future[bytes]] = {}
+        self._futures: dict[str, _Pending] = {}
         for oid, digest in (known or {}).items():
             # Computed before (while the file was received or stored): never again.
-            done: Future[bytes] = Future()
+            done = _Pending()
             done.set_result(digest)
             self._futures[oid] = done
 
@@ -252,7 +282,7 @@ class FileDigests:
                 continue
         return results
 
-    def _claim(self, oids: Iterable[str]) -> list[tuple[DigestAlgorithm, Future[bytes]]]:
+    def _claim(self, oids: Iterable[str]) -> list[tuple[DigestAlgorithm, _Pending]]:
         """Futures for the digests nobody has started yet (unknown OIDs are skipped)."""
         claimed = []
         with self._lock:
@@ -263,12 +293,12 @@ class FileDigests:
                     algorithm = digest_by_oid(oid)
                 except UnsupportedAlgorithm:
                     continue
-                future: Future[bytes] = Future()
+                future = _Pending()
                 self._futures[oid] = future
                 claimed.append((algorithm, future))
         return claimed
 
-    def _compute(self, work: list[tuple[DigestAlgorithm, Future[bytes]]]) -> None:
+    def _compute(self, work: list[tuple[DigestAlgorithm, _Pending]]) -> None:
         usable = []
         for algorithm, future in work:
             try:

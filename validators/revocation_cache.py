@@ -20,10 +20,8 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 import weakref
@@ -32,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import core, crl, ocsp, x509
 
@@ -43,7 +42,17 @@ from validators.signatures.revocation import CrlView, FetchedEvidence, RevokedEn
 
 __all__ = ["RevocationCache", "OnlineRevocation", "CachedCrl", "CrlInfo", "ocsp_request_for"]
 
-log = logging.getLogger("validators.revocation_cache")
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """This module's logger; ``logging`` is imported only when there is something to log
+    (a failed fetch), not at every ``gateway verify`` start."""
+    import logging
+
+    return logging.getLogger("validators.revocation_cache")
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS crls (
@@ -464,6 +473,8 @@ class OnlineRevocation:
             failed = self._recently_failed(url)
             if failed is not None:
                 return failed
+            import tempfile  # only when a CRL is fetched: not on every `gateway verify` start
+
             handle, temp_name = tempfile.mkstemp(prefix="fetch-", suffix=".crl", dir=self.cache.folder)
             temp = Path(temp_name)
             try:
@@ -482,7 +493,7 @@ class OnlineRevocation:
                 temp.unlink(missing_ok=True)
                 message = str(exc) if isinstance(exc, FetchError) else f"{url}: {exc}"
                 self.cache.record_failure(url, message)
-                log.warning("revocation fetch failed: %s", message)
+                _log().warning("revocation fetch failed: %s", message)
                 return message
             self.cache.clear_failure(url)
             return None

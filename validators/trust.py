@@ -14,12 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from asn1crypto import crl, x509
 
 from validators.signatures.certificates import fingerprint, format_name, load_certificates, load_crls, name_key
-from validators.tsl import AccreditedCaList, TslError, exempt_centre, load_tsl
+
+if TYPE_CHECKING:
+    from validators.tsl import AccreditedCaList
 
 __all__ = ["TrustStore", "load_trust_store", "TSL_CA_FOLDER", "ACCREDITED_EXTRA"]
 
@@ -111,6 +113,9 @@ def load_trust_store(directory: Path) -> TrustStore:
     tsl = None
     tsl_path = directory / "tsl.xml"
     if tsl_path.is_file():
+        # The list's reader only when the trust store has one (`gateway verify` start-up).
+        from validators.tsl import AccreditedCaList, TslError, exempt_centre, load_tsl
+
         try:
             tsl = load_tsl(tsl_path)
         except TslError as exc:

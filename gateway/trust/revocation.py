@@ -7,7 +7,6 @@ cache but never fetches.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -20,11 +19,18 @@ from validators.signatures.fetch import Fetcher, FetchPolicy
 __all__ = ["revocation_cache_dir", "online_revocation", "fetch_policy", "trust_data_health"]
 
 if TYPE_CHECKING:
+    import logging
+
     from validators.signatures.revocation import RevocationSource
     from validators.trust import TrustStore
     from validators.trust_health import TrustHealth
 
-log = logging.getLogger("gateway.trust.revocation")
+
+def _log() -> logging.Logger:
+    """This module's logger; ``logging`` is imported only when there is something to log."""
+    import logging
+
+    return logging.getLogger("gateway.trust.revocation")
 
 
 def revocation_cache_dir(config: Config) -> Path:
@@ -56,7 +62,7 @@ def online_revocation(config: Config, offline: bool | None = None) -> OnlineRevo
     try:
         cache = RevocationCache(revocation_cache_dir(config), timedelta(days=config.verification.revocation_keep_days))
     except (OSError, sqlite3.Error) as exc:
-        log.warning("revocation cache unusable, no online revocation: %s", exc)
+        _log().warning("revocation cache unusable, no online revocation: %s", exc)
         return None
     return OnlineRevocation(
         cache,

@@ -103,3 +103,22 @@ def test_verify_with_revocation_loads_the_cache_but_not_the_service(pki: TestPki
     assert code == 0 and report["signatures"][0]["indication"] == "TOTAL_PASSED"
     assert _loaded(modules, _SERVICE) == []
     assert "validators.revocation_cache" in modules
+    # Nor what only a CRL download (tempfile), a help text (shutil, for the width), a log
+    # line (logging: a failed fetch, pyHanko's PDF messages) or an accredited-CA list (the
+    # test trust store has no tsl.xml) uses.
+    assert _loaded(modules, ("tempfile", "shutil", "logging", "concurrent", "validators.tsl")) == []
+
+
+def test_verify_of_a_pdf_quiets_pyhankos_logging(pki: TestPki, tmp_path: Path) -> None:
+    from tests.pki.pdf import make_pdf
+
+    document = make_pdf(tmp_path / "report.pdf")
+    script = (
+        "import contextlib, io, json, logging\n"
+        "from gateway.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['verify', {str(document)!r}, '--trust', {str(pki.trust_dir)!r}, '--offline', '--json'])\n"
+        "print(json.dumps({'propagate': logging.getLogger('pyhanko').propagate}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"propagate": False}, run.stderr

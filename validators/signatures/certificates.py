@@ -53,7 +53,6 @@ OID_INN_LE = "1.2.643.100.4"
 _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 
 
-
 def init_asn1() -> None:
     """Adjust asn1crypto's certificate spec for the verifier; idempotent, process-wide.
 

@@ -15,11 +15,14 @@ A signature is *qualified* only when it passed and its signer certificate:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from asn1crypto import core, x509
 
 from validators.signatures.certificates import conflicting_identity_attributes, identity_of
-from validators.tsl import AccreditedCaList
+
+if TYPE_CHECKING:
+    from validators.tsl import AccreditedCaList
 
 __all__ = ["profile_problems", "accreditation_problem", "CLASS_POLICY_PREFIX"]
 
