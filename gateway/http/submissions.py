@@ -85,7 +85,7 @@ async def create_submission(request: web.Request) -> web.Response:
                     # Same key: a retry (200) or a conflict (409), decided once the files are read.
                     existing = await loop.run_in_executor(None, repository.find_external, value)
             elif part.name in _SLOTS:
-                writer = await loop.run_in_executor(executor, blobs.writer)
+                writer = blobs.writer()  # no file-system work until its first chunk, on the upload thread
                 writers.append((part.name, part.filename or "", writer))
                 await stream_part(form, part, writer, executor, slot_limits[part.name])
             else:

@@ -218,6 +218,8 @@ def multipart_precheck(request: web.Request, limit: int, form_hint_ru: str) -> w
     """413 for a declared body over ``limit``, 400 for a body that is not a multipart form."""
     if request.content_length is not None and request.content_length > limit:
         return error_response(413, "request.too_large", text.FILES_TOO_LARGE, f"body of {request.content_length} bytes over {limit}")
-    if not request.content_type.startswith("multipart/"):
-        return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.content_type}")
+    # parse_mimetype, not request.content_type: aiohttp parses the latter with the email
+    # package's header parser, a sizeable share of the event loop's time per upload.
+    if parse_mimetype(request.headers.get(hdrs.CONTENT_TYPE, "")).type != "multipart":
+        return error_response(400, "request.not_multipart", form_hint_ru, f"content type {request.headers.get(hdrs.CONTENT_TYPE, '')[:100]}")
     return None

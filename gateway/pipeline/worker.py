@@ -117,16 +117,6 @@ def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) 
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Validated:
-    """A validated package on its way to the decision."""
-
-    decision: Decision
-    report: PackageReport
-    streebog: dict[str, str]
-    """Streebog-256 digests computed in the validation, by the file's SHA-256."""
-
-
 @dataclass
 class ValidationStats:
     """For /metrics."""
@@ -229,8 +219,9 @@ class Pipeline:
 
     async def process(self, submission_id: str) -> None:
         """Claim, validate, decide. The work (claim, validation, revocation hold) is one trip
-        to a validation thread; the decision is committed by the group commit, so the
-        thread goes on to the next package instead of waiting for the disk."""
+        to a validation thread (each trip costs the event loop, which is the busiest thread
+        in a burst); the decision is committed by the group commit, so the thread goes on to
+        the next package instead of waiting for the disk."""
         self._validating += 1
         try:
             await self._process(submission_id)
@@ -249,12 +240,12 @@ class Pipeline:
             raise
         if validated is None:
             return  # decided already, or held (awaiting_revocation, re-checked later)
-        decision, report = validated.decision, validated.report
+        decision, report, streebog = validated
         jobs = decision_jobs(submission_id, report)
 
         def record(connection: sqlite3.Connection) -> None:
             record_decision(connection, submission_id, decision, report, report.member_email, jobs)
-            record_streebog(connection, validated.streebog)
+            record_streebog(connection, streebog)
 
         await self.decisions.run(record)
         if self.on_decided is not None:
@@ -264,10 +255,11 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _work(self, submission_id: str) -> _Validated | None:
+    def _work(self, submission_id: str) -> tuple[Decision, PackageReport, dict[str, str]] | None:
         """Claim the submission (counting the attempt), validate it and see whether it is held
-        for revocation data; None when it is decided already or held. Past the attempt cap,
-        only record that it could not be done."""
+        for revocation data: the decision, its report and the Streebog-256 digests computed
+        (by the file's SHA-256), or None when it is decided already or held. Past the attempt
+        cap, only record that it could not be done."""
         attempt = self.repository.claim(submission_id)
         if attempt is None:
             return None
@@ -280,7 +272,7 @@ class Pipeline:
             if considered is None:
                 return None
             decision, report = considered
-        return _Validated(decision, report, streebog)
+        return decision, report, streebog
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.

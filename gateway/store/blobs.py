@@ -32,22 +32,34 @@ class StoredBlob:
 
 
 class BlobWriter:
-    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable."""
+    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable.
+
+    Making one does no file-system work (the event loop may make it): the temporary file
+    is created by the first ``write`` or by ``finish``, on the writer's thread.
+    """
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
-        self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
-        self._temp = Path(name)
+        self._file: BinaryIO | None = None
+        self._temp: Path | None = None
+        self._finished = False
         self._sha256 = hashlib.sha256()
         self.size = 0
         self._unsynced = 0
 
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            if self._finished:
+                raise ValueError("BlobWriter.write() after finish()")
+            fd, name = tempfile.mkstemp(dir=self._store.tmp, prefix="upload-")
+            self._file = os.fdopen(fd, "wb", buffering=0)
+            self._temp = Path(name)
+        return self._file
+
     def write(self, chunk: bytes) -> None:
         """Write and SHA-256 a chunk."""
-        if self._file is None:
-            raise ValueError("BlobWriter.write() after finish()")
-        self._file.write(chunk)
+        file = self._open()
+        file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
         self._unsynced += len(chunk)
@@ -55,7 +67,7 @@ class BlobWriter:
             # Flushed while the upload goes on: the fsync before the 202 then has little
             # left to write, and a large upload never piles up dirty pages that make the
             # kernel throttle every writer.
-            os.fdatasync(self._file.fileno())
+            os.fdatasync(file.fileno())
             self._unsynced = 0
 
     @property
@@ -65,10 +77,12 @@ class BlobWriter:
 
     def finish(self) -> None:
         """All chunks are in: close the file (a request with many parts holds one open
-        file at a time; the data is fsynced at :meth:`commit`)."""
-        if self._file is not None:
-            self._file.close()
+        file at a time; the data is fsynced at :meth:`commit`). An empty part still gets
+        its (empty) file."""
+        if not self._finished:
+            self._open().close()
             self._file = None
+            self._finished = True
 
     def commit(self) -> StoredBlob:
         """Durable under its content address (fsync of the file and of its folder)."""
@@ -78,6 +92,8 @@ class BlobWriter:
         """fsync the file and move it to its content address; returns the blob and the folder
         that received its name (to be fsynced by the caller, once for many files)."""
         self.finish()
+        if self._temp is None:  # opened by finish() above; a None here is a broken invariant
+            raise RuntimeError("BlobWriter has no file after finish()")
         fsync_path(self._temp)
         key = self._sha256.hexdigest()
         target = self._store.path(key)
@@ -86,9 +102,12 @@ class BlobWriter:
         return StoredBlob(key, self.size, key, None), target.parent
 
     def abort(self) -> None:
-        try:
-            self.finish()
-        finally:
+        """Close and remove the temporary file, if there is one."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._finished = True
+        if self._temp is not None:
             self._temp.unlink(missing_ok=True)
 
 
