@@ -9,6 +9,12 @@ registered status, the next email). Failures back off exponentially with jitter,
 long as the other side's Retry-After asks; permanent failures and rows out of attempts
 go to the dead letter, visible in ``gateway outbox`` and ``/metrics``.
 
+The worker yields to the intake: while uploads come in or packages wait for validation, it
+takes registry and email jobs only once they have waited ``max_deferral`` seconds
+(``[delivery] defer_while_validating``), so a burst is decided first and its deliveries
+follow; portal callbacks never wait. A done mark without effects (an email sent) is not
+waited to disk; one with effects is.
+
 Delivery is at least once; what the neighbours see is once: the registry deduplicates by
 ``Idempotency-Key`` (the submission id), and every email carries a Message-ID derived
 from its row, so a resend after a crash is the same message (the ``.eml`` folder simply

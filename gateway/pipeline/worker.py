@@ -4,7 +4,9 @@ Submissions are taken from an in-process queue and, at start-up, from the databa
 (``received`` or interrupted ``validating`` ones), so a restart loses nothing. The
 validators run in a thread pool (libmagic, archives and OpenSSL block); a crash of the
 validation of one package becomes a ``processing.error`` finding (returned, with the
-reason for staff), never a lost submission. A validation that kills the process is not
+reason for staff), never a lost submission. Decisions are committed in groups
+(``gateway.store.grouped``): a validation thread never waits for the disk, and the
+decisions that finish together share one log fsync. A validation that kills the process is not
 retried forever: every claim counts an attempt in the submission row before the work
 starts, and past ``limits.validation_max_attempts`` the package gets ``processing.error``
 without being opened again.
