@@ -33,7 +33,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.grouped import GroupedTransactions
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import SubmissionRepository, record_decision
+from gateway.store.submissions import SubmissionRepository, record_decision, report_json_of
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
 from validators.checks import finding
@@ -242,11 +242,11 @@ class Pipeline:
             raise
         if validated is None:
             return  # decided already, or held (awaiting_revocation, re-checked later)
-        decision, report, streebog = validated
+        decision, report, streebog, stored = validated
         jobs = decision_jobs(submission_id, report)
 
         def record(connection: sqlite3.Connection) -> None:
-            record_decision(connection, submission_id, decision, report, report.member_email, jobs)
+            record_decision(connection, submission_id, decision, report, report.member_email, jobs, stored)
             record_streebog(connection, streebog)
 
         await self.decisions.run(record)
@@ -257,11 +257,12 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _work(self, submission_id: str) -> tuple[Decision, PackageReport, dict[str, str]] | None:
+    def _work(self, submission_id: str) -> tuple[Decision, PackageReport, dict[str, str], str] | None:
         """Claim the submission (counting the attempt), validate it and see whether it is held
-        for revocation data: the decision, its report and the Streebog-256 digests computed
-        (by the file's SHA-256), or None when it is decided already or held. Past the attempt
-        cap, only record that it could not be done."""
+        for revocation data: the decision, its report, the Streebog-256 digests computed (by
+        the file's SHA-256) and the report as stored (serialised here, not under the write
+        lock), or None when it is decided already or held. Past the attempt cap, only record
+        that it could not be done."""
         attempt = self.repository.claim(submission_id)
         if attempt is None:
             return None
@@ -274,7 +275,7 @@ class Pipeline:
             if considered is None:
                 return None
             decision, report = considered
-        return decision, report, streebog
+        return decision, report, streebog, report_json_of(report)
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.
