@@ -183,7 +183,7 @@ class _Target:
     concurrency: int
     rate_per_second: float | None = None
     yields: bool = True
-    """Its jobs wait while validations are queued (see ``OutboxWorker.yield_to``)."""
+    """Its jobs wait while the intake is busy (see ``OutboxWorker.yield_to``)."""
     running: int = 0
     next_start: float = 0.0
 
@@ -214,7 +214,7 @@ class OutboxWorker:
 
     def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None, yields: bool = True) -> None:
         """Jobs of ``name``: at most ``concurrency`` at a time and ``rate_per_second``;
-        ``yields``: they wait for a validation backlog (``yield_to``) within ``max_deferral``."""
+        ``yields``: they wait while the intake is busy (``yield_to``), within ``max_deferral``."""
         self.targets[name] = _Target(concurrency, rate_per_second, yields)
 
     def wake(self) -> None:
@@ -256,7 +256,7 @@ class OutboxWorker:
         deferring = self.yield_to is not None and self.max_deferral > 0 and self.yield_to()
         look = True
         if deferring:
-            # Every decision wakes the worker; while the backlog lasts, the deferred targets
+            # Every decision wakes the worker; while the intake is busy, the deferred targets
             # are looked at once a poll interval, not at each wake-up.
             now = loop.time()
             look = now >= self._next_deferred_look
