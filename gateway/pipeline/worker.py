@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.grouped import GroupedTransactions
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import SubmissionRepository, record_decision, report_json_of
+from gateway.store.submissions import SubmissionRepository, record_decision, record_streebog, report_json_of
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
 from validators.checks import finding
@@ -110,13 +110,6 @@ def run_validation(
 
 def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-
-
-def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
-    """Record Streebog-256 digests with every stored file of that SHA-256."""
-    connection.executemany(
-        "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
-    )
 
 
 @dataclass
