@@ -9,6 +9,12 @@ registered status, the next email). Failures back off exponentially with jitter,
 long as the other side's Retry-After asks; permanent failures and rows out of attempts
 go to the dead letter, visible in ``gateway outbox`` and ``/metrics``.
 
+The worker yields to the intake: while uploads come in or packages wait for validation, it
+takes registry and email jobs only once they have waited ``max_deferral`` seconds
+(``[delivery] defer_while_validating``), so a burst is decided first and its deliveries
+follow; portal callbacks never wait. A done mark without effects (an email sent) is not
+waited to disk; one with effects is.
+
 Delivery is at least once; what the neighbours see is once: the registry deduplicates by
 ``Idempotency-Key`` (the submission id), and every email carries a Message-ID derived
 from its row, so a resend after a crash is the same message (the ``.eml`` folder simply
@@ -181,7 +187,7 @@ class _Target:
     concurrency: int
     rate_per_second: float | None = None
     yields: bool = True
-    """Its jobs wait while validations are queued (see ``OutboxWorker.yield_to``)."""
+    """Its jobs wait while the intake is busy (see ``OutboxWorker.yield_to``)."""
     running: int = 0
     next_start: float = 0.0
 
@@ -212,7 +218,7 @@ class OutboxWorker:
 
     def add_target(self, name: str, concurrency: int, rate_per_second: float | None = None, yields: bool = True) -> None:
         """Jobs of ``name``: at most ``concurrency`` at a time and ``rate_per_second``;
-        ``yields``: they wait for a validation backlog (``yield_to``) within ``max_deferral``."""
+        ``yields``: they wait while the intake is busy (``yield_to``), within ``max_deferral``."""
         self.targets[name] = _Target(concurrency, rate_per_second, yields)
 
     def wake(self) -> None:
@@ -254,7 +260,7 @@ class OutboxWorker:
         deferring = self.yield_to is not None and self.max_deferral > 0 and self.yield_to()
         look = True
         if deferring:
-            # Every decision wakes the worker; while the backlog lasts, the deferred targets
+            # Every decision wakes the worker; while the intake is busy, the deferred targets
             # are looked at once a poll interval, not at each wake-up.
             now = loop.time()
             look = now >= self._next_deferred_look

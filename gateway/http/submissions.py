@@ -78,16 +78,18 @@ async def create_submission(request: web.Request) -> web.Response:
     pipeline.upload_started()  # deliveries wait while uploads come in (the outbox yields to intake)
     try:
         while (part := await form.next_part()) is not None:
-            if part.name in _FIELDS and part.filename is None:
+            # Read once: aiohttp parses the Content-Disposition header again at each access.
+            name, filename = part.name, part.filename
+            if name in _FIELDS and filename is None:
                 value = await form.read_field(part, _MAX_FIELD)
-                fields[part.name] = value
-                if part.name == "external_id" and value:
+                fields[name] = value
+                if name == "external_id" and value:
                     # Same key: a retry (200) or a conflict (409), decided once the files are read.
                     existing = await loop.run_in_executor(None, repository.find_external, value)
-            elif part.name in _SLOTS:
-                writer = await loop.run_in_executor(executor, blobs.writer)
-                writers.append((part.name, part.filename or "", writer))
-                await stream_part(form, part, writer, executor, slot_limits[part.name])
+            elif name in _SLOTS:
+                writer = blobs.writer()  # no file-system work until its first chunk, on the upload thread
+                writers.append((name, filename or "", writer))
+                await stream_part(form, part, writer, executor, slot_limits[name])
             else:
                 await form.skip(part)
         missing = [name for name in ("member", "doc_type") if not fields.get(name)]

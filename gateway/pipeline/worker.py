@@ -4,7 +4,9 @@ Submissions are taken from an in-process queue and, at start-up, from the databa
 (``received`` or interrupted ``validating`` ones), so a restart loses nothing. The
 validators run in a thread pool (libmagic, archives and OpenSSL block); a crash of the
 validation of one package becomes a ``processing.error`` finding (returned, with the
-reason for staff), never a lost submission. A validation that kills the process is not
+reason for staff), never a lost submission. Decisions are committed in groups
+(``gateway.store.grouped``): a validation thread never waits for the disk, and the
+decisions that finish together share one log fsync. A validation that kills the process is not
 retried forever: every claim counts an attempt in the submission row before the work
 starts, and past ``limits.validation_max_attempts`` the package gets ``processing.error``
 without being opened again.
@@ -18,7 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.grouped import GroupedTransactions
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision
-from gateway.store.submissions import SubmissionRepository, record_decision
+from gateway.store.submissions import SubmissionRepository, record_decision, record_streebog, report_json_of
 from validators.archives import ArchiveLimits
 from validators.catalogue import Slot
 from validators.checks import finding
@@ -108,23 +110,6 @@ def run_validation(
 
 def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-
-
-def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
-    """Record Streebog-256 digests with every stored file of that SHA-256."""
-    connection.executemany(
-        "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Validated:
-    """A validated package on its way to the decision."""
-
-    decision: Decision
-    report: PackageReport
-    streebog: dict[str, str]
-    """Streebog-256 digests computed in the validation, by the file's SHA-256."""
 
 
 @dataclass
@@ -229,8 +214,9 @@ class Pipeline:
 
     async def process(self, submission_id: str) -> None:
         """Claim, validate, decide. The work (claim, validation, revocation hold) is one trip
-        to a validation thread; the decision is committed by the group commit, so the
-        thread goes on to the next package instead of waiting for the disk."""
+        to a validation thread (each trip costs the event loop, which is the busiest thread
+        in a burst); the decision is committed by the group commit, so the thread goes on to
+        the next package instead of waiting for the disk."""
         self._validating += 1
         try:
             await self._process(submission_id)
@@ -249,12 +235,12 @@ class Pipeline:
             raise
         if validated is None:
             return  # decided already, or held (awaiting_revocation, re-checked later)
-        decision, report = validated.decision, validated.report
+        decision, report, streebog, stored = validated
         jobs = decision_jobs(submission_id, report)
 
         def record(connection: sqlite3.Connection) -> None:
-            record_decision(connection, submission_id, decision, report, report.member_email, jobs)
-            record_streebog(connection, validated.streebog)
+            record_decision(connection, submission_id, decision, report, report.member_email, jobs, stored)
+            record_streebog(connection, streebog)
 
         await self.decisions.run(record)
         if self.on_decided is not None:
@@ -264,10 +250,12 @@ class Pipeline:
         self.stats.seconds_count += 1
         log.info("submission %s: %s", submission_id, decision.value)
 
-    def _work(self, submission_id: str) -> _Validated | None:
+    def _work(self, submission_id: str) -> tuple[Decision, PackageReport, dict[str, str], str] | None:
         """Claim the submission (counting the attempt), validate it and see whether it is held
-        for revocation data; None when it is decided already or held. Past the attempt cap,
-        only record that it could not be done."""
+        for revocation data: the decision, its report, the Streebog-256 digests computed (by
+        the file's SHA-256) and the report as stored (serialised here, not under the write
+        lock), or None when it is decided already or held. Past the attempt cap, only record
+        that it could not be done."""
         attempt = self.repository.claim(submission_id)
         if attempt is None:
             return None
@@ -280,7 +268,7 @@ class Pipeline:
             if considered is None:
                 return None
             decision, report = considered
-        return _Validated(decision, report, streebog)
+        return decision, report, streebog, report_json_of(report)
 
     def _validate(self, submission_id: str, unfinished_attempts: int = 0) -> tuple[Decision, PackageReport, str, dict[str, str]]:
         """Validate and decide; with ``unfinished_attempts``, only record that it could not be done.

@@ -1,4 +1,4 @@
-"""Content-addressed file store: a temporary file, fsync, rename to its SHA-256.
+"""Content-addressed file store: a temporary file, its SHA-256 name, fsync.
 
 Uploads arrive in chunks; :class:`BlobWriter` writes them and takes their SHA-256 on a
 worker thread, so the event loop only hands chunks over and the file is never held whole
@@ -32,22 +32,34 @@ class StoredBlob:
 
 
 class BlobWriter:
-    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable."""
+    """Receives chunks; ``finish`` closes the file, ``commit`` makes the blob durable.
+
+    Making one does no file-system work (the event loop may make it): the temporary file
+    is created by the first ``write`` or by ``finish``, on the writer's thread.
+    """
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
-        self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
-        self._temp = Path(name)
+        self._file: BinaryIO | None = None
+        self._temp: Path | None = None
+        self._finished = False
         self._sha256 = hashlib.sha256()
         self.size = 0
         self._unsynced = 0
 
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            if self._finished:
+                raise ValueError("BlobWriter.write() after finish()")
+            fd, name = tempfile.mkstemp(dir=self._store.tmp, prefix="upload-")
+            self._file = os.fdopen(fd, "wb", buffering=0)
+            self._temp = Path(name)
+        return self._file
+
     def write(self, chunk: bytes) -> None:
         """Write and SHA-256 a chunk."""
-        if self._file is None:
-            raise ValueError("BlobWriter.write() after finish()")
-        self._file.write(chunk)
+        file = self._open()
+        file.write(chunk)
         self._sha256.update(chunk)
         self.size += len(chunk)
         self._unsynced += len(chunk)
@@ -55,7 +67,7 @@ class BlobWriter:
             # Flushed while the upload goes on: the fsync before the 202 then has little
             # left to write, and a large upload never piles up dirty pages that make the
             # kernel throttle every writer.
-            os.fdatasync(self._file.fileno())
+            os.fdatasync(file.fileno())
             self._unsynced = 0
 
     @property
@@ -65,30 +77,51 @@ class BlobWriter:
 
     def finish(self) -> None:
         """All chunks are in: close the file (a request with many parts holds one open
-        file at a time; the data is fsynced at :meth:`commit`)."""
-        if self._file is not None:
-            self._file.close()
+        file at a time; the data is fsynced at :meth:`commit`). An empty part still gets
+        its (empty) file."""
+        if not self._finished:
+            self._open().close()
             self._file = None
+            self._finished = True
 
     def commit(self) -> StoredBlob:
         """Durable under its content address (fsync of the file and of its folder)."""
         return self._store.commit([self])[0]
 
     def sync_and_place(self) -> tuple[StoredBlob, Path]:
-        """fsync the file and move it to its content address; returns the blob and the folder
-        that received its name (to be fsynced by the caller, once for many files)."""
+        """Give the file its content address and make its data durable; returns the blob and
+        the folder that received its name (to be fsynced by the caller, once for many files).
+
+        A new address is linked first and fsynced after: the file's fsync then commits its
+        new name too (one journal commit instead of two on ext4; the caller's fsync of the
+        folder keeps it right everywhere). Nothing refers to the name before the caller's
+        database commit, which comes after both fsyncs; a name left by a crash in between,
+        possibly over incomplete data, is an address taken already, for which the old way
+        is used: fsync the file, then replace whatever has that name.
+        """
         self.finish()
-        fsync_path(self._temp)
+        if self._temp is None:  # opened by finish() above; a None here is a broken invariant
+            raise RuntimeError("BlobWriter has no file after finish()")
         key = self._sha256.hexdigest()
         target = self._store.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._temp, target)
+        try:
+            os.link(self._temp, target)  # fails if the name exists: never over another file
+        except FileExistsError:
+            fsync_path(self._temp)
+            os.replace(self._temp, target)
+        else:
+            fsync_path(target)
+            self._temp.unlink()
         return StoredBlob(key, self.size, key, None), target.parent
 
     def abort(self) -> None:
-        try:
-            self.finish()
-        finally:
+        """Close and remove the temporary file, if there is one."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._finished = True
+        if self._temp is not None:
             self._temp.unlink(missing_ok=True)
 
 

@@ -99,6 +99,14 @@ _MIGRATIONS = [
 ]
 
 
+#: Indexes added after the numbered migrations (idempotent, applied on every open).
+_INDEXES = (
+    # Streebog digests are looked up and recorded by a file's SHA-256 at every validation:
+    # without it each lookup reads the whole files table.
+    "CREATE INDEX IF NOT EXISTS files_sha256 ON files(sha256)",
+)
+
+
 def _side_tables() -> tuple[str, ...]:
     """Idempotent schema of the staff workspace's tables (events, staff accounts, periods).
 
@@ -193,7 +201,7 @@ class Database:
                 for statement in filter(str.strip, script.split(";")):
                     connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={number}")
-            for statement in _side_tables():
+            for statement in _side_tables() + _INDEXES:
                 connection.execute(statement)
 
     def close(self) -> None:

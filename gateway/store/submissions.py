@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from gateway.store.periods import record_period
 from gateway.store.report import PackageReport
 from gateway.store.status import Decision, SubmissionStatus
 
-__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso", "record_decision"]
+__all__ = ["DigestRow", "NewSubmission", "StaffDecision", "StoredFile", "SubmissionRecord", "SubmissionRepository", "count_decided", "count_with_status", "digest_rows", "mark_registered", "now_iso", "record_decision", "record_streebog", "report_json_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,12 +301,14 @@ def record_decision(
     report: PackageReport,
     member_email: str | None = None,
     effects: Callable[[sqlite3.Connection], None] | None = None,
+    report_json: str | None = None,
 ) -> None:
     """Store the report and the decision, with its «Движения» event, and run ``effects`` (the
-    outbox rows of its side effects), inside the caller's transaction."""
+    outbox rows of its side effects), inside the caller's transaction. ``report_json``: the
+    report already serialised by :func:`report_json_of` (outside the write lock)."""
     connection.execute(
         "INSERT OR REPLACE INTO reports (submission_id, report) VALUES (?, ?)",
-        (submission_id, json.dumps(report.to_json(), ensure_ascii=False)),
+        (submission_id, report_json if report_json is not None else report_json_of(report)),
     )
     connection.execute(
         "UPDATE submissions SET status = ?, decision = ?, decided_at = ?, error = NULL, member_email = ? WHERE id = ?",
@@ -315,6 +317,19 @@ def record_decision(
     record_event(connection, submission_id, "decision", "gateway", {"decision": decision.value, "findings": [c.code for c in report.problems]})
     if effects is not None:
         effects(connection)
+
+
+def record_streebog(connection: sqlite3.Connection, digests: Mapping[str, str]) -> None:
+    """Record Streebog-256 digests (by SHA-256) with every stored file of that SHA-256,
+    inside the caller's transaction."""
+    connection.executemany(
+        "UPDATE files SET streebog256 = ? WHERE sha256 = ? AND streebog256 IS NULL", [(streebog, sha256) for sha256, streebog in digests.items()]
+    )
+
+
+def report_json_of(report: PackageReport) -> str:
+    """The report as stored (JSON, UTF-8 text as is)."""
+    return json.dumps(report.to_json(), ensure_ascii=False)
 
 
 def stored_report(connection: sqlite3.Connection, submission_id: str) -> PackageReport | None:

@@ -72,3 +72,4 @@ async def test_a_cancelled_caller_does_not_undo_its_body(tmp_path: Path) -> None
     finally:
         grouped.close()
         database.close()
+
