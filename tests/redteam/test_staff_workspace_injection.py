@@ -1,0 +1,89 @@
+"""Red team: stored HTML injection through every member-controlled string that reaches the
+staff workspace (inbox, package page, printable report, the API's HTML report).
+
+A hostile member controls: upload file names, names inside the supporting archive,
+``external_id``, and every free-text attribute of the signing certificate's subject (CN,
+O, SN, GN, title, email — a self-made CA is shown too: the issuer name). Each must be shown
+as text. Pages are rendered by autoescaping Jinja2 templates and sent with a strict CSP;
+these tests pin both, through the running service.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from gateway.config import Config
+from tests.pki import pdf as pdfs
+from tests.pki.builder import TestPki
+from tests.pki.hostile_names import add_markup_certificate
+from tests.servers.packages import LETTER, decided, make_zip, signed_copy, submit
+from tests.servers.staff import add_staff, sign_in
+
+#: Markup a browser would run or render, in every form the package below carries it.
+ACTIVE = ("<img src=x", "<svg", "<b onmouseover", "<script", "<iframe")
+DOCUMENT = "<img src=x onerror=alert(1)>.pdf"
+INNER = "<b onmouseover=alert(3)>Справка.pdf"
+EXTERNAL_ID = "<svg onload=alert(4)>"
+
+
+@pytest.fixture(scope="session")
+def markup_pki(pki: TestPki) -> TestPki:
+    return add_markup_certificate(pki)
+
+
+async def _hostile_package(client: TestClient, pki: TestPki, tmp_path: Path) -> str:
+    folder = tmp_path / "p"
+    cover = signed_copy(pki, folder, DOCUMENT, pdfs.make_pdf(tmp_path / "c.pdf", "Cover").read_bytes(), "markup256")
+    inner = signed_copy(pki, folder / "att", INNER, pdfs.make_pdf(tmp_path / "s.pdf").read_bytes(), "markup256")
+    attachment = make_zip(folder / "<iframe src=x>.zip", inner)
+    response = await submit(client, {**LETTER, "external_id": EXTERNAL_ID}, {"document": [cover[0]], "signature": [cover[1]], "attachment": [attachment]})
+    assert response.status == 202, await response.text()
+    submission_id: str = (await response.json())["id"]
+    report = await decided(client, submission_id)
+    # The hostile strings really are in the stored report (else the pages prove nothing).
+    assert any(s["signer"] and "onerror" in (s["signer"]["common_name"] or "") for s in report["signatures"]), report["signatures"]
+    assert {DOCUMENT, "<iframe src=x>.zip"} <= {f["name"] for f in report["files"]}
+    return submission_id
+
+
+def _inert(html: str) -> None:
+    for markup in ACTIVE:
+        assert markup not in html, html[max(0, html.find(markup) - 200): html.find(markup) + 200]
+
+
+async def test_member_strings_are_text_on_every_staff_page(client: TestClient, config: Config, markup_pki: TestPki, tmp_path: Path) -> None:
+    submission_id = await _hostile_package(client, markup_pki, tmp_path)
+    add_staff(config)
+    assert (await sign_in(client)).status == 303
+    pages = {
+        "inbox": f"/staff/?q={submission_id[:8]}",
+        "package": f"/staff/submissions/{submission_id}",
+        "printable": f"/staff/submissions/{submission_id}/report",
+        "api-html": f"/api/v1/submissions/{submission_id}/report?format=html",
+    }
+    for name, path in pages.items():
+        response = await client.get(path)
+        assert response.status == 200, name
+        html = await response.text()
+        _inert(html)
+        if name != "inbox":  # the strings are shown, escaped
+            assert "&lt;img src=x onerror=alert(1)&gt;.pdf" in html, name
+            assert "&lt;b onmouseover=alert(3)&gt;Справка.pdf" in html, name
+            assert "&lt;img src=x onerror=alert(1)&gt;" in re.sub(r"&#34;|&quot;", '"', html), name
+    package = await (await client.get(pages["package"])).text()
+    assert "(портал: &lt;svg onload=alert(4)&gt;)" in package
+
+
+async def test_staff_pages_forbid_scripts_framing_and_sniffing(client: TestClient, config: Config) -> None:
+    add_staff(config)
+    assert (await sign_in(client)).status == 303
+    for path in ("/staff/", "/staff/members", "/staff/login", "/staff/submissions/unknown"):
+        headers = (await client.get(path)).headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp.replace("default-src", ""), path
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff", path
+        assert "no-store" in headers["Cache-Control"], path
