@@ -20,7 +20,7 @@ from gateway.config import Config
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.hostile_names import add_markup_certificate
-from tests.servers.packages import LETTER, decided, make_zip, signed_copy, submit
+from tests.servers.packages import LETTER, REPORT, decided, make_zip, report_zip, run_package, signed_copy, submit
 from tests.servers.staff import add_staff, sign_in
 
 #: Markup a browser would run or render, in every form the package below carries it.
@@ -87,3 +87,19 @@ async def test_staff_pages_forbid_scripts_framing_and_sniffing(client: TestClien
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp.replace("default-src", ""), path
         assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff", path
         assert "no-store" in headers["Cache-Control"], path
+
+
+async def test_the_html_report_forbids_scripts_wherever_it_is_opened(client: TestClient, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    """The API's HTML report carried no CSP or nosniff (a browser opening it ran whatever
+    escaping missed); the workspace's printable copy had the workspace CSP, which blocked
+    its own style block. Both now: no script at all, inline style only."""
+    submission_id = (await run_package(client, REPORT, {"document": [report_zip(pki, tmp_path)]}))["submission"]["id"]
+    add_staff(config)
+    assert (await sign_in(client)).status == 303
+    for path in (f"/api/v1/submissions/{submission_id}/report?format=html", f"/staff/submissions/{submission_id}/report"):
+        response = await client.get(path)
+        assert response.status == 200 and "<style>" in await response.text()
+        csp = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+        assert csp["default-src"] == "'none'" and csp["style-src"] == "'unsafe-inline'" and csp["frame-ancestors"] == "'none'", path
+        assert "script-src" not in csp, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["X-Frame-Options"] == "DENY", path
