@@ -20,6 +20,7 @@ from gateway.config import Config
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 from tests.pki.hostile_names import add_markup_certificate
+from tests.pki.poa import PoaSpec, issue_personal_certificates, write_signed_poa
 from tests.servers.packages import LETTER, REPORT, decided, make_zip, report_zip, run_package, signed_copy, submit
 from tests.servers.staff import add_staff, sign_in
 
@@ -103,3 +104,23 @@ async def test_the_html_report_forbids_scripts_wherever_it_is_opened(client: Tes
         assert csp["default-src"] == "'none'" and csp["style-src"] == "'unsafe-inline'" and csp["frame-ancestors"] == "'none'", path
         assert "script-src" not in csp, path
         assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["X-Frame-Options"] == "DENY", path
+
+
+async def test_markup_in_a_power_of_attorney_is_text_in_the_reports(client: TestClient, config: Config, pki: TestPki, tmp_path: Path) -> None:
+    """The МЧД's powers (free text and classifier names) are shown on the signature stamp."""
+    persons = issue_personal_certificates(pki)
+    folder = tmp_path / "p"
+    cover = signed_copy(persons, folder, "Письмо.pdf", pdfs.make_pdf(tmp_path / "c.pdf", "Cover").read_bytes(), "accountant_personal")
+    inner = signed_copy(persons, folder / "att", "Справка.pdf", pdfs.make_pdf(tmp_path / "s.pdf").read_bytes(), "accountant_personal")
+    spec = PoaSpec(powers_text="Подписание &lt;img src=x onerror=alert(5)&gt;", power_codes=(("01", "<svg onload=alert(6)>"),))
+    files = {"document": [cover[0]], "signature": [cover[1]], "attachment": [make_zip(folder / "Приложение.zip", inner)], "power_of_attorney": list(write_signed_poa(persons, tmp_path / "poa", spec))}
+    report = await run_package(client, LETTER, files)
+    assert report["decision"] == "accepted", report["checks"]
+    submission_id = report["submission"]["id"]
+    add_staff(config)
+    assert (await sign_in(client)).status == 303
+    for path in (f"/api/v1/submissions/{submission_id}/report?format=html", f"/staff/submissions/{submission_id}/report", f"/staff/submissions/{submission_id}"):
+        html = await (await client.get(path)).text()
+        _inert(html)
+        if "/report" in path:  # the stamp with the powers is on the reports
+            assert "Подписание &lt;img src=x onerror=alert(5)&gt;" in html and "&lt;svg onload=alert(6)&gt;" in html, path
