@@ -15,7 +15,7 @@ from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.keys import ROLE_KEY
 
-__all__ = ["errors_middleware", "auth_middleware", "OPEN_PATHS"]
+__all__ = ["errors_middleware", "auth_middleware", "nosniff", "OPEN_PATHS"]
 
 log = logging.getLogger("gateway")
 
@@ -71,3 +71,9 @@ def auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamR
 
     return check_key
 
+
+
+async def nosniff(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer is what its Content-Type says (member strings in a JSON or text answer
+    are never rendered as HTML by a browser that opens it)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")

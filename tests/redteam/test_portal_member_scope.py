@@ -57,3 +57,19 @@ async def test_control_without_member_the_documented_answer_stays(keyed: TestCli
 async def test_control_staff_key_reads_with_any_member_parameter(keyed: TestClient, pki: TestPki, tmp_path: Path) -> None:
     submission_id = await _package_of_42(keyed, pki, tmp_path)
     assert (await keyed.get(f"/api/v1/submissions/{submission_id}", params={"member": "13"}, headers={"X-API-Key": "staff-key-1"})).status == 200
+
+
+async def test_every_api_answer_forbids_content_sniffing(keyed: TestClient, pki: TestPki, tmp_path: Path) -> None:
+    """The JSON report carries member strings (file names, certificate names): a browser
+    opening it must not guess HTML; errors and open routes alike."""
+    submission_id = await _package_of_42(keyed, pki, tmp_path)
+    for path, headers in (
+        (f"/api/v1/submissions/{submission_id}/report", PORTAL),
+        (f"/api/v1/submissions/{submission_id}", PORTAL),
+        ("/api/v1/submissions/unknown", PORTAL),
+        ("/api/v1/submissions", {}),
+        ("/healthz", {}),
+        ("/metrics", {}),
+    ):
+        response = await keyed.get(path, headers=headers)
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", (path, response.status)
