@@ -15,7 +15,7 @@ from typing import Literal
 
 import jinja2
 
-from gateway.render.labels import TEMPLATE_FILTERS
+from gateway.render.labels import TEMPLATE_FILTERS, show_direction_controls
 from gateway.store.report import PackageReport
 
 __all__ = ["render_html", "REPORT_HEADERS"]
@@ -24,6 +24,7 @@ _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=True,
     undefined=jinja2.ChainableUndefined,
+    finalize=show_direction_controls,
 )
 _ENV.filters.update(TEMPLATE_FILTERS)
 

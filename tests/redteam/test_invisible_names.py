@@ -1,6 +1,6 @@
 """Red team: names that display as something else (SPEC 5: no control characters).
 
-A name with the right-to-left override (U+202E) shows «Справка‮fdp.exe» to staff as
+A name with the right-to-left override (U+202E) shows «Справка\u202efdp.exe» to staff as
 «Справкаexe.pdf»; a line or paragraph separator (U+2028/U+2029) breaks the line of a
 plain-text email, so a member could write a fake «Как исправить:» line; zero-width
 characters make two names look equal. An uploaded file's name was already refused for

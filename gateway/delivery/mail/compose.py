@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 
 from gateway.delivery.mail.contexts import CONTEXTS
 from gateway.moscow import MSK
+from gateway.render.labels import show_direction_controls
 
 __all__ = ["MailSettings", "Attachment", "KINDS", "STAFF_DECISIONS_RU", "compose"]
 
@@ -146,6 +147,7 @@ def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=show_direction_controls,
     )
     env.filters["dt"] = _fmt_dt
     env.filters["dash"] = _dash

@@ -38,7 +38,14 @@ from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipar
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import msk, msk_day_bounds, msk_today
 from gateway.render.html import REPORT_HEADERS, render_html
-from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
+from gateway.render.labels import (
+    DECISION_RU,
+    STAFF_DECISION_RU,
+    STATUS_RU,
+    TEMPLATE_FILTERS,
+    kind_ru,
+    show_direction_controls,
+)
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeating, repeats_of
@@ -58,6 +65,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.ChainableUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=show_direction_controls,
 )
 _ENV.filters.update(TEMPLATE_FILTERS)
 _ENV.globals.update(
