@@ -28,7 +28,7 @@ from gateway.delivery.jobs import EMAIL_TARGET, REGISTRY_TARGET
 from gateway.delivery.outbox import OutboxWorker
 from gateway.delivery.registry.local import LocalRegistry
 from gateway.delivery.registry.model import Registry
-from gateway.http.middleware import auth_middleware, errors_middleware
+from gateway.http.middleware import auth_middleware, errors_middleware, nosniff
 from gateway.http.notices import setup_notice_routes
 from gateway.http.ops import setup_ops_routes
 from gateway.http.registry_events import setup_event_routes
@@ -198,6 +198,7 @@ def create_app(config: Config) -> web.Application:
         middlewares=[errors_middleware, auth_middleware(dict(config.auth.api_keys))],
         client_max_size=config.server.max_request_bytes,
     )
+    app.on_response_prepare.append(nosniff)
     app[CONFIG_KEY] = config
     app[METRICS_KEY] = {}
     app.cleanup_ctx.append(_resources)

@@ -542,6 +542,13 @@ class _Run:
         appointments = _Appointments(self, member) if self.ctx.doc_type == "report" else None
         # МЧД (issue 11 §1): read lazily, only when a natural person signed something.
         self._powers = PackagePowers(self.poa_uploads, [(d.name, d.path, d.reports) for d in self.documents if "/" in d.name], self.ctx)
+        # An МЧД uploaded as its own part is a document of the package, as it is inside the
+        # archive: every signature on it is listed and judged, and one that fails (a broken
+        # co-signature beside the head's valid one) rejects the package either way.
+        for source in self._powers.uploaded_sources() if self.poa_uploads else ():
+            for report in source.signature_reports:
+                self.signed.append(SignedFile(source.name, report))
+                self.checks.extend(signature_findings(report, source.name))
         for document in self.documents:
             for report in document.reports:
                 self.checks.extend(signature_findings(report, document.name))

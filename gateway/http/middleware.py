@@ -15,7 +15,7 @@ from gateway import messages_ru as text
 from gateway.http.responses import error_response
 from gateway.keys import ROLE_KEY
 
-__all__ = ["errors_middleware", "auth_middleware", "OPEN_PATHS"]
+__all__ = ["errors_middleware", "auth_middleware", "nosniff", "OPEN_PATHS"]
 
 log = logging.getLogger("gateway")
 
@@ -53,11 +53,15 @@ def auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamR
         if request.path == "/staff" or request.path.startswith("/staff/"):
             # The staff workspace signs people in with its own session (gateway.http.staff).
             return await handler(request)
-        given = request.headers.get("X-API-Key", "").encode()
+        # Header values arrive decoded with surrogate escapes: bytes that are not UTF-8
+        # make a wrong key, never an encoding error. A key given twice is ambiguous (a proxy
+        # may pass on either): no key.
+        values = request.headers.getall("X-API-Key", [])
+        given = values[0].encode("utf-8", "surrogateescape") if len(values) == 1 else b""
         role = None
         # Compared with every key, always, each in constant time.
         for candidate_role, key in encoded:
-            if hmac.compare_digest(given, key) and role is None:
+            if given and hmac.compare_digest(given, key) and role is None:
                 role = candidate_role
         if role is not None:
             request[ROLE_KEY] = role
@@ -67,3 +71,9 @@ def auth_middleware(keys: dict[str, str]) -> Callable[..., Awaitable[web.StreamR
 
     return check_key
 
+
+
+async def nosniff(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer is what its Content-Type says (member strings in a JSON or text answer
+    are never rendered as HTML by a browser that opens it)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -31,7 +31,7 @@ from gateway.keys import (
     REPOSITORY_KEY,
     UPLOAD_EXECUTOR_KEY,
 )
-from gateway.render.html import render_html
+from gateway.render.html import REPORT_HEADERS, render_html
 from gateway.store.blobs import BlobWriter
 from gateway.store.submissions import NewSubmission
 from validators.catalogue import Slot
@@ -169,13 +169,21 @@ def _accepted(submission_id: str, created: bool) -> web.Response:
 
 
 
+def _other_members(request: web.Request, member: str) -> bool:
+    """The portal named the member it acts for (``?member=``) and the package is another
+    member's: answered as if it did not exist (as the listing and «Движения» do). Without
+    ``member`` the portal reads any id it knows (docs/api.md, kept for compatibility)."""
+    given = request.query.get("member")
+    return role_of(request) == "portal" and given is not None and given != member
+
+
 async def get_submission(request: web.Request) -> web.Response:
     denied = allowed(request, "portal", "staff", "registry")
     if denied:
         return denied
     loop = asyncio.get_running_loop()
     record = await loop.run_in_executor(None, request.app[REPOSITORY_KEY].get, request.match_info["id"])
-    if record is None:
+    if record is None or _other_members(request, record.member):
         return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no such submission")
     return web.json_response(record.to_json(), dumps=dumps)
 
@@ -188,18 +196,18 @@ async def get_report(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     submission_id = request.match_info["id"]
     record = await loop.run_in_executor(None, repository.get, submission_id)
-    if record is None:
+    wants_html = request.query.get("format") == "html" or "text/html" in request.headers.get("Accept", "")
+    if record is None or (not wants_html and _other_members(request, record.member)):
         return error_response(404, "submission.not_found", text.SUBMISSION_NOT_FOUND, "no such submission")
+    if wants_html and role_of(request) == "portal" and request.query.get("member") != record.member:
+        # Staff read HTML reports; the portal only for the member it acts for (documented 403).
+        return error_response(403, "auth.forbidden", text.OTHER_MEMBERS_REPORT, "portal may read HTML reports of the given member only")
     report = await loop.run_in_executor(None, repository.report, submission_id)
     if report is None:
         return web.json_response({"id": submission_id, "status": record.status, "report": None}, status=202)
     report = report.with_submission(record.to_json())
-    wants_html = request.query.get("format") == "html" or "text/html" in request.headers.get("Accept", "")
     if wants_html:
-        # Staff read HTML reports; the portal only for the member it acts for.
-        if role_of(request) == "portal" and request.query.get("member") != record.member:
-            return error_response(403, "auth.forbidden", text.OTHER_MEMBERS_REPORT, "portal may read HTML reports of the given member only")
-        return web.Response(text=render_html(report), content_type="text/html", charset="utf-8")
+        return web.Response(text=render_html(report), content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
     return web.json_response(report.to_json(), dumps=dumps)
 
 

@@ -15,17 +15,28 @@ from typing import Literal
 
 import jinja2
 
-from gateway.render.labels import TEMPLATE_FILTERS
+from gateway.render.labels import TEMPLATE_FILTERS, show_direction_controls
 from gateway.store.report import PackageReport
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "REPORT_HEADERS"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=True,
     undefined=jinja2.ChainableUndefined,
+    finalize=show_direction_controls,
 )
 _ENV.filters.update(TEMPLATE_FILTERS)
+
+#: Headers of the report page wherever a browser may open it (staff workspace, API): no
+#: script, no frame, no fetch, no sniffing; only the page's own inline style block.
+REPORT_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; form-action 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 def render_html(report: PackageReport, audience: Literal["staff", "member"] = "staff") -> str:

@@ -6,6 +6,7 @@ the staff status of that name only, never a label for the automatic check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from gateway.moscow import msk, msk_date
 from gateway.render.stamps import certificate_qualified, issuer_name, serial_full_hex, signing_moment, stamp_heading
 from validators.catalogue import DOC_TYPES, REGULATION_KINDS, REPORT_KINDS
 
-__all__ = ["STATUS_RU", "DECISION_RU", "STAFF_DECISION_RU", "SEVERITY_RU", "doc_type_ru", "report_kind_ru", "regulation_kind_ru", "kind_ru", "TEMPLATE_FILTERS"]
+__all__ = ["show_direction_controls", "STATUS_RU", "DECISION_RU", "STAFF_DECISION_RU", "SEVERITY_RU", "doc_type_ru", "report_kind_ru", "regulation_kind_ru", "kind_ru", "TEMPLATE_FILTERS"]
 
 STATUS_RU: dict[str, str] = {
     "received": "Получен",
@@ -79,3 +80,18 @@ TEMPLATE_FILTERS: dict[str, Callable[..., Any]] = {
     "cert_qualified": certificate_qualified,
     "signing_moment": signing_moment,
 }
+
+
+#: Text-direction embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def show_direction_controls(value: Any) -> Any:
+    """The ``finalize`` of every template (pages, reports, emails): a direction control in
+    a member's string (a file or certificate name: «Справка\u202efdp.exe» reads
+    «Справкаexe.pdf») is shown as ``[U+202E]`` instead of reordering the text."""
+    if isinstance(value, str):
+        # str.replace keeps the type: a Markup value stays Markup (the markers need no escaping).
+        for control in set(_DIRECTION_CONTROLS.findall(value)):
+            value = value.replace(control, f"[U+{ord(control):04X}]")
+    return value

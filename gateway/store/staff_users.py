@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -94,6 +95,10 @@ class StaffUsers:
         self.db = db
         self.idle_seconds = idle_seconds
         self.lifetime_seconds = lifetime_seconds
+        #: login -> (failures in a row, locked until) of unknown or disabled logins, which
+        #: lock like accounts so that the answers do not tell which logins exist.
+        self._phantoms: dict[str, tuple[int, float]] = {}
+        self._phantoms_lock = threading.Lock()
 
     # --- accounts (gateway staff add|passwd|disable) ---
 
@@ -135,6 +140,22 @@ class StaffUsers:
 
     # --- sign-in and sessions ---
 
+    def _phantom_failure(self, login: str, now: float) -> SignIn:
+        """A failed sign-in of an unknown or disabled login, answered as an account's would
+        be («locked» after :data:`MAX_FAILURES` in a row); kept in memory only, bounded."""
+        with self._phantoms_lock:
+            failures, locked_until = self._phantoms.get(login, (0, 0.0))
+            if locked_until > now:
+                return SignIn(None, "locked")
+            if len(self._phantoms) >= 10_000:
+                self._phantoms.clear()  # a flood of invented logins costs memory, never more
+            failures += 1
+            if failures >= MAX_FAILURES:
+                self._phantoms[login] = (0, now + LOCKOUT_SECONDS)
+                return SignIn(None, "locked")
+            self._phantoms[login] = (failures, 0.0)
+            return SignIn(None, "wrong")
+
     def sign_in(self, login: str, password: str, now: float | None = None) -> SignIn:
         """Check the password (argon2id) and open a session."""
         now = time.time() if now is None else now
@@ -147,7 +168,7 @@ class StaffUsers:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             good = False
         if row is None or row["disabled"]:
-            return SignIn(None, "wrong")
+            return self._phantom_failure(login, now)
         with self.db.transaction() as connection:
             current = connection.execute("SELECT failures, locked_until FROM staff_users WHERE login = ?", (login,)).fetchone()
             if current["locked_until"] > now:

@@ -60,8 +60,10 @@ def issue_responder(
     key_usage: str = "critical, digitalSignature",
     validity: tuple[datetime, datetime] | None = None,
     serial: str = "5EED10",
+    extra: Sequence[str] = (),
 ) -> Responder:
-    """A GOST-256 responder certificate issued by ``issuer`` (its key signs it)."""
+    """A GOST-256 responder certificate issued by ``issuer`` (its key signs it); ``extra``
+    adds openssl extension lines (e.g. ``1.2.643.999.7 = critical, ASN1:NULL``)."""
     now = datetime.now(UTC).replace(microsecond=0)
     not_before, not_after = validity or (now - timedelta(days=10), now + timedelta(days=60))
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,6 +76,7 @@ def issue_responder(
         extensions.append(f"extendedKeyUsage = {eku}")
     if nocheck:
         extensions.append("noCheck = ignored")
+    extensions.extend(extra)
     conf = folder / "openssl.cnf"
     md = DEFAULT_DIGEST[pki.info(issuer)["key_type"]]
     conf.write_text(_BASE_CONF + _ca_section(folder, md) + "\n[v3_responder]\n" + "\n".join(extensions) + "\n", encoding="utf-8")

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.conftest import client, config
+from tests.gateway.conftest import client, config, delivery_config
 from tests.pki import pdf as pdfs
 from tests.pki.builder import TestPki
 
-__all__ = ["client", "config", "signed"]
+__all__ = ["client", "config", "delivery_config", "signed"]
 
 
 @pytest.fixture(params=["gost", "rsa"])

@@ -253,3 +253,27 @@ def test_a_good_with_a_critical_extension_not_understood_proves_nothing(
     sig = embed_revocation_values(_signed(pki, "revoked256", document, tmp_path), [good])
     result = verify(sig, store_without_ca_crl, document).signatures[0]
     assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
+
+
+def test_a_responder_certificate_with_a_critical_extension_not_understood_answers_nothing(
+    pki: TestPki, store_without_ca_crl: TrustStore, document: Path, tmp_path: Path
+) -> None:
+    """RFC 5280, 4.2: a certificate with a critical extension the verifier does not
+    recognise must be rejected — a delegated responder's too, even with nocheck: its "good"
+    about a revoked certificate (whose revocation nothing else tells) proves nothing."""
+    responder = issue_responder(pki, tmp_path / "responder", nocheck=True, extra=["1.2.643.999.7 = critical, ASN1:NULL"])
+    good = basic_response(respond(pki, "revoked256", tmp_path / "ocsp", responder=responder))
+    sig = embed_revocation_values(_signed(pki, "revoked256", document, tmp_path), [good])
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.sub_indication is SubIndication.TRY_LATER, result.failed_checks()
+
+
+def test_control_a_responder_with_a_critical_nocheck_extension_vouches_good(
+    pki: TestPki, store_without_ca_crl: TrustStore, document: Path, tmp_path: Path
+) -> None:
+    """id-pkix-ocsp-nocheck is understood, critical or not."""
+    responder = issue_responder(pki, tmp_path / "responder", extra=["noCheck = critical, ignored"])
+    good = basic_response(respond(pki, "head256", tmp_path / "ocsp", responder=responder))
+    sig = embed_revocation_values(_signed(pki, "head256", document, tmp_path), [good])
+    result = verify(sig, store_without_ca_crl, document).signatures[0]
+    assert result.indication is Indication.TOTAL_PASSED, result.failed_checks()

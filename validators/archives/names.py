@@ -12,7 +12,14 @@ from validators.archives.common import Problems
 MAX_COMPONENT_BYTES = 255
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Unicode categories a name may not hold (as for uploaded names, ``validators.files``):
+#: control, format (the right-to-left override, zero-width characters, BOM), line and
+#: paragraph separators — characters that make a name display as another one.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _invisible(name: str) -> list[str]:
+    return sorted({f"U+{ord(ch):04X}" for ch in name if unicodedata.category(ch) in _INVISIBLE_CATEGORIES})
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _UNSAFE_LEAF_CHARS = re.compile(r"[^\w.\- ()\[\]{}+=,@#№]")
 
@@ -34,8 +41,8 @@ def split_name(raw: str, problems: Problems) -> tuple[tuple[str, ...], bool]:
         return parts, False
     if not parts and not name.endswith("/"):
         problems.add("file.name_invalid", shown, f"entry name {raw!r} is empty", soft=True)
-    elif _CONTROL.search(name):
-        problems.add("file.name_invalid", shown, f"entry name {raw!r} contains control characters", soft=True)
+    elif invisible := _invisible(name):
+        problems.add("file.name_invalid", shown, f"entry name {raw!r} contains control or invisible characters ({', '.join(invisible[:5])})", soft=True)
     else:
         long = [p for p in parts if len(p.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES]
         if long:

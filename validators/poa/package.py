@@ -105,6 +105,7 @@ class PackagePowers:
         self._archived = list(archived)
         self._ctx = ctx
         self._sources: list[PoaSource] | None = None
+        self._uploaded: list[PoaSource] | None = None
         self._revoked: RevokedList | None = None
         self._registry: dict[str, RegistryAnswer] = {}
 
@@ -131,8 +132,14 @@ class PackagePowers:
     def sources(self) -> list[PoaSource]:
         """Every МЧД of the package (read once)."""
         if self._sources is None:
-            self._sources = [*self._from_uploads(), *self._from_archives()]
+            self._sources = [*self.uploaded_sources(), *self._from_archives()]
         return self._sources
+
+    def uploaded_sources(self) -> list[PoaSource]:
+        """The МЧД uploaded as their own part, their signatures verified (read once)."""
+        if self._uploaded is None:
+            self._uploaded = self._from_uploads()
+        return self._uploaded
 
     def _ask_registry(self, poa: PowerOfAttorney) -> RegistryAnswer:
         if poa.number not in self._registry:

@@ -24,6 +24,7 @@ __all__ = [
     "validity_problems",
     "ca_constraint_problems",
     "signer_key_usage_problem",
+    "unknown_critical_extensions",
     "MAX_PATH_LENGTH",
     "MAX_CANDIDATES_PER_STEP",
     "MAX_SIGNATURE_CHECKS",
@@ -59,6 +60,7 @@ _HANDLED_EXTENSIONS = {
     "1.2.643.100.111",  # subjectSignTool
     "1.2.643.100.112",  # issuerSignTool
     "1.2.643.100.114",  # identificationKind
+    "1.3.6.1.5.5.7.48.1.5",  # id-pkix-ocsp-nocheck (delegated OCSP responders)
 }
 
 
@@ -252,7 +254,9 @@ def validity_problems(path: CertificatePath, at: datetime) -> list[tuple[x509.Ce
     return problems
 
 
-def _unknown_critical(cert: x509.Certificate) -> list[str]:
+def unknown_critical_extensions(cert: x509.Certificate) -> list[str]:
+    """The critical extensions of ``cert`` this verifier does not understand (RFC 5280,
+    4.2: any makes the certificate unusable)."""
     return [
         ext["extn_id"].dotted
         for ext in cert["tbs_certificate"]["extensions"]
@@ -266,7 +270,7 @@ def ca_constraint_problems(path: CertificatePath, store: TrustStore) -> list[str
     problems = []
     certificates = path.certificates
     for cert in certificates:
-        unknown = _unknown_critical(cert)
+        unknown = unknown_critical_extensions(cert)
         if unknown:
             problems.append(f"'{_short(cert)}' has unsupported critical extensions {', '.join(unknown)}")
     for index, cert in enumerate(certificates[1:], start=1):

@@ -50,6 +50,7 @@ from typing import Any, Protocol
 from asn1crypto import core, crl, ocsp, x509
 
 from validators.signatures.certificates import fingerprint, format_name, name_key, verify_signed_by
+from validators.signatures.chain import unknown_critical_extensions
 from validators.signatures.crypto import UnsupportedAlgorithm, digest_by_oid, new_hash, public_key_bits
 from validators.signatures.model import RevocationMode
 
@@ -313,6 +314,8 @@ def _ocsp_signer(
             key_usage = candidate.key_usage_value
             if key_usage is not None and not {"digital_signature", "non_repudiation"} & set(key_usage.native):
                 continue  # RFC 5280, 4.2.1.3: this key may not sign anything
+            if unknown_critical_extensions(candidate):
+                continue  # RFC 5280, 4.2: a certificate with a critical extension not understood is refused
             validity = candidate["tbs_certificate"]["validity"]
             moments = [response["tbs_response_data"]["produced_at"].native, *([at] if at is not None else [])]
             if any(not validity["not_before"].native <= moment <= validity["not_after"].native for moment in moments):

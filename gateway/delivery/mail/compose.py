@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 
 from gateway.delivery.mail.contexts import CONTEXTS
 from gateway.moscow import MSK
+from gateway.render.labels import show_direction_controls
 
 __all__ = ["MailSettings", "Attachment", "KINDS", "STAFF_DECISIONS_RU", "compose"]
 
@@ -125,9 +126,15 @@ def _paragraphs(value: Any) -> Markup:
     )
 
 
+#: Control characters (NUL, ESC, …) and the bidirectional overrides that can disguise a
+#: subject (U+202A–U+202E, U+2066–U+2069): never in a header.
+_HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _one_line(value: Any) -> str:
-    """Whitespace (line breaks included) collapsed: safe for a header."""
-    return " ".join(str(value).split())
+    """Whitespace (line breaks of every kind included) collapsed and control characters
+    dropped: safe for a header."""
+    return " ".join(_HEADER_UNSAFE.sub(" ", str(value)).split())
 
 
 def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
@@ -140,6 +147,7 @@ def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=show_direction_controls,
     )
     env.filters["dt"] = _fmt_dt
     env.filters["dash"] = _dash

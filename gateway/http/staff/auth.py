@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import re
 import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,9 @@ STAFF_USERS_KEY = web.AppKey("staff_users", StaffUsers)
 SESSION_KEY = web.RequestKey("staff_session", Session)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: What a session token looks like (``secrets.token_urlsafe``: URL-safe base64).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 def is_secure(request: web.Request) -> bool:
@@ -56,13 +60,19 @@ def set_login_cookie(request: web.Request, response: web.StreamResponse, token: 
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=1800, **_cookie_options(request))  # type: ignore[arg-type]
 
 
+def _wire(value: str) -> bytes:
+    """A header or form value as its bytes: values that are not UTF-8 arrive with surrogate
+    escapes, and are then simply wrong, never an encoding error."""
+    return value.encode("utf-8", "surrogateescape")
+
+
 def login_csrf_ok(request: web.Request, form_value: str) -> bool:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), form_value.encode())
+    return bool(cookie) and hmac.compare_digest(_wire(cookie), _wire(form_value))
 
 
 def csrf_ok(session: Session, form_value: str) -> bool:
-    return hmac.compare_digest(session.csrf.encode(), (form_value or "").encode())
+    return hmac.compare_digest(_wire(session.csrf), _wire(form_value or ""))
 
 
 def staff_page(handler: Handler) -> Handler:
@@ -85,7 +95,9 @@ def _signed_in(handler: Handler, check_form_csrf: bool) -> Handler:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         users = request.app[STAFF_USERS_KEY]
         token = request.cookies.get(COOKIE, "")
-        session = await asyncio.get_running_loop().run_in_executor(None, users.session, token) if token else None
+        # Only a token of the shape we issue is looked up (anything else is no session).
+        well_formed = _TOKEN.fullmatch(token) is not None
+        session = await asyncio.get_running_loop().run_in_executor(None, users.session, token) if well_formed else None
         if session is None:
             if request.method == "GET":
                 target = request.path_qs if request.path.startswith("/staff/") else "/staff/"

@@ -37,8 +37,15 @@ from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
 from gateway.moscow import msk, msk_day_bounds, msk_today
-from gateway.render.html import render_html
-from gateway.render.labels import DECISION_RU, STAFF_DECISION_RU, STATUS_RU, TEMPLATE_FILTERS, kind_ru
+from gateway.render.html import REPORT_HEADERS, render_html
+from gateway.render.labels import (
+    DECISION_RU,
+    STAFF_DECISION_RU,
+    STATUS_RU,
+    TEMPLATE_FILTERS,
+    kind_ru,
+    show_direction_controls,
+)
 from gateway.store.events import events_of
 from gateway.store.listing import SORTS, search
 from gateway.store.periods import period_of, repeating, repeats_of
@@ -58,6 +65,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.ChainableUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=show_direction_controls,
 )
 _ENV.filters.update(TEMPLATE_FILTERS)
 _ENV.globals.update(
@@ -265,7 +273,8 @@ async def report_page(request: web.Request) -> web.Response:
     report = await _run(request, repository.report, submission_id) if record is not None else None
     if record is None or report is None:
         return render(request, "not_found.html", status=404)
-    return web.Response(text=render_html(report.with_submission(record.to_json()), "staff"), content_type="text/html", charset="utf-8", headers=_HEADERS)
+    # Its own CSP: the same lock-down, but the report's inline style block may apply.
+    return web.Response(text=render_html(report.with_submission(record.to_json()), "staff"), content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
 
 
 @staff_page
