@@ -123,7 +123,7 @@ def certificate_from_der(der: bytes) -> x509.Certificate:
     cert = _parse_certificate(der)  # a malformed one raises and is not kept
     with _certificates_lock:
         _certificates[key] = cert
-        if len(_certificates) > _CERTIFICATE_CACHE_SIZE:
+        while len(_certificates) > _CERTIFICATE_CACHE_SIZE:
             _certificates.popitem(last=False)
     return cert
 
@@ -368,7 +368,7 @@ def verify_signed_by(
     result = _verify_signed_by(tbs_der, algorithm_der, signature, key_der)
     with _cache_lock:
         _signed_by_cache[key] = result
-        if len(_signed_by_cache) > _SIGNED_BY_CACHE_SIZE:
+        while len(_signed_by_cache) > _SIGNED_BY_CACHE_SIZE:
             _signed_by_cache.popitem(last=False)
     return result
 
