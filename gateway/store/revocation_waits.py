@@ -59,6 +59,9 @@ def hold(db: Database, submission_id: str, since: str, detail: str, delay_after:
 
 def release(db: Database, submission_id: str) -> None:
     """Forget the wait of a package (it is decided now, or was never held)."""
+    # Almost every package was never held: a plain read spares them the write lock.
+    if not db.query("SELECT 1 FROM revocation_waits WHERE submission_id = ?", submission_id):
+        return
     with db.transaction() as connection:
         connection.execute("DELETE FROM revocation_waits WHERE submission_id = ?", (submission_id,))
 

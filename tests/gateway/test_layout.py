@@ -66,7 +66,6 @@ SQL_OWNERS = (
     "gateway/delivery/outbox.py",  # the outbox table: leases, retries, dead letters
     "gateway/delivery/registry/local.py",  # the stand-in registry's own database file
     "validators/revocation_cache.py",  # the CRL/OCSP cache's own database file
-    "gateway/pipeline/worker.py",  # record_streebog (files table): to move into store/ with the hashing work
 )
 _SQL_CALLS = {"execute", "executemany", "executescript", "query"}
 
