@@ -33,6 +33,7 @@ __all__ = [
     "DecisionConfig",
     "AuthConfig",
     "PoaConfig",
+    "WebhooksConfig",
     "ConfigError",
     "SmtpSecurity",
     "load_config",
@@ -221,6 +222,16 @@ class PoaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhooksConfig:
+    """Portal status callbacks (``gateway.webhook_targets``)."""
+
+    allow_hosts: tuple[str, ...] = ()
+    """Non-public receivers the operator allows besides public addresses: host names
+    (``hooks.corp.local``) and IP addresses or networks (``127.0.0.1``, ``10.20.0.0/16``).
+    Empty: webhooks reach public addresses only."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """role -> key. When empty, the API is open (embedded default on loopback)."""
@@ -238,6 +249,7 @@ class Config:
     delivery: DeliveryConfig = DeliveryConfig()
     mail: MailConfig = MailConfig()
     poa: PoaConfig = PoaConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     source: Path | None = None
 
 
@@ -394,6 +406,13 @@ def _checked(name: str, section: Any) -> Any:
         raise ConfigError(f"[delivery] digest_hour_utc: an hour 0-23 (or -1: never) is expected, got {section.digest_hour_utc}")
     if name == "delivery" and section.base_delay > section.max_delay:
         raise ConfigError(f"[delivery] base_delay ({section.base_delay}) is over max_delay ({section.max_delay})")
+    if name == "webhooks":
+        from gateway.webhook_targets import parse_allow_hosts
+
+        try:
+            parse_allow_hosts(section.allow_hosts)
+        except ValueError as exc:
+            raise ConfigError(f"[webhooks] allow_hosts: {exc}") from None
     return section
 
 
@@ -443,7 +462,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa", "trust"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa", "trust", "webhooks"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     # Paths not given follow the data folder, so one data_dir setting moves everything.
@@ -469,5 +488,6 @@ def load_config(path: Path | None) -> Config:
         delivery=_section(DeliveryConfig, data.get("delivery", {}), "delivery", base),
         mail=_mail(_section(MailConfig, data.get("mail", {}), "mail", base)),
         poa=_section(PoaConfig, poa_data, "poa", base),
+        webhooks=_section(WebhooksConfig, data.get("webhooks", {}), "webhooks", base),
         source=path,
     )

@@ -48,6 +48,11 @@ WEBHOOK_BODY_EXPECTED = "Запрос повреждён: ожидается о�
 WEBHOOK_URL = "Неверный адрес для уведомлений: ожидается URL http или https."
 WEBHOOK_SECRET = "Секрет для подписи уведомлений должен быть строкой от 16 до 256 символов."  # noqa: S105 - an error message about the secret, not a secret
 WEBHOOK_NOT_FOUND = "Адрес для уведомлений не найден."
+WEBHOOK_URL_NOT_PUBLIC = (
+    "Адрес для уведомлений указывает на внутреннюю сеть (локальный, частный или служебный IP-адрес): "
+    "уведомления отправляются только на публичные адреса. Если получатель во внутренней сети, "
+    "оператор шлюза должен разрешить его в настройке [webhooks] allow_hosts."
+)
 UNKNOWN_DOC_TYPE = "Неизвестный вид документа «{value}». Допустимые значения doc_type: {allowed}."
 REPORT_KIND_REQUIRED = "Для отчётности укажите вид отчёта (report_kind): {allowed}."
 UNKNOWN_REPORT_KIND = "Неизвестный вид отчёта «{value}». Допустимые значения report_kind: {allowed}."
