@@ -7,6 +7,7 @@ keys) may be given as ``env:NAME`` so they stay out of the file and the reposito
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -67,6 +68,13 @@ class ServerConfig:
     """Parts (fields and files) in one multipart upload; more is cut off with 413."""
     max_json_bytes: int = 1 << 20
     """JSON bodies (registry events, notices) over this size are refused with 413 unread."""
+    login_burst: int = 10
+    """Staff sign-in attempts one client address may make at once (each costs an argon2 hash)."""
+    login_per_minute: float = 10.0
+    """How fast a client's sign-in attempts come back; beyond them: 429 with Retry-After."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies (IP addresses or networks) whose X-Forwarded-For names the client
+    for the sign-in limit; empty: the connection's address is the client."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +386,7 @@ def _decision(section: DecisionConfig) -> DecisionConfig:
 
 #: Settings that must be at least 1 (0 would stall the service or refuse everything).
 _AT_LEAST_ONE = {
-    "server": ("port", "max_request_bytes", "verify_workers", "max_parts", "max_json_bytes"),
+    "server": ("port", "max_request_bytes", "verify_workers", "max_parts", "max_json_bytes", "login_burst"),
     "limits": (
         "max_document_bytes", "max_attachment_bytes", "max_signature_bytes", "archive_max_entries", "archive_max_total_bytes",
         "archive_max_entry_bytes", "archive_max_ratio", "validation_workers", "validation_max_attempts",
@@ -402,6 +410,14 @@ def _checked(name: str, section: Any) -> Any:
             raise ConfigError(f"[{name}] {key}: an http:// or https:// URL is expected, got {value!r}")
     if name == "server" and section.port > 65535:
         raise ConfigError(f"[server] port: must be at most 65535, got {section.port}")
+    if name == "server" and section.login_per_minute <= 0:
+        raise ConfigError(f"[server] login_per_minute: must be over 0, got {section.login_per_minute}")
+    if name == "server":
+        for proxy in section.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip())
+            except ValueError as exc:
+                raise ConfigError(f"[server] trusted_proxies: {proxy!r} is not an IP address or network: {exc}") from None
     if name == "delivery" and not -1 <= section.digest_hour_utc <= 23:
         raise ConfigError(f"[delivery] digest_hour_utc: an hour 0-23 (or -1: never) is expected, got {section.digest_hour_utc}")
     if name == "delivery" and section.base_delay > section.max_delay:
