@@ -218,10 +218,21 @@ async def inbox(request: web.Request) -> web.Response:
     )
 
 
-def _cell(value: str) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (the portal's external id and
-    member names come from outside)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+#: What makes a spreadsheet read a cell as a formula (OWASP CSV injection), full-width forms
+#: included; looked for after the blanks and invisible characters an import may trim.
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+_CONTROL_START = frozenset("\t\r\n")
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell of the export as staff should read it (the portal's external id and member
+    names come from outside): text-direction controls shown as ``[U+202E]`` like on the
+    pages, and a cell a spreadsheet would run as a formula prefixed with ``'``."""
+    value = show_direction_controls(value)
+    head = value.lstrip(" \u00a0\u200b\u200c\u200d\u2060\ufeff\t\r\n")
+    if value[:1] in _CONTROL_START or head[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 @staff_page
@@ -238,7 +249,7 @@ async def export_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(text.EXPORT_COLUMNS)
     for r in page.items:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             msk(r.received_at), r.member, names.get(r.member, ""), kind_ru(r), STATUS_RU.get(r.status, r.status),
             DECISION_RU.get(r.decision or "", ""), STAFF_DECISION_RU.get(r.staff_decision or "", ""),
             r.incoming_number or "", msk(r.registered_at, ""), r.external_id or "", r.id,
