@@ -28,6 +28,8 @@ from gateway.http.webhooks import GuardedResolver, WebhookSender, guarded_sessio
 from gateway.store.db import Database
 from gateway.store.webhooks import WebhookStore
 from gateway.webhook_targets import NonPublicAddress, WebhookTargets
+from tests.pki.builder import TestPki
+from tests.servers.packages import REPORT, report_zip, submit, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
@@ -160,6 +162,28 @@ async def test_a_redirect_is_not_followed(aiohttp_server: ServerFactory, tmp_pat
     with pytest.raises(PermanentDelivery, match="HTTP 307"):
         await _deliver(tmp_path, f"http://127.0.0.1:{server.port}/hook", WebhookTargets.from_config(("127.0.0.1",)))
     assert receiver.paths == ["/hook"]
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["by default", "control: loopback allowed"])
+async def test_the_service_puts_a_callback_to_localhost_in_the_dead_letter(
+    aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, delivery_config: Config, pki: TestPki, tmp_path: Path, allowed: bool
+) -> None:
+    receiver = Receiver()
+    server = await aiohttp_server(receiver.app(), host="127.0.0.1")
+    config = dataclasses.replace(delivery_config, webhooks=WebhooksConfig(allow_hosts=("127.0.0.1", "::1") if allowed else ()))
+    client = await aiohttp_client(create_app(config))
+    assert (await client.post("/api/v1/webhooks", json={"url": f"http://localhost:{server.port}/hook"})).status == 201
+    await submit(client, REPORT, {"document": [report_zip(pki, tmp_path)]})
+    database = Database(config.storage.data_dir / "gateway.sqlite3")
+
+    def webhook_jobs() -> list[tuple[str, str]]:
+        return [(r["status"], r["last_error"] or "") for r in database.query("SELECT status, last_error FROM outbox WHERE kind = 'webhook'")]
+
+    if allowed:
+        await wait_for(lambda: len(receiver.paths) >= 1)
+        return
+    await wait_for(lambda: bool(webhook_jobs()) and all(status == "dead" for status, _ in webhook_jobs()))
+    assert receiver.paths == [] and all("non-public" in error for _, error in webhook_jobs())
 
 
 class Rebinding(AbstractResolver):
