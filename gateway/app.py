@@ -56,6 +56,7 @@ from gateway.keys import (
     TRUST_KEY,
     UPLOAD_EXECUTOR_KEY,
     VERIFY_EXECUTOR_KEY,
+    WEBHOOK_SESSION_KEY,
 )
 from gateway.pipeline.worker import Pipeline
 from gateway.store.blobs import BlobStore
@@ -117,6 +118,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if isinstance(registry, LocalRegistry):
         await asyncio.to_thread(registry.close)  # waits for a delivery still in its thread
     await app[HTTP_SESSION_KEY].close()
+    await app[WEBHOOK_SESSION_KEY].close()
     app[VERIFY_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[UPLOAD_EXECUTOR_KEY].shutdown(wait=True, cancel_futures=True)
     app[INTAKE_KEY].close()
@@ -131,8 +133,9 @@ def _outbox_worker(app: web.Application) -> tuple[OutboxWorker, Registry]:
     from gateway.delivery.mail.transport import EmlFolderTransport, SmtpSettings, SmtpTransport
     from gateway.delivery.outbox import Outbox, RetryPolicy
     from gateway.delivery.registry.client import HttpRegistry
-    from gateway.http.webhooks import WebhookSender
+    from gateway.http.webhooks import WebhookSender, guarded_session
     from gateway.store.webhooks import WEBHOOK_TARGET, WebhookStore
+    from gateway.webhook_targets import WebhookTargets
 
     config = app[CONFIG_KEY]
     delivery, mail, data = config.delivery, config.mail, config.storage.data_dir
@@ -172,7 +175,9 @@ def _outbox_worker(app: web.Application) -> tuple[OutboxWorker, Registry]:
     handlers = JobHandlers(app[REPOSITORY_KEY], app[BLOBS_KEY], registry, transport, settings)
     outbox = Outbox(app[DATABASE_KEY])
     app[OUTBOX_KEY] = outbox
-    webhooks = WebhookSender(WebhookStore(app[DATABASE_KEY]), app[HTTP_SESSION_KEY], timeout=delivery.registry_timeout)
+    targets = WebhookTargets.from_config(config.webhooks.allow_hosts)
+    app[WEBHOOK_SESSION_KEY] = guarded_session(targets)  # its own session: the guard is not the registry's
+    webhooks = WebhookSender(WebhookStore(app[DATABASE_KEY]), app[WEBHOOK_SESSION_KEY], timeout=delivery.registry_timeout, targets=targets)
     worker = OutboxWorker(
         outbox,
         {"registry": handlers.registry_job, "email": handlers.email_job, "webhook": webhooks.job},

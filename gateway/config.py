@@ -7,6 +7,7 @@ keys) may be given as ``env:NAME`` so they stay out of the file and the reposito
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -33,6 +34,7 @@ __all__ = [
     "DecisionConfig",
     "AuthConfig",
     "PoaConfig",
+    "WebhooksConfig",
     "ConfigError",
     "SmtpSecurity",
     "load_config",
@@ -66,6 +68,13 @@ class ServerConfig:
     """Parts (fields and files) in one multipart upload; more is cut off with 413."""
     max_json_bytes: int = 1 << 20
     """JSON bodies (registry events, notices) over this size are refused with 413 unread."""
+    login_burst: int = 10
+    """Staff sign-in attempts one client address may make at once (each costs an argon2 hash)."""
+    login_per_minute: float = 10.0
+    """How fast a client's sign-in attempts come back; beyond them: 429 with Retry-After."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies (IP addresses or networks) whose X-Forwarded-For names the client
+    for the sign-in limit; empty: the connection's address is the client."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +230,16 @@ class PoaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhooksConfig:
+    """Portal status callbacks (``gateway.webhook_targets``)."""
+
+    allow_hosts: tuple[str, ...] = ()
+    """Non-public receivers the operator allows besides public addresses: host names
+    (``hooks.corp.local``) and IP addresses or networks (``127.0.0.1``, ``10.20.0.0/16``).
+    Empty: webhooks reach public addresses only."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     api_keys: Mapping[str, str] = field(default_factory=dict)
     """role -> key. When empty, the API is open (embedded default on loopback)."""
@@ -238,6 +257,7 @@ class Config:
     delivery: DeliveryConfig = DeliveryConfig()
     mail: MailConfig = MailConfig()
     poa: PoaConfig = PoaConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     source: Path | None = None
 
 
@@ -366,7 +386,7 @@ def _decision(section: DecisionConfig) -> DecisionConfig:
 
 #: Settings that must be at least 1 (0 would stall the service or refuse everything).
 _AT_LEAST_ONE = {
-    "server": ("port", "max_request_bytes", "verify_workers", "max_parts", "max_json_bytes"),
+    "server": ("port", "max_request_bytes", "verify_workers", "max_parts", "max_json_bytes", "login_burst"),
     "limits": (
         "max_document_bytes", "max_attachment_bytes", "max_signature_bytes", "archive_max_entries", "archive_max_total_bytes",
         "archive_max_entry_bytes", "archive_max_ratio", "validation_workers", "validation_max_attempts",
@@ -390,10 +410,25 @@ def _checked(name: str, section: Any) -> Any:
             raise ConfigError(f"[{name}] {key}: an http:// or https:// URL is expected, got {value!r}")
     if name == "server" and section.port > 65535:
         raise ConfigError(f"[server] port: must be at most 65535, got {section.port}")
+    if name == "server" and section.login_per_minute <= 0:
+        raise ConfigError(f"[server] login_per_minute: must be over 0, got {section.login_per_minute}")
+    if name == "server":
+        for proxy in section.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip())
+            except ValueError as exc:
+                raise ConfigError(f"[server] trusted_proxies: {proxy!r} is not an IP address or network: {exc}") from None
     if name == "delivery" and not -1 <= section.digest_hour_utc <= 23:
         raise ConfigError(f"[delivery] digest_hour_utc: an hour 0-23 (or -1: never) is expected, got {section.digest_hour_utc}")
     if name == "delivery" and section.base_delay > section.max_delay:
         raise ConfigError(f"[delivery] base_delay ({section.base_delay}) is over max_delay ({section.max_delay})")
+    if name == "webhooks":
+        from gateway.webhook_targets import parse_allow_hosts
+
+        try:
+            parse_allow_hosts(section.allow_hosts)
+        except ValueError as exc:
+            raise ConfigError(f"[webhooks] allow_hosts: {exc}") from None
     return section
 
 
@@ -443,7 +478,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     base = path.resolve().parent
-    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa", "trust"})
+    unknown = sorted(set(data) - {"server", "verification", "auth", "storage", "limits", "decision", "delivery", "mail", "poa", "trust", "webhooks"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     # Paths not given follow the data folder, so one data_dir setting moves everything.
@@ -469,5 +504,6 @@ def load_config(path: Path | None) -> Config:
         delivery=_section(DeliveryConfig, data.get("delivery", {}), "delivery", base),
         mail=_mail(_section(MailConfig, data.get("mail", {}), "mail", base)),
         poa=_section(PoaConfig, poa_data, "poa", base),
+        webhooks=_section(WebhooksConfig, data.get("webhooks", {}), "webhooks", base),
         source=path,
     )

@@ -542,14 +542,21 @@ class _Run:
         appointments = _Appointments(self, member) if self.ctx.doc_type == "report" else None
         # МЧД (issue 11 §1): read lazily, only when a natural person signed something.
         self._powers = PackagePowers(self.poa_uploads, [(d.name, d.path, d.reports) for d in self.documents if "/" in d.name], self.ctx)
-        # An МЧД uploaded as its own part is a document of the package, as it is inside the
-        # archive: every signature on it is listed and judged, and one that fails (a broken
-        # co-signature beside the head's valid one) rejects the package either way.
+        # An МЧД uploaded as its own part is a document of the package, judged as if it lay
+        # where members otherwise put it: in the supporting archive of a letter-like type,
+        # among the package's own files otherwise (a report's ZIP). Every signature on it is
+        # listed and judged, who signed it too, and an unsigned one is unsigned: the same
+        # findings either way.
+        uploaded_poa = self._uploaded_poa_documents()
+        # Its signature file that is no CMS: what file rules say of one in the archive.
         for source in self._powers.uploaded_sources() if self.poa_uploads else ():
-            for report in source.signature_reports:
-                self.signed.append(SignedFile(source.name, report))
-                self.checks.extend(signature_findings(report, source.name))
-        for document in self.documents:
+            if source.signature_problems:
+                signature = next((f.name for f in self.poa_uploads if f.name.lower().startswith(source.name.lower() + ".")), source.name)
+                self.checks.append(finding("signature.format", file=signature, detail="; ".join(source.signature_problems)[:500]))
+        for document in uploaded_poa:
+            for report in document.reports:
+                self.signed.append(SignedFile(document.name, report))
+        for document in [*uploaded_poa, *self.documents]:
             for report in document.reports:
                 self.checks.extend(signature_findings(report, document.name))
             self.checks.extend(self._whose(document, member, appointments))
@@ -569,6 +576,18 @@ class _Run:
             self.checks.extend(appointments.findings)
         if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
             self.checks.extend(self._accounting_statements(member))
+
+    def _uploaded_poa_documents(self) -> list[_Document]:
+        """The МЧД uploaded as their own part, as documents of the package with their
+        verified signatures (supporting in a letter-like type, as in its archive)."""
+        if not self.poa_uploads:
+            return []
+        supporting = Slot.ATTACHMENT in DOC_TYPES[self.ctx.doc_type].slots
+        paths = {f.name: f.path for f in self.poa_uploads}
+        return [
+            _Document(source.name, paths.get(source.name, Path(source.name)), supporting=supporting, reports=list(source.signature_reports))
+            for source in self._powers.uploaded_sources()
+        ]
 
     def _whose(self, document: _Document, member: Member, appointments: _Appointments | None) -> list[Check]:
         """Findings about who signed ``document`` (validity is judged elsewhere).

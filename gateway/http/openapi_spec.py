@@ -434,7 +434,7 @@ def full_document() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookRequest"}}}},
             "responses": {
                 "201": _json({"$ref": "#/components/schemas/WebhookCreated"}, "Registered; the secret is shown once"),
-                "400": _error("Bad URL or secret"),
+                "400": _error("Bad URL or secret; webhook.url_not_public: a literal non-public address not in [webhooks] allow_hosts"),
                 "401": _error("No or wrong API key"),
                 "403": _error("Portal or staff key required"),
             },

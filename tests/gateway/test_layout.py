@@ -16,7 +16,7 @@ FLOORS: list[tuple[int, tuple[str, ...]]] = [
     (3, ("gateway.pipeline",)),
     (2, ("gateway.delivery",)),
     (1, ("gateway.trust",)),
-    (0, ("gateway.store", "gateway.render", "gateway.config", "gateway.moscow", "gateway.messages_ru")),
+    (0, ("gateway.store", "gateway.render", "gateway.config", "gateway.moscow", "gateway.messages_ru", "gateway.webhook_targets")),
 ]
 
 

@@ -3,6 +3,7 @@ event ids for idempotency, retries through the outbox."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -10,17 +11,24 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
-from gateway.config import Config
+from gateway.config import Config, WebhooksConfig
 from tests.pki.builder import TestPki
 from tests.servers.packages import REPORT, report_zip, status_of, submit, wait_for
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
 SECRET = "portal-shared-secret-0123456789"
+
+
+@pytest.fixture
+def delivery_config(delivery_config: Config) -> Config:
+    """The receivers here listen on 127.0.0.1: a non-public address the operator must allow."""
+    return dataclasses.replace(delivery_config, webhooks=WebhooksConfig(allow_hosts=("127.0.0.1",)))
 
 
 class Receiver:

@@ -50,6 +50,8 @@ def test_an_oversized_certificate_is_parsed_but_never_kept(pki: TestPki) -> None
 
 def test_the_certificate_cache_never_holds_more_than_its_cap(pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(certificates, "_CERTIFICATE_CACHE_SIZE", 16)  # the real cap (512) takes seconds to fill
+    # An empty cache of its own: earlier tests in this worker may have filled the shared one past 16.
+    monkeypatch.setattr(certificates, "_certificates", type(certificates._certificates)())
     cert = _rsa_certificate(pki)
     for serial in range(0x2000, 0x2000 + 40):
         certificates.certificate_from_der(_variant(cert, serial))

@@ -162,8 +162,9 @@ def test_poa_of_another_organisation_is_rejected(poa_pki: TestPki, store: TrustS
 def test_unsigned_poa_is_rejected(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
     package = Package(poa_pki, tmp_path / "p").as_part(write_poa(tmp_path / "poa"))
     result = validate(package, store, members, tmp_path)
-    assert codes(result) == {"poa.signature"} and decision(result) is Decision.REJECTED
-    assert "unsigned" in next(c.detail for c in result.checks)
+    # Unsigned, as the same file in the archive is (tests/redteam/test_poa_part_findings.py).
+    assert codes(result) == {"poa.signature", "signature.missing"} and decision(result) is Decision.REJECTED
+    assert "unsigned" in next(c.detail for c in result.checks if c.code == "poa.signature")
 
 
 def test_poa_changed_after_the_head_signed_it_is_rejected(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:
@@ -189,8 +190,10 @@ def test_poa_changed_after_the_head_signed_it_is_rejected(poa_pki: TestPki, stor
 def test_poa_not_signed_by_the_members_head_is_rejected(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path, label: str, spec: PoaSpec) -> None:
     package = Package(poa_pki, tmp_path / "p").as_part(*write_signed_poa(poa_pki, tmp_path / "poa", spec, label=label))
     result = validate(package, store, members, tmp_path)
-    # A non-qualified signature on the МЧД (a document of the package) is also its own finding.
-    assert codes(result) == {"poa.signature"} | ({"signature.not_qualified"} if label == "nonqualified256" else set()), result.checks
+    # A non-qualified signature on the МЧД (a document of the package) is also its own finding,
+    # and another organisation's one is reported as in the letter's archive (a third party).
+    expected = {"poa.signature"} | ({"signature.not_qualified"} if label == "nonqualified256" else set())
+    assert codes(result) == expected | ({"signature.third_party"} if label == "foreign256" else set()), result.checks
     assert decision(result) is Decision.REJECTED
 
 
@@ -198,7 +201,7 @@ def test_malformed_poa_is_rejected(poa_pki: TestPki, store: TrustStore, members:
     broken = tmp_path / "ON_EMCHD_broken.xml"
     broken.write_bytes(b"<?xml version='1.0'?><not-closed")
     result = validate(Package(poa_pki, tmp_path / "p").as_part(broken), store, members, tmp_path)
-    assert codes(result) == {"poa.format"} and decision(result) is Decision.REJECTED
+    assert codes(result) == {"poa.format", "signature.missing"} and decision(result) is Decision.REJECTED
 
 
 def test_poa_in_the_operators_revoked_list_is_rejected(poa_pki: TestPki, store: TrustStore, members: MemberList, tmp_path: Path) -> None:

@@ -157,7 +157,9 @@ class PackagePowers:
             signature = next((signatures[upload.name + s] for s in (*_SIGNATURE_SUFFIXES, *(x.upper() for x in _SIGNATURE_SUFFIXES)) if upload.name + s in signatures), None)
             reports: tuple[SignatureReport, ...] = ()
             problems: tuple[str, ...] = ()
-            if signature is not None and parsed.poa is not None:
+            # Verified whether or not the file reads as an МЧД: it is a document of the
+            # package either way, and its signatures are judged like any other's.
+            if signature is not None:
                 try:
                     data = load_signature_file(signature.path)
                 except CmsFormatError as exc:

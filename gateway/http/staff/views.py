@@ -8,6 +8,8 @@ import asyncio
 import csv
 import functools
 import io
+import ipaddress
+import math
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from gateway.http.staff.auth import (
     staff_upload,
 )
 from gateway.http.staff.members_csv import MAX_CSV_BYTES, replace_members_csv, validate_members_csv
+from gateway.http.staff.throttle import SIGN_IN_THROTTLE_KEY, client_key
 from gateway.http.submissions_list import FilterError, parse_filter
 from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck
 from gateway.keys import BLOBS_KEY, CONFIG_KEY, DATABASE_KEY, MEMBERS_KEY, OUTBOX_KEY, OUTBOX_WORKER_KEY, REPOSITORY_KEY
@@ -121,6 +124,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if not login_csrf_ok(request, str(form.get("csrf", ""))):
         problem = "csrf"
     else:
+        # The limit comes before the password hash: a refused attempt costs no argon2.
+        wait = request.app[SIGN_IN_THROTTLE_KEY].take(_sign_in_client(request))
+        if wait > 0:
+            seconds = max(1, math.ceil(min(wait, 86400)))
+            token = new_login_token()
+            error = text.LOGIN_THROTTLED.format(seconds=seconds)
+            response = render(request, "login.html", status=429, next=target, error=error, login_token=token)
+            response.headers["Retry-After"] = str(seconds)
+            set_login_cookie(request, response, token)
+            return response
         result = await _run(request, request.app[STAFF_USERS_KEY].sign_in, str(form.get("login", "")).strip(), str(form.get("password", "")))
         if result.session is not None:
             redirect = web.HTTPSeeOther(target)
@@ -131,6 +144,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     response = render(request, "login.html", status=401 if problem != "csrf" else 403, next=target, error=_LOGIN_ERRORS[problem], login_token=token)
     set_login_cookie(request, response, token)
     return response
+
+
+def _sign_in_client(request: web.Request) -> str:
+    """Whom the sign-in limit counts this attempt against (``gateway.http.staff.throttle``)."""
+    trusted = tuple(ipaddress.ip_network(p.strip()) for p in request.app[CONFIG_KEY].server.trusted_proxies)
+    return client_key(request.remote, request.headers.getall("X-Forwarded-For", []) if trusted else [], trusted)
 
 
 @staff_page
@@ -199,10 +218,21 @@ async def inbox(request: web.Request) -> web.Response:
     )
 
 
-def _cell(value: str) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (the portal's external id and
-    member names come from outside)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+#: What makes a spreadsheet read a cell as a formula (OWASP CSV injection), full-width forms
+#: included; looked for after the blanks and invisible characters an import may trim.
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+_CONTROL_START = frozenset("\t\r\n")
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell of the export as staff should read it (the portal's external id and member
+    names come from outside): text-direction controls shown as ``[U+202E]`` like on the
+    pages, and a cell a spreadsheet would run as a formula prefixed with ``'``."""
+    value = show_direction_controls(value)
+    head = value.lstrip(" \u00a0\u200b\u200c\u200d\u2060\ufeff\t\r\n")
+    if value[:1] in _CONTROL_START or head[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 @staff_page
@@ -219,7 +249,7 @@ async def export_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(text.EXPORT_COLUMNS)
     for r in page.items:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             msk(r.received_at), r.member, names.get(r.member, ""), kind_ru(r), STATUS_RU.get(r.status, r.status),
             DECISION_RU.get(r.decision or "", ""), STAFF_DECISION_RU.get(r.staff_decision or "", ""),
             r.incoming_number or "", msk(r.registered_at, ""), r.external_id or "", r.id,
