@@ -61,6 +61,10 @@ PRELOADED = (
     "encodings.cp1252",
 )
 
+#: Exit status of a worker whose client sent no request (it read the greeting and left,
+#: e.g. finding another code or environment there): nothing to report or log.
+_NO_REQUEST = 255
+
 #: Workers at once; further clients wait in the listen queue.
 DEFAULT_WORKERS = 8
 
@@ -172,8 +176,10 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
             for key, _ in selector.select():
                 if key.data is None:
                     conn, _ = listener.accept()
-                    if _peer_uid(conn) != os.getuid():
+                    peer = _peer_uid(conn)
+                    if peer != os.getuid():
                         conn.close()  # the socket's mode should have kept it out already
+                        print(f"gateway verifyd: refused a connection of uid {peer}", file=sys.stderr, flush=True)
                         continue
                     try:
                         conn.sendall(identity)
@@ -194,9 +200,13 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
                     selector.unregister(pidfd)
                     os.close(pidfd)
                     _, status = os.waitpid(pid, 0)
+                    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == _NO_REQUEST:
+                        conn.close()  # a client that read the greeting and went its own way
+                        continue
                     reply = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
                     with contextlib.suppress(OSError):  # the client may be gone
                         conn.sendall(reply.encode() + b"\n")
+                    print(f"gateway verifyd: worker {pid}: {reply}", file=sys.stderr, flush=True)
                     conn.close()
             if accepting and len(children) >= workers:
                 selector.unregister(listener)
@@ -223,6 +233,8 @@ def _receive(conn: socket.socket) -> tuple[list[bytes], list[int]]:
     """The request's fields and the four descriptors (cwd, stdin, stdout, stderr)."""
     data, fds, flags, _ = socket.recv_fds(conn, 65536, 4)
     received = list(fds)
+    if not data and not received:
+        raise EOFError
     if flags & socket.MSG_CTRUNC or len(received) != 4:
         raise ValueError("the request did not carry its four descriptors")
     while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
@@ -253,7 +265,10 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
         for fd in inherited:  # the listener, other clients' connections: not this worker's
             os.close(fd)
         conn.settimeout(10)
-        fields, (cwd, *streams) = _receive(conn)
+        try:
+            fields, (cwd, *streams) = _receive(conn)
+        except EOFError:
+            os._exit(_NO_REQUEST)
         conn.settimeout(None)
         if fields[0] != entry.WARM_PROTOCOL:
             raise ValueError("unknown protocol")
