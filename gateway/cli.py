@@ -144,6 +144,7 @@ def _add_verifyd(commands: _Commands) -> None:
     verifyd = commands.add_parser("verifyd", help="serve `gateway verify` warm on a UNIX socket (GATEWAY_VERIFY_SOCKET)")
     verifyd.add_argument("--socket", type=Path, required=True, help="socket path, in a folder only this user may write")
     verifyd.add_argument("--workers", type=int, default=8, help="requests verified at once (default 8)")
+    verifyd.add_argument("--trust", type=Path, action="append", default=None, help="trust store folder read once, reused while unchanged (repeatable; default: the configuration's)")
     verifyd.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
 
@@ -269,7 +270,8 @@ def _cmd_verifyd(args: argparse.Namespace, config: Config) -> int:
     if args.workers < 1:
         print("gateway verifyd: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    return serve(args.socket, config_path=args.config, workers=args.workers)
+    trust = [Path(os.path.abspath(folder)) for folder in args.trust or [config.verification.trust_dir]]
+    return serve(args.socket, config_path=args.config, workers=args.workers, trust=trust)
 
 
 def _cmd_trust(args: argparse.Namespace, config: Config) -> int:

@@ -9,10 +9,14 @@ arguments, environment, working directory (an open directory) and standard strea
 (``SCM_RIGHTS``) and runs exactly the ``main(argv)`` of a cold run there; the daemon
 sends the worker's exit status back, and the client exits with it.
 
-Only code is preloaded, no data: the trust store, CRLs, the configuration and the OpenSSL
-GOST configuration (engine and provider are switched on in each worker, about a
-millisecond) are read by every worker as a cold run reads them, so changes on disk count
-at once. The client side lives in :mod:`gateway.entry` (before any heavy import).
+Only code is preloaded, with one exception checked on every request: the configuration
+and the OpenSSL GOST configuration (engine and provider are switched on in each worker,
+about a millisecond) are read by every worker as a cold run reads them. Trust stores named
+at start (``--trust``; by default the configuration's) are read once by the daemon, with
+the state of every entry below the folder (inode, size, modification and change times);
+a worker uses that copy only for the very same folder argument whose state is unchanged,
+else it reads the folder as a cold run does, so a change on disk counts at once. The
+client side lives in :mod:`gateway.entry` (before any heavy import).
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ import socket
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from gateway import entry
+
+if TYPE_CHECKING:
+    from validators.trust import TrustStore
 
 __all__ = ["serve", "preload", "PRELOADED"]
 
@@ -143,6 +151,57 @@ def _peer_uid(conn: socket.socket) -> int:
     return int.from_bytes(creds[4:8], sys.byteorder)
 
 
+_FolderState = tuple[tuple[str, tuple[int, ...] | None], ...]
+
+#: Trust stores read at start: folder (absolute, as given to load_trust_store) -> (its
+#: state when read, the store). Inherited by the workers, never changed after start.
+_STORES: dict[str, tuple[_FolderState, TrustStore]] = {}
+
+
+def _folder_state(folder: str) -> _FolderState:
+    """Every entry below ``folder`` (the folder too) with what any change to it changes:
+    device, inode, mode, size, modification and status-change times (of the target, for a
+    link; a dangling link as None). Folders are walked as ``Path.rglob`` walks them."""
+    entries: list[tuple[str, tuple[int, ...] | None]] = []
+
+    def add(path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            entries.append((path, None))
+            return
+        entries.append((path, (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)))
+
+    add(folder)
+    for root, folders, files in os.walk(folder):
+        for name in (*folders, *files):
+            add(os.path.join(root, name))
+    return tuple(sorted(entries, key=lambda entry: entry[0]))
+
+
+def _preload_store(folder: Path) -> None:
+    """Read the trust store at ``folder`` into :data:`_STORES`, unless it changed meanwhile."""
+    from validators.trust import load_trust_store
+
+    key = str(folder)
+    before = _folder_state(key)
+    store = load_trust_store(folder)
+    if _folder_state(key) == before:
+        _STORES[key] = (before, store)
+
+
+def _cached_trust_store(directory: Path) -> TrustStore:
+    """:func:`validators.trust.load_trust_store` as a worker runs it: the daemon's copy when
+    the folder is one read at start and nothing below it has changed since."""
+    cached = _STORES.get(str(directory))
+    if cached is not None and _folder_state(str(directory)) == cached[0]:
+        return cached[1]
+    return _load_trust_store(directory)
+
+
+_load_trust_store: Callable[[Path], TrustStore]
+
+
 class _Stop(Exception):
     """SIGTERM or SIGINT: stop accepting and leave."""
 
@@ -151,13 +210,23 @@ def _stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT_WORKERS) -> int:
-    """Run the warm verifier on ``path`` until SIGTERM/SIGINT; the exit status."""
+def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT_WORKERS, trust: list[Path] | None = None) -> int:
+    """Run the warm verifier on ``path`` until SIGTERM/SIGINT; the exit status.
+
+    ``trust``: trust store folders to read once (absolute paths; each request naming one
+    of them, unchanged, uses the copy)."""
     preload()
     problem = _gost_problem(config_path)
     if problem:
         print(f"gateway verifyd: GOST support is not available: {problem}", file=sys.stderr)
         return 2
+    for folder in trust or ():
+        if folder.is_dir():
+            _preload_store(folder)
+    from validators import gost
+
+    if gost.tried():  # the daemon must not have loaded what a worker's configuration chooses
+        raise RuntimeError("GOST support was switched on in the daemon")
     try:
         listener = _listen(path)
     except (ValueError, OSError) as exc:
@@ -303,6 +372,11 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
     # A client that goes away (Ctrl-C) takes its worker with it, as it would a cold run.
     threading.Thread(target=_watch_client, args=(conn,), daemon=True).start()
     try:
+        import validators.trust
+
+        global _load_trust_store
+        _load_trust_store = validators.trust.load_trust_store
+        validators.trust.load_trust_store = _cached_trust_store
         # What gateway.entry.run() does after the warm attempt, in this process.
         entry._early = None
         entry._start_early_digest(argv)

@@ -41,11 +41,11 @@ class Daemon:
         return self.log.read_text(encoding="utf-8").count(": worker ")
 
 
-def _start(folder: Path) -> Daemon:
+def _start(folder: Path, *options: str) -> Daemon:
     folder.mkdir(mode=0o700, exist_ok=True)
     path, log = folder / "verifyd.sock", folder / "verifyd.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "verifyd", "--socket", str(path)], cwd=REPO, stdout=out, stderr=out)
+        process = subprocess.Popen([sys.executable, "-m", "gateway", "verifyd", "--socket", str(path), *options], cwd=REPO, stdout=out, stderr=out)
     deadline = time.monotonic() + 8
     while b"listening on" not in log.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -144,6 +144,32 @@ def test_a_changed_trust_store_changes_the_warm_verdict_as_a_cold_one(daemon: Da
     assert cold.returncode == 1 and '"NO_CERTIFICATE_CHAIN_FOUND"' in cold.stdout
     _same(cold, warm)
     assert daemon.served() == 2
+
+
+@pytest.mark.parametrize("change", ["remove the anchors", "rewrite a CRL in place", "add a file to ca/"])
+def test_a_trust_store_the_daemon_read_at_start_is_read_again_once_changed(change: str, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    trust = tmp_path / "trust"
+    shutil.copytree(pki.trust_dir, trust)
+    daemon = _start(tmp_path / "run", "--trust", str(trust))
+    try:
+        args = ["verify", document, "--signature", signature, "--trust", trust, "--json", "--at", _AT]
+        _same(_gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket))
+        if change == "remove the anchors":
+            for anchor in (trust / "roots").iterdir():
+                anchor.unlink()
+        elif change == "rewrite a CRL in place":  # same size, same name: a broken CRL now
+            crl = next(p for p in (trust / "crl").iterdir() if p.is_file())
+            data = crl.read_bytes()
+            crl.write_bytes(b"\0" * len(data))
+        else:
+            (trust / "ca" / "junk.pem").write_bytes(b"not a certificate")
+        cold, warm = _gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket)
+        assert (cold.returncode, cold.stderr) != (0, ""), "the change must change the cold run's output"
+        _same(cold, warm)
+        assert daemon.served() == 2
+    finally:
+        _stop(daemon)
 
 
 def test_without_a_daemon_the_command_runs_in_process_with_the_same_output(pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -289,3 +315,19 @@ def test_the_daemon_preloads_only_modules_a_cold_verify_loads(pki: TestPki, sign
     warm = "import json, sys\nfrom gateway.verifyd import preload\npreload()\nprint(json.dumps(sorted(sys.modules)))\n"
     preloaded = set(__import__("json").loads(subprocess.run([sys.executable, "-c", warm], cwd=REPO, capture_output=True, text=True, timeout=60, check=True).stdout))
     assert preloaded - loaded <= {"gateway.verifyd", "selectors", "importlib", "signal"}, sorted(preloaded - loaded)
+
+
+def test_a_worker_reuses_the_daemons_copy_of_an_unchanged_trust_store_only(pki: TestPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway import verifyd
+    from validators.trust import load_trust_store
+
+    trust = tmp_path / "trust"
+    shutil.copytree(pki.trust_dir, trust)
+    monkeypatch.setattr(verifyd, "_STORES", {})
+    monkeypatch.setattr(verifyd, "_load_trust_store", load_trust_store, raising=False)
+    verifyd._preload_store(trust)
+    copy = verifyd._STORES[str(trust)][1]
+    assert verifyd._cached_trust_store(trust) is copy
+    assert verifyd._cached_trust_store(Path(os.path.relpath(trust))) is not copy  # another argument, another store
+    os.utime(next((trust / "roots").iterdir()))  # touched: its times changed
+    assert verifyd._cached_trust_store(trust) is not copy
