@@ -331,3 +331,28 @@ def test_a_worker_reuses_the_daemons_copy_of_an_unchanged_trust_store_only(pki: 
     assert verifyd._cached_trust_store(Path(os.path.relpath(trust))) is not copy  # another argument, another store
     os.utime(next((trust / "roots").iterdir()))  # touched: its times changed
     assert verifyd._cached_trust_store(trust) is not copy
+
+
+def test_workers_beyond_the_bound_wait_for_a_free_one(pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    daemon = _start(tmp_path / "run", "--workers", "1")
+    config = tmp_path / "config.fifo"
+    os.mkfifo(config)  # the first worker blocks reading its configuration
+    environ = {**os.environ, entry.VERIFY_SOCKET_ENV: str(daemon.socket)}
+    verify = ["verify", str(document), "--signature", str(signature), "--trust", str(pki.trust_dir), "--at", _AT]
+    first = subprocess.Popen([sys.executable, "-c", _CLIENT, "--config", str(config), *verify], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        busy = _worker_of(daemon)
+        second = subprocess.Popen([sys.executable, "-c", _CLIENT, *verify], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+        time.sleep(1)
+        assert second.poll() is None and daemon.served() == 0  # queued behind the busy worker
+        os.kill(busy, signal.SIGKILL)
+        assert first.wait(timeout=10) == 2 and second.wait(timeout=10) == 0
+        assert daemon.served() == 2
+    finally:
+        for client in (first, second):
+            if client is not None:
+                client.kill()
+                client.communicate(timeout=10)
+        _stop(daemon)
