@@ -140,8 +140,16 @@ def _add_trust(commands: _Commands) -> None:
     trust.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
 
+def _add_verifyd(commands: _Commands) -> None:
+    verifyd = commands.add_parser("verifyd", help="serve `gateway verify` warm on a UNIX socket (GATEWAY_VERIFY_SOCKET)")
+    verifyd.add_argument("--socket", type=Path, required=True, help="socket path, in a folder only this user may write")
+    verifyd.add_argument("--workers", type=int, default=8, help="requests verified at once (default 8)")
+    verifyd.add_argument("--trust", type=Path, action="append", default=None, help="trust store folder read once, reused while unchanged (repeatable; default: the configuration's)")
+    verifyd.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+
+
 #: Sub-command -> the function adding its parser, in the order ``gateway --help`` lists them.
-_COMMANDS = {"serve": _add_serve, "verify": _add_verify, "check": _add_check, "outbox": _add_outbox, "staff": _add_staff, "trust": _add_trust}
+_COMMANDS = {"serve": _add_serve, "verify": _add_verify, "check": _add_check, "outbox": _add_outbox, "staff": _add_staff, "trust": _add_trust, "verifyd": _add_verifyd}
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -254,6 +262,16 @@ def _cmd_verify(args: argparse.Namespace, config: Config) -> int:
 
         print(render_text(report))
     return EXIT_OK if report.all_qualified_and_passed else EXIT_NOT_VALID
+
+
+def _cmd_verifyd(args: argparse.Namespace, config: Config) -> int:
+    from gateway.verifyd import serve
+
+    if args.workers < 1:
+        print("gateway verifyd: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    trust = [Path(os.path.abspath(folder)) for folder in args.trust or [config.verification.trust_dir]]
+    return serve(args.socket, config_path=args.config, workers=args.workers, trust=trust)
 
 
 def _cmd_trust(args: argparse.Namespace, config: Config) -> int:
@@ -651,12 +669,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command != "verify":  # verify quiets pyHanko when it reads a PDF
+    if args.command not in ("verify", "verifyd"):  # verify quiets pyHanko when it reads a PDF (verifyd: its workers)
         _quiet_library_logs()
     import validators
 
     validators.init()
-    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff}
+    handlers = {"verify": _cmd_verify, "trust": _cmd_trust, "serve": _cmd_serve, "check": _cmd_check, "outbox": _cmd_outbox, "staff": _cmd_staff, "verifyd": _cmd_verifyd}
     try:
         return handlers[args.command](args, config)
     except KeyboardInterrupt:

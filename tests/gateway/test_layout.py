@@ -11,7 +11,7 @@ GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 
 #: The floor of each part of the package, top first; a module may import its own floor or lower.
 FLOORS: list[tuple[int, tuple[str, ...]]] = [
-    (5, ("gateway.app", "gateway.cli", "gateway.entry", "gateway.__main__")),
+    (5, ("gateway.app", "gateway.cli", "gateway.entry", "gateway.verifyd", "gateway.__main__")),
     (4, ("gateway.http", "gateway.keys")),
     (3, ("gateway.pipeline",)),
     (2, ("gateway.delivery",)),

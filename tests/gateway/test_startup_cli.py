@@ -51,7 +51,7 @@ def test_help_or_an_unknown_command_builds_every_command(argv: list[str], capsys
     with pytest.raises(SystemExit):
         cli._build_parser(argv).parse_args(argv)
     shown = capsys.readouterr()
-    assert "{serve,verify,check,outbox,staff,trust}" in shown.out + shown.err
+    assert "{serve,verify,check,outbox,staff,trust,verifyd}" in shown.out + shown.err
 
 
 def test_the_help_is_as_wide_as_columns_says(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
