@@ -229,6 +229,10 @@ class _Pending:
         return self._value
 
 
+#: Files from this size on are digested in the background by :meth:`FileDigests.prefetch`.
+BACKGROUND_FROM = 1 << 20
+
+
 class FileDigests:
     """The digests of one file, each computed once, optionally in the background.
 
@@ -256,7 +260,15 @@ class FileDigests:
         return os.stat(self.path).st_size
 
     def prefetch(self, oids: Iterable[str]) -> None:
-        """Start computing these digests in one background thread, in one pass."""
+        """Start computing these digests in one background thread, in one pass.
+
+        Files under :data:`BACKGROUND_FROM` bytes are left to :meth:`get`: starting a thread
+        costs more than digesting them there."""
+        try:
+            if self.size < BACKGROUND_FROM:
+                return
+        except OSError:
+            return  # get() reports the unreadable file
         work = self._claim(oids)
         if work:
             threading.Thread(target=self._compute, args=(work,), daemon=True, name="digests").start()
