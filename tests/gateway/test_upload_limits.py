@@ -382,3 +382,17 @@ async def test_parts_within_their_slot_limits_are_accepted(aiohttp_client: Clien
     form.add_field("signature", bytes(4096), filename=f"{MEMBER}_OD.zip.sig")
     response = await client.post("/api/v1/submissions", data=form)
     assert response.status == 202
+
+
+def test_an_access_log_line_is_time_level_logger_client_request_status_size_seconds(server: Gateway, tmp_path: Path) -> None:
+    """The records skip what the format never prints (source line, thread, process): the
+    line itself is as before."""
+    import re
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer(sock)
+    server.stop()
+    log = (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+    line = r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp\.access: 127\.0\.0\.1 "GET /healthz" 200 \d+ \d+\.\d{3}'
+    assert re.search(f"^{line}$", log, re.M), log
