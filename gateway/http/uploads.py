@@ -195,43 +195,39 @@ class FormReader:
 
 async def stream_part(form: FormReader, part: BodyPartReader, writer: ChunkWriter, executor: ThreadPoolExecutor, max_bytes: int | None = None) -> None:
     """Copy one part into its blob writer, then close its file: a request holds one open
-    file at a time, however many parts it has. While chunk n is written (+SHA-256) on a
-    worker thread, the event loop reads chunk n+1. A chunk shorter than a full read is most
-    likely the part's last: it is held back and written together with the close, so a
-    small file costs the event loop one hand-over to the thread, not two."""
+    file at a time, however many parts it has. While the chunks read so far are written
+    (+SHA-256) on a worker thread, the event loop reads the next one. A chunk shorter than a
+    full read is most likely the part's last: it is held back and handed over with the next
+    one, or with the close, so a small file costs the event loop one hand-over to the
+    thread, not two."""
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
     held: bytes | None = None
-
-    async def write(chunk: bytes) -> None:
-        nonlocal pending
-        if pending is not None:
-            await pending
-        pending = loop.run_in_executor(executor, writer.write, chunk)
-
     try:
         async for chunk in form.chunks(part, max_bytes):
-            if held is not None:  # it was not the last after all
-                await write(held)
-                held = None
+            batch: tuple[bytes, ...] = (held, chunk) if held is not None else (chunk,)
+            held = None
             if len(chunk) < _CHUNK:
-                held = chunk
-            else:
-                await write(chunk)
+                held, batch = chunk, batch[:-1]
+            if batch:
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(executor, _write_all, writer, batch)
         if pending is not None:
             await pending
             pending = None
-        await loop.run_in_executor(executor, _write_last, writer, held)
+        await loop.run_in_executor(executor, _write_all, writer, (held,) if held is not None else (), True)
     finally:
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
 
 
-def _write_last(writer: ChunkWriter, chunk: bytes | None) -> None:
-    """The part's last chunk, if any, then :meth:`ChunkWriter.finish` (on a worker thread)."""
-    if chunk is not None:
+def _write_all(writer: ChunkWriter, chunks: tuple[bytes, ...], finish: bool = False) -> None:
+    """Write ``chunks`` in order and, with ``finish``, close the file (on a worker thread)."""
+    for chunk in chunks:
         writer.write(chunk)
-    writer.finish()
+    if finish:
+        writer.finish()
 
 
 async def read_json_body(request: web.Request, limit: int, idle_timeout: float) -> Any:
