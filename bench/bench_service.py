@@ -219,10 +219,35 @@ class _Observer:
         return _profile_summary(text)
 
 
+#: Stages of a package, by the first function of a sample's stack that names one (in order).
+_STAGES = (
+    ("create_submission", "upload handler (multipart, blob writes, intake commit)"),
+    ("RequestHandler", "aiohttp request handling outside the handler"),
+    ("email_job", "emails (compose, .eml)"),
+    ("registry_job", "registry delivery"),
+    ("detect_type", "validation: type detection (libmagic, CMS parse)"),
+    ("extract_archive", "validation: archive extraction"),
+    ("verify_cms", "validation: signature verification"),
+    ("verify_document", "validation: signature verification"),
+    ("validate_package", "validation: other package rules"),
+)
+
+
+def _stage(stack: str, thread: str) -> str:
+    for marker, stage in _STAGES:
+        if marker in stack:
+            return stage
+    if thread == "validate":
+        return "validation thread: claim, report, decision"
+    return "event loop: futures, outbox, decisions" if thread == "MainThread" else f"thread {thread}"
+
+
 def _profile_summary(raw: str, top: int = 30) -> str:
-    """From py-spy's collapsed stacks: samples by thread pool, the gateway's functions with the
-    most samples (inclusive), and the leaf functions (where the time is spent)."""
+    """From py-spy's collapsed stacks: samples by thread pool and by stage of a package, the
+    gateway's functions with the most samples (inclusive), and the leaf functions (where the
+    time is spent)."""
     by_thread: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
@@ -235,12 +260,14 @@ def _profile_summary(raw: str, top: int = 30) -> str:
         thread = re.sub(r"[_\d]+$", "", frames[0].rpartition("): ")[2]) or "?"
         total += count
         by_thread[thread] += count
+        stages[_stage(stack, thread)] += count
         for frame in dict.fromkeys(frames[1:]):
             if "gateway/" in frame or "validators/" in frame:
                 inclusive[f"{thread}: {frame}"] += count
         leaves[f"{thread}: {frames[-1]}"] += count
     share = 100 / max(total, 1)
     lines = [f"{total} samples; by thread: " + ", ".join(f"{t} {c * share:.0f} %" for t, c in by_thread.most_common())]
+    lines += ["by stage:"] + [f"{c * share:5.1f} %  {stage}" for stage, c in stages.most_common()]
     lines += ["inclusive:"] + [f"{c * share:5.1f} %  {f}" for f, c in inclusive.most_common(top)]
     lines += ["leaves:"] + [f"{c * share:5.1f} %  {f}" for f, c in leaves.most_common(top)]
     return "\n".join(lines)

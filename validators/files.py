@@ -23,9 +23,11 @@ import binascii
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import magic
 
@@ -59,8 +61,9 @@ class FileType:
 
     mime: str
     """MIME type by content; ``application/pkcs7-signature`` for every CMS signature."""
-    description: str
-    """libmagic's human-readable description (with the CMS encoding for signatures)."""
+    _description: str | Callable[[], str] = field(repr=False, compare=False)
+    """The description, or how to get it: libmagic's description costs as much as its MIME
+    type and only findings print it, so :func:`detect_type` asks for it when it is read."""
     kind: FileKind
     attached: bool = False
     """For a SIGNATURE: the CMS carries the signed content (an attached signature)."""
@@ -68,6 +71,13 @@ class FileType:
     """For OTHER: the file begins like a CMS SignedData but does not parse completely (why)."""
     content_kind: FileKind | None = None
     """For an attached SIGNATURE: the kind of the content it carries (by libmagic)."""
+
+    @property
+    def description(self) -> str:
+        """libmagic's human-readable description (with the CMS encoding for signatures)."""
+        if callable(self._description):
+            object.__setattr__(self, "_description", self._description())
+        return cast("str", self._description)
 
 
 EXTENSIONS: dict[FileKind, frozenset[str]] = {
@@ -179,13 +189,13 @@ def detect_type(path: Path) -> FileType:
     Only the beginning of the file is read. Raises :class:`OSError` if the file cannot be
     read; libmagic failures on the content give OTHER.
     """
-    mime_magic, text_magic = _magics()
+    mime_magic = _magics()[0]
     try:
         mime = mime_magic.from_file(str(path))
-        description = text_magic.from_file(str(path))
     except magic.MagicException as exc:
         path.stat()  # a missing or unreadable file is an OSError, not "other content"
         return FileType("application/octet-stream", f"unidentified ({exc})", FileKind.OTHER)
+    description = _Describe(str(path))
     kind = _MIME_KINDS.get(mime)
     if kind is not None:
         return FileType(mime, description, kind)
@@ -200,18 +210,38 @@ def detect_type(path: Path) -> FileType:
     try:
         parsed = parse_signature_file(path)
     except CmsFormatError as exc:
-        return FileType(mime, f"not a complete CMS SignedData ({exc}); libmagic: {description}", FileKind.OTHER, cms_problem=str(exc))
+        return FileType(mime, description.after(f"not a complete CMS SignedData ({exc}); libmagic: "), FileKind.OTHER, cms_problem=str(exc))
     attached = parsed.content is not None
     content_kind = None
     if parsed.content is not None:
         content_kind = _MIME_KINDS.get(mime_magic.from_buffer(parsed.content[:_SNIFF_BYTES]), FileKind.OTHER)
     return FileType(
         SIGNATURE_MIME,
-        f"CMS SignedData ({encoding}, {'attached' if attached else 'detached'}); libmagic: {description}",
+        description.after(f"CMS SignedData ({encoding}, {'attached' if attached else 'detached'}); libmagic: "),
         FileKind.SIGNATURE,
         attached,
         content_kind=content_kind,
     )
+
+
+class _Describe:
+    """libmagic's description of a file, asked for when a finding prints it (the file is
+    read then: the package's files live until its validation ends), by the reading thread's
+    own handle. A libmagic failure (or a file gone since) reads as "unidentified (why)"."""
+
+    __slots__ = ("path", "prefix")
+
+    def __init__(self, path: str, prefix: str = "") -> None:
+        self.path, self.prefix = path, prefix
+
+    def after(self, prefix: str) -> _Describe:
+        return _Describe(self.path, prefix)
+
+    def __call__(self) -> str:
+        try:
+            return self.prefix + _magics()[1].from_file(self.path)
+        except (magic.MagicException, OSError) as exc:
+            return f"{self.prefix}unidentified ({exc})"
 
 
 # --- names -------------------------------------------------------------------------------

@@ -20,7 +20,15 @@ from gateway import messages_ru as text
 from gateway.config import LimitsConfig
 from gateway.http.contract import conflict_with, field_problem, report_year_of
 from gateway.http.responses import allowed, dumps, error_response, role_of
-from gateway.http.uploads import FormReader, SlowClient, UploadRefused, multipart_precheck, safe_name, stream_part
+from gateway.http.uploads import (
+    FormReader,
+    SlowClient,
+    UploadRefused,
+    multipart_precheck,
+    part_names,
+    safe_name,
+    stream_part,
+)
 from gateway.keys import (
     BLOBS_KEY,
     CONFIG_KEY,
@@ -78,8 +86,7 @@ async def create_submission(request: web.Request) -> web.Response:
     pipeline.upload_started()  # deliveries wait while uploads come in (the outbox yields to intake)
     try:
         while (part := await form.next_part()) is not None:
-            # Read once: aiohttp parses the Content-Disposition header again at each access.
-            name, filename = part.name, part.filename
+            name, filename = part_names(part)  # one parse of the Content-Disposition header
             if name in _FIELDS and filename is None:
                 value = await form.read_field(part, _MAX_FIELD)
                 fields[name] = value

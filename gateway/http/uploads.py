@@ -10,6 +10,7 @@ are streamed chunk by chunk into a writer (:func:`stream_part`), never buffered 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from gateway import messages_ru as text
 from gateway.http.responses import error_response
@@ -33,6 +35,7 @@ __all__ = [
     "read_chunk",
     "stream_part",
     "multipart_precheck",
+    "part_names",
     "read_json_body",
     "safe_name",
 ]
@@ -78,6 +81,23 @@ async def read_chunk(part: BodyPartReader, idle_timeout: float, size: int = _CHU
         raise SlowClient() from None
     except HttpProcessingError as exc:
         raise malformed(f"part body: {exc.message}") from None
+
+
+def part_names(part: BodyPartReader) -> tuple[str | None, str | None]:
+    """The part's form-field ``name`` and ``filename``, as aiohttp's ``part.name`` and
+    ``part.filename`` give them, from one parse of its Content-Disposition header.
+
+    aiohttp parses the header again for each of the two (and its parser rebuilds an escaped
+    character class on every call: the largest share of the event loop's time per upload
+    after the socket); a form's headers repeat from upload to upload, so the parse is cached.
+    """
+    return _disposition_names(part.headers.get(hdrs.CONTENT_DISPOSITION))
+
+
+@functools.lru_cache(maxsize=256)  # at most 256 headers within aiohttp's header size limit
+def _disposition_names(header: str | None) -> tuple[str | None, str | None]:
+    _, params = parse_content_disposition(header)
+    return content_disposition_filename(params, "name"), content_disposition_filename(params, "filename")
 
 
 class ChunkWriter(Protocol):
@@ -175,22 +195,39 @@ class FormReader:
 
 async def stream_part(form: FormReader, part: BodyPartReader, writer: ChunkWriter, executor: ThreadPoolExecutor, max_bytes: int | None = None) -> None:
     """Copy one part into its blob writer, then close its file: a request holds one open
-    file at a time, however many parts it has. While chunk n is written (+SHA-256) on a
-    worker thread, the event loop reads chunk n+1."""
+    file at a time, however many parts it has. While the chunks read so far are written
+    (+SHA-256) on a worker thread, the event loop reads the next one. A chunk shorter than a
+    full read is most likely the part's last: it is held back and handed over with the next
+    one, or with the close, so a small file costs the event loop one hand-over to the
+    thread, not two."""
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
+    held: bytes | None = None
     try:
         async for chunk in form.chunks(part, max_bytes):
-            if pending is not None:
-                await pending
-            pending = loop.run_in_executor(executor, writer.write, chunk)
+            batch: tuple[bytes, ...] = (held, chunk) if held is not None else (chunk,)
+            held = None
+            if len(chunk) < _CHUNK:
+                held, batch = chunk, batch[:-1]
+            if batch:
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(executor, _write_all, writer, batch)
         if pending is not None:
             await pending
             pending = None
-        await loop.run_in_executor(executor, writer.finish)
+        await loop.run_in_executor(executor, _write_all, writer, (held,) if held is not None else (), True)
     finally:
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
+
+
+def _write_all(writer: ChunkWriter, chunks: tuple[bytes, ...], finish: bool = False) -> None:
+    """Write ``chunks`` in order and, with ``finish``, close the file (on a worker thread)."""
+    for chunk in chunks:
+        writer.write(chunk)
+    if finish:
+        writer.finish()
 
 
 async def read_json_body(request: web.Request, limit: int, idle_timeout: float) -> Any:

@@ -382,3 +382,45 @@ async def test_parts_within_their_slot_limits_are_accepted(aiohttp_client: Clien
     form.add_field("signature", bytes(4096), filename=f"{MEMBER}_OD.zip.sig")
     response = await client.post("/api/v1/submissions", data=form)
     assert response.status == 202
+
+
+def test_an_access_log_line_is_time_level_logger_client_request_status_size_seconds(server: Gateway, tmp_path: Path) -> None:
+    """The records skip what the format never prints (source line, thread, process): the
+    line itself is as before."""
+    import re
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer(sock)
+    server.stop()
+    log = (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+    line = r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp\.access: 127\.0\.0\.1 "GET /healthz" 200 \d+ \d+\.\d{3}'
+    assert re.search(f"^{line}$", log, re.M), log
+
+
+def test_a_file_sent_in_uneven_pieces_is_stored_byte_for_byte(server: Gateway, tmp_path: Path) -> None:
+    """Short reads mid-part (a slow sender) are held back and handed over with the next
+    chunk: the stored file is the sent one, however the reads fell."""
+    import hashlib
+    import sqlite3
+
+    data = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(100_000))  # 3.2 MB
+    head = field("member", MEMBER.encode()) + field("doc_type", b"report") + field("report_kind", b"OD_Q1")
+    head += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="42_OD.zip"\r\n\r\n'.encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request_head("/api/v1/submissions", len(head) + len(data) + len(tail)) + head)
+        for start, size in ((0, 300_000), (300_000, 1_500_000), (1_800_000, 7), (1_800_007, 1_000_000)):
+            sock.sendall(data[start : start + size])
+            time.sleep(0.05)  # each piece arrives on its own
+        sock.sendall(data[2_800_007:] + tail)
+        status, reply = answer(sock)
+    assert status == 202, reply
+    connection = sqlite3.connect(tmp_path / "var" / "gateway.sqlite3")
+    try:
+        [(key, size, sha256)] = connection.execute("SELECT blob, size, sha256 FROM files").fetchall()
+    finally:
+        connection.close()
+    stored = (tmp_path / "var" / "files" / key[:2] / key[2:4] / key).read_bytes()
+    assert (size, sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert stored == data

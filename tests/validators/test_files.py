@@ -9,6 +9,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import magic
 import pytest
 
 from tests.pki.handmade_pdf import build_pdf
@@ -113,6 +114,35 @@ def test_detection_gives_the_same_answers_from_many_threads(tmp_path: Path) -> N
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda index: detect_type(files[index % 3]).kind, range(300)))
     assert results == [expected[index % 3] for index in range(300)]
+
+
+def test_the_description_is_libmagics_own_when_a_finding_reads_it(tmp_path: Path) -> None:
+    text = write(tmp_path, "a.txt", "Письмо в СРО\n".encode() * 20)
+    assert detect_type(text).description == magic.Magic().from_file(str(text))
+
+
+def test_a_broken_cms_keeps_why_before_libmagics_description(tmp_path: Path) -> None:
+    broken = write(tmp_path, "x.sig", bytes.fromhex("3080" "06092a864886f70d010702" "a080") + b"\x00" * 40)
+    detected = detect_type(broken)
+    assert detected.kind is FileKind.OTHER and detected.cms_problem
+    assert detected.description.startswith("not a complete CMS SignedData (")
+    assert detected.description.endswith("; libmagic: " + magic.Magic().from_file(str(broken)))
+
+
+def test_descriptions_read_from_many_threads_at_once_are_libmagics(tmp_path: Path) -> None:
+    files = [write(tmp_path, "a.pdf", build_pdf()), make_zip(tmp_path), write(tmp_path, "a.txt", b"hello\n" * 10)]
+    expected = [magic.Magic().from_file(str(path)) for path in files]
+    detected = [detect_type(files[index % 3]) for index in range(300)]  # read later, elsewhere
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda file_type: file_type.description, detected))
+    assert results == [expected[index % 3] for index in range(300)]
+
+
+def test_a_description_read_after_the_file_is_gone_says_unidentified(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.txt", b"hello\n" * 10)
+    detected = detect_type(path)
+    path.unlink()
+    assert detected.description.startswith("unidentified (")
 
 
 # --- check_file ---------------------------------------------------------------------------------
