@@ -22,6 +22,7 @@ client side lives in :mod:`gateway.entry` (before any heavy import).
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import selectors
@@ -234,6 +235,10 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
         return 2
     identity = entry.warm_identity()
     me = os.stat(path).st_ino
+    # Workers share the preloaded heap copy-on-write; a collection in a worker would walk
+    # (and so copy) every preloaded object. Frozen objects are never walked.
+    gc.collect()
+    gc.freeze()
     children: dict[int, tuple[socket.socket, int]] = {}  # pid -> (connection, pidfd)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
