@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import selectors
 import signal
@@ -90,28 +91,114 @@ def preload() -> None:
 
 
 def _gost_problem(config_path: Path | None) -> str | None:
-    """Whether GOST support works with the configured OpenSSL file, tried in a throwaway
-    child: the daemon itself loads no engine, so each worker loads the one its request's
-    configuration names, as a cold run does."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through the pipe
-        os.close(read)
-        try:
-            from gateway.cli import _load_config
-            from validators import gost
+    """Switch GOST support on in the daemon with ITS configuration's OpenSSL file, after
+    the known-answer tests of :func:`validators.gost.gost_support`; what is wrong, or None.
 
-            support = gost.gost_support(_load_config(config_path).verification.openssl_gost_conf)
-            os.write(write, (support.problem or "").encode())
-            os._exit(0 if support.available else 1)
-        except BaseException as exc:  # noqa: BLE001 - anything is a problem to report
-            os.write(write, f"{type(exc).__name__}: {exc}".encode())
-            os._exit(1)
-    os.close(write)
-    with os.fdopen(read, "rb") as stream:
-        text = stream.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    return None if os.waitstatus_to_exitcode(status) == 0 else (text or "GOST support could not be switched on")
+    Workers inherit the engine and provider: a worker whose request chooses another file
+    (or the same file, changed since) runs cold instead (:func:`_guard_gost_conf`)."""
+    global _DAEMON_GOST
+    try:
+        from gateway.cli import _load_config
+        from validators import gost
+
+        conf = Path(_load_config(config_path).verification.openssl_gost_conf)
+        support = gost.gost_support(conf)
+    except Exception as exc:  # noqa: BLE001 - anything is a problem to report
+        return f"{type(exc).__name__}: {exc}"
+    if not support.available:
+        return support.problem or "GOST support could not be switched on"
+    _DAEMON_GOST = (gost.configure(), os.path.abspath(gost.configure()), _file_state(os.path.abspath(gost.configure())))
+    return None
+
+
+#: The OpenSSL GOST configuration the daemon switched on: (the path as configured, its
+#: absolute form, the state of the file then). Set once at start, inherited by workers.
+_DAEMON_GOST: tuple[Path, str, tuple[int, ...] | None] | None = None
+
+
+def _file_state(path: str) -> tuple[int, ...] | None:
+    """What any change to the file at ``path`` changes (None: not there)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+#: Set in a worker to make a cold run of it: the client's argv[0] and arguments.
+_request: tuple[str, list[str], socket.socket] | None = None
+
+
+def _guard_gost_conf() -> None:
+    """In a worker: the first choice of the OpenSSL GOST configuration (what
+    :func:`validators.gost.configure` would choose in a cold run, the request's) must be
+    the very file the daemon loaded, unchanged; otherwise the worker becomes a cold run.
+
+    A cold run's first ``configure`` call fixes its configuration (gateway.entry's early
+    digest, else ``gateway verify``'s own): the same call decides here. It comes before
+    anything is written to the client's streams (argument and configuration errors leave
+    before it), so the cold run that replaces the worker writes everything once."""
+    from validators import gost
+
+    original = gost.configure
+
+    def configure(config: str | os.PathLike[str] | None = None) -> Path:
+        gost.configure = original  # decided once, as the first choice stays
+        wanted = Path(config or os.environ.get(gost.OPENSSL_CONF_ENV) or gost.DEFAULT_OPENSSL_CONF)
+        absolute = os.path.abspath(wanted)
+        if _DAEMON_GOST is None or (wanted, absolute, _file_state(absolute)) != _DAEMON_GOST:
+            _exec_cold()
+        return original(config)
+
+    gost.configure = configure
+
+
+#: Run by the interpreter that replaces a worker: ``main(argv)`` as ``gateway.entry.run``
+#: runs it once no warm verifier is used, with the worker's import path (arguments: the
+#: connection's descriptor, the path's length, the path, argv[0], the arguments). The
+#: connection is watched as the worker watched it (the client leaving ends the run).
+_COLD_PROGRAM = """\
+import sys
+_a = sys.argv
+_n = int(_a[2])
+sys.path[:] = _a[3 : 3 + _n]
+sys.argv = _a[3 + _n :]
+import _socket, _thread, os
+_conn = _socket.socket(fileno=int(_a[1]))
+def _watch():
+    try:
+        _conn.recv(1)
+    except OSError:
+        pass
+    os.kill(os.getpid(), 15)
+_thread.start_new_thread(_watch, ())
+del _a, _n, _watch
+from gateway import entry
+entry._start_early_digest(sys.argv[1:])
+from gateway.cli import run
+run()
+"""
+
+
+def _exec_cold() -> NoReturn:
+    """Replace this worker by a cold ``gateway verify`` of its request: same process (the
+    daemon waits for it as for the worker), arguments, environment, directory and
+    standard streams; the daemon's interpreter and options."""
+    import subprocess
+
+    if _request is None:
+        raise RuntimeError("no request to run cold")
+    argv0, argv, conn = _request
+    os.set_inheritable(conn.fileno(), True)
+    args = [
+        sys.executable, *subprocess._args_from_interpreter_flags(), "-c", _COLD_PROGRAM,  # type: ignore[attr-defined]
+        str(conn.fileno()), str(len(sys.path)), *sys.path, argv0, *argv,
+    ]
+    try:
+        os.execve(sys.executable, args, os.environ)  # noqa: S606 - this interpreter, no shell
+    except OSError as exc:
+        print(f"gateway verify: cannot start a cold run ({exc}); no verdict", file=sys.stderr, flush=True)
+        os._exit(2)
 
 
 def _listen(path: Path) -> socket.socket:
@@ -203,6 +290,91 @@ def _cached_trust_store(directory: Path) -> TrustStore:
 _load_trust_store: Callable[[Path], TrustStore]
 
 
+#: Tests only: a folder the warm-up sample is copied to before it is deleted.
+_KEEP_SAMPLE: Path | None = None
+
+
+def _make_sample(folder: Path, openssl_conf: Path) -> list[str]:
+    """A throwaway ``gateway verify`` case in ``folder``, made by the ``openssl`` command
+    with the daemon's GOST configuration: a self-signed GOST R 34.10-2012 (256) root in
+    ``trust/roots``, a signer certificate it issued, a 1 KB document and its detached
+    CAdES-BES signature; the keys are deleted. The arguments that verify it offline."""
+    import subprocess
+
+    env = {**os.environ, "OPENSSL_CONF": str(openssl_conf)}
+    (folder / "trust" / "roots").mkdir(parents=True)
+    root, document = folder / "trust" / "roots" / "root.pem", folder / "Прогрев.txt"
+    document.write_bytes("Проверка подписи при запуске gateway verifyd.\n".encode() * 16)
+    key = ("-newkey", "gost2012_256", "-pkeyopt", "paramset:A", "-noenc", "-utf8", "-days", "2", "-md_gost12_256")
+    commands = [
+        ["req", "-x509", *key, "-keyout", "root.key", "-out", str(root), "-subj", "/C=RU/O=Прогрев verifyd/CN=Корень прогрева",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["req", *key, "-keyout", "signer.key", "-out", "signer.pem", "-subj", "/C=RU/O=Прогрев verifyd/CN=Подписант прогрева",
+         "-CA", str(root), "-CAkey", "root.key", "-addext", "basicConstraints=critical,CA:FALSE",
+         "-addext", "keyUsage=critical,digitalSignature,nonRepudiation"],
+        ["cms", "-sign", "-binary", "-in", str(document), "-signer", "signer.pem", "-inkey", "signer.key", "-md", "md_gost12_256",
+         "-cades", "-nosmimecap", "-outform", "DER", "-out", f"{document}.sig"],
+    ]
+    for command in commands:
+        run = subprocess.run(  # noqa: S603 - fixed arguments
+            ["openssl", *command],  # noqa: S607 - openssl from PATH, as tests/pki/builder.py runs it
+            cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False,
+        )
+        if run.returncode != 0:
+            last = (run.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+            raise RuntimeError(f"openssl {command[0]} exited {run.returncode}: {last}")
+    for name in ("root.key", "signer.key"):
+        (folder / name).unlink()
+    config = folder / "config.toml"  # the revocation cache in the throwaway folder too
+    config.write_text(
+        f"[verification]\nopenssl_gost_conf = {json.dumps(os.path.abspath(openssl_conf))}\n"
+        f"revocation_cache_dir = {json.dumps(str(folder / 'revocation'))}\noffline = true\n",
+        encoding="utf-8",
+    )
+    return ["--config", str(config), "verify", str(document), "--signature", f"{document}.sig", "--trust", str(folder / "trust"), "--offline"]
+
+
+def _warm_up() -> str | None:
+    """Run ``gateway verify`` in the daemon on a sample made for it (``--offline``, its
+    own trust folder, its own revocation cache, output discarded), twice (JSON and text),
+    so that workers find what a first verification sets up already done: name keys,
+    parsed certificates, argparse, tomllib, lazy imports. The folder is deleted after.
+    What went wrong, or None. Nothing of it reaches a request: the caches it fills are
+    keyed by content (certificates by their SHA-256, issuer checks by every byte
+    checked, name keys by the name's DER), its trust store is never kept, and the
+    GOST configuration is the one the daemon switched on."""
+    import shutil
+    import tempfile
+
+    from gateway.cli import main
+    from validators import gost
+
+    if _DAEMON_GOST is None:
+        return "GOST support is not switched on"
+    folder = Path(tempfile.mkdtemp(prefix="gateway-verifyd-warmup-"))
+    try:
+        argv = _make_sample(folder, _DAEMON_GOST[0])
+        with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            for extra in (["--json"], []):
+                entry._start_early_digest(argv + extra)
+                try:
+                    code = main(argv + extra)
+                finally:
+                    entry._early = None
+                if code not in (0, 1):
+                    return f"the sample's verification exited {code}"
+        if gost.configure() != _DAEMON_GOST[0]:
+            return "the sample chose another GOST configuration"
+        if _KEEP_SAMPLE is not None:
+            shutil.copytree(folder, _KEEP_SAMPLE)
+        return None
+    except Exception as exc:  # noqa: BLE001 - a failed warm-up only costs time
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        gc.collect()  # the revocation cache's SQLite connection is closed before its folder goes
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class _Stop(Exception):
     """SIGTERM or SIGINT: stop accepting and leave."""
 
@@ -224,15 +396,14 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
     for folder in trust or ():
         if folder.is_dir():
             _preload_store(folder)
-    from validators import gost
-
-    if gost.tried():  # the daemon must not have loaded what a worker's configuration chooses
-        raise RuntimeError("GOST support was switched on in the daemon")
     try:
         listener = _listen(path)
     except (ValueError, OSError) as exc:
         print(f"gateway verifyd: {exc}", file=sys.stderr)
         return 2
+    problem = _warm_up()
+    if problem:
+        print(f"gateway verifyd: warm-up failed, workers start cold: {problem}", file=sys.stderr, flush=True)
     identity = entry.warm_identity()
     me = os.stat(path).st_ino
     # Workers share the preloaded heap copy-on-write; a collection in a worker would walk
@@ -379,7 +550,9 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
     try:
         import validators.trust
 
-        global _load_trust_store
+        global _load_trust_store, _request
+        _request = (argv0, argv, conn)
+        _guard_gost_conf()
         _load_trust_store = validators.trust.load_trust_store
         validators.trust.load_trust_store = _cached_trust_store
         # What gateway.entry.run() does after the warm attempt, in this process.
