@@ -125,8 +125,9 @@ def _file_state(path: str) -> tuple[int, ...] | None:
     return (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-#: Set in a worker to make a cold run of it: the client's argv[0] and arguments.
-_request: tuple[str, list[str], socket.socket] | None = None
+#: Set in a worker to make a cold run of it: the client's argv[0], its arguments, the
+#: connection, and the daemon's log (its standard error).
+_request: tuple[str, list[str], socket.socket, int] | None = None
 
 
 def _guard_gost_conf() -> None:
@@ -188,7 +189,9 @@ def _exec_cold() -> NoReturn:
 
     if _request is None:
         raise RuntimeError("no request to run cold")
-    argv0, argv, conn = _request
+    argv0, argv, conn, log = _request
+    with contextlib.suppress(OSError):
+        os.write(log, f"gateway verifyd: a cold run replaces worker {os.getpid()} (another OpenSSL GOST configuration)\n".encode())
     os.set_inheritable(conn.fileno(), True)
     args = [
         sys.executable, *subprocess._args_from_interpreter_flags(), "-c", _COLD_PROGRAM,  # type: ignore[attr-defined]
@@ -525,6 +528,7 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
         specs = fields[4 + count + env_count :]
         os.fchdir(cwd)
         os.close(cwd)
+        log = os.dup(2)  # the daemon's log, for a worker that must run cold (not inherited by it)
         for target, fd in enumerate(streams):
             os.dup2(fd, target)
             os.close(fd)
@@ -551,7 +555,7 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
         import validators.trust
 
         global _load_trust_store, _request
-        _request = (argv0, argv, conn)
+        _request = (argv0, argv, conn, log)
         _guard_gost_conf()
         _load_trust_store = validators.trust.load_trust_store
         validators.trust.load_trust_store = _cached_trust_store

@@ -41,11 +41,19 @@ class Daemon:
         return self.log.read_text(encoding="utf-8").count(": worker ")
 
 
-def _start(folder: Path, *options: str) -> Daemon:
+#: ``gateway verifyd`` that keeps a copy of its warm-up sample (argv[1]) for the test.
+_KEEPING_DAEMON = (
+    "import sys; from pathlib import Path; from gateway import verifyd; verifyd._KEEP_SAMPLE = Path(sys.argv.pop(1)); "
+    "from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _start(folder: Path, *options: str, env: dict[str, str] | None = None, keep_sample: Path | None = None) -> Daemon:
     folder.mkdir(mode=0o700, exist_ok=True)
     path, log = folder / "verifyd.sock", folder / "verifyd.log"
+    command = [sys.executable, "-m", "gateway"] if keep_sample is None else [sys.executable, "-c", _KEEPING_DAEMON, str(keep_sample)]
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "verifyd", "--socket", str(path), *options], cwd=REPO, stdout=out, stderr=out)
+        process = subprocess.Popen([*command, "verifyd", "--socket", str(path), *options], cwd=REPO, stdout=out, stderr=out, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 8
     while b"listening on" not in log.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -111,6 +119,7 @@ def test_warm_runs_give_the_cold_runs_output_and_exit_code(daemon: Daemon, pki: 
         assert cold.returncode == expected_codes[name], (name, cold.stderr)
         _same(cold, warm)
         assert daemon.served() == before + 1, name
+    assert "a cold run replaces" not in daemon.log.read_text(encoding="utf-8")  # the daemon's own GOST configuration: warm
 
 
 def test_a_tampered_document_fails_warm_as_cold(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -356,3 +365,133 @@ def test_workers_beyond_the_bound_wait_for_a_free_one(pki: TestPki, signed: tupl
                 client.kill()
                 client.communicate(timeout=10)
         _stop(daemon)
+
+
+# --- warm-up at start and the GOST configuration of a request ---------------------------
+
+
+def _config(folder: Path, gost_conf: Path) -> Path:
+    """A configuration naming ``gost_conf`` as the OpenSSL GOST configuration."""
+    config = folder / "config.toml"
+    config.write_text(f"[verification]\nopenssl_gost_conf = \"{gost_conf}\"\n", encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize("conf", ["a copy of the project's file", "a file that does not exist"])
+def test_a_request_choosing_another_gost_configuration_is_run_cold(conf: str, daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The daemon's engine was loaded with its own file: a request naming another one gets a
+    cold run in the worker's place (a missing file: GOST unavailable, as cold, where the
+    daemon's engine would have said "valid")."""
+    document, signature = signed
+    gost_conf = tmp_path / "gost.cnf"
+    if conf.startswith("a copy"):
+        shutil.copyfile(REPO / "certs" / "openssl-gost.cnf", gost_conf)
+    args = ["verify", document, "--signature", signature, "--trust", pki.trust_dir, "--json", "--at", _AT, "--config", _config(tmp_path, gost_conf)]
+    cold, warm = _gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket)
+    if conf.startswith("a copy"):
+        assert cold.returncode == 0, cold.stderr
+    else:
+        assert cold.returncode == 1 and f"OpenSSL config {gost_conf} not found" in cold.stderr
+    _same(cold, warm)
+    assert daemon.served() == 1 and daemon.log.read_text(encoding="utf-8").count(": a cold run replaces worker ") == 1
+
+
+def test_the_daemons_gost_configuration_changed_on_disk_is_not_used_by_workers(pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    gost_conf = tmp_path / "gost.cnf"
+    shutil.copyfile(REPO / "certs" / "openssl-gost.cnf", gost_conf)
+    config = _config(tmp_path, gost_conf)
+    daemon = _start(tmp_path / "run", "--config", str(config))
+    try:
+        args = ["verify", document, "--signature", signature, "--trust", pki.trust_dir, "--json", "--at", _AT, "--config", config]
+        before = _gateway(*args, cwd=tmp_path, socket_path=daemon.socket)
+        assert before.returncode == 0, before.stderr
+        gost_conf.write_text("openssl_conf = no_such_section\n", encoding="utf-8")  # OpenSSL refuses it now
+        cold, warm = _gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket)
+        assert cold.returncode == 1 and "GOST support unavailable" in cold.stderr
+        _same(cold, warm)
+        assert daemon.served() == 2 and daemon.log.read_text(encoding="utf-8").count(": a cold run replaces worker ") == 1  # not before the change
+    finally:
+        _stop(daemon)
+
+
+def test_a_document_signed_with_the_warm_up_key_is_refused_warm_as_cold(pki: TestPki, tmp_path: Path) -> None:
+    """The warm-up's root is never trusted by a request; its folder is gone after start."""
+    sample, scratch = tmp_path / "sample", tmp_path / "tmp"
+    scratch.mkdir()
+    daemon = _start(tmp_path / "run", env={"TMPDIR": str(scratch)}, keep_sample=sample)
+    try:
+        assert list(scratch.iterdir()) == []  # the daemon's private warm-up folder was deleted
+        assert "warm-up failed" not in daemon.log.read_text(encoding="utf-8")
+        document = next(sample.glob("*.txt"))
+        args = ["verify", document, "--signature", f"{document}.sig", "--json", "--at", _AT]
+        for trust in (pki.trust_dir, tmp_path / "empty"):
+            (tmp_path / "empty").mkdir(exist_ok=True)
+            cold = _gateway(*args, "--trust", trust, cwd=tmp_path)
+            warm = _gateway(*args, "--trust", trust, cwd=tmp_path, socket_path=daemon.socket)
+            assert cold.returncode == 1 and '"NO_CERTIFICATE_CHAIN_FOUND"' in cold.stdout
+            _same(cold, warm)
+        # Its own trust folder does know the root (the sample verifies: the warm-up ran it).
+        later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="seconds")  # its certificates were made just now
+        own = [*args[:-1], later, "--trust", sample / "trust", "--revocation", "off"]
+        cold = _gateway(*own, cwd=tmp_path)
+        assert '"NO_CERTIFICATE_CHAIN_FOUND"' not in cold.stdout and '"TOTAL_PASSED"' in cold.stdout
+        _same(cold, _gateway(*own, cwd=tmp_path, socket_path=daemon.socket))
+        assert daemon.served() == 3
+    finally:
+        _stop(daemon)
+
+
+def test_a_daemon_whose_warm_up_fails_still_serves_the_cold_verdicts(pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    daemon = _start(tmp_path / "run", env={"PATH": str(tmp_path / "no-openssl-here")})
+    try:
+        log = daemon.log.read_text(encoding="utf-8")
+        assert log.count("gateway verifyd: warm-up failed, workers start cold: ") == 1, log
+        for args in _cases(pki, document, signature).values():
+            _same(_gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket))
+        assert daemon.served() == len(_cases(pki, document, signature))
+    finally:
+        _stop(daemon)
+
+
+_WARM_UP_TRACES = """
+import json, logging, os, sys, threading, warnings
+from pathlib import Path
+from gateway import verifyd
+
+def state():
+    loggers = {name: (getattr(lg, "level", None), getattr(lg, "disabled", None), len(getattr(lg, "handlers", [])))
+               for name, lg in logging.root.manager.loggerDict.items()}
+    return {
+        "root": [logging.root.level, len(logging.root.handlers)], "loggers": loggers, "disable": logging.root.manager.disable,
+        "environ": dict(os.environ), "cwd": os.getcwd(), "streams": [id(sys.stdin), id(sys.stdout), id(sys.stderr)],
+        "warnings": [str(f) for f in warnings.filters], "threads": threading.active_count(), "fds": sorted(os.listdir("/proc/self/fd")),
+    }
+
+verifyd.preload()
+assert verifyd._gost_problem(Path(sys.argv[1])) is None
+before = state()
+assert verifyd._warm_up() is None
+after = state()
+print(json.dumps({"before": before, "after": after,
+      "fd targets": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}"))}))
+"""
+
+
+def test_the_warm_up_changes_no_setting_and_touches_no_data_of_the_daemon(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f"[storage]\ndata_dir = \"{data}\"\n", encoding="utf-8")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run = subprocess.run([sys.executable, "-c", _WARM_UP_TRACES, str(config)], cwd=REPO, capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(scratch)})
+    assert run.returncode == 0, run.stderr
+    found = __import__("json").loads(run.stdout)
+    before, after = found["before"], found["after"]
+    assert {k: v for k, v in after.items() if k != "loggers"} == {k: v for k, v in before.items() if k != "loggers"}
+    assert {name: after["loggers"][name] for name in before["loggers"]} == before["loggers"]  # loggers it created are at their defaults
+    assert all(value == [0, False, 0] for name, value in after["loggers"].items() if name not in before["loggers"])
+    assert not any(str(scratch) in target for target in found["fd targets"])
+    assert not data.exists()  # the daemon's revocation cache (and data folder) was not opened
+    assert list(scratch.iterdir()) == []
