@@ -9,9 +9,16 @@ arguments, environment, working directory (an open directory) and standard strea
 (``SCM_RIGHTS``) and runs exactly the ``main(argv)`` of a cold run there; the daemon
 sends the worker's exit status back, and the client exits with it.
 
-Only code is preloaded, with one exception checked on every request: the configuration
-and the OpenSSL GOST configuration (engine and provider are switched on in each worker,
-about a millisecond) are read by every worker as a cold run reads them. Trust stores named
+At start the daemon switches GOST on with the OpenSSL GOST configuration of its own
+``config.toml`` (known-answer tests first) and warms up: one complete ``gateway verify
+--offline`` of a throwaway sample made by the ``openssl`` command in a private temporary
+folder (:func:`_warm_up`), so that workers find argparse, tomllib, lazy imports and the
+ASN.1 and name-preparation state already set up; the caches it fills are keyed by content
+only, and the folder is deleted. A worker whose request chooses another OpenSSL GOST
+configuration (or the daemon's file, changed since) cannot use the loaded engine: it
+replaces itself by a cold run of the same request (:func:`_guard_gost_conf`).
+
+The configuration is read by every worker as a cold run reads it. Trust stores named
 at start (``--trust``; by default the configuration's) are read once by the daemon, with
 the state of every entry below the folder (inode, size, modification and change times);
 a worker uses that copy only for the very same folder argument whose state is unchanged,
