@@ -495,3 +495,14 @@ def test_the_warm_up_changes_no_setting_and_touches_no_data_of_the_daemon(tmp_pa
     assert not any(str(scratch) in target for target in found["fd targets"])
     assert not data.exists()  # the daemon's revocation cache (and data folder) was not opened
     assert list(scratch.iterdir()) == []
+
+
+def test_a_daemon_whose_gost_support_fails_its_checks_does_not_start(tmp_path: Path) -> None:
+    config = _config(tmp_path, tmp_path / "no-such.cnf")
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    run = subprocess.run(
+        [sys.executable, "-m", "gateway", "verifyd", "--socket", str(folder / "s"), "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=30
+    )
+    assert run.returncode == 2 and "gateway verifyd: GOST support is not available: " in run.stderr
+    assert not (folder / "s").exists()
