@@ -3,8 +3,8 @@ active content it carries.
 
 Findings: ``pdf.corrupt`` (pyHanko cannot read the file, or it has no document catalog
 and page tree), ``pdf.encrypted`` (an ``/Encrypt`` dictionary: the file is never
-decrypted), and one ``pdf.active_content`` per kind of active content found (see
-:data:`ACTIVE_CONTENT`).
+decrypted), ``pdf.polyglot`` (the file is also a ZIP or RAR archive), and one
+``pdf.active_content`` per kind of active content found (see :data:`ACTIVE_CONTENT`).
 
 The object graph is walked iteratively with an explicit stack and hard limits
 (:data:`MAX_NODES` objects visited, :data:`MAX_DEPTH` levels of nesting), so hostile files
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,9 +215,15 @@ def check_pdf(path: Path, name: str) -> list[Check]:
       bytes are also scanned for the names of active content (``#xx`` escapes decoded),
       so an action cannot be hidden by making its object unparseable.
 
+    * ``pdf.polyglot`` -- the file is also an archive (:func:`_archive_inside`); nothing
+      else is reported then.
+
     Never raises for bad input: a file that cannot be parsed gives ``pdf.corrupt``. An
     :class:`OSError` opening ``path`` propagates.
     """
+    if polyglot := _archive_inside(path):
+        # Before parsing: whatever the PDF reader says, another program opens an archive.
+        return [finding("pdf.polyglot", file=name, detail=polyglot)]
     stream = path.open("rb")  # a missing or unreadable file is the caller's OSError
     with stream:
         try:
@@ -225,6 +232,38 @@ def check_pdf(path: Path, name: str) -> list[Check]:
             # (including OSError from seeks to hostile offsets and RecursionError from
             # pyHanko's recursive object parser on deeply nested catalogs)
             return [finding("pdf.corrupt", file=name, detail=_short(exc))]
+
+
+_RAR_MAGIC = b"Rar!\x1a\x07"
+_TAIL_BYTES = 1 << 20
+
+
+def _archive_inside(path: Path) -> str | None:
+    """Why the file is also an archive (ZIP+PDF, PDF+RAR polyglot), or None.
+
+    ZIP: readers find the end record in the last 64 KiB and then the central directory
+    anywhere before it, so a ZIP can hide inside a PDF stream or string as well as after
+    ``%%EOF``; it counts when :mod:`zipfile` lists at least one entry. RAR: its signature
+    after an ``%%EOF`` in the last MiB (unrar and 7-Zip look for it past a prefix).
+    """
+    with path.open("rb") as stream:
+        if b"%PDF-" not in stream.read(1024):
+            return None  # not a PDF at all: the parser says so (pdf.corrupt)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if names:
+            return f"the file is also a ZIP archive with {len(names)} entries (first: {names[0][:80]!r})"
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OverflowError, OSError):
+        pass
+    with path.open("rb") as stream:
+        size = stream.seek(0, 2)
+        stream.seek(max(0, size - _TAIL_BYTES))
+        tail = stream.read()
+    end = tail.find(b"%%EOF")  # the first one: a RAR's own data may hold the string
+    if end >= 0 and _RAR_MAGIC in tail[end:]:
+        return "a RAR archive follows the end of the PDF (%%EOF)"
+    return None
 
 
 def _check_stream(stream: Any, name: str) -> list[Check]:
