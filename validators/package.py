@@ -41,7 +41,7 @@ from validators.content import (
 )
 from validators.digests import FileDigests
 from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
-from validators.members import Member, MemberList
+from validators.members import Member, MemberList, normalise_person_name
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
 from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
@@ -778,11 +778,11 @@ class _Appointments:
 
     def _issued_for(self, document: _Document, report: SignatureReport) -> bool:
         """Signed by the member with a certificate other than the appointee's own: nobody
-        appoints themself."""
-        own = report.certificate.sha256 if report.certificate else None
+        appoints themself, also not with a second certificate of their own (a renewed one,
+        one of another CA) — the order's signer must be another person."""
         return any(
             usable(r) and signer_role(r, self._member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG)
-            and (r.certificate.sha256 if r.certificate else None) != own
+            and not _same_person(r, report)
             for r in document.reports
         )
 
@@ -805,6 +805,16 @@ class _Appointments:
         if not self._readable and not self._unreadable:
             return "no appointment document (a file named and worded as an order, signed by the member)"
         return "no appointment document names the signer"
+
+
+def _same_person(a: SignatureReport, b: SignatureReport) -> bool:
+    """One certificate, or one person behind two: the same СНИЛС, or the same full name."""
+    if a.certificate and b.certificate and a.certificate.sha256 == b.certificate.sha256:
+        return True
+    if (key := person_key(a)) is not None and key == person_key(b):
+        return True
+    names = [normalise_person_name(r.signer.full_name) if r.signer else "" for r in (a, b)]
+    return bool(names[0]) and names[0] == names[1]
 
 
 def _with_file(report: SignatureReport, signature_file: str) -> SignatureReport:
