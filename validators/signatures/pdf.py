@@ -612,9 +612,14 @@ def _unanalysable(exc: BaseException) -> tuple[SignatureCheck, SubIndication]:
 
 def _byte_ranges(embedded: Any, file_size: int) -> list[tuple[int, int]] | None:
     try:
-        values = [int(v) for v in embedded.byte_range]
-    except (TypeError, ValueError):
+        raw = list(embedded.byte_range)
+    except TypeError:
         return None
+    # Integers only (ISO 32000 12.8.1): a real such as 1103.9 is truncated here but may be
+    # rounded by another reader, which then hashes other bytes than we did.
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        return None
+    values = [int(v) for v in raw]
     if len(values) % 2 or not values:
         return None
     ranges = [(values[i], values[i + 1]) for i in range(0, len(values), 2)]
