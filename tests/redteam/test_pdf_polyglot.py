@@ -89,6 +89,13 @@ def test_the_polyglot_finding_is_fatal_and_says_what_was_found(tmp_path: Path, p
     assert "install.exe" in found.detail
 
 
+def test_a_rar_far_from_the_end_is_still_found(tmp_path: Path, plain: bytes) -> None:
+    path = tmp_path / "a.pdf"
+    path.write_bytes(plain + rar5_stored([("install.exe", PROGRAM)]) + b"%" + bytes(2 << 20) + b"\n%%EOF\n")
+    [found] = check_pdf(path, "a.pdf")
+    assert found.code == "pdf.polyglot"
+
+
 def test_control_rar_magic_inside_the_pdf_body_is_not_a_polyglot(tmp_path: Path) -> None:
     path = pdfs.make_pdf(tmp_path / "a.pdf", "Rar!\x1a\x07 in the text")
     assert [c.code for c in check_pdf(path, "a.pdf")] == []
