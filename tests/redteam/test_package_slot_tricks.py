@@ -120,3 +120,19 @@ def test_a_report_signed_by_another_organisation_under_its_own_number_is_rejecte
     package = report_package(pki, tmp_path, "foreign256")
     result = validate(store, tmp_path, "report", [(Slot.DOCUMENT, package)], report_kind="OD_Q1", name={package: "43_OD.zip"})
     assert verdict(result) == "rejected" and "signer.foreign_org" in codes(result)
+
+
+def test_an_attached_signature_of_the_genuine_text_beside_a_forged_file_is_invalid(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    # Отчёт.xml.sig carries the genuine text; the file beside it is forged: the signature is
+    # checked against the file it is named after, not against its own content alone.
+    genuine = tmp_path / "genuine.xml"
+    genuine.write_bytes(GENUINE)
+    attached = pki.sign("head256", genuine, tmp_path / "genuine.sig", attached=True).read_bytes()
+    assert _report(store, tmp_path, [("Отчёт.xml", FORGED), ("Отчёт.xml.sig", attached)]) == ("rejected", {"signature.invalid"})
+
+
+def test_an_attached_signature_part_of_another_pdf_beside_a_forged_charter_is_invalid(pki: TestPki, store: TrustStore, tmp_path: Path) -> None:
+    forged = pdfs.make_pdf(tmp_path / "Устав.pdf", "Forged charter")
+    attached = pki.sign("head256", pdfs.make_pdf(tmp_path / "g.pdf", "Genuine charter"), tmp_path / "s" / "Устав.pdf.sig", attached=True)
+    result = validate(store, tmp_path, "charter", [(Slot.DOCUMENT, forged), (Slot.SIGNATURE, attached)])
+    assert verdict(result) == "rejected" and "signature.invalid" in codes(result)
