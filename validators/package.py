@@ -202,9 +202,9 @@ WINDOWS_RUNNABLE_EXTENSIONS = frozenset(
 
 
 def _windows_runnable(name: str) -> str | None:
-    """The extension of ``name`` when Windows would run or mount it (trailing dots and
-    spaces dropped, as Windows drops them), else None."""
-    base = name.rsplit("/", 1)[-1].rstrip(" .")
+    """The extension of ``name`` when Windows would run or mount it (an NTFS stream suffix
+    such as ``::$DATA`` and trailing dots and spaces dropped, as Windows drops them), else None."""
+    base = name.rsplit("/", 1)[-1].split(":", 1)[0].rstrip(" .")
     extension = "." + base.rsplit(".", 1)[1].lower() if "." in base else ""
     return extension if extension in WINDOWS_RUNNABLE_EXTENSIONS else None
 
