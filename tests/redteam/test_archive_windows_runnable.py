@@ -5,8 +5,8 @@ HTA or WSF ("text/html"), a Windows shortcut ``.lnk``, an internet shortcut ``.u
 compiled help file ``.chm`` or a registry file — signed by the member — were accepted and
 forwarded: an SRO employee who unpacks the archive and double-clicks runs them. A name
 with an extension Windows runs, opens in a script host or mounts is now never a document
-(an NTFS stream suffix, trailing dots and spaces dropped, as Windows drops them); shortcuts and CHM are refused by
-content too. Plain text, XML, HTML and SVG stay documents (a browser sandboxes them)."""
+(an NTFS stream suffix, trailing dots and spaces dropped, as Windows drops them);
+shortcuts and CHM are refused by content too. Plain text, XML, HTML and SVG stay documents (a browser sandboxes them)."""
 
 from __future__ import annotations
 
