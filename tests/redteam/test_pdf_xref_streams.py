@@ -7,7 +7,9 @@ the forged object stands on its own; a hole when it hid inside another new strea
 data (``9 0 obj << >> stream [4 0 obj … FORGED] endstream endobj``): the table showed the
 signed object, the /XRefStm view (and a repairing reader taking the last definition) the
 forged one, and the scan of the revision skipped it. Every offset either view lists must now
-be the start of that very object (HASH_FAILURE)."""
+be the start of that very object, and no object header may sit inside another object's data
+of a later revision (the same nesting in a classic revision, where a repairing reader takes
+the nested, last definition, passed too) (HASH_FAILURE)."""
 
 from __future__ import annotations
 
@@ -136,3 +138,29 @@ def test_control_signatures_in_xref_stream_revisions_keep_passing(pki: TestPki, 
     twice = pdfs.sign_pdf_pyhanko(pki, "rsa_signer", once, tmp_path / "twice.pdf", field="Signature2")
     assert b"/XRef" in twice.read_bytes()[len(once.read_bytes()) :]
     assert [s.indication for s in verify_document(twice, store, VerificationPolicy()).signatures] == [Indication.TOTAL_PASSED] * 2
+
+
+def _nested_in_classic_revision(source: Path, target: Path) -> Path:
+    """A classic revision: the page content object written again unchanged (listed), and a
+    new stream object whose data holds a forged definition of it sharing its terminator —
+    the last definition in the file, which a repairing reader takes."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(source, "rb") as stream:
+        reader = PdfFileReader(stream, strict=False)
+        content = reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+        number, genuine = content.idnum, content.get_object().data
+        carrier = int(reader.trailer["/Size"])
+    forged = b"BT /F1 18 Tf 72 720 Td (Forged figures) Tj ET"
+    inner = b"%d 0 obj\n<< /Length %d >>\nstream\n%s\n" % (number, len(forged), forged)
+    objects = {
+        number: b"<< /Length %d >>\nstream\n%s\nendstream" % (len(genuine), genuine),
+        carrier: b"<< /Length %d >>\nstream\n%sendstream" % (len(inner), inner),
+    }
+    return pdfs.append_revision(source, target, objects)
+
+
+def test_an_object_nested_in_another_objects_stream_data_fails(signed: Path, store: TrustStore, tmp_path: Path) -> None:
+    changed = _nested_in_classic_revision(signed, tmp_path / "nested.pdf")
+    [signature] = verify_document(changed, store, VerificationPolicy()).signatures
+    assert (signature.indication, signature.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)

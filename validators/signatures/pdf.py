@@ -448,6 +448,13 @@ def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision
             closing = data.find(b"endobj", header.end())
             if closing < 0 or closing >= xref_pos:
                 raise _Changed(f"revision {revision}: object {number} does not end before the cross-reference section")
+            if (nested := _OBJ_HEADER.search(data, header.end(), closing)) is not None:
+                # A definition inside this object's data that shares its "endobj": the scan
+                # would step over it, a repairing reader (last definition wins) would not.
+                raise _Changed(
+                    f"revision {revision} holds object {nested.group(1).decode()} {nested.group(2).decode()} "
+                    f"inside the data of object {number} (a repairing reader would show it)"
+                )
             starts[position] = (number, int(header.group(2)))
             position = closing + len(b"endobj")
         if (stream_header := _OBJ_HEADER.match(data, xref_pos)) is not None:
