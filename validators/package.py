@@ -41,7 +41,7 @@ from validators.content import (
 )
 from validators.digests import FileDigests
 from validators.files import EXTENSIONS, FileKind, FileType, check_file, detect_type
-from validators.members import Member, MemberList
+from validators.members import Member, MemberList, normalise_person_name
 from validators.names import check_report_name
 from validators.pdf_structure import check_pdf
 from validators.poa.package import PackagePowers, PoaSettings, split_uploads  # МЧД (issue 11 §1)
@@ -182,7 +182,31 @@ NOT_DOCUMENT_MIME_PREFIXES = (
     "application/vnd.ms-cab-compressed",
     "application/x-iso9660-image",
     "application/zstd",
+    "application/x-ms-shortcut",  # .lnk: runs any command line
+    "application/x-mswinurl",  # .url: opens file:// or SMB targets
+    "application/vnd.ms-htmlhelp",  # .chm: compiled HTML with scripts
 )
+
+
+#: Extensions Windows runs, opens in a script host or mounts when a person double-clicks
+#: the file in an unpacked archive, whatever its content (libmagic calls a VBScript or a
+#: PowerShell script "text/plain"): such a file is never a document (``file.not_document``).
+WINDOWS_RUNNABLE_EXTENSIONS = frozenset(
+    {".exe", ".com", ".scr", ".pif", ".cpl", ".dll", ".sys", ".drv", ".ocx", ".msi", ".msp", ".mst", ".msc"}
+    | {".bat", ".cmd", ".vb", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".wsc", ".sct", ".hta"}
+    | {".ps1", ".psm1", ".psd1", ".ps1xml", ".psc1", ".msh", ".msh1", ".msh2", ".mshxml"}
+    | {".lnk", ".url", ".scf", ".reg", ".inf", ".chm", ".hlp", ".jar", ".application", ".appref-ms", ".gadget"}
+    | {".settingcontent-ms", ".library-ms", ".xbap", ".appx", ".appxbundle", ".msix", ".msixbundle"}
+    | {".iso", ".img", ".vhd", ".vhdx"}
+)
+
+
+def _windows_runnable(name: str) -> str | None:
+    """The extension of ``name`` when Windows would run or mount it (an NTFS stream suffix
+    such as ``::$DATA`` and trailing dots and spaces dropped, as Windows drops them), else None."""
+    base = name.rsplit("/", 1)[-1].split(":", 1)[0].rstrip(" .")
+    extension = "." + base.rsplit(".", 1)[1].lower() if "." in base else ""
+    return extension if extension in WINDOWS_RUNNABLE_EXTENSIONS else None
 
 
 #: Documents whose text is read per package (orders, statements): the rest count as unreadable.
@@ -421,6 +445,10 @@ class _Run:
             elif not _is_document_type(file_type):
                 self.checks.append(finding("file.not_document", file=item.name, detail=f"content is {file_type.mime} ({file_type.description})"[:500]))
                 continue
+            elif runnable := _windows_runnable(item.name):
+                detail = f"Windows runs or mounts {runnable} files on a double click, whatever the content ({file_type.mime})"
+                self.checks.append(finding("file.not_document", file=item.name, detail=detail[:500]))
+                continue
             elif not _extension_agrees(item.name, kind):
                 self.checks.append(finding("file.extension_mismatch", file=item.name, detail=f"content is {kind.value} ({file_type.mime})"))
             document = _Document(item.name, item.path, kind, supporting, file_type=file_type)
@@ -448,6 +476,9 @@ class _Run:
         inner_name = (signed_name(item.name) or item.name).rsplit("/", 1)[-1]
         if content_type.kind is FileKind.SIGNATURE or not _is_document_type(content_type):
             detail = f"content of the attached signature is {content_type.mime} ({content_type.description})"
+            self.checks.append(finding("file.not_document", file=item.name, detail=detail[:500]))
+        elif runnable := _windows_runnable(inner_name):
+            detail = f"the attached content is named {inner_name!r}: Windows runs or mounts {runnable} files, whatever the content"
             self.checks.append(finding("file.not_document", file=item.name, detail=detail[:500]))
         elif "." in inner_name and not _extension_agrees(inner_name, content_type.kind):
             detail = f"the attached content is {content_type.kind.value} ({content_type.mime}), named {inner_name!r}"
@@ -778,11 +809,11 @@ class _Appointments:
 
     def _issued_for(self, document: _Document, report: SignatureReport) -> bool:
         """Signed by the member with a certificate other than the appointee's own: nobody
-        appoints themself."""
-        own = report.certificate.sha256 if report.certificate else None
+        appoints themself, also not with a second certificate of their own (a renewed one,
+        one of another CA) — the order's signer must be another person."""
         return any(
             usable(r) and signer_role(r, self._member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG)
-            and (r.certificate.sha256 if r.certificate else None) != own
+            and not _same_person(r, report)
             for r in document.reports
         )
 
@@ -805,6 +836,16 @@ class _Appointments:
         if not self._readable and not self._unreadable:
             return "no appointment document (a file named and worded as an order, signed by the member)"
         return "no appointment document names the signer"
+
+
+def _same_person(a: SignatureReport, b: SignatureReport) -> bool:
+    """One certificate, or one person behind two: the same СНИЛС, or the same full name."""
+    if a.certificate and b.certificate and a.certificate.sha256 == b.certificate.sha256:
+        return True
+    if (key := person_key(a)) is not None and key == person_key(b):
+        return True
+    names = [normalise_person_name(r.signer.full_name) if r.signer else "" for r in (a, b)]
+    return bool(names[0]) and names[0] == names[1]
 
 
 def _with_file(report: SignatureReport, signature_file: str) -> SignatureReport:

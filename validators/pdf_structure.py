@@ -3,8 +3,8 @@ active content it carries.
 
 Findings: ``pdf.corrupt`` (pyHanko cannot read the file, or it has no document catalog
 and page tree), ``pdf.encrypted`` (an ``/Encrypt`` dictionary: the file is never
-decrypted), and one ``pdf.active_content`` per kind of active content found (see
-:data:`ACTIVE_CONTENT`).
+decrypted), ``pdf.polyglot`` (the file is also a ZIP or RAR archive), and one
+``pdf.active_content`` per kind of active content found (see :data:`ACTIVE_CONTENT`).
 
 The object graph is walked iteratively with an explicit stack and hard limits
 (:data:`MAX_NODES` objects visited, :data:`MAX_DEPTH` levels of nesting), so hostile files
@@ -16,8 +16,11 @@ untrusted-input decode limits bound what it decodes for object and xref streams.
 from __future__ import annotations
 
 import logging
+import mmap
 import re
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,9 +217,15 @@ def check_pdf(path: Path, name: str) -> list[Check]:
       bytes are also scanned for the names of active content (``#xx`` escapes decoded),
       so an action cannot be hidden by making its object unparseable.
 
+    * ``pdf.polyglot`` -- the file is also an archive (:func:`_archive_inside`); nothing
+      else is reported then.
+
     Never raises for bad input: a file that cannot be parsed gives ``pdf.corrupt``. An
     :class:`OSError` opening ``path`` propagates.
     """
+    if polyglot := _archive_inside(path):
+        # Before parsing: whatever the PDF reader says, another program opens an archive.
+        return [finding("pdf.polyglot", file=name, detail=polyglot)]
     stream = path.open("rb")  # a missing or unreadable file is the caller's OSError
     with stream:
         try:
@@ -225,6 +234,61 @@ def check_pdf(path: Path, name: str) -> list[Check]:
             # (including OSError from seeks to hostile offsets and RecursionError from
             # pyHanko's recursive object parser on deeply nested catalogs)
             return [finding("pdf.corrupt", file=name, detail=_short(exc))]
+
+
+_RAR_MAGIC = b"Rar!\x1a\x07"
+
+
+def _archive_inside(path: Path) -> str | None:
+    """Why the file is also an archive (ZIP+PDF, PDF+RAR polyglot), or None.
+
+    ZIP: readers find the end record in the last 64 KiB and then the central directory
+    anywhere before it, so a ZIP can hide inside a PDF stream or string as well as after
+    ``%%EOF``; it counts when :mod:`zipfile` lists at least one entry. RAR: its signature
+    anywhere in the file (six bytes no PDF writer produces by chance).
+    """
+    with path.open("rb") as stream:
+        if b"%PDF-" not in stream.read(1024):
+            return None  # not a PDF at all: the parser says so (pdf.corrupt)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if names:
+            return f"the file is also a ZIP archive with {len(names)} entries (first: {names[0][:80]!r})"
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OverflowError, OSError):
+        pass
+    with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        # unrar and 7-Zip find a RAR signature anywhere (self-extractor stubs): so do we.
+        at = data.find(_RAR_MAGIC)
+        for _ in range(1000):
+            if at < 0:
+                return None
+            if _rar_main_header_at(data, at + len(_RAR_MAGIC)):
+                return f"a RAR archive (signature and main header) at offset {at}"
+            at = data.find(_RAR_MAGIC, at + 1)
+    return "too many RAR signatures to judge"
+
+
+def _rar_main_header_at(data: mmap.mmap, at: int) -> bool:
+    """A RAR 4 main header (version byte 0, block type 0x73) or a RAR 5 one (version 1 0,
+    header CRC32 right, type 1) follows the signature ``Rar!\x1a\x07`` ending at ``at``."""
+    if data[at : at + 1] == b"\x00":
+        return data[at + 3 : at + 4] == b"\x73"
+    if data[at : at + 2] != b"\x01\x00":
+        return False
+    start = at + 2
+    crc = int.from_bytes(data[start : start + 4], "little")
+    size, position = 0, start + 4
+    for shift in (0, 7, 14):
+        byte = data[position : position + 1]
+        if not byte:
+            return False
+        position += 1
+        size |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            break
+    header = data[start + 4 : position + size]
+    return 0 < size < 1 << 16 and zlib.crc32(header) == crc and data[position : position + 1] == b"\x01"
 
 
 def _check_stream(stream: Any, name: str) -> list[Check]:

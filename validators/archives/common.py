@@ -28,6 +28,16 @@ SPECIAL_TYPES = {
     stat.S_IFSOCK: "socket",
 }
 
+#: The most an empty stream takes in any supported method (deflate 2 bytes, bzip2 14,
+#: LZMA in ZIP about 16): a directory entry packing more holds something.
+EMPTY_STREAM_BYTES = 32
+
+
+def directory_holds_data(size: int, packed: int) -> bool:
+    """A directory entry (by flag, mode or trailing slash) that declares or packs data: a
+    tool that does not read the flag the same way extracts it as a file, unverified."""
+    return size > 0 or packed > EMPTY_STREAM_BYTES
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractedFile:

@@ -56,7 +56,17 @@ from typing import Protocol
 
 import rarfile
 
-from validators.archives.common import SPECIAL_TYPES, Entry, Problems, Reader, Source, State, WriteFailed, refuse
+from validators.archives.common import (
+    SPECIAL_TYPES,
+    Entry,
+    Problems,
+    Reader,
+    Source,
+    State,
+    WriteFailed,
+    directory_holds_data,
+    refuse,
+)
 from validators.archives.limits import CHUNK, abort_many
 from validators.archives.names import decode_legacy_name, split_name
 from validators.archives.unar import LSAR_TIMEOUT_S, UnarPass
@@ -158,6 +168,9 @@ class RarSource(Source):
                 problems.add("archive.unsupported", raw, "entry continues in another volume (multi-volume RAR)")
                 continue
             if is_dir:
+                if directory_holds_data(info.file_size or 0, info.compress_size or 0):
+                    problems.add("archive.inconsistent", raw, f"directory entry carries data ({info.file_size} bytes, {info.compress_size} packed)")
+                    continue
                 self.entries.append(Entry(raw, parts, True, 0, 0, position))
                 continue
             if info.needs_password():

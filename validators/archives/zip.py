@@ -13,7 +13,17 @@ from typing import cast
 
 import zipfile_deflate64  # noqa: F401  (registers Deflate64, method 9, in zipfile)
 
-from validators.archives.common import SPECIAL_TYPES, Entry, Problems, Reader, Refused, Source, State, refuse
+from validators.archives.common import (
+    SPECIAL_TYPES,
+    Entry,
+    Problems,
+    Reader,
+    Refused,
+    Source,
+    State,
+    directory_holds_data,
+    refuse,
+)
 from validators.archives.limits import CHUNK, abort_many
 from validators.archives.names import decode_legacy_name, split_name
 from validators.archives.ziplayout import CentralRecord, check_zip_layout
@@ -94,6 +104,11 @@ class ZipSource(Source):
                 problems.add("archive.link", raw, f"{SPECIAL_TYPES[ftype]} entry (mode {oct(mode)})")
                 continue
             if is_dir:
+                if directory_holds_data(info.file_size, info.compress_size):
+                    # A directory to us, a file to a tool that ignores the Unix mode or the
+                    # trailing slash (Windows unzippers): data nobody here would verify.
+                    problems.add("archive.inconsistent", raw, f"directory entry carries data ({info.file_size} bytes, {info.compress_size} packed)")
+                    continue
                 self.entries.append(Entry(raw, parts, True, 0, 0, info))
                 continue
             if info.flag_bits & _ZIP_FLAG_ENCRYPTED or info.compress_type == _ZIP_AES:

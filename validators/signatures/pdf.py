@@ -42,6 +42,7 @@ own signature time-stamp or a covering document time-stamp.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import logging
@@ -417,10 +418,14 @@ def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision
         section = xrefs.get_xref_data(revision)
         listed = {number: offset - previous_end for number, (_gen, offset) in section.standard_xrefs.items()}
         generations = dict(section.standard_xrefs)
+        # Every place either view (table, hybrid /XRefStm) lists must be an object of its own.
+        every_listing = [(number, gen, offset - previous_end) for number, (gen, offset) in section.standard_xrefs.items()]
         if section.hybrid is not None:
             for number, (gen, offset) in section.hybrid.xref_data.standard_xrefs.items():
                 listed.setdefault(number, offset - previous_end)
                 generations.setdefault(number, (gen, offset))
+                every_listing.append((number, gen, offset - previous_end))
+        starts: dict[int, tuple[int, int]] = {}
         position = 0
         while True:
             position = _BLANK.match(data, position).end()  # type: ignore[union-attr]
@@ -443,7 +448,28 @@ def _check_later_revisions_hold_only_listed_objects(reader: Any, signed_revision
             closing = data.find(b"endobj", header.end())
             if closing < 0 or closing >= xref_pos:
                 raise _Changed(f"revision {revision}: object {number} does not end before the cross-reference section")
+            if (nested := _OBJ_HEADER.search(data, header.end(), closing)) is not None:
+                # A definition inside this object's data that shares its "endobj": the scan
+                # would step over it, a repairing reader (last definition wins) would not.
+                raise _Changed(
+                    f"revision {revision} holds object {nested.group(1).decode()} {nested.group(2).decode()} "
+                    f"inside the data of object {number} (a repairing reader would show it)"
+                )
+            starts[position] = (number, int(header.group(2)))
             position = closing + len(b"endobj")
+        if (stream_header := _OBJ_HEADER.match(data, xref_pos)) is not None:
+            starts[xref_pos] = (int(stream_header.group(1)), int(stream_header.group(2)))  # an xref stream lists itself
+        ordered = sorted(starts)
+        for number, gen, offset in every_listing:
+            index = bisect.bisect_left(ordered, offset)
+            at_object = ordered[index] if index < len(ordered) else None
+            if at_object is None or data[offset:at_object].strip(b"\x00\t\n\x0c\r ") or starts[at_object] != (number, gen):
+                # E.g. the /XRefStm view pointing inside another object's stream data, where a
+                # second definition hides from this scan (and the table view shows the signed one).
+                raise _Changed(
+                    f"revision {revision}: its cross-reference data lists object {number} {gen} at offset "
+                    f"{previous_end + offset}, where no such object of its own begins"
+                )
         if position != xref_pos:
             raise _Changed(f"revision {revision}: startxref does not point exactly at its cross-reference section")
         tail = data[xref_pos:]
@@ -612,9 +638,14 @@ def _unanalysable(exc: BaseException) -> tuple[SignatureCheck, SubIndication]:
 
 def _byte_ranges(embedded: Any, file_size: int) -> list[tuple[int, int]] | None:
     try:
-        values = [int(v) for v in embedded.byte_range]
-    except (TypeError, ValueError):
+        raw = list(embedded.byte_range)
+    except TypeError:
         return None
+    # Integers only (ISO 32000 12.8.1): a real such as 1103.9 is truncated here but may be
+    # rounded by another reader, which then hashes other bytes than we did.
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        return None
+    values = [int(v) for v in raw]
     if len(values) % 2 or not values:
         return None
     ranges = [(values[i], values[i + 1]) for i in range(0, len(values), 2)]
