@@ -1,0 +1,117 @@
+"""Genuine packages as members send them in 2026 (seeds/sro-cabinet-instruction.txt):
+file names with spaces, «ё», upper-case extensions and ``.pdf.sig``; detached signatures in
+DER, PEM and CryptoPro's bare base64 with CRLF; attached CMS; PAdES; ZIP with UTF-8 or
+CP866 names (Russian Windows archivers set no UTF-8 flag); RAR4/RAR5; nested folders; МЧД
+in UTF-8 or windows-1251, with or without a default namespace. Built with the test PKI's
+primitives only; nothing here imports the code under test."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tests.pki import pdf as pdfs
+from tests.pki.bank import BankPki
+from tests.pki.builder import KPK_INNLE, TestPki
+from tests.pki.poa import PoaSpec, write_signed_poa
+from tests.pki.textpdf import text_pdf
+from tests.pki.tsa import TsaPki
+from tests.validators.rar_builder import rar4_stored, rar5_stored
+
+Encoding = Literal["der", "pem", "base64"]
+
+ORDER_LINES = [
+    'Кредитный потребительский кооператив "Тест"',
+    "ПРИКАЗ от 10.01.2026 № 3",
+    "О возложении исполнения обязанностей председателя правления",
+    "В связи с отпуском председателя правления Иванова И. П.",
+    "ПРИКАЗЫВАЮ: возложить исполнение обязанностей председателя правления",
+    "на главного бухгалтера Петрову Марию Сергеевну с 13.01.2026 по 31.01.2026.",
+    "Председатель правления И. П. Иванов",
+]
+
+
+class _Cp866Info(zipfile.ZipInfo):
+    """An entry whose name is written in CP866 without the UTF-8 flag (WinRAR, 7-Zip and
+    the Windows shell on a Russian system)."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:
+        return self.filename.encode("cp866"), self.flag_bits & ~0x800
+
+
+@dataclass
+class Kit:
+    """Signs and packs files in ``folder`` for one package."""
+
+    pki: TestPki
+    bank: BankPki
+    tsa: TsaPki
+    folder: Path
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def _fresh(self) -> Path:
+        self.counter[0] += 1
+        path = self.folder / f"w{self.counter[0]}"
+        path.mkdir(parents=True)
+        return path
+
+    def pdf(self, name: str, text: str = "Документ кооператива") -> Path:
+        return text_pdf(self._fresh() / name, [text, name])
+
+    def file(self, name: str, content: bytes) -> Path:
+        path = self._fresh() / name
+        path.write_bytes(content)
+        return path
+
+    def sign(self, signer: str, content: Path, sig_name: str | None = None, *, encoding: Encoding = "der",
+             attached: bool = False, timestamp: bool = False) -> Path:
+        """A CMS signature of ``content`` named ``sig_name`` (default ``<name>.sig``) in a
+        fresh folder (stored uploads have no neighbours)."""
+        out = self._fresh() / (sig_name or content.name + ".sig")
+        if signer.startswith("bank_"):
+            self.bank.sign(signer, content, out)
+        else:
+            self.pki.sign(signer, content, out, encoding=encoding, attached=attached)
+            if encoding == "base64":  # CryptoPro (cryptcp, КриптоАРМ) writes CRLF lines
+                out.write_bytes(out.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        if timestamp:
+            assert encoding == "der"
+            token = self.tsa.token_by_openssl_ts("tsa256", self.tsa.signature_value(out))
+            self.tsa.add_timestamp(out, token)
+        return out
+
+    def pades(self, signer: str, name: str, text: str = "Документ кооператива") -> Path:
+        """A PDF named ``name`` with an embedded PAdES (ETSI.CAdES.detached) signature."""
+        source = pdfs.make_pdf(self._fresh() / "unsigned.pdf", "Document of the cooperative")
+        target = self._fresh() / name
+        return pdfs.sign_pdf_gost(self.pki, signer, source, target)
+
+    def order(self, name: str = "Приказ о возложении обязанностей.pdf") -> Path:
+        return text_pdf(self._fresh() / name, ORDER_LINES)
+
+    def statements(self, name: str = "Бухгалтерская отчетность 2025.xml") -> Path:
+        text = f'<?xml version="1.0" encoding="windows-1251"?><Файл ИНН="{KPK_INNLE}"><Баланс ОКУД="0710001"/><ОФР ОКУД="0710002"/></Файл>'
+        return self.file(name, text.encode("cp1251"))
+
+    def poa(self, spec: PoaSpec) -> tuple[Path, Path]:
+        return write_signed_poa(self.pki, self._fresh(), spec)
+
+    def archive(self, name: str, entries: list[tuple[str, Path]], form: str = "zip") -> Path:
+        """``entries`` (name in the archive, file) packed as ``form``: ``zip`` (UTF-8
+        names), ``zip-cp866``, ``rar5``, ``rar4``."""
+        path = self._fresh() / name
+        if form in ("zip", "zip-cp866"):
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+                for arcname, file in entries:
+                    info = _Cp866Info(arcname) if form == "zip-cp866" else zipfile.ZipInfo(arcname)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    out.writestr(info, file.read_bytes())
+        elif form == "rar5":
+            path.write_bytes(rar5_stored([(n, f.read_bytes()) for n, f in entries]))
+        elif form == "rar4":
+            path.write_bytes(rar4_stored([(n, f.read_bytes()) for n, f in entries]))
+        else:
+            raise ValueError(form)
+        return path
