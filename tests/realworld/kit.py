@@ -10,11 +10,12 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tests.pki import pdf as pdfs
 from tests.pki.bank import BankPki
 from tests.pki.builder import KPK_INNLE, TestPki
+from tests.pki.doc_timestamps import doc_timestamp as stamp_document
 from tests.pki.poa import PoaSpec, write_signed_poa
 from tests.pki.textpdf import text_pdf
 from tests.pki.tsa import TsaPki
@@ -39,6 +40,19 @@ class _Cp866Info(zipfile.ZipInfo):
 
     def _encodeFilenameFlags(self) -> tuple[bytes, int]:
         return self.filename.encode("cp866"), self.flag_bits & ~0x800
+
+
+class _Unseekable:
+    """A write-only stream without seek/tell: zipfile then writes data descriptors."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, data: bytes) -> int:
+        return int(self.raw.write(data))
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 @dataclass
@@ -66,14 +80,14 @@ class Kit:
         return path
 
     def sign(self, signer: str, content: Path, sig_name: str | None = None, *, encoding: Encoding = "der",
-             attached: bool = False, timestamp: bool = False) -> Path:
+             attached: bool = False, timestamp: bool = False, signed_attributes: bool = True) -> Path:
         """A CMS signature of ``content`` named ``sig_name`` (default ``<name>.sig``) in a
         fresh folder (stored uploads have no neighbours)."""
         out = self._fresh() / (sig_name or content.name + ".sig")
         if signer.startswith("bank_"):
             self.bank.sign(signer, content, out)
         else:
-            self.pki.sign(signer, content, out, encoding=encoding, attached=attached)
+            self.pki.sign(signer, content, out, encoding=encoding, attached=attached, signed_attributes=signed_attributes)
             if encoding == "base64":  # CryptoPro (cryptcp, КриптоАРМ) writes CRLF lines
                 out.write_bytes(out.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         if timestamp:
@@ -82,11 +96,17 @@ class Kit:
             self.tsa.add_timestamp(out, token)
         return out
 
-    def pades(self, signer: str, name: str, text: str = "Документ кооператива") -> Path:
-        """A PDF named ``name`` with an embedded PAdES (ETSI.CAdES.detached) signature."""
+    def pades(self, signer: str, name: str, *, subfilter: str = "pades", doc_timestamp: bool = False) -> Path:
+        """A PDF named ``name`` with an embedded signature (``pades``: ETSI.CAdES.detached;
+        ``pkcs7``: adbe.pkcs7.detached as КриптоПро PDF writes), optionally followed by a
+        document time-stamp revision (PAdES-LTA style)."""
         source = pdfs.make_pdf(self._fresh() / "unsigned.pdf", "Document of the cooperative")
         target = self._fresh() / name
-        return pdfs.sign_pdf_gost(self.pki, signer, source, target)
+        signed = pdfs.sign_pdf_gost(self.pki, signer, source, target, subfilter=subfilter)
+        if not doc_timestamp:
+            return signed
+        stamped = self._fresh() / name
+        return stamp_document(self.tsa, "tsa256", signed, stamped)
 
     def order(self, name: str = "Приказ о возложении обязанностей.pdf") -> Path:
         return text_pdf(self._fresh() / name, ORDER_LINES)
@@ -100,16 +120,34 @@ class Kit:
 
     def archive(self, name: str, entries: list[tuple[str, Path]], form: str = "zip") -> Path:
         """``entries`` (name in the archive, file) packed as ``form``: ``zip`` (UTF-8
-        names), ``zip-cp866``, ``rar5``, ``rar4``."""
+        names), ``zip-cp866``, ``zip-windows`` (CP866 names, an entry for every folder,
+        as Windows archivers write), ``zip-streamed`` (data descriptors after each entry,
+        as streaming writers such as Java or macOS write), ``rar5``, ``rar4``."""
         path = self._fresh() / name
-        if form in ("zip", "zip-cp866"):
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        if form.startswith("zip"):
+            cp866 = form in ("zip-cp866", "zip-windows")
+            target: Any = _Unseekable(open(path, "wb")) if form == "zip-streamed" else path  # noqa: SIM115 - closed below
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+                written: set[str] = set()
                 for arcname, file in entries:
-                    info = _Cp866Info(arcname) if form == "zip-cp866" else zipfile.ZipInfo(arcname)
+                    parts = arcname.split("/")[:-1]
+                    for depth in range(1, len(parts) + 1) if form == "zip-windows" else ():
+                        folder = "/".join(parts[:depth]) + "/"
+                        if folder not in written:
+                            written.add(folder)
+                            out.writestr(_Cp866Info(folder), b"")
+                    info = _Cp866Info(arcname) if cp866 else zipfile.ZipInfo(arcname)
                     info.compress_type = zipfile.ZIP_DEFLATED
-                    out.writestr(info, file.read_bytes())
+                    if form == "zip-streamed":
+                        with out.open(info, "w") as stream:
+                            stream.write(file.read_bytes())
+                    else:
+                        out.writestr(info, file.read_bytes())
+            if form == "zip-streamed":
+                target.raw.close()
         elif form == "rar5":
-            path.write_bytes(rar5_stored([(n, f.read_bytes()) for n, f in entries]))
+            folders = sorted({"/".join(n.split("/")[:i]) for n, _ in entries for i in range(1, n.count("/") + 1)})
+            path.write_bytes(rar5_stored([(n, f.read_bytes()) for n, f in entries], directories=tuple(folders)))
         elif form == "rar4":
             path.write_bytes(rar4_stored([(n, f.read_bytes()) for n, f in entries]))
         else:

@@ -10,6 +10,7 @@ attached CMS, PAdES, ZIP UTF-8/CP866, RAR4/RAR5, nested folders, CAdES-T)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.pki.bank import BankPki
-from tests.pki.builder import TestPki
+from tests.pki.builder import KPK_INNLE, TestPki
 from tests.pki.poa import PoaSpec
+from tests.pki.textpdf import text_pdf
 from tests.pki.tsa import TsaPki
 from tests.realworld.kit import Kit
 from tests.servers.packages import MEMBER, run_package
@@ -291,14 +293,14 @@ def _single(doc_type: str, pdf: Path, signature: list[Path] | None = None, poa: 
 
 
 _SINGLE: list[tuple[str, str | None]] = [("charter", None), *(("regulation", k) for k in REGULATION_KINDS)]
-for _single_type, _kind in _SINGLE:
-    _id = _single_type if _kind is None else f"regulation-{_kind}"
+for _single_type, _reg_kind in _SINGLE:
+    _id = _single_type if _reg_kind is None else f"regulation-{_reg_kind}"
 
-    def _single_head(kit: Kit, doc_type: str = _single_type, kind: str | None = _kind) -> tuple[dict[str, str], Files]:
+    def _single_head(kit: Kit, doc_type: str = _single_type, kind: str | None = _reg_kind) -> tuple[dict[str, str], Files]:
         pdf = kit.pdf("Устав КПК «Тест» (новая редакция) утверждён 15.03.2026.pdf")
         return _single(doc_type, pdf, [kit.sign("head256", pdf)], kind=kind)
 
-    def _single_pades(kit: Kit, doc_type: str = _single_type, kind: str | None = _kind) -> tuple[dict[str, str], Files]:
+    def _single_pades(kit: Kit, doc_type: str = _single_type, kind: str | None = _reg_kind) -> tuple[dict[str, str], Files]:
         return _single(doc_type, kit.pades("head256", "ПОЛОЖЕНИЕ.PDF"), kind=kind)
 
     case(f"{_id}-head-detached")(_single_head)
@@ -318,6 +320,114 @@ def _regulation_poa(kit: Kit) -> tuple[dict[str, str], Files]:
     return _single("regulation", pdf, [kit.sign("accountant_personal", pdf)], [poa, poa_sig], kind="loans")
 
 
+# --- second batch: forms seen in members' real packages --------------------------------
+
+for _form in ("zip-windows", "zip-streamed", "rar5"):
+    def _letter_archive_form(kit: Kit, form: str = _form) -> tuple[dict[str, str], Files]:
+        cover = kit.pdf("Письмо № 15 от 01.12.2026 «Об исполнении предписания».pdf")
+        doc = kit.pdf("Протокол заседания правления № 7.pdf")
+        archive = kit.archive("Приложение.RAR" if form == "rar5" else "Приложение.ZIP", [
+            ("Документы/2026/" + doc.name, doc), ("Документы/2026/" + doc.name + ".sig", kit.sign("head256", doc)),
+        ], form)
+        return _letter("disciplinary_report", [cover], archive, [kit.sign("head256", cover, cover.name + ".sig")])
+
+    case(f"letter-archive-{_form}-nested-upper-case-extension")(_letter_archive_form)
+
+
+@case("report-zip-windows-folders-entries")
+def _report_windows(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit, "Отчёт.xml")
+    return _report(kit, "OD_Q1", [("ОД 1 кв 2026/" + xml.name, xml), ("ОД 1 кв 2026/" + xml.name + ".sig", kit.sign("head256", xml))], "zip-windows")
+
+
+@case("report-zip-streamed-data-descriptors")
+def _report_streamed(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    return _report(kit, "OD_Q1", [(xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml))], "zip-streamed")
+
+
+@case("report-signed-as-a-whole-by-a-signature-part")
+def _report_whole(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    fields, files = _report(kit, "OD_Q1", [(xml.name, xml)])
+    files["signature"] = [kit.sign("head256", files["document"][0])]
+    return fields, files
+
+
+@case("report-no-signed-attributes")
+def _report_noattr(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    return _report(kit, "OD_Q1", [(xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml, signed_attributes=False))])
+
+
+@case("report-cryptopro-pdf-pkcs7-with-document-timestamp")
+def _report_pkcs7(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pades("head256", "Отчет.pdf", subfilter="pkcs7", doc_timestamp=True)
+    return _report(kit, "OD_Q1", [(pdf.name, pdf)])
+
+
+@case("report-OD_Y90-statements-as-text-pdf")
+def _report_y90_pdf(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    statements = text_pdf(kit.folder / "Бухгалтерский баланс 2025.pdf", [
+        "Бухгалтерский баланс на 31 декабря 2025 г.", "Коды", "Форма по ОКУД 0710001", "Дата 31.12.2025",
+        'Организация КПК "Тест" по ОКПО 12345678', f"Идентификационный номер налогоплательщика ИНН {KPK_INNLE}",
+    ])
+    package = kit.archive(f"{MEMBER}_OD.zip", [
+        (xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml)),
+        (statements.name, statements), (statements.name + ".sig", kit.sign("head256", statements)),
+    ])
+    return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Y90"}, {"document": [package]}
+
+
+@case("report-nested-zip-in-zip")
+def _report_nested_zip(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    inner = kit.archive("Приложения.zip", [(xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml))])
+    own = _report_xml(kit, "Отчет.xml")
+    return _report(kit, "OD_Q1", [(own.name, own), (own.name + ".sig", kit.sign("head256", own)), (inner.name, inner)])
+
+
+@case("letter-cosigned-head-and-chief-accountant")
+def _letter_cosigned(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    sig = kit.sign("head256", cover)
+    kit.pki.cosign(sig, "accountant_personal", cover, sig)
+    return _letter("letter", [cover], _supporting(kit), [sig])
+
+
+@case("letter-long-cyrillic-names")
+def _letter_long(kit: Kit) -> tuple[dict[str, str], Files]:
+    stem = "Ответ на запрос СРО «Кооперативные Финансы» о предоставлении сведений о членах правления и ревизионной комиссии кооператива"
+    cover = kit.pdf(stem[:115] + ".pdf")
+    doc = kit.pdf(stem[:110] + " прил 1.pdf")
+    archive = kit.archive(stem[:100] + ".zip", [(doc.name, doc), (doc.name + ".sig", kit.sign("head256", doc))])
+    return _letter("information_request", [cover], archive, [kit.sign("head256", cover)])
+
+
+@case("letter-poa-signature-p7s-pem")
+def _letter_poa_p7s(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    poa, _ = kit.poa(PoaSpec())
+    poa_sig = kit.sign("head256", poa, poa.name + ".p7s", encoding="pem")
+    return _letter("letter", [cover], _supporting(kit, "accountant_personal"), [kit.sign("accountant_personal", cover)], [poa, poa_sig])
+
+
+@case("letter-poa-utf8-bom")
+def _letter_poa_bom(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    poa, _ = kit.poa(PoaSpec())
+    poa.write_bytes(b"\xef\xbb\xbf" + poa.read_bytes())
+    poa_sig = kit.sign("head256", poa)
+    return _letter("letter", [cover], _supporting(kit, "accountant_personal"), [kit.sign("accountant_personal", cover)], [poa, poa_sig])
+
+
+@case("regulation-bank-of-russia-head-sgn-upper")
+def _regulation_bank(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("ПОЛОЖЕНИЕ О ЧЛЕНСТВЕ.PDF")
+    return _single("regulation", pdf, [kit.sign("bank_head", pdf, "ПОЛОЖЕНИЕ О ЧЛЕНСТВЕ.PDF.SGN")], kind="membership")
+
+
 @pytest.fixture
 def kit(people: TestPki, bank_pki: BankPki, tsa: TsaPki, tmp_path: Path) -> Kit:
     return Kit(people, bank_pki, tsa, tmp_path / "pkg")
@@ -325,7 +435,8 @@ def kit(people: TestPki, bank_pki: BankPki, tsa: TsaPki, tmp_path: Path) -> Kit:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
-    fields, files = CASES[name](kit)
+    # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
+    fields, files = await asyncio.to_thread(CASES[name], kit)
     report = await run_package(rw_client, fields, files)
     problems = [(c["code"], c["severity"], c.get("file"), c.get("detail")) for c in report["checks"] if c["severity"] in ("fatal", "fixable")]
     assert report["decision"] == "accepted", problems
