@@ -17,6 +17,8 @@ from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki
 from tests.pki.persons import add_person_certificates
 from tests.pki.poa import issue_personal_certificates
+from tests.pki.tsa import TsaPki
+from tests.realworld.kit import Kit
 from tests.servers.packages import ClientFactory, members_csv
 
 
@@ -55,3 +57,9 @@ def rw_config(trust_with_bank: Path, tmp_path: Path) -> Config:
 @pytest.fixture
 async def rw_client(aiohttp_client: ClientFactory, rw_config: Config) -> TestClient:
     return await aiohttp_client(create_app(rw_config))
+
+
+@pytest.fixture
+def kit(people: TestPki, bank_pki: BankPki, tsa: TsaPki, tmp_path: Path) -> Kit:
+    """Builds one package in ``tmp_path``."""
+    return Kit(people, bank_pki, tsa, tmp_path / "pkg")

@@ -18,11 +18,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.pki.bank import BankPki
-from tests.pki.builder import KPK_INNLE, TestPki
+from tests.pki.builder import KPK_INNLE
 from tests.pki.poa import PoaSpec
 from tests.pki.textpdf import text_pdf
-from tests.pki.tsa import TsaPki
 from tests.realworld.kit import Kit
 from tests.servers.packages import MEMBER, run_package
 from validators.catalogue import LETTER_LIKE, REGULATION_KINDS, REPORT_KINDS
@@ -428,9 +426,30 @@ def _regulation_bank(kit: Kit) -> tuple[dict[str, str], Files]:
     return _single("regulation", pdf, [kit.sign("bank_head", pdf, "ПОЛОЖЕНИЕ О ЧЛЕНСТВЕ.PDF.SGN")], kind="membership")
 
 
-@pytest.fixture
-def kit(people: TestPki, bank_pki: BankPki, tsa: TsaPki, tmp_path: Path) -> Kit:
-    return Kit(people, bank_pki, tsa, tmp_path / "pkg")
+@case("charter-attached-cms-as-the-document")
+def _charter_attached(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("Устав.pdf")
+    return _single("charter", kit.sign("head256", pdf, "Устав.pdf.sig", attached=True))
+
+
+@case("regulation-attached-cms-p7m-base64")
+def _regulation_p7m(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("Положение об органах.pdf")
+    return _single("regulation", kit.sign("head256", pdf, "Положение об органах.pdf.p7m", attached=True, encoding="base64"), kind="bodies")
+
+
+@case("letter-cover-attached-cms-as-the-document")
+def _letter_cover_attached(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    return _letter("compensation_claim", [kit.sign("head256", cover, "Письмо.pdf.sig", attached=True)], _supporting(kit))
+
+
+@case("report-attached-cms-carrying-the-zip")
+def _report_attached_zip(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    _, files = _report(kit, "OD_Q1", [(xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml))])
+    carried = kit.sign("head256", files["document"][0], f"{MEMBER}_OD.zip.sig", attached=True)
+    return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Q1"}, {"document": [carried]}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
