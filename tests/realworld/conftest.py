@@ -17,6 +17,7 @@ from tests.pki.bank import BankPki
 from tests.pki.builder import TestPki
 from tests.pki.persons import add_person_certificates
 from tests.pki.poa import issue_personal_certificates
+from tests.pki.realworld_heads import add_head_layouts
 from tests.pki.tsa import TsaPki
 from tests.realworld.kit import Kit
 from tests.servers.packages import ClientFactory, members_csv
@@ -25,7 +26,7 @@ from tests.servers.packages import ClientFactory, members_csv
 @pytest.fixture(scope="session")
 def people(pki: TestPki) -> TestPki:
     """The session PKI with the personal certificates of tests/pki/persons.py and poa.py."""
-    return issue_personal_certificates(add_person_certificates(pki))
+    return add_head_layouts(issue_personal_certificates(add_person_certificates(pki)))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.pki.builder import KPK_INNLE
 from tests.pki.poa import PoaSpec
+from tests.pki.realworld_heads import HEAD_LAYOUTS
 from tests.pki.textpdf import text_pdf
 from tests.realworld.kit import Kit
 from tests.servers.packages import MEMBER, run_package
@@ -450,6 +451,19 @@ def _report_attached_zip(kit: Kit) -> tuple[dict[str, str], Files]:
     _, files = _report(kit, "OD_Q1", [(xml.name, xml), (xml.name + ".sig", kit.sign("head256", xml))])
     carried = kit.sign("head256", files["document"][0], f"{MEMBER}_OD.zip.sig", attached=True)
     return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Q1"}, {"document": [carried]}
+
+
+for _layout in HEAD_LAYOUTS:
+    def _layout_report(kit: Kit, label: str = _layout) -> tuple[dict[str, str], Files]:
+        xml = _report_xml(kit)
+        return _report(kit, "OD_Q1", [(xml.name, xml), (xml.name + ".sig", kit.sign(label, xml))])
+
+    def _layout_letter(kit: Kit, label: str = _layout) -> tuple[dict[str, str], Files]:
+        cover = kit.pdf("Письмо.pdf")
+        return _letter("letter", [cover], _supporting(kit, label), [kit.sign(label, cover)])
+
+    case(f"report-head-layout-{_layout}")(_layout_report)
+    case(f"letter-head-layout-{_layout}")(_layout_letter)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
