@@ -218,6 +218,8 @@ class _Run:
         self.attached: dict[str, tuple[Path, VerificationReport]] = {}
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
+        self._unpacked_into: dict[Path, Path] = {}
+        """Archive (its bytes) -> the folder its files were extracted to (see :meth:`_inside`)."""
         self._spent_bytes = 0
         self._spent_entries = 0
         """What archives and attached signatures have written so far: one budget (the
@@ -373,6 +375,7 @@ class _Run:
         attached signatures carry this archive (one level is followed, see
         :meth:`_attached_in_archive`)."""
         dest = self.ctx.workdir / f"archive-{index}"
+        self._unpacked_into[path] = dest
         limits = self.ctx.limits.archive
         remaining = dataclasses.replace(
             limits,
@@ -402,7 +405,14 @@ class _Run:
             file_type = types[item.name]
             kind = file_type.kind
             if kind in (FileKind.ZIP, FileKind.RAR):
-                continue  # a container: its files follow in the listing
+                # A container: its files follow in the listing. One signed as a whole (an
+                # XBRL package beside its .sig) is a document whose signature covers them.
+                if item.name in signatures:
+                    container = _Document(item.name, item.path, kind, supporting, file_type=file_type)
+                    for signature in signatures[item.name]:
+                        self._verify(container, signature.path, embedded=False, signature_name=signature.name)
+                    self.documents.append(container)
+                continue
             if kind is FileKind.SIGNATURE:
                 if item.name in paired:
                     continue
@@ -566,7 +576,7 @@ class _Run:
             # attached one carrying it) also satisfies the rule (SPEC 3).
             parts = document.name.split("/")
             enclosing = (by_name.get("/".join(parts[:i])) for i in range(1, len(parts)))
-            if any(d is not None and any(usable(r) for r in d.reports) for d in enclosing):
+            if any(d is not None and any(usable(r) for r in d.reports) and self._inside(document, d) for d in enclosing):
                 continue
             if document.name in containers:
                 continue  # an archive needs no signature of its own when its contents are signed
@@ -576,6 +586,20 @@ class _Run:
             self.checks.extend(appointments.findings)
         if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
             self.checks.extend(self._accounting_statements(member))
+
+    def _inside(self, document: _Document, container: _Document) -> bool:
+        """``document`` was really extracted from ``container``, not merely named as if.
+
+        An uploaded archive holds every name under it. Inside an archive, names alone do
+        not prove it: an entry ``a.zip/x.pdf`` (a folder named like the signed ``a.zip``
+        beside it) would pass for a file of ``a.zip``. What was extracted from an archive
+        lies in its own folder: the one :meth:`_unpack` used, or the walker's ``<file>.d``
+        for an archive nested in another (``validators.archives.walk.expand_nested``).
+        """
+        if "/" not in container.name:
+            return True
+        folder = self._unpacked_into.get(container.path) or container.path.with_name(container.path.name + ".d")
+        return folder.is_dir() and document.path.resolve().is_relative_to(folder.resolve())
 
     def _uploaded_poa_documents(self) -> list[_Document]:
         """The МЧД uploaded as their own part, as documents of the package with their

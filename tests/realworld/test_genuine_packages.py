@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.pki.builder import KPK_INNLE
+from tests.pki.builder import KPK_INNLE, KPK_OGRN
 from tests.pki.poa import PoaSpec
 from tests.pki.realworld_heads import HEAD_LAYOUTS
 from tests.pki.textpdf import text_pdf
@@ -464,6 +464,50 @@ for _layout in HEAD_LAYOUTS:
 
     case(f"report-head-layout-{_layout}")(_layout_report)
     case(f"letter-head-layout-{_layout}")(_layout_letter)
+
+
+@case("report-xbrl-package-signed-as-a-whole-inside")
+def _report_xbrl(kit: Kit) -> tuple[dict[str, str], Files]:
+    # The Bank of Russia's XBRL package (a ZIP of XML/XSD) is what the cooperative's
+    # software produces; the member signs that ZIP and packs it with its signature.
+    instance = kit.file("0420820_20260331.xml", b'<?xml version="1.0" encoding="UTF-8"?><xbrli:xbrl xmlns:xbrli="http://www.xbrl.org/2003/instance"/>')
+    meta = kit.file("META-INF.xml", b'<?xml version="1.0" encoding="UTF-8"?><meta/>')
+    xbrl = kit.archive(f"XBRL_{KPK_OGRN}_ep_nso_purcb_kpk_q_30d_20260331.zip", [(instance.name, instance), ("META-INF/" + meta.name, meta)])
+    return _report(kit, "OD_Q1", [(xbrl.name, xbrl), (xbrl.name + ".sig", kit.sign("head256", xbrl))])
+
+
+def _office_files(kit: Kit) -> list[Path]:
+    ooxml = kit.archive("Отчет о деятельности.xlsx", [
+        ("[Content_Types].xml", kit.file("ct.xml", b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')),
+        ("_rels/.rels", kit.file("rels.xml", b'<?xml version="1.0"?><Relationships/>')),
+        ("xl/workbook.xml", kit.file("wb.xml", b'<?xml version="1.0"?><workbook/>')),
+    ])
+    docx = kit.archive("Пояснительная записка.docx", [
+        ("[Content_Types].xml", kit.file("ct.xml", b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')),
+        ("_rels/.rels", kit.file("rels.xml", b'<?xml version="1.0"?><Relationships/>')),
+        ("word/document.xml", kit.file("doc.xml", b'<?xml version="1.0"?><document/>')),
+    ])
+    ole = kit.file("Список членов правления.xls", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504) + bytes(1024))
+    jpeg = kit.file("Скан протокола.JPG", bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9"))
+    text = kit.file("Сведения.txt", "Сведения о персональном составе органов КПК\r\n".encode("cp1251"))
+    return [ooxml, docx, ole, jpeg, text]
+
+
+@case("report-office-files-signed")
+def _report_office(kit: Kit) -> tuple[dict[str, str], Files]:
+    entries: list[tuple[str, Path]] = []
+    for file in _office_files(kit):
+        entries += [(file.name, file), (file.name + ".sig", kit.sign("head256", file))]
+    return _report(kit, "PS", entries)
+
+
+@case("letter-archive-office-files-signed")
+def _letter_office(kit: Kit) -> tuple[dict[str, str], Files]:
+    entries: list[tuple[str, Path]] = []
+    for file in _office_files(kit):
+        entries += [(file.name, file), (file.name + ".sig", kit.sign("head256", file))]
+    cover = kit.pdf("Письмо.pdf")
+    return _letter("letter", [cover], kit.archive("Приложение.zip", entries, "zip-cp866"), [kit.sign("head256", cover)])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
