@@ -19,6 +19,7 @@ appointment orders and the annual report's accounting statements recognised by c
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -580,12 +581,30 @@ class _Run:
                 continue
             if document.name in containers:
                 continue  # an archive needs no signature of its own when its contents are signed
+            if not document.reports and self._copy_of_signed(document):
+                continue  # the cover letter re-sent packed (seed rule): its signature covers these bytes
             if not document.reports:
                 self.checks.append(finding("signature.missing", file=document.name, detail="no detached (.sig/.p7s/.sgn), attached or embedded signature found"))
         if appointments is not None:
             self.checks.extend(appointments.findings)
         if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
             self.checks.extend(self._accounting_statements(member))
+
+    def _copy_of_signed(self, document: _Document) -> bool:
+        """``document`` (in an archive) is byte for byte one of the package's uploaded
+        documents that carries a usable signature. The instruction has members with
+        nothing to support re-send the cover letter «повторно … в формате RAR или ZIP»:
+        the PDF packed alone, its detached signature being in the signature part. Who
+        signed is judged on the uploaded document itself."""
+        if "/" not in document.name:
+            return False
+        size = document.path.stat().st_size
+        return any(
+            "/" not in own.name and own.kind is not FileKind.ZIP and own.kind is not FileKind.RAR
+            and any(usable(r) for r in own.reports)
+            and own.path.stat().st_size == size and filecmp.cmp(own.path, document.path, shallow=False)
+            for own in self.documents
+        )
 
     def _inside(self, document: _Document, container: _Document) -> bool:
         """``document`` was really extracted from ``container``, not merely named as if.

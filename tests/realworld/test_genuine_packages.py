@@ -510,6 +510,17 @@ def _letter_office(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("letter", [cover], kit.archive("Приложение.zip", entries, "zip-cp866"), [kit.sign("head256", cover)])
 
 
+for _form in ("zip", "rar5", "rar4"):
+    def _repacked_alone(kit: Kit, form: str = _form) -> tuple[dict[str, str], Files]:
+        # Seed rule, literally: the file of the cover letter field packed again, alone; its
+        # detached signature is in the signature part.
+        cover = kit.pdf("Uvedomlenie.pdf" if form == "rar4" else "Уведомление о проведении общего собрания.pdf")
+        archive = kit.archive(cover.stem + (".zip" if form == "zip" else ".rar"), [(cover.name, cover)], form)
+        return _letter("meeting_notice", [cover], archive, [kit.sign("head256", cover)])
+
+    case(f"meeting_notice-cover-repacked-alone-{_form}")(_repacked_alone)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
