@@ -108,6 +108,45 @@ class Kit:
         stamped = self._fresh() / name
         return stamp_document(self.tsa, "tsa256", signed, stamped)
 
+    def pdf_variant(self, name: str, variant: str) -> Path:
+        """PDFs as office and scanner software write them: ``xref-stream`` (a
+        cross-reference stream, PDF 1.5+), ``attachment`` (an embedded XML file, PDF/A-3
+        style, with document info), ``revised`` (an incremental update before signing:
+        the document was edited and saved again)."""
+        from io import BytesIO
+
+        import pypdf
+
+        base = pdfs.make_pdf(self._fresh() / "base.pdf", "Document of the cooperative")
+        path = self._fresh() / name
+        if variant == "xref-stream":
+            from pyhanko.pdf_utils.reader import PdfFileReader
+            from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+            with open(base, "rb") as stream:
+                writer = copy_into_new_writer(PdfFileReader(stream))
+                writer.stream_xrefs = True
+                out = BytesIO()
+                writer.write(out)
+            path.write_bytes(out.getvalue())
+        elif variant == "attachment":
+            writer = pypdf.PdfWriter(clone_from=str(base))
+            writer.add_metadata({"/Title": "Письмо в СРО", "/Producer": "Microsoft® Word для Microsoft 365"})
+            writer.add_attachment("Сведения.xml", '<?xml version="1.0" encoding="UTF-8"?><Сведения/>'.encode())
+            writer.write(str(path))
+        elif variant == "revised":
+            writer = pypdf.PdfWriter(str(base), incremental=True)
+            writer.add_metadata({"/Title": "Исправленная редакция"})
+            writer.write(str(path))
+        else:
+            raise ValueError(variant)
+        return path
+
+    def pades_over(self, signer: str, source: Path, name: str) -> Path:
+        """``source`` with an embedded PAdES signature of ``signer`` added (a further revision
+        when it is signed already)."""
+        return pdfs.sign_pdf_gost(self.pki, signer, source, self._fresh() / name, field=f"Signature{self.counter[0]}")
+
     def order(self, name: str = "Приказ о возложении обязанностей.pdf") -> Path:
         return text_pdf(self._fresh() / name, ORDER_LINES)
 

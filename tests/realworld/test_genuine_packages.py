@@ -521,6 +521,26 @@ for _form in ("zip", "rar5", "rar4"):
     case(f"meeting_notice-cover-repacked-alone-{_form}")(_repacked_alone)
 
 
+for _variant in ("xref-stream", "attachment", "revised"):
+    def _variant_detached(kit: Kit, variant: str = _variant) -> tuple[dict[str, str], Files]:
+        pdf = kit.pdf_variant("Устав.pdf", variant)
+        return _single("charter", pdf, [kit.sign("head256", pdf)])
+
+    def _variant_pades(kit: Kit, variant: str = _variant) -> tuple[dict[str, str], Files]:
+        pdf = kit.pades_over("head256", kit.pdf_variant("u.pdf", variant), "Положение.pdf")
+        return _single("regulation", pdf, kind="other")
+
+    case(f"charter-pdf-{_variant}-detached")(_variant_detached)
+    case(f"regulation-pdf-{_variant}-pades")(_variant_pades)
+
+
+@case("letter-cover-pades-by-head-then-second-signature")
+def _letter_pades_twice(kit: Kit) -> tuple[dict[str, str], Files]:
+    once = kit.pades_over("head256", kit.pdf_variant("u.pdf", "revised"), "Письмо.pdf")
+    twice = kit.pades_over("accountant256", once, "Письмо.pdf")
+    return _letter("letter", [twice], kit.archive("Письмо.zip", [(twice.name, twice)]))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
