@@ -541,6 +541,57 @@ def _letter_pades_twice(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("letter", [twice], kit.archive("Письмо.zip", [(twice.name, twice)]))
 
 
+def _reencode(sig: Path, form: str) -> Path:
+    """Signature text forms seen from Russian signing tools (the DER inside unchanged)."""
+    import base64
+
+    der = sig.read_bytes()
+    text = base64.b64encode(der)
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    if form == "pem-pkcs7":
+        data = b"-----BEGIN PKCS7-----\r\n" + b"\r\n".join(lines) + b"\r\n-----END PKCS7-----\r\n"
+    elif form == "pem-signature":
+        data = b"-----BEGIN SIGNATURE-----\n" + b"\n".join(lines) + b"\n-----END SIGNATURE-----\n"
+    elif form == "base64-one-line":
+        data = text
+    elif form == "base64-76-crlf":
+        data = b"\r\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + b"\r\n"
+    else:
+        raise ValueError(form)
+    sig.write_bytes(data)
+    return sig
+
+
+for _text_form in ("pem-pkcs7", "pem-signature", "base64-one-line", "base64-76-crlf"):
+    def _sig_text(kit: Kit, form: str = _text_form) -> tuple[dict[str, str], Files]:
+        cover = kit.pdf("Письмо.pdf")
+        doc = kit.pdf("Справка.pdf")
+        inner = _reencode(kit.sign("head256", doc, doc.name + ".p7s"), form)
+        archive = kit.archive("Приложение.zip", [(doc.name, doc), (inner.name, inner)])
+        return _letter("registry_notice", [cover], archive, [_reencode(kit.sign("head256", cover), form)])
+
+    case(f"registry_notice-signatures-as-{_text_form}")(_sig_text)
+
+
+@case("report-nested-rar-signed-as-a-whole")
+def _report_nested_rar(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    rar = kit.archive("Отчет.rar", [(xml.name, xml)], "rar5")
+    return _report(kit, "OD_Q1", [(rar.name, rar), (rar.name + ".sig", kit.sign("head256", rar))])
+
+
+@case("audit_conclusion-cover-by-representative-conclusion-by-chair")
+def _audit_representative(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Сопроводительное письмо.pdf")
+    conclusion = kit.pdf("Заключение ревизионной комиссии.pdf")
+    poa, poa_sig = kit.poa(PoaSpec())
+    archive = kit.archive("Заключение.zip", [
+        (conclusion.name, conclusion), (conclusion.name + ".sig", kit.sign("chair_person256", conclusion)),
+        ("Доверенность.xml", poa), ("Доверенность.xml.sig", poa_sig),
+    ])
+    return _letter("audit_conclusion", [cover], archive, [kit.sign("accountant_personal", cover)])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
