@@ -220,6 +220,8 @@ class _Run:
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
         self._unpacked_into: dict[Path, Path] = {}
+        self._by_name: dict[str, _Document] | None = None
+        """The documents by name, once all are collected (:meth:`_signed_by_member`)."""
         """Archive (its bytes) -> the folder its files were extracted to (see :meth:`_inside`)."""
         self._spent_bytes = 0
         self._spent_entries = 0
@@ -767,7 +769,18 @@ class _Run:
         return found
 
     def _signed_by_member(self, document: _Document, member: Member) -> bool:
-        return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in document.reports)
+        """Signed by the member: on the file itself, or on an archive it was extracted from
+        (a report ZIP or an XBRL package signed as a whole, SPEC 3)."""
+        def by_member(d: _Document) -> bool:
+            return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in d.reports)
+
+        if by_member(document):
+            return True
+        if self._by_name is None:
+            self._by_name = {d.name: d for d in self.documents}
+        parts = document.name.split("/")
+        enclosing = (self._by_name.get("/".join(parts[:i])) for i in range(1, len(parts)))
+        return any(d is not None and by_member(d) and self._inside(document, d) for d in enclosing)
 
     def _text(self, document: _Document) -> DocumentText:
         """The document's text, read once; at most :data:`MAX_TEXTS_READ` per package (reading

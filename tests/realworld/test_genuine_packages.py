@@ -592,6 +592,22 @@ def _audit_representative(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("audit_conclusion", [cover], archive, [kit.sign("accountant_personal", cover)])
 
 
+@case("report-OD_Y90-statements-inside-signed-xbrl-package")
+def _report_y90_xbrl(kit: Kit) -> tuple[dict[str, str], Files]:
+    statements = kit.statements("0420002_20251231.xml")
+    xbrl = kit.archive(f"XBRL_{KPK_OGRN}_ep_nso_kpk_y_90d_20251231.zip", [(statements.name, statements)])
+    package = kit.archive(f"{MEMBER}_OD.zip", [(xbrl.name, xbrl), (xbrl.name + ".sig", kit.sign("head256", xbrl))])
+    return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Y90"}, {"document": [package]}
+
+
+@case("report-OD_Y90-zip-signed-as-a-whole-by-a-signature-part")
+def _report_y90_whole(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    statements = kit.statements()
+    package = kit.archive(f"{MEMBER}_OD.zip", [(xml.name, xml), (statements.name, statements)])
+    return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Y90"}, {"document": [package], "signature": [kit.sign("head256", package)]}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).

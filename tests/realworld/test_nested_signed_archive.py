@@ -77,3 +77,34 @@ async def test_a_folder_named_like_a_signed_attached_archive_is_not_covered(kit:
     report = await _decide(rw_client, await asyncio.to_thread(build))
     assert report["decision"] != "accepted", report["checks"]
     assert "signature.missing" in codes(report)  # type: ignore[arg-type]
+
+
+def _y90(kit: Kit, signer: str, smuggle: bool) -> Path:
+    """An OD_Y90 report: an XBRL package signed as a whole by ``signer``; the accounting
+    statements inside it, or (``smuggle``) beside it in a folder named like it."""
+    statements = kit.statements("0420002_20251231.xml")
+    report = kit.file("0420820_20251231.xml", b'<?xml version="1.0"?><xbrl/>')
+    xbrl = kit.archive(XBRL, [(report.name, report)] if smuggle else [(report.name, report), (statements.name, statements)])
+    sig = kit.sign(signer, xbrl, XBRL + ".sig")
+    package = kit.folder / f"{MEMBER}_OD.zip"
+    with zipfile.ZipFile(package, "w") as out:
+        out.write(xbrl, XBRL)
+        out.write(sig, sig.name)
+        if smuggle:
+            out.write(statements, f"{XBRL}/{statements.name}")
+    return package
+
+
+async def test_statements_in_a_signed_xbrl_package_count_as_signed_by_the_member(kit: Kit, rw_client: TestClient) -> None:  # type: ignore[type-arg]
+    report = await run_package(rw_client, {**REPORT, "report_kind": "OD_Y90"}, {"document": [await asyncio.to_thread(_y90, kit, "head256", False)]})
+    assert report["decision"] == "accepted", report["checks"]
+
+
+async def test_statements_in_a_package_signed_by_another_organisation_do_not_count(kit: Kit, rw_client: TestClient) -> None:  # type: ignore[type-arg]
+    report = await run_package(rw_client, {**REPORT, "report_kind": "OD_Y90"}, {"document": [await asyncio.to_thread(_y90, kit, "foreign256", False)]})
+    assert {"signer.foreign_org", "report.accounting_missing"} <= codes(report)  # type: ignore[arg-type]
+
+
+async def test_statements_beside_the_package_in_a_folder_named_like_it_do_not_count(kit: Kit, rw_client: TestClient) -> None:  # type: ignore[type-arg]
+    report = await run_package(rw_client, {**REPORT, "report_kind": "OD_Y90"}, {"document": [await asyncio.to_thread(_y90, kit, "head256", True)]})
+    assert {"signature.missing", "report.accounting_missing"} <= codes(report)  # type: ignore[arg-type]
