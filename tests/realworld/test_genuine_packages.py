@@ -608,6 +608,20 @@ def _report_y90_whole(kit: Kit) -> tuple[dict[str, str], Files]:
     return {"member": MEMBER, "doc_type": "report", "report_kind": "OD_Y90"}, {"document": [package], "signature": [kit.sign("head256", package)]}
 
 
+for _shift_label, _shift in (("clock-10-minutes-ahead", 10 * 60), ("signed-5-days-before-sending", -5 * 86400)):
+    def _skewed(kit: Kit, shift: int = _shift) -> tuple[dict[str, str], Files]:
+        from datetime import timedelta
+
+        xml = _report_xml(kit)
+        when = kit.tsa.now + timedelta(seconds=shift)
+        sig = kit.tsa.sign("head256", xml, kit.folder / "report.xml.sig", signing_time=when)
+        if shift < 0:  # stamped when it was signed
+            kit.tsa.add_timestamp(sig, kit.tsa.token_by_cms("tsa256", kit.tsa.signature_value(sig), when + timedelta(seconds=30)))
+        return _report(kit, "OD_Q1", [(xml.name, xml), (sig.name, sig)])
+
+    case(f"report-signing-time-{_shift_label}")(_skewed)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
