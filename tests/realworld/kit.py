@@ -42,6 +42,25 @@ class _Cp866Info(zipfile.ZipInfo):
         return self.filename.encode("cp866"), self.flag_bits & ~0x800
 
 
+def _rar4_oem(entries: list[tuple[str, bytes]]) -> bytes:
+    """A RAR 4 archive (stored entries) whose names are in the OEM code page (CP866, no
+    Unicode flag), as WinRAR 3/4 writes names that fit in it on a Russian system."""
+    import struct
+    import zlib
+
+    def block(htype: int, flags: int, body: bytes) -> bytes:
+        rest = struct.pack("<BHH", htype, flags, 7 + len(body)) + body
+        return struct.pack("<H", zlib.crc32(rest) & 0xFFFF) + rest
+
+    out = bytearray(b"Rar!\x1a\x07\x00") + block(0x73, 0, b"\0" * 6)
+    dos_time = ((2026 - 1980) << 25) | (1 << 21) | (1 << 16)
+    for name, data in entries:
+        raw = name.replace("/", "\\").encode("cp866")
+        body = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data), dos_time, 20, 0x30, len(raw), 0x20) + raw
+        out += block(0x74, 0x8000, body) + data
+    return bytes(out + block(0x7B, 0x4000, b""))
+
+
 class _Unseekable:
     """A write-only stream without seek/tell: zipfile then writes data descriptors."""
 
@@ -189,6 +208,8 @@ class Kit:
             path.write_bytes(rar5_stored([(n, f.read_bytes()) for n, f in entries], directories=tuple(folders)))
         elif form == "rar4":
             path.write_bytes(rar4_stored([(n, f.read_bytes()) for n, f in entries]))
+        elif form == "rar4-cp866":
+            path.write_bytes(_rar4_oem([(n, f.read_bytes()) for n, f in entries]))
         else:
             raise ValueError(form)
         return path

@@ -622,6 +622,40 @@ for _shift_label, _shift in (("clock-10-minutes-ahead", 10 * 60), ("signed-5-day
     case(f"report-signing-time-{_shift_label}")(_skewed)
 
 
+@case("charter-representative-poa-signature-in-signature-part")
+def _charter_poa_sig_part(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("Устав.pdf")
+    poa, poa_sig = kit.poa(PoaSpec())
+    return _single("charter", pdf, [kit.sign("accountant_personal", pdf), poa_sig], [poa])
+
+
+@case("charter-representative-poa-renamed-by-member")
+def _charter_poa_renamed(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("Устав.pdf")
+    poa = kit.file("Доверенность Петровой М.С..xml", kit.poa(PoaSpec())[0].read_bytes())
+    return _single("charter", pdf, [kit.sign("accountant_personal", pdf)], [poa, kit.sign("head256", poa)])
+
+
+@case("letter-representative-poa-in-archive-signature-sgn-base64")
+def _letter_poa_sgn(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    poa, _ = kit.poa(PoaSpec(encoding="windows-1251"))
+    poa_sig = kit.sign("head256", poa, poa.name + ".sgn", encoding="base64")
+    doc = kit.pdf("Справка.pdf")
+    archive = kit.archive("Приложение.zip", [
+        (doc.name, doc), (doc.name + ".sig", kit.sign("accountant_personal", doc)), ("МЧД/" + poa.name, poa), ("МЧД/" + poa_sig.name, poa_sig),
+    ], "zip-cp866")
+    return _letter("letter", [cover], archive, [kit.sign("accountant_personal", cover)])
+
+
+@case("letter-archive-rar4-cp866-names-nested")
+def _letter_rar4_oem(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    doc = kit.pdf("Протокол общего собрания членов КПК.pdf")
+    archive = kit.archive("Приложение.rar", [("Протоколы/" + doc.name, doc), ("Протоколы/" + doc.name + ".sig", kit.sign("head256", doc))], "rar4-cp866")
+    return _letter("meeting_notice", [cover], archive, [kit.sign("head256", cover)])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
