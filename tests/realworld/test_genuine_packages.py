@@ -656,6 +656,21 @@ def _letter_rar4_oem(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("meeting_notice", [cover], archive, [kit.sign("head256", cover)])
 
 
+@case("letter-macos-nfd-names")
+def _letter_nfd(kit: Kit) -> tuple[dict[str, str], Files]:
+    # macOS (Finder, Archive Utility, Safari) writes names decomposed: «й», «ё» as a
+    # letter plus a combining mark.
+    import unicodedata
+
+    def nfd(name: str) -> str:
+        return unicodedata.normalize("NFD", name)
+
+    cover = kit.pdf(nfd("Отчёт об исполнении решений, май.pdf"))
+    doc = kit.pdf(nfd("Приложение й ё.pdf"))
+    archive = kit.archive(nfd("Приложения (ё).zip"), [(nfd("Папка й/") + doc.name, doc), (nfd("Папка й/") + doc.name + ".sig", kit.sign("head256", doc))])
+    return _letter("disciplinary_report", [cover], archive, [kit.sign("head256", cover)])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
