@@ -561,6 +561,7 @@ class _Run:
         # listed and judged, who signed it too, and an unsigned one is unsigned: the same
         # findings either way.
         uploaded_poa = self._uploaded_poa_documents()
+        self._signatures_of_packed_copies()
         # Its signature file that is no CMS: what file rules say of one in the archive.
         for source in self._powers.uploaded_sources() if self.poa_uploads else ():
             if source.signature_problems:
@@ -591,6 +592,20 @@ class _Run:
             self.checks.extend(appointments.findings)
         if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
             self.checks.extend(self._accounting_statements(member))
+
+    def _signatures_of_packed_copies(self) -> None:
+        """An uploaded document without a signature of its own takes the signatures of a
+        byte-identical copy in an archive of the package: the member packed the signed
+        cover letter with its ``.sig`` as the supporting archive (seed rule) and uploaded
+        the PDF alone as the cover. They are judged as the uploaded document's own (who
+        may sign it included), since they cover exactly its bytes."""
+        for own in self.documents:
+            if "/" in own.name or own.reports or own.kind in (FileKind.ZIP, FileKind.RAR):
+                continue
+            size = own.path.stat().st_size
+            for copy in self.documents:
+                if "/" in copy.name and copy.reports and copy.path.stat().st_size == size and filecmp.cmp(own.path, copy.path, shallow=False):
+                    own.reports.extend(copy.reports)
 
     def _copy_of_signed(self, document: _Document) -> bool:
         """``document`` (in an archive) is byte for byte one of the package's uploaded

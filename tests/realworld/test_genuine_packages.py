@@ -671,6 +671,15 @@ def _letter_nfd(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("disciplinary_report", [cover], archive, [kit.sign("head256", cover)])
 
 
+@case("letter-cover-signature-only-in-the-archive-with-its-copy")
+def _letter_sig_in_archive(kit: Kit) -> tuple[dict[str, str], Files]:
+    # No signature part: the member packed the signed cover letter with its .sig as the
+    # supporting archive (seed rule) and attached the PDF itself as the cover letter.
+    cover = kit.pdf("Письмо.pdf")
+    sig = kit.sign("head256", cover)
+    return _letter("letter", [cover], kit.archive("Письмо.zip", [(cover.name, cover), (sig.name, sig)]))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
