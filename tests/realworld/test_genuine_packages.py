@@ -680,6 +680,17 @@ def _letter_sig_in_archive(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("letter", [cover], kit.archive("Письмо.zip", [(cover.name, cover), (sig.name, sig)]))
 
 
+@case("charter-pades-lta-dss-and-document-timestamp")
+def _charter_lta(kit: Kit) -> tuple[dict[str, str], Files]:
+    from tests.pki.doc_timestamps import add_dss_crls
+
+    signed = kit.pades("head256", "signed.pdf")
+    with_dss = add_dss_crls(signed, kit.folder / "dss.pdf", [kit.pki.crl("ca").read_bytes(), kit.pki.crl("root").read_bytes()])
+    from tests.pki.doc_timestamps import doc_timestamp
+
+    return _single("charter", doc_timestamp(kit.tsa, "tsa256", with_dss, kit.folder / "Устав.pdf"))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
