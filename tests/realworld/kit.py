@@ -166,8 +166,8 @@ class Kit:
         when it is signed already)."""
         return pdfs.sign_pdf_gost(self.pki, signer, source, self._fresh() / name, field=f"Signature{self.counter[0]}")
 
-    def order(self, name: str = "Приказ о возложении обязанностей.pdf") -> Path:
-        return text_pdf(self._fresh() / name, ORDER_LINES)
+    def order(self, name: str = "Приказ о возложении обязанностей.pdf", lines: list[str] = ORDER_LINES) -> Path:
+        return text_pdf(self._fresh() / name, lines)
 
     def statements(self, name: str = "Бухгалтерская отчетность 2025.xml") -> Path:
         text = f'<?xml version="1.0" encoding="windows-1251"?><Файл ИНН="{KPK_INNLE}"><Баланс ОКУД="0710001"/><ОФР ОКУД="0710002"/></Файл>'

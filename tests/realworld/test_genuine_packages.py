@@ -691,6 +691,21 @@ def _charter_lta(kit: Kit) -> tuple[dict[str, str], Files]:
     return _single("charter", doc_timestamp(kit.tsa, "tsa256", with_dss, kit.folder / "Устав.pdf"))
 
 
+@case("report-acting-head-order-abbreviated-vrio-initials")
+def _report_vrio(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    order = kit.order("Приказ № 12 от 09.01.2026.pdf", [
+        'КПК "Тест"', "ПРИКАЗ № 12 от 09.01.2026 г.",
+        "На период отпуска председателя правления с 12.01.2026 по 30.01.2026",
+        "главного бухгалтера Петрову М.С. считать Вр.и.о. председателя правления.",
+        "Председатель правления ____________ И.П. Иванов",
+    ])
+    return _report(kit, "OD_Q1", [
+        (xml.name, xml), (xml.name + ".sig", kit.sign("accountant256", xml)),
+        (order.name, order), (order.name + ".sig", kit.sign("head256", order)),
+    ])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
