@@ -706,6 +706,15 @@ def _report_vrio(kit: Kit) -> tuple[dict[str, str], Files]:
     ])
 
 
+for _poa_signer in ("bank_head", "head512", *HEAD_LAYOUTS):
+    def _poa_by(kit: Kit, signer: str = _poa_signer) -> tuple[dict[str, str], Files]:
+        cover = kit.pdf("Письмо.pdf")
+        poa, _ = kit.poa(PoaSpec())
+        return _letter("letter", [cover], _supporting(kit, "accountant_personal"), [kit.sign("accountant_personal", cover)], [poa, kit.sign(signer, poa)])
+
+    case(f"letter-representative-poa-signed-by-{_poa_signer}")(_poa_by)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
