@@ -715,6 +715,19 @@ for _poa_signer in ("bank_head", "head512", *HEAD_LAYOUTS):
     case(f"letter-representative-poa-signed-by-{_poa_signer}")(_poa_by)
 
 
+@case("report-acting-head-personal-certificate-poa-as-part")
+def _report_acting_poa_part(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit)
+    order = kit.order()
+    poa, poa_sig = kit.poa(PoaSpec(namespace="urn:fns:emchd:003"))
+    fields, files = _report(kit, "OD_9M", [
+        (xml.name, xml), (xml.name + ".sig", kit.sign("accountant_personal", xml)),
+        (order.name, order), (order.name + ".sig", kit.sign("head256", order)),
+    ])
+    files["power_of_attorney"] = [poa, poa_sig]
+    return fields, files
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
