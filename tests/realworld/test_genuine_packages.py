@@ -728,6 +728,31 @@ def _report_acting_poa_part(kit: Kit) -> tuple[dict[str, str], Files]:
     return fields, files
 
 
+@case("letter-archive-deep-long-cyrillic-paths")
+def _letter_deep_paths(kit: Kit) -> tuple[dict[str, str], Files]:
+    # Each name well under 255 bytes; the whole path inside the archive far over it.
+    folder = "Документы для СРО по запросу № 125 от 01.11.2026/Сведения о членах правления и ревизионной комиссии/"
+    doc = kit.pdf("Выписка из протокола общего собрания членов кредитного кооператива от 15.03.2026.pdf")
+    archive = kit.archive("Ответ на запрос № 125 от 01.11.2026 — приложения к письму.zip", [(folder + doc.name, doc), (folder + doc.name + ".sig", kit.sign("head256", doc))], "zip-windows")
+    cover = kit.pdf("Ответ на запрос № 125 от 01.11.2026 о предоставлении сведений о членах правления.pdf")
+    return _letter("information_request", [cover], archive, [kit.sign("head256", cover)])
+
+
+@case("letter-names-with-punctuation")
+def _letter_punctuation(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо №5 & прил. (1) [копия] 100% + О'Нил, «исх.» 01-02.pdf")
+    doc = kit.pdf("Справка (1).pdf")
+    archive = kit.archive("Приложение #1; ред. 2.zip", [(doc.name, doc), (doc.name + ".sig", kit.sign("head256", doc))])
+    return _letter("letter", [cover], archive, [kit.sign("head256", cover)])
+
+
+@case("letter-cover-name-near-the-limit")
+def _letter_near_limit(kit: Kit) -> tuple[dict[str, str], Files]:
+    # 125 Cyrillic letters + «.pdf» = 254 bytes: the name itself fits; its «.sig» is longer.
+    cover = kit.pdf("Ж" * 125 + ".pdf")
+    return _letter("letter", [cover], _supporting(kit), [kit.sign("head256", cover, "Письмо.pdf.sig")])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
