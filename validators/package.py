@@ -190,6 +190,22 @@ NOT_DOCUMENT_MIME_PREFIXES = (
 MAX_TEXTS_READ = 20
 
 
+#: macOS metadata beside each file it archives (``__MACOSX/._Справка.pdf``, or ``._x`` copied
+#: from a Mac volume): the AppleDouble header, magic 0x00051607 version 2 (RFC 1740).
+_APPLE_DOUBLE_MAGIC = bytes.fromhex("0005160700020000")
+_APPLE_DOUBLE_MAX_BYTES = 64 << 10
+
+
+def _is_apple_double(item: ExtractedFile) -> bool:
+    """A small AppleDouble file named ``._<name>``: file-system metadata (Finder info,
+    extended attributes such as the download quarantine), not a document, whatever
+    ``<name>`` says. Judged by content and size, not by the name alone."""
+    if not item.name.rsplit("/", 1)[-1].startswith("._") or item.size > _APPLE_DOUBLE_MAX_BYTES:
+        return False
+    with open(item.path, "rb") as stream:
+        return stream.read(len(_APPLE_DOUBLE_MAGIC)) == _APPLE_DOUBLE_MAGIC
+
+
 def _is_document_type(file_type: FileType) -> bool:
     return file_type.kind is not FileKind.SIGNATURE and not file_type.mime.startswith(NOT_DOCUMENT_MIME_PREFIXES)
 
@@ -407,6 +423,8 @@ class _Run:
         for item in result.files:
             file_type = types[item.name]
             kind = file_type.kind
+            if _is_apple_double(item):
+                continue  # macOS Archive Utility's __MACOSX/._name: metadata, not a document
             if kind in (FileKind.ZIP, FileKind.RAR):
                 # A container: its files follow in the listing. One signed as a whole (an
                 # XBRL package beside its .sig) is a document whose signature covers them.

@@ -753,6 +753,30 @@ def _letter_near_limit(kit: Kit) -> tuple[dict[str, str], Files]:
     return _letter("letter", [cover], _supporting(kit), [kit.sign("head256", cover, "Письмо.pdf.sig")])
 
 
+def _apple_double() -> bytes:
+    """An AppleDouble header file (what macOS puts in ``__MACOSX/._name``): magic 0x00051607,
+    version 2, a Finder-info entry and an extended-attributes entry (quarantine)."""
+    import struct
+
+    entries = [(9, 50, 32), (2, 82, 0)]
+    header = struct.pack(">II16sH", 0x00051607, 0x00020000, b"Mac OS X        ", len(entries))
+    header += b"".join(struct.pack(">III", *e) for e in entries)
+    return header + bytes(50 - len(header)) + bytes(32) + b"com.apple.quarantine\x00" + b"0083;6565a1b2;Safari;"
+
+
+@case("letter-macos-archive-utility-zip-with-macosx-folder")
+def _letter_macosx(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    doc = kit.pdf("Справка.pdf")
+    sig = kit.sign("head256", doc)
+    ad = kit.file("ad", _apple_double())
+    archive = kit.archive("Приложение.zip", [
+        ("Приложение/" + doc.name, doc), ("Приложение/" + sig.name, sig),
+        ("__MACOSX/Приложение/._" + doc.name, ad), ("__MACOSX/Приложение/._" + sig.name, ad),
+    ])
+    return _letter("letter", [cover], archive, [kit.sign("head256", cover)])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_genuine_package_is_accepted(name: str, kit: Kit, rw_client: TestClient) -> None:
     # Built in a thread: the PDF helpers run their own event loop (pyHanko is async).
