@@ -554,6 +554,8 @@ def _reencode(sig: Path, form: str) -> Path:
         data = b"-----BEGIN SIGNATURE-----\n" + b"\n".join(lines) + b"\n-----END SIGNATURE-----\n"
     elif form == "base64-one-line":
         data = text
+    elif form == "base64-bom":  # saved again in Notepad
+        data = b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n"
     elif form == "base64-76-crlf":
         data = b"\r\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + b"\r\n"
     else:
@@ -562,7 +564,7 @@ def _reencode(sig: Path, form: str) -> Path:
     return sig
 
 
-for _text_form in ("pem-pkcs7", "pem-signature", "base64-one-line", "base64-76-crlf"):
+for _text_form in ("pem-pkcs7", "pem-signature", "base64-one-line", "base64-76-crlf", "base64-bom"):
     def _sig_text(kit: Kit, form: str = _text_form) -> tuple[dict[str, str], Files]:
         cover = kit.pdf("Письмо.pdf")
         doc = kit.pdf("Справка.pdf")
@@ -775,6 +777,14 @@ def _letter_macosx(kit: Kit) -> tuple[dict[str, str], Files]:
         ("__MACOSX/Приложение/._" + doc.name, ad), ("__MACOSX/Приложение/._" + sig.name, ad),
     ])
     return _letter("letter", [cover], archive, [kit.sign("head256", cover)])
+
+
+@case("letter-attachment-as-attached-cms-carrying-the-zip")
+def _letter_attached_zip(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    doc = kit.pdf("Справка.pdf")
+    archive = kit.archive("Приложение.zip", [(doc.name, doc)])
+    return _letter("letter", [cover], kit.sign("head256", archive, "Приложение.zip.sig", attached=True), [kit.sign("head256", cover)])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
