@@ -66,7 +66,7 @@ _APPOINTMENT_WORDING = re.compile(
     r"назнач\w*"
     r"|возлож\w*(?:\s+\S+){0,8}?\s+обязанност"
     r"|исполн[яе]\w*\s+обязанност"
-    r"|\bврио\b|\bвр\s*и\s*о\b",
+    r"|\bврио\b|\bвр\.?\s*и\.?\s*о\b",  # also «Вр.и.о.», as orders abbreviate it
 )
 
 

@@ -19,6 +19,7 @@ appointment orders and the annual report's accounting statements recognised by c
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -213,6 +214,22 @@ def _windows_runnable(name: str) -> str | None:
 MAX_TEXTS_READ = 20
 
 
+#: macOS metadata beside each file it archives (``__MACOSX/._Справка.pdf``, or ``._x`` copied
+#: from a Mac volume): the AppleDouble header, magic 0x00051607 version 2 (RFC 1740).
+_APPLE_DOUBLE_MAGIC = bytes.fromhex("0005160700020000")
+_APPLE_DOUBLE_MAX_BYTES = 64 << 10
+
+
+def _is_apple_double(item: ExtractedFile) -> bool:
+    """A small AppleDouble file named ``._<name>``: file-system metadata (Finder info,
+    extended attributes such as the download quarantine), not a document, whatever
+    ``<name>`` says. Judged by content and size, not by the name alone."""
+    if not item.name.rsplit("/", 1)[-1].startswith("._") or item.size > _APPLE_DOUBLE_MAX_BYTES:
+        return False
+    with open(item.path, "rb") as stream:
+        return stream.read(len(_APPLE_DOUBLE_MAGIC)) == _APPLE_DOUBLE_MAGIC
+
+
 def _is_document_type(file_type: FileType) -> bool:
     return file_type.kind is not FileKind.SIGNATURE and not file_type.mime.startswith(NOT_DOCUMENT_MIME_PREFIXES)
 
@@ -242,6 +259,10 @@ class _Run:
         self.attached: dict[str, tuple[Path, VerificationReport]] = {}
         """Upload name -> (content extracted from the attached CMS, that signature's report)."""
         self._extracted = 0
+        self._unpacked_into: dict[Path, Path] = {}
+        self._by_name: dict[str, _Document] | None = None
+        """The documents by name, once all are collected (:meth:`_signed_by_member`)."""
+        """Archive (its bytes) -> the folder its files were extracted to (see :meth:`_inside`)."""
         self._spent_bytes = 0
         self._spent_entries = 0
         """What archives and attached signatures have written so far: one budget (the
@@ -397,6 +418,7 @@ class _Run:
         attached signatures carry this archive (one level is followed, see
         :meth:`_attached_in_archive`)."""
         dest = self.ctx.workdir / f"archive-{index}"
+        self._unpacked_into[path] = dest
         limits = self.ctx.limits.archive
         remaining = dataclasses.replace(
             limits,
@@ -425,8 +447,17 @@ class _Run:
         for item in result.files:
             file_type = types[item.name]
             kind = file_type.kind
+            if _is_apple_double(item):
+                continue  # macOS Archive Utility's __MACOSX/._name: metadata, not a document
             if kind in (FileKind.ZIP, FileKind.RAR):
-                continue  # a container: its files follow in the listing
+                # A container: its files follow in the listing. One signed as a whole (an
+                # XBRL package beside its .sig) is a document whose signature covers them.
+                if item.name in signatures:
+                    container = _Document(item.name, item.path, kind, supporting, file_type=file_type)
+                    for signature in signatures[item.name]:
+                        self._verify(container, signature.path, embedded=False, signature_name=signature.name)
+                    self.documents.append(container)
+                continue
             if kind is FileKind.SIGNATURE:
                 if item.name in paired:
                     continue
@@ -579,6 +610,7 @@ class _Run:
         # listed and judged, who signed it too, and an unsigned one is unsigned: the same
         # findings either way.
         uploaded_poa = self._uploaded_poa_documents()
+        self._signatures_of_packed_copies()
         # Its signature file that is no CMS: what file rules say of one in the archive.
         for source in self._powers.uploaded_sources() if self.poa_uploads else ():
             if source.signature_problems:
@@ -597,16 +629,62 @@ class _Run:
             # attached one carrying it) also satisfies the rule (SPEC 3).
             parts = document.name.split("/")
             enclosing = (by_name.get("/".join(parts[:i])) for i in range(1, len(parts)))
-            if any(d is not None and any(usable(r) for r in d.reports) for d in enclosing):
+            if any(d is not None and any(usable(r) for r in d.reports) and self._inside(document, d) for d in enclosing):
                 continue
             if document.name in containers:
                 continue  # an archive needs no signature of its own when its contents are signed
+            if not document.reports and self._copy_of_signed(document):
+                continue  # the cover letter re-sent packed (seed rule): its signature covers these bytes
             if not document.reports:
                 self.checks.append(finding("signature.missing", file=document.name, detail="no detached (.sig/.p7s/.sgn), attached or embedded signature found"))
         if appointments is not None:
             self.checks.extend(appointments.findings)
         if self.ctx.doc_type == "report" and self.ctx.report_kind == "OD_Y90":
             self.checks.extend(self._accounting_statements(member))
+
+    def _signatures_of_packed_copies(self) -> None:
+        """An uploaded document without a signature of its own takes the signatures of a
+        byte-identical copy in an archive of the package: the member packed the signed
+        cover letter with its ``.sig`` as the supporting archive (seed rule) and uploaded
+        the PDF alone as the cover. They are judged as the uploaded document's own (who
+        may sign it included), since they cover exactly its bytes."""
+        for own in self.documents:
+            if "/" in own.name or own.reports or own.kind in (FileKind.ZIP, FileKind.RAR):
+                continue
+            size = own.path.stat().st_size
+            for copy in self.documents:
+                if "/" in copy.name and copy.reports and copy.path.stat().st_size == size and filecmp.cmp(own.path, copy.path, shallow=False):
+                    own.reports.extend(copy.reports)
+
+    def _copy_of_signed(self, document: _Document) -> bool:
+        """``document`` (in an archive) is byte for byte one of the package's uploaded
+        documents that carries a usable signature. The instruction has members with
+        nothing to support re-send the cover letter «повторно … в формате RAR или ZIP»:
+        the PDF packed alone, its detached signature being in the signature part. Who
+        signed is judged on the uploaded document itself."""
+        if "/" not in document.name:
+            return False
+        size = document.path.stat().st_size
+        return any(
+            "/" not in own.name and own.kind is not FileKind.ZIP and own.kind is not FileKind.RAR
+            and any(usable(r) for r in own.reports)
+            and own.path.stat().st_size == size and filecmp.cmp(own.path, document.path, shallow=False)
+            for own in self.documents
+        )
+
+    def _inside(self, document: _Document, container: _Document) -> bool:
+        """``document`` was really extracted from ``container``, not merely named as if.
+
+        An uploaded archive holds every name under it. Inside an archive, names alone do
+        not prove it: an entry ``a.zip/x.pdf`` (a folder named like the signed ``a.zip``
+        beside it) would pass for a file of ``a.zip``. What was extracted from an archive
+        lies in its own folder: the one :meth:`_unpack` used, or the walker's ``<file>.d``
+        for an archive nested in another (``validators.archives.walk.expand_nested``).
+        """
+        if "/" not in container.name:
+            return True
+        folder = self._unpacked_into.get(container.path) or container.path.with_name(container.path.name + ".d")
+        return folder.is_dir() and document.path.resolve().is_relative_to(folder.resolve())
 
     def _uploaded_poa_documents(self) -> list[_Document]:
         """The МЧД uploaded as their own part, as documents of the package with their
@@ -755,7 +833,18 @@ class _Run:
         return found
 
     def _signed_by_member(self, document: _Document, member: Member) -> bool:
-        return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in document.reports)
+        """Signed by the member: on the file itself, or on an archive it was extracted from
+        (a report ZIP or an XBRL package signed as a whole, SPEC 3)."""
+        def by_member(d: _Document) -> bool:
+            return any(usable(r) and signer_role(r, member) in (SignerRole.HEAD, SignerRole.MEMBER_ORG) for r in d.reports)
+
+        if by_member(document):
+            return True
+        if self._by_name is None:
+            self._by_name = {d.name: d for d in self.documents}
+        parts = document.name.split("/")
+        enclosing = (self._by_name.get("/".join(parts[:i])) for i in range(1, len(parts)))
+        return any(d is not None and by_member(d) and self._inside(document, d) for d in enclosing)
 
     def _text(self, document: _Document) -> DocumentText:
         """The document's text, read once; at most :data:`MAX_TEXTS_READ` per package (reading

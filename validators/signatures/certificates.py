@@ -78,7 +78,8 @@ def der_blocks(data: bytes, pem_types: tuple[str, ...] | None = None) -> list[by
     if data[:1] == b"\x30":
         # Binary DER/BER: never strip, the last content octet may well be 0x20 or 0x0a.
         return [data]
-    stripped = data.strip()
+    # Text saved again in Notepad starts with a UTF-8 BOM (the type sniffer allows it too).
+    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()
     if pem.detect(stripped):
         blocks = []
         try:
