@@ -783,3 +783,9 @@ def _letter_attached_zip(kit: Kit) -> tuple[dict[str, str], Files]:
     archive = kit.archive("Приложение.zip", [(doc.name, doc)])
     return _letter("letter", [cover], kit.sign("head256", archive, "Приложение.zip.sig", attached=True), [kit.sign("head256", cover)])
 
+
+
+@case("report-signature-name-differs-in-letter-case")
+def _report_case_mismatch(kit: Kit) -> tuple[dict[str, str], Files]:
+    pdf = kit.pdf("Скан.pdf")
+    return _report(kit, "OD_Q1", [(pdf.name, pdf), ("Скан.PDF.sig", kit.sign("head256", pdf))])
