@@ -789,3 +789,9 @@ def _letter_attached_zip(kit: Kit) -> tuple[dict[str, str], Files]:
 def _report_case_mismatch(kit: Kit) -> tuple[dict[str, str], Files]:
     pdf = kit.pdf("Скан.pdf")
     return _report(kit, "OD_Q1", [(pdf.name, pdf), ("Скан.PDF.sig", kit.sign("head256", pdf))])
+
+
+@case("report-signature-named-without-the-document-extension")
+def _report_stem_sig(kit: Kit) -> tuple[dict[str, str], Files]:
+    xml = _report_xml(kit, "Отчет.xml")
+    return _report(kit, "OD_Q1", [(xml.name, xml), ("Отчет.sig", kit.sign("head256", xml))])

@@ -39,3 +39,23 @@ async def test_the_exact_name_wins_over_a_case_variant(kit: Kit, rw_client: Test
     report = await run_package(rw_client, REPORT, await asyncio.to_thread(_report, kit, ["Скан.pdf", "СКАН.pdf"], "Скан.pdf.sig"))
     assert ("signature.missing", f"{MEMBER}_OD.zip/СКАН.pdf") in _found(report)
     assert ("signature.missing", f"{MEMBER}_OD.zip/Скан.pdf") not in _found(report)
+
+
+async def test_a_signature_named_after_the_stem_pairs_with_its_one_document(kit: Kit, rw_client: TestClient) -> None:  # type: ignore[type-arg]
+    report = await run_package(rw_client, REPORT, await asyncio.to_thread(_report, kit, ["Отчет.pdf"], "Отчет.sig"))
+    assert report["decision"] == "accepted", report["checks"]
+
+
+async def test_two_documents_with_that_stem_leave_the_signature_unpaired(kit: Kit, rw_client: TestClient) -> None:  # type: ignore[type-arg]
+    def build() -> dict[str, list[Path]]:
+        files = _report(kit, ["Отчет.pdf"], "Отчет.sig")
+        xml = kit.file("Отчет.xml", b"<a/>")
+        archive = files["document"][0]
+        import zipfile
+
+        with zipfile.ZipFile(archive, "a") as out:
+            out.write(xml, xml.name)
+        return files
+
+    report = await run_package(rw_client, REPORT, await asyncio.to_thread(build))
+    assert ("signature.format", f"{MEMBER}_OD.zip/Отчет.sig") in _found(report)
