@@ -795,3 +795,18 @@ def _report_case_mismatch(kit: Kit) -> tuple[dict[str, str], Files]:
 def _report_stem_sig(kit: Kit) -> tuple[dict[str, str], Files]:
     xml = _report_xml(kit, "Отчет.xml")
     return _report(kit, "OD_Q1", [(xml.name, xml), ("Отчет.sig", kit.sign("head256", xml))])
+
+
+@case("letter-archive-attached-signature-beside-its-document")
+def _letter_attached_beside(kit: Kit) -> tuple[dict[str, str], Files]:
+    # КриптоАРМ's default «присоединенная подпись», the original kept beside it.
+    cover = kit.pdf("Письмо.pdf")
+    doc = kit.pdf("Справка.pdf")
+    archive = kit.archive("Приложение.zip", [(doc.name, doc), (doc.name + ".sig", kit.sign("head256", doc, attached=True))])
+    return _letter("letter", [cover, ], archive, [kit.sign("head256", cover, attached=True)])
+
+
+@case("letter-cover-with-attached-and-detached-signature-parts")
+def _letter_two_sig_parts(kit: Kit) -> tuple[dict[str, str], Files]:
+    cover = kit.pdf("Письмо.pdf")
+    return _letter("letter", [cover], _supporting(kit), [kit.sign("head256", cover), kit.sign("head512", cover, "Письмо.pdf.p7s")])
