@@ -438,9 +438,23 @@ class _Run:
         # A signature is what parses completely as CMS SignedData (never a name or a byte
         # prefix); a detached one belongs to the file it is named after.
         signatures: dict[str, list[ExtractedFile]] = {}
+        # Windows names ignore letter case: «Скан.PDF» signed, then renamed «Скан.pdf»,
+        # keeps «Скан.PDF.sig». The one document whose name differs only in case is meant.
+        # And «Отчет.sig» beside «Отчет.xml»: a signature named after the document without
+        # its extension, when exactly one document there has that name.
+        folded: dict[str, list[str]] = {}
+        stems: dict[str, list[str]] = {}
+        for other in inner:
+            folded.setdefault(other.casefold(), []).append(other)
+            if types[other].kind is not FileKind.SIGNATURE and "." in other.rsplit("/", 1)[-1]:
+                stems.setdefault(other.rsplit(".", 1)[0].casefold(), []).append(other)
         for item in result.files:
             if types[item.name].kind is FileKind.SIGNATURE:
                 target = signed_name(item.name)
+                if target is not None and target not in inner and len(folded.get(target.casefold(), ())) == 1:
+                    target = folded[target.casefold()][0]
+                elif target is not None and target not in inner and len(stems.get(target.casefold(), ())) == 1:
+                    target = stems[target.casefold()][0]
                 if target is not None and target in inner and types[target].kind is not FileKind.SIGNATURE:
                     signatures.setdefault(target, []).append(item)
         paired = {s.name for group in signatures.values() for s in group}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
+from tests.realworld.cases import _apple_double
 from tests.realworld.kit import Kit
-from tests.realworld.test_genuine_packages import _apple_double
 from tests.servers.packages import MEMBER, run_package
 
 LETTER = {"member": MEMBER, "doc_type": "letter"}

@@ -16,18 +16,16 @@ from gateway.app import create_app
 from gateway.config import Config, LimitsConfig, MailConfig, ServerConfig, StorageConfig, VerificationConfig
 from tests.pki.online import OnlinePki, RevocationServer
 from tests.pki.tsa import TsaPki
+from tests.realworld.cases import CASES
 from tests.realworld.kit import Kit
-from tests.realworld.test_genuine_packages import CASES
 from tests.servers.cli import gateway
 from tests.servers.packages import MEMBER, ClientFactory, members_csv, run_package
 
 CLI_CASES = [
-    "report-OD_Y90-head-zip-der",
     "report-cp866-names-nested-folders",
     "letter-repacked-rar5",
     "letter-representative-poa-part-cp1251-no-namespace",
     "audit_conclusion-chair-signs-conclusion-in-archive",
-    "regulation-loans-pades",
 ]
 
 
