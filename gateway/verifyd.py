@@ -39,6 +39,7 @@ import socket
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -393,6 +394,19 @@ def _stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+def _drain(conn: socket.socket, limit: float = 1.0) -> None:
+    """End our side and read what the client still sends until it closes (at most ``limit`` s).
+
+    A worker killed before it read the whole request leaves request bytes unread; closing a
+    UNIX socket with unread bytes resets the connection, and the client then loses the reply
+    it had not read yet (ECONNRESET instead of "killed by signal")."""
+    conn.shutdown(socket.SHUT_WR)
+    conn.settimeout(limit)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and conn.recv(65536):
+        pass
+
+
 def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT_WORKERS, trust: list[Path] | None = None) -> int:
     """Run the warm verifier on ``path`` until SIGTERM/SIGINT; the exit status.
 
@@ -433,8 +447,9 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
                     conn, _ = listener.accept()
                     peer = _peer_uid(conn)
                     if peer != os.getuid():
-                        conn.close()  # the socket's mode should have kept it out already
+                        # Logged first: the peer sees the close, and whoever watches sees the line.
                         print(f"gateway verifyd: refused a connection of uid {peer}", file=sys.stderr, flush=True)
+                        conn.close()  # the socket's mode should have kept it out already
                         continue
                     try:
                         conn.sendall(identity)
@@ -461,7 +476,10 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
                     reply = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
                     with contextlib.suppress(OSError):  # the client may be gone
                         conn.sendall(reply.encode() + b"\n")
+                    # Logged before the client sees the end of the reply (tests read the log then).
                     print(f"gateway verifyd: worker {pid}: {reply}", file=sys.stderr, flush=True)
+                    with contextlib.suppress(OSError):
+                        _drain(conn)
                     conn.close()
             if accepting and len(children) >= workers:
                 selector.unregister(listener)
