@@ -26,7 +26,7 @@ __all__ = ["HEAD_AT_FOREIGN", "add_signer_edge_certificates"]
 #: The member's head, by name, СНИЛС and ИНН, in a certificate of another organisation.
 HEAD_AT_FOREIGN = "head_at_foreign256"
 
-_SERIAL_BASE = 0x5E70000000000000
+_SERIAL_BASE = 0x5E90000000000000  # distinct from every other issue_under_ca user (hostile_names: 0x5E70…)
 
 
 def add_signer_edge_certificates(pki: TestPki) -> TestPki:
