@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -131,11 +132,24 @@ def connect(path: Path, busy_timeout: float, check_same_thread: bool = True) -> 
     connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     # WAL is a property of the file: switched once. Asking for it again while another
     # connection writes fails at once with "database is locked" (no busy wait for it).
-    if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-        connection.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(connection, busy_timeout)
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA foreign_keys=ON")
     return connection
+
+
+def _switch_to_wal(connection: sqlite3.Connection, busy_timeout: float) -> None:
+    """WAL on, once per file. Two connections opening a new file at once both see the old
+    journal mode; the second switch then fails at once with "database is locked" (no busy
+    wait for it), so it is retried, bounded by ``busy_timeout``, until WAL is on."""
+    deadline = time.monotonic() + busy_timeout
+    while str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 class Database:
