@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -407,6 +408,66 @@ def _drain(conn: socket.socket, limit: float = 1.0) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class _Spare:
+    """A worker forked ahead of the next request, its preloaded memory already its own."""
+
+    pid: int
+    pidfd: int
+    channel: socket.socket
+
+
+def _fork_spare(inherited: list[int]) -> _Spare | None:
+    """Fork the worker of the next request now, off its critical path (None: fork failed).
+
+    A new worker's first touches of the preloaded heap copy page after page (copy-on-write);
+    a spare does that while nobody waits, then waits for its connection on ``channel``."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        return None
+    if pid == 0:
+        ours.close()
+        _spare(theirs, inherited)
+    theirs.close()
+    return _Spare(pid, os.pidfd_open(pid), ours)
+
+
+def _spare(channel: socket.socket, inherited: list[int]) -> NoReturn:
+    """The spare's life: make the preloaded heap its own, wait for a connection, serve it."""
+    try:
+        for fd in inherited:
+            os.close(fd)
+        # Every tracked object's header is written once here (unfreeze/freeze), so the
+        # request later finds its pages copied already.
+        gc.unfreeze()
+        touched = gc.get_objects()  # and every object's reference count
+        gc.freeze()
+        del touched
+        _, fds, _, _ = socket.recv_fds(channel, 1, 1)
+        channel.close()
+    except BaseException:  # noqa: BLE001 - no request was taken: leave quietly
+        os._exit(_NO_REQUEST)
+    if not fds:
+        os._exit(_NO_REQUEST)  # the daemon stopped
+    _worker(socket.socket(fileno=fds[0]), [])
+
+
+def _hand_over(spare: _Spare, conn: socket.socket) -> bool:
+    """Give ``conn`` to the waiting spare (False: it is gone; fork a worker instead)."""
+    try:
+        socket.send_fds(spare.channel, [b"c"], [conn.fileno()])
+    except OSError:
+        return False
+    spare.channel.close()
+    return True
+
+
 def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT_WORKERS, trust: list[Path] | None = None) -> int:
     """Run the warm verifier on ``path`` until SIGTERM/SIGINT; the exit status.
 
@@ -437,11 +498,27 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
     children: dict[int, tuple[socket.socket, int]] = {}  # pid -> (connection, pidfd)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
+    spare: _Spare | None = None
+    spares_left = 3
+
+    def inherited() -> list[int]:
+        """What a new child must close: the listener and every other client's descriptors."""
+        fds = [listener.fileno(), selector.fileno(), *(c.fileno() for c, _ in children.values()), *(fd for _, fd in children.values())]
+        if spare is not None:
+            fds += [spare.channel.fileno(), spare.pidfd]
+        return fds
+
     accepting = True
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     print(f"gateway verifyd: listening on {path} (pid {os.getpid()})", file=sys.stderr, flush=True)
     try:
         while True:
+            if spare is None and len(children) < workers and spares_left > 0:
+                spare = _fork_spare(inherited())
+                if spare is None:
+                    spares_left -= 1  # fork failed: plain forks from now on, after a few tries
+                else:
+                    selector.register(spare.pidfd, selectors.EVENT_READ, spare.pid)
             for key, _ in selector.select():
                 if key.data is None:
                     conn, _ = listener.accept()
@@ -456,16 +533,32 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
                     except OSError:
                         conn.close()
                         continue
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                    pid = os.fork()
-                    if pid == 0:
-                        _worker(conn, [listener.fileno(), selector.fileno(), *(c.fileno() for c, _ in children.values()), *(fd for _, fd in children.values())])
-                    pidfd = os.pidfd_open(pid)
+                    if spare is not None and _hand_over(spare, conn):
+                        pid, pidfd = spare.pid, spare.pidfd
+                        spare = None
+                    else:
+                        if spare is not None:  # it died meanwhile: its exit is reaped below
+                            spare.channel.close()
+                            spare = None
+                        sys.stdout.flush()
+                        sys.stderr.flush()
+                        pid = os.fork()
+                        if pid == 0:
+                            _worker(conn, inherited())
+                        pidfd = os.pidfd_open(pid)
+                        selector.register(pidfd, selectors.EVENT_READ, pid)
                     children[pid] = (conn, pidfd)
-                    selector.register(pidfd, selectors.EVENT_READ, pid)
                 else:
                     pid = key.data
+                    if pid not in children:  # a spare that ended before any request
+                        selector.unregister(key.fileobj)
+                        os.close(key.fd)
+                        os.waitpid(pid, 0)
+                        if spare is not None and spare.pid == pid:
+                            spare.channel.close()
+                            spare = None
+                        spares_left -= 1  # spares that die unused: plain forks after a few
+                        continue
                     conn, pidfd = children.pop(pid)
                     selector.unregister(pidfd)
                     os.close(pidfd)
@@ -490,6 +583,8 @@ def serve(path: Path, *, config_path: Path | None = None, workers: int = DEFAULT
     except (_Stop, KeyboardInterrupt):
         pass
     finally:
+        if spare is not None:
+            spare.channel.close()  # the spare sees the end and leaves
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         try:

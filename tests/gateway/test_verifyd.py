@@ -7,6 +7,7 @@ The daemon logs one line per worker, which tells a warm answer from a silent fal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -257,14 +258,18 @@ def _probe_as_nobody(folder: Path, daemon: Daemon) -> None:
     assert "refused a connection of uid 65534" in daemon.log.read_text(encoding="utf-8")
 
 
-def _worker_of(daemon: Daemon) -> int:
-    """The pid of the daemon's one running worker (waits for it, bounded)."""
+def _worker_of(daemon: Daemon, cwd: Path) -> int:
+    """The pid of the daemon's worker serving a client in ``cwd`` (waits for it, bounded):
+    a worker takes over its client's directory; a spare waiting for a request has not."""
     children = Path(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children")
     deadline = time.monotonic() + 8
-    while not (pids := children.read_text().split()):
+    while True:
+        for pid in children.read_text().split():
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/cwd") == str(cwd):
+                    return int(pid)
         assert time.monotonic() < deadline, "no worker started"
         time.sleep(0.02)
-    return int(pids[0])
 
 
 def test_a_worker_killed_by_a_signal_gives_exit_2_with_a_message_and_the_daemon_survives(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -277,7 +282,7 @@ def test_a_worker_killed_by_a_signal_gives_exit_2_with_a_message_and_the_daemon_
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ,
     )
     try:
-        os.kill(_worker_of(daemon), signal.SIGKILL)
+        os.kill(_worker_of(daemon, tmp_path), signal.SIGKILL)
         out, err = client.communicate(timeout=10)
     finally:
         client.kill()
@@ -342,6 +347,42 @@ def test_a_worker_reuses_the_daemons_copy_of_an_unchanged_trust_store_only(pki: 
     assert verifyd._cached_trust_store(trust) is not copy
 
 
+def _spare_of(daemon: Daemon, not_pid: int | None = None) -> int:
+    """The pid of the daemon's spare: a child still in the daemon's own directory (bounded wait)."""
+    children = Path(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children")
+    home = os.readlink(f"/proc/{daemon.process.pid}/cwd")
+    deadline = time.monotonic() + 8
+    while True:
+        for pid in map(int, children.read_text().split()):
+            with contextlib.suppress(OSError):
+                if pid != not_pid and os.readlink(f"/proc/{pid}/cwd") == home:
+                    return pid
+        assert time.monotonic() < deadline, "no spare worker"
+        time.sleep(0.02)
+
+
+def test_the_next_request_is_served_by_the_spare_forked_before_it_came(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    args = ["verify", document, "--signature", signature, "--trust", pki.trust_dir, "--json", "--at", _AT]
+    spare = _spare_of(daemon)
+    _same(_gateway(*args, cwd=tmp_path), _gateway(*args, cwd=tmp_path, socket_path=daemon.socket))
+    assert f"worker {spare}: exit 0" in daemon.log.read_text(encoding="utf-8")
+    assert _spare_of(daemon, not_pid=spare) != spare  # and another waits for the next one
+
+
+def test_a_spare_that_dies_unused_is_replaced_and_requests_are_still_served(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    document, signature = signed
+    args = ["verify", document, "--signature", signature, "--trust", pki.trust_dir, "--json", "--at", _AT]
+    cold = _gateway(*args, cwd=tmp_path)
+    for _ in range(3):  # as many as the daemon replaces; then it forks per request again
+        spare = _spare_of(daemon)
+        os.kill(spare, signal.SIGKILL)
+        _same(cold, _gateway(*args, cwd=tmp_path, socket_path=daemon.socket))
+    _same(cold, _gateway(*args, cwd=tmp_path, socket_path=daemon.socket))
+    children = Path(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children").read_text().split()
+    assert children == [] and daemon.process.poll() is None and daemon.served() == 4
+
+
 def test_workers_beyond_the_bound_wait_for_a_free_one(pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
     document, signature = signed
     daemon = _start(tmp_path / "run", "--workers", "1")
@@ -352,7 +393,7 @@ def test_workers_beyond_the_bound_wait_for_a_free_one(pki: TestPki, signed: tupl
     first = subprocess.Popen([sys.executable, "-c", _CLIENT, "--config", str(config), *verify], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
     second: subprocess.Popen[bytes] | None = None
     try:
-        busy = _worker_of(daemon)
+        busy = _worker_of(daemon, tmp_path)
         second = subprocess.Popen([sys.executable, "-c", _CLIENT, *verify], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
         time.sleep(1)
         assert second.poll() is None and daemon.served() == 0  # queued behind the busy worker
