@@ -26,8 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 BARE_SERVER = textwrap.dedent(
     """
-    import sys
+    import os, sys
     from aiohttp import web
+
+    DURABLE = sys.argv[3:] == ["fsync"]
 
     async def upload(request):
         reader = await request.multipart()
@@ -35,6 +37,9 @@ BARE_SERVER = textwrap.dedent(
             with open(sys.argv[2], "wb") as out:
                 while chunk := await part.read_chunk(1 << 20):
                     out.write(chunk)
+                if DURABLE:  # on disk before the answer, as the gateway's 202 promises
+                    out.flush()
+                    os.fsync(out.fileno())
         return web.json_response({"ok": True})
 
     app = web.Application(client_max_size=1 << 40)
@@ -42,7 +47,9 @@ BARE_SERVER = textwrap.dedent(
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
     """
 )
-"""An aiohttp handler that only writes the multipart body to disk: the upload ceiling."""
+"""An aiohttp handler that only writes the multipart body to disk: the upload ceiling.
+With a third argument ``fsync`` it fsyncs the file before answering: the ceiling of a
+durable upload (the gateway answers 202 only once the files are on disk)."""
 
 
 def free_port() -> int:
