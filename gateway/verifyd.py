@@ -692,12 +692,9 @@ def _worker(conn: socket.socket, inherited: list[int]) -> NoReturn:
 
         traceback.print_exc()
         code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass
-    os._exit(code)
+    from gateway.cli import leave
+
+    leave(code)
 
 
 def _exit_code(exc: SystemExit) -> int:
