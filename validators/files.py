@@ -252,6 +252,13 @@ _RESERVED = frozenset(
 _BAD_CATEGORIES = {"Cc": "control", "Cf": "format", "Cs": "surrogate", "Zl": "line separator", "Zp": "paragraph separator"}
 
 
+def invisible_characters(name: str) -> list[str]:
+    """The characters that make a name display as another one (Unicode categories Cc, Cf,
+    Cs, Zl, Zp: NUL, newline, the right-to-left override, zero-width characters, BOM),
+    sorted: the one rule for uploaded names and names inside archives."""
+    return sorted({ch for ch in name if unicodedata.category(ch) in _BAD_CATEGORIES})
+
+
 def _name_problems(name: str) -> list[str]:
     if not name or not name.strip():
         return ["the name is empty"]
@@ -260,7 +267,7 @@ def _name_problems(name: str) -> list[str]:
         problems.append("the name contains a path separator ('/' or '\\')")
     if name in (".", ".."):
         problems.append(f"the name is {name!r}")
-    bad = sorted({ch for ch in name if unicodedata.category(ch) in _BAD_CATEGORIES})
+    bad = invisible_characters(name)
     if bad:
         listed = ", ".join(f"U+{ord(ch):04X} ({_BAD_CATEGORIES[unicodedata.category(ch)]})" for ch in bad[:5])
         problems.append(f"the name contains control or invisible characters: {listed}")

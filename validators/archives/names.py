@@ -8,18 +8,16 @@ import re
 import unicodedata
 
 from validators.archives.common import Problems
+from validators.files import invisible_characters
 
 MAX_COMPONENT_BYTES = 255
 
 
-#: Unicode categories a name may not hold (as for uploaded names, ``validators.files``):
-#: control, format (the right-to-left override, zero-width characters, BOM), line and
-#: paragraph separators — characters that make a name display as another one.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-
-
 def _invisible(name: str) -> list[str]:
-    return sorted({f"U+{ord(ch):04X}" for ch in name if unicodedata.category(ch) in _INVISIBLE_CATEGORIES})
+    """Characters a name may not hold, by the rule for uploaded names."""
+    return [f"U+{ord(ch):04X}" for ch in invisible_characters(name)]
+
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _UNSAFE_LEAF_CHARS = re.compile(r"[^\w.\- ()\[\]{}+=,@#№]")
 
