@@ -258,18 +258,28 @@ def _probe_as_nobody(folder: Path, daemon: Daemon) -> None:
     assert "refused a connection of uid 65534" in daemon.log.read_text(encoding="utf-8")
 
 
-def _worker_of(daemon: Daemon, cwd: Path) -> int:
-    """The pid of the daemon's worker serving a client in ``cwd`` (waits for it, bounded):
-    a worker takes over its client's directory; a spare waiting for a request has not."""
+def _child_in(daemon: Daemon, cwd: str, not_pid: int | None = None) -> int:
+    """The pid of a child of the daemon working in ``cwd`` (waits for it, bounded)."""
     children = Path(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children")
     deadline = time.monotonic() + 8
     while True:
-        for pid in children.read_text().split():
+        for pid in map(int, children.read_text().split()):
             with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/{pid}/cwd") == str(cwd):
-                    return int(pid)
-        assert time.monotonic() < deadline, "no worker started"
+                if pid != not_pid and os.readlink(f"/proc/{pid}/cwd") == cwd:
+                    return pid
+        assert time.monotonic() < deadline, f"no child of the daemon in {cwd}"
         time.sleep(0.02)
+
+
+def _worker_of(daemon: Daemon, cwd: Path) -> int:
+    """The daemon's worker serving a client in ``cwd``: a worker takes over its client's
+    directory; a spare waiting for a request has not."""
+    return _child_in(daemon, str(cwd))
+
+
+def _spare_of(daemon: Daemon, not_pid: int | None = None) -> int:
+    """The daemon's spare: a child still in the daemon's own directory."""
+    return _child_in(daemon, os.readlink(f"/proc/{daemon.process.pid}/cwd"), not_pid)
 
 
 def test_a_worker_killed_by_a_signal_gives_exit_2_with_a_message_and_the_daemon_survives(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -345,20 +355,6 @@ def test_a_worker_reuses_the_daemons_copy_of_an_unchanged_trust_store_only(pki: 
     assert verifyd._cached_trust_store(Path(os.path.relpath(trust))) is not copy  # another argument, another store
     os.utime(next((trust / "roots").iterdir()))  # touched: its times changed
     assert verifyd._cached_trust_store(trust) is not copy
-
-
-def _spare_of(daemon: Daemon, not_pid: int | None = None) -> int:
-    """The pid of the daemon's spare: a child still in the daemon's own directory (bounded wait)."""
-    children = Path(f"/proc/{daemon.process.pid}/task/{daemon.process.pid}/children")
-    home = os.readlink(f"/proc/{daemon.process.pid}/cwd")
-    deadline = time.monotonic() + 8
-    while True:
-        for pid in map(int, children.read_text().split()):
-            with contextlib.suppress(OSError):
-                if pid != not_pid and os.readlink(f"/proc/{pid}/cwd") == home:
-                    return pid
-        assert time.monotonic() < deadline, "no spare worker"
-        time.sleep(0.02)
 
 
 def test_the_next_request_is_served_by_the_spare_forked_before_it_came(daemon: Daemon, pki: TestPki, signed: tuple[Path, Path], tmp_path: Path) -> None:
